@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: installs npm packages (npm ci) when node_modules is missing or
+// older than package-lock.json, and, with --debian, the Debian packages the tests use.
+import { existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) { console.error(`ensure-deps: ${cmd} ${args.join(' ')} failed`); process.exit(r.status ?? 1); }
+}
+const stale = !existsSync('node_modules/.package-lock.json') ||
+  statSync('node_modules/.package-lock.json').mtimeMs < statSync('package-lock.json').mtimeMs;
+if (stale) run('npm', ['ci', '--no-audit', '--no-fund']);
+if (process.argv.includes('--debian')) run('bash', ['scripts/install-debian-deps.sh']);

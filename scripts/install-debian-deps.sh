@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages linger's tests and tools use. Idempotent; needs root (CI is root).
+# tshark: checks our pcap files decode without malformed packets.
+# tcpdump, iproute2: capture reference packets from the real kernel in a network namespace.
+set -euo pipefail
+PKGS=(tshark tcpdump iproute2)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-debian-deps: missing ${missing[*]} and not root; run: sudo $0" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-debian-deps: installed ${missing[*]}"

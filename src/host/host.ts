@@ -1,0 +1,593 @@
+// A host: the pure state machine the engine shape describes. It is given IP packets and time
+// and returns packets (through `emit`) and trace events. It owns demultiplexing, listeners,
+// ports, the sysctl config, counters and the socket table (Linux tcp_ipv4.c, inet_hashtables.c).
+
+import type { Clock } from '../time/clock.ts';
+import { Timer, TimerWheel } from '../time/wheel.ts';
+import { decodePacket, encodePacket, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
+import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
+import { ipVersion } from '../wire/addr.ts';
+import { TcpConn, connKey, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { connInput, negotiateSynOptions, parseSegOpts } from '../tcp/input.ts';
+import { tcpDone } from '../tcp/lifecycle.ts';
+import { armRto, initialWindow, offeredWscale, sendActiveReset, sendSynAck } from '../tcp/output.ts';
+import { seqAdd } from '../tcp/seq.ts';
+import { TcpState, STATE_NAMES } from '../tcp/states.ts';
+import { connTimers } from '../tcp/timers.ts';
+import { TimeWaitEntry, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
+import { defaultConfig, type HostConfig } from './config.ts';
+import { Counters } from './counters.ts';
+import { SocketError } from './errors.ts';
+import { secureSeq, secureTsOffset, keyedHash } from './isn.ts';
+import { Listener, Socket } from './socket.ts';
+import { endpoint, type TraceEvent, type TraceSink } from './trace.ts';
+
+export interface HostOptions {
+  name: string;
+  addresses: string[];
+  clock: Clock;
+  seed?: number;
+  config?: Partial<HostConfig>;
+  trace?: TraceSink;
+  /** Keep each packet's bytes on segment events (for pcap). Default true. */
+  tracePackets?: boolean;
+}
+
+type Timed = TcpConn | TimeWaitEntry;
+
+export const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1';
+
+export class Host implements ConnEnv {
+  readonly name: string;
+  readonly addresses: string[];
+  readonly cfg: HostConfig;
+  readonly counters = new Counters();
+  readonly clock: Clock;
+  readonly seed: number;
+  private emitFn: ((packet: Uint8Array) => void) | null = null;
+  private traceSinks: TraceSink[] = [];
+  private tracePackets: boolean;
+  readonly wheel: TimerWheel<Timed>;
+  /** Established, embryonic and closing connections plus TIME_WAIT entries, by 4-tuple. */
+  readonly demux = new Map<string, TcpConn | TimeWaitEntry>();
+  /** Listeners by "addr|port" ("*" for the wildcard address). */
+  readonly listeners = new Map<string, Listener>();
+  /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
+  readonly bound = new Map<number, Set<Socket>>();
+  twCount = 0;
+  orphanCount = 0;
+  private challengeWindowStart = -Infinity;
+  private challengeCount = 0;
+  private ipId = 0;
+
+  constructor(opts: HostOptions) {
+    this.name = opts.name;
+    this.addresses = opts.addresses.slice();
+    this.clock = opts.clock;
+    this.seed = opts.seed ?? 1;
+    this.cfg = { ...defaultConfig(), ...opts.config };
+    if (opts.trace) this.traceSinks.push(opts.trace);
+    this.tracePackets = opts.tracePackets ?? true;
+    this.wheel = new TimerWheel<Timed>(opts.clock.now());
+  }
+
+  // ---- The driver's side (SimNode) ----
+
+  setEmit(emit: (packet: Uint8Array) => void): void {
+    this.emitFn = emit;
+  }
+  onTrace(sink: TraceSink): void {
+    this.traceSinks.push(sink);
+  }
+  now(): number {
+    return this.clock.now();
+  }
+  nextDeadline(): number {
+    return this.wheel.nextDeadline();
+  }
+
+  /** Runs every timer due at or before now. */
+  advance(_now: number): void {
+    this.wheel.expire(this.clock.now(), (item) => {
+      if (item instanceof TimeWaitEntry) this.twExpire(item);
+      else {
+        connTimers(item, this.clock.now());
+        this.reschedule(item);
+      }
+    });
+  }
+
+  /** One IP packet from the link. Malformed packets are counted and dropped, never thrown. */
+  deliver(_now: number, packet: Uint8Array): void {
+    const c = this.counters;
+    c.inc('InReceives');
+    const r = decodePacket(packet);
+    if (!r.ok) {
+      const e = r.error;
+      if (e.layer === 'tcp') {
+        c.inc('InErrs');
+        if (e.kind === 'bad-checksum') c.inc('InCsumErrors');
+      } else if (e.kind === 'unsupported-protocol') c.inc('InUnknownProtos');
+      else c.inc('InHdrErrors');
+      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `${e.layer} ${e.kind}: ${e.detail}`, packet });
+      return;
+    }
+    const { ip, tcp } = r.value;
+    if (!this.addresses.includes(ip.dst)) {
+      c.inc('InAddrErrors');
+      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `not our address: ${ip.dst}`, packet });
+      return;
+    }
+    c.inc('InDelivers');
+    c.inc('InSegs');
+    this.segmentIn(ip, tcp, packet);
+  }
+
+  // ---- Demultiplexing (tcp_v4_rcv) ----
+
+  private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): void {
+    const key = connKey(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const found = this.demux.get(key);
+    this.traceSegment('in', ip, seg, found?.label, undefined, packet);
+    if (found instanceof TcpConn) {
+      if (connInput(found, seg)) this.sendReset(ip, seg);
+      this.reschedule(found);
+      return;
+    }
+    if (found instanceof TimeWaitEntry) {
+      this.twInput(found, ip, seg);
+      return;
+    }
+    const l = this.lookupListener(ip.dst, seg.dstPort);
+    if (l) {
+      this.listenInput(l, ip, seg);
+      return;
+    }
+    this.sendReset(ip, seg);
+  }
+
+  lookupListener(addr: string, port: number): Listener | undefined {
+    return this.listeners.get(`${addr}|${port}`) ?? this.listeners.get(`${ipVersion(addr) === 6 ? '::' : '0.0.0.0'}|${port}`) ??
+      (ipVersion(addr) === 4 ? this.listeners.get(`::|${port}`) : undefined);
+  }
+
+  /** LISTEN: a SYN makes an embryonic child in SYN_RECV (tcp_conn_request). */
+  private listenInput(l: Listener, ip: IpRepr, seg: TcpRepr, isnOverride?: number): void {
+    const f = seg.flags;
+    if (f & RST) return;
+    if (f & ACK) {
+      this.sendReset(ip, seg); // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>
+      return;
+    }
+    if (!(f & SYN)) return;
+    const c = this.counters;
+    // inet_csk_reqsk_queue_is_full / sk_acceptq_is_full: the SYN is dropped.
+    if (l.acceptQueue.length > l.backlog) {
+      c.inc('ListenOverflows');
+      c.inc('ListenDrops');
+      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: SYN dropped` });
+      return;
+    }
+    if (l.synQueue.size >= Math.min(this.cfg.tcp_max_syn_backlog, Math.max(l.backlog, 8)) * 2) {
+      // SYN flood territory: Linux would answer with a SYN cookie (tcp_syncookies = 1);
+      // linger drops the SYN instead and counts it.
+      c.inc('ListenDrops');
+      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: 'SYN queue full (SYN cookies not implemented): SYN dropped' });
+      return;
+    }
+    const conn = this.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, { ...l.socket.opts });
+    conn.listener = l;
+    conn.accepted = false;
+    const o = parseSegOpts(seg);
+    conn.iss = isnOverride ?? secureSeq(this.seed, ip.dst, ip.src, seg.dstPort, seg.srcPort, this.now());
+    conn.sndUna = conn.iss;
+    conn.sndNxt = conn.iss;
+    conn.sndMax = conn.iss;
+    conn.writeSeq = seqAdd(conn.iss, 1);
+    conn.irs = seg.seq;
+    conn.rcvNxt = seqAdd(seg.seq, 1);
+    conn.rcvWup = conn.rcvNxt;
+    conn.rcvWscale = offeredWscale(conn);
+    negotiateSynOptions(conn, o);
+    conn.sndWnd = seg.window;
+    conn.sndWl1 = seg.seq;
+    conn.synOptsIn = seg;
+    conn.openedAt = this.now();
+    conn.setState(TcpState.SYN_RECV, `rcv SYN on ${endpoint(l.addr, l.port)} (LISTEN)`, 'segment');
+    this.demux.set(conn.key, conn);
+    l.synQueue.add(conn);
+    sendSynAck(conn);
+    conn.rttTime = this.now();
+    conn.retransStamp = this.now();
+    conn.rto = 1_000_000;
+    armRto(conn, 'synack-retransmit');
+    this.reschedule(conn);
+  }
+
+  /** TIME_WAIT and orphan FIN_WAIT2 entries (tcp_timewait_state_process and its caller). */
+  private twInput(tw: TimeWaitEntry, ip: IpRepr, seg: TcpRepr): void {
+    const o = parseSegOpts(seg);
+    const ts = o.hasTs ? { val: o.tsVal, ecr: o.tsEcr } : undefined;
+    const v = timewaitProcess(tw, seg, ts, this.now(), this.cfg.tcp_rfc1337);
+    switch (v.kind) {
+      case 'success':
+        return;
+      case 'reschedule':
+        this.twSchedule(tw, 60_000_000);
+        return;
+      case 'kill':
+        this.counters.inc('TWKilled');
+        this.twRemove(tw, `rcv RST (tcp_rfc1337=${this.cfg.tcp_rfc1337})`, 'segment');
+        return;
+      case 'rst':
+        this.sendReset(ip, seg);
+        this.twRemove(tw, 'rcv data after close: RST', 'segment');
+        return;
+      case 'fin':
+        this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: 'FIN_WAIT2', to: 'TIME_WAIT', cause: 'rcv FIN', causeKind: 'segment' });
+        this.twSchedule(tw, 60_000_000);
+        this.twAck(tw);
+        return;
+      case 'syn': {
+        const l = this.lookupListener(ip.dst, seg.dstPort);
+        if (l) {
+          const isn = isnAfterTimeWait(tw);
+          this.twRemove(tw, 'rcv SYN with higher seq: 4-tuple reused', 'segment');
+          this.listenInput(l, ip, seg, isn);
+          return;
+        }
+        this.twAck(tw);
+        return;
+      }
+      case 'ack':
+        if (v.paws) this.counters.inc('PAWSEstab');
+        if (v.reschedule) this.twSchedule(tw, 60_000_000);
+        if (seg.payload.length === 0 || seg.flags & SYN) {
+          // tcp_timewait_check_oow_rate_limit
+          if (this.now() - tw.lastOowAck < 500_000) {
+            this.counters.inc('TCPACKSkippedTimeWait');
+            return;
+          }
+          tw.lastOowAck = this.now();
+        }
+        this.twAck(tw);
+        return;
+    }
+  }
+
+  /** tcp_v4_timewait_ack: ACK with the entry's SND.NXT / RCV.NXT, window and timestamps. */
+  private twAck(tw: TimeWaitEntry): void {
+    const options = tw.tsOk
+      ? [{ kind: 'nop' as const }, { kind: 'nop' as const }, { kind: 'timestamp' as const, val: (Math.floor(this.now() / 1000) + tw.tsOffset) >>> 0, ecr: tw.tsRecent }]
+      : [];
+    const seg: TcpRepr = {
+      srcPort: tw.localPort, dstPort: tw.remotePort, seq: tw.sndNxt, ack: tw.rcvNxt, flags: ACK,
+      window: Math.min(tw.rcvWnd >>> tw.rcvWscale, 65535), urgent: 0, options, payload: new Uint8Array(0),
+    };
+    this.output(makeIpRepr(tw.localAddr, tw.remoteAddr), seg, tw.label, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT ACK' : 'FIN_WAIT2 ACK');
+  }
+
+  private twSchedule(tw: TimeWaitEntry, us: number): void {
+    tw.deadline = this.now() + us;
+    this.wheel.schedule(tw.timer, tw.deadline);
+  }
+
+  private twExpire(tw: TimeWaitEntry): void {
+    this.emitTrace({ kind: 'timer', t: this.now(), host: this.name, socket: tw.label, timer: tw.substate === 'TIME_WAIT' ? 'time-wait' : 'fin-wait2', action: 'fired' });
+    this.counters.inc('TW');
+    this.twRemove(tw, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT timer (60 s)' : 'tcp_fin_timeout', 'timer');
+  }
+
+  private twRemove(tw: TimeWaitEntry, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
+    this.wheel.cancel(tw.timer);
+    if (this.demux.get(tw.key) === tw) this.demux.delete(tw.key);
+    this.twCount--;
+    this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: tw.substate, to: 'CLOSED', cause, causeKind });
+  }
+
+  /** Replaces a TIME_WAIT entry taken over by connect() (tcp_tw_reuse). */
+  reuseTimeWait(tw: TimeWaitEntry): void {
+    this.counters.inc('TWRecycled');
+    this.twRemove(tw, 'connect() reused the 4-tuple (tcp_tw_reuse)', 'call');
+  }
+
+  // ---- Output ----
+
+  private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string): void {
+    if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
+    const packet = encodePacket(ip, seg);
+    this.counters.inc('OutSegs');
+    this.counters.inc('OutRequests');
+    this.traceSegment('out', ip, seg, label, note, packet);
+    this.emitFn?.(packet);
+  }
+
+  /** ConnEnv.transmit: a segment from a connection's 4-tuple. */
+  transmit(conn: TcpConn, seg: TcpRepr, note?: string): void {
+    conn.segsOut++;
+    this.output(makeIpRepr(conn.localAddr, conn.remoteAddr), seg, conn.label, note);
+  }
+
+  /** tcp_v4_send_reset: answer a segment that has no connection (RFC 9293 §3.10.7.1). */
+  sendReset(ip: IpRepr, seg: TcpRepr): void {
+    if (seg.flags & RST) return;
+    const reply: TcpRepr = seg.flags & ACK
+      ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: RST, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }
+      : {
+        srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0,
+        ack: seqAdd(seg.seq, seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0)),
+        flags: RST | ACK, window: 0, urgent: 0, options: [], payload: new Uint8Array(0),
+      };
+    this.counters.inc('OutRsts');
+    this.output(makeIpRepr(ip.dst, ip.src), reply, `${endpoint(ip.dst, seg.dstPort)}>${endpoint(ip.src, seg.srcPort)}`, 'reset');
+  }
+
+  // ---- Trace ----
+
+  trace(ev: TraceEvent): void {
+    this.emitTrace(ev);
+  }
+  private emitTrace(ev: TraceEvent): void {
+    for (const s of this.traceSinks) s(ev);
+  }
+
+  private traceSegment(dir: 'in' | 'out', ip: IpRepr, seg: TcpRepr, label: string | undefined, note: string | undefined, packet: Uint8Array): void {
+    if (!this.traceSinks.length) return;
+    const ev: TraceEvent = {
+      kind: 'segment', t: this.now(), host: this.name, dir,
+      src: endpoint(ip.src, seg.srcPort), dst: endpoint(ip.dst, seg.dstPort),
+      flags: formatFlags(seg.flags), seq: seg.seq, ack: seg.ack, win: seg.window, len: seg.payload.length,
+      options: formatOptions(seg.options),
+    };
+    if (label) ev.socket = label;
+    if (note) ev.note = note;
+    if (this.tracePackets) ev.packet = packet;
+    this.emitTrace(ev);
+  }
+
+  // ---- ConnEnv ----
+
+  reschedule(conn: TcpConn): void {
+    const d = conn.nextDeadline();
+    if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn.timer);
+    else this.wheel.schedule(conn.timer, d);
+  }
+
+  release(conn: TcpConn): void {
+    this.wheel.cancel(conn.timer);
+    if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
+    const l = conn.listener as Listener | null;
+    if (l) {
+      l.synQueue.delete(conn);
+      const i = l.acceptQueue.indexOf(conn);
+      if (i >= 0) l.acceptQueue.splice(i, 1);
+    }
+    if (conn.orphan) this.orphanCount--;
+    conn.orphan = false;
+    conn.socket?.connReleased();
+  }
+
+  enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
+    this.wheel.cancel(conn.timer);
+    if (conn.orphan) this.orphanCount--;
+    conn.orphan = false;
+    if (this.twCount >= this.cfg.tcp_max_tw_buckets) {
+      if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
+      conn.socket?.connReleased();
+      return false;
+    }
+    const tw = new TimeWaitEntry(
+      conn.key, conn.label, conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort, substate,
+      conn.sndNxt, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
+      conn.tsOk ? conn.tsRecentStamp || this.now() : 0, conn.tsOffset, this.now(),
+    );
+    tw.timer = new Timer<Timed>(tw);
+    this.demux.set(conn.key, tw);
+    this.twCount++;
+    this.twSchedule(tw, timeoutUs);
+    conn.socket?.connReleased();
+    return true;
+  }
+
+  childEstablished(conn: TcpConn): void {
+    const l = conn.listener as Listener | null;
+    if (!l) return;
+    l.synQueue.delete(conn);
+    l.acceptQueue.push(conn);
+    l.socket.emit('connection');
+  }
+
+  childAcceptable(conn: TcpConn): boolean {
+    const l = conn.listener as Listener | null;
+    if (!l || conn.accepted) return true;
+    if (l.acceptQueue.length > l.backlog) {
+      // tcp_check_req -> listen_overflow: with tcp_abort_on_overflow = 0 the ACK is dropped
+      // and the SYN-ACK timer keeps running.
+      this.counters.inc('ListenOverflows');
+      this.counters.inc('ListenDrops');
+      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: final ACK dropped` });
+      if (this.cfg.tcp_abort_on_overflow) {
+        sendActiveReset(conn, 'accept queue overflow (tcp_abort_on_overflow)');
+        tcpDone(conn, 'accept queue overflow', 'segment');
+      }
+      return false;
+    }
+    return true;
+  }
+
+  challengeBudget(): boolean {
+    const now = this.now();
+    if (now - this.challengeWindowStart >= 1_000_000) {
+      this.challengeWindowStart = now;
+      this.challengeCount = 0;
+    }
+    return ++this.challengeCount <= this.cfg.tcp_challenge_ack_limit;
+  }
+
+  notify(conn: TcpConn, what: ConnEvent): void {
+    conn.socket?.connEvent(what);
+  }
+
+  tooManyOrphans(): boolean {
+    return this.orphanCount > this.cfg.tcp_max_orphans;
+  }
+
+  // ---- Connections and ports ----
+
+  newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn {
+    const conn = new TcpConn(this, local, remote, opts);
+    conn.advMss = this.cfg.mtu - (conn.v6 ? 60 : 40);
+    conn.rcvMss = Math.min(conn.advMss, 536);
+    conn.tsOffset = secureTsOffset(this.seed, local.addr, remote.addr);
+    conn.cwnd = this.cfg.tcp_initial_cwnd;
+    conn.rcvSsthresh = initialWindow(conn);
+    return conn;
+  }
+
+  defaultSockOpts(): SockOpts {
+    return defaultSockOpts(this.cfg);
+  }
+
+  /** Local address for a destination: the first of ours with the same family. */
+  sourceAddressFor(dst: string): string | undefined {
+    const v = ipVersion(dst);
+    if (isLoopback(dst) && this.addresses.includes(dst)) return dst;
+    return this.addresses.find((a) => ipVersion(a) === v);
+  }
+
+  portBusyForBind(addr: string, port: number, reuse: boolean, self: Socket): boolean {
+    const set = this.bound.get(port);
+    if (set) {
+      for (const s of set) {
+        if (s === self || !s.boundAddr) continue;
+        const overlap = s.boundAddr === addr || isWildcard(s.boundAddr) || isWildcard(addr);
+        if (!overlap) continue;
+        // SO_REUSEADDR on both and no listener among them (inet_csk_bind_conflict).
+        if (reuse && s.opts.reuseaddr && s.state !== 'LISTEN') continue;
+        return true;
+      }
+    }
+    // A connection or TIME_WAIT entry on that local port: Linux refuses unless SO_REUSEADDR.
+    if (!reuse) {
+      for (const e of this.demux.values()) {
+        if (e.localPort === port && (e.localAddr === addr || isWildcard(addr))) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * __inet_hash_connect: an ephemeral port from ip_local_port_range for this destination,
+   * starting at a hashed offset and preferring even ports (Linux 4.6+ leaves odd ones to bind()).
+   * A TIME_WAIT 4-tuple is reused when tcp_tw_reuse allows (TWRecycled).
+   */
+  pickEphemeral(laddr: string, raddr: string, rport: number): { port: number; tw: TimeWaitEntry | null } {
+    const [lo, hi] = this.cfg.ip_local_port_range;
+    const n = hi - lo + 1;
+    if (n <= 0) throw new SocketError('EADDRNOTAVAIL', 'connect', 'empty ip_local_port_range');
+    let offset = keyedHash(this.seed ^ 0x1f2e3d4c, laddr, raddr, rport) % n;
+    offset &= ~1;
+    for (let parity = 0; parity < 2; parity++) {
+      for (let i = 0; i < n; i += 2) {
+        const port = lo + ((offset + i + parity) % n);
+        if (this.bound.has(port) && this.bound.get(port)!.size) continue;
+        const e = this.demux.get(connKey(laddr, port, raddr, rport));
+        if (!e) return { port, tw: null };
+        if (e instanceof TimeWaitEntry && this.twReusable(e, laddr, raddr)) return { port, tw: e };
+      }
+    }
+    throw new SocketError('EADDRNOTAVAIL', 'connect', `no free port in ${lo}-${hi} towards ${endpoint(raddr, rport)}`);
+  }
+
+  private twReusable(tw: TimeWaitEntry, laddr: string, raddr: string): boolean {
+    if (tw.substate !== 'TIME_WAIT' || !tw.tsRecentStamp) return false;
+    const reuse = this.cfg.tcp_tw_reuse;
+    if (reuse === 0 || (reuse === 2 && !(isLoopback(laddr) && isLoopback(raddr)))) return false;
+    return this.now() - tw.tsRecentStamp > this.cfg.tcp_tw_reuse_delay * 1000;
+  }
+
+  isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
+    return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
+  }
+
+  // ---- Applications ----
+
+  socket(): Socket {
+    return new Socket(this);
+  }
+
+  /** Every socket: listeners, connections, TIME_WAIT entries (the rows of `ss -tanoie`). */
+  sockets(): SocketRow[] {
+    const rows: SocketRow[] = [];
+    for (const l of new Set(this.listeners.values())) {
+      rows.push({
+        state: 'LISTEN', stateNum: TcpState.LISTEN, recvQ: l.acceptQueue.length, sendQ: l.backlog,
+        local: endpoint(l.addr, l.port), remote: isWildcard(l.addr) ? (l.addr === '::' ? '[::]:*' : '0.0.0.0:*') : '*:*', timer: null, orphan: false,
+      });
+    }
+    const now = this.now();
+    for (const e of this.demux.values()) {
+      if (e instanceof TimeWaitEntry) {
+        rows.push({
+          state: e.substate, stateNum: e.substate === 'TIME_WAIT' ? TcpState.TIME_WAIT : TcpState.FIN_WAIT2, recvQ: 0, sendQ: 0,
+          local: endpoint(e.localAddr, e.localPort), remote: endpoint(e.remoteAddr, e.remotePort),
+          timer: { kind: 'timewait', expiresMs: Math.max(0, (e.deadline - now) / 1000), retrans: 0 }, orphan: true,
+        });
+        continue;
+      }
+      rows.push(connRow(e, now));
+    }
+    return rows;
+  }
+}
+
+export interface SocketRow {
+  state: string;
+  stateNum: number;
+  recvQ: number;
+  sendQ: number;
+  local: string;
+  remote: string;
+  timer: { kind: 'on' | 'keepalive' | 'timewait' | 'persist'; expiresMs: number; retrans: number } | null;
+  orphan: boolean;
+  rtoMs?: number;
+  rttMs?: number;
+  rttvarMs?: number;
+  mss?: number;
+  cwnd?: number;
+  ssthresh?: number;
+  wscale?: string;
+  retrans?: string;
+  bytesSent?: number;
+  bytesAcked?: number;
+  bytesReceived?: number;
+  lastsndMs?: number;
+  lastrcvMs?: number;
+  lastackMs?: number;
+}
+
+const isWildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
+
+function connRow(c: TcpConn, now: number): SocketRow {
+  let timer: SocketRow['timer'] = null;
+  if (c.rtxDeadline !== Infinity) {
+    timer = { kind: c.rtxKind === 'persist' ? 'persist' : 'on', expiresMs: (c.rtxDeadline - now) / 1000, retrans: c.rtxKind === 'persist' ? c.probesOut : c.retransmits };
+  } else if (c.keepaliveDeadline !== Infinity || c.finWait2Deadline !== Infinity) {
+    timer = { kind: 'keepalive', expiresMs: (Math.min(c.keepaliveDeadline, c.finWait2Deadline) - now) / 1000, retrans: c.probesOut };
+  }
+  const r3 = (x: number) => Math.round(x) / 1000;
+  return {
+    state: STATE_NAMES[c.state], stateNum: c.state,
+    recvQ: c.state === TcpState.LISTEN ? 0 : c.rcvBuf.length,
+    sendQ: (c.writeSeq - c.sndUna) >>> 0 > 0x7fffffff ? 0 : (c.writeSeq - c.sndUna) >>> 0,
+    local: endpoint(c.localAddr, c.localPort), remote: endpoint(c.remoteAddr, c.remotePort), timer, orphan: c.orphan,
+    rtoMs: r3(c.rto), rttMs: r3(c.srtt), rttvarMs: r3(c.mdev), mss: c.mssCache, cwnd: c.cwnd,
+    ssthresh: c.ssthresh === 0x7fffffff ? undefined : c.ssthresh,
+    wscale: c.wscaleOk ? `${c.sndWscale},${c.rcvWscale}` : undefined,
+    retrans: `${c.retransmits}/${c.totalRetrans}`,
+    bytesSent: c.bytesSent + c.bytesRetrans, bytesAcked: c.bytesAcked, bytesReceived: c.bytesReceived,
+    lastsndMs: c.lastDataSent ? (now - c.lastDataSent) / 1000 : undefined,
+    lastrcvMs: c.lastDataRecv ? (now - c.lastDataRecv) / 1000 : undefined,
+    lastackMs: c.lastAckRecv ? (now - c.lastAckRecv) / 1000 : undefined,
+  };
+}

@@ -1,0 +1,582 @@
+// Sockets as applications see them (Linux net/ipv4/tcp.c, af_inet.c): bind, listen, connect,
+// accept, send, recv, shutdown, close, setsockopt. Calls act at once in virtual time and never
+// block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
+
+import { TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { startKeepalive, keepIdle } from '../tcp/input.ts';
+import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
+import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
+import { seqAdd } from '../tcp/seq.ts';
+import { TcpState, STATE_NAMES } from '../tcp/states.ts';
+import { TCP_TIMEWAIT_LEN } from '../tcp/timewait.ts';
+import { canonicalIp, ipVersion } from '../wire/addr.ts';
+import { SocketError, type ErrnoCode } from './errors.ts';
+import type { Host } from './host.ts';
+import { endpoint } from './trace.ts';
+
+export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection' | 'closed-linger';
+type Handler = (arg?: unknown) => void;
+
+export class Listener {
+  readonly synQueue = new Set<TcpConn>();
+  readonly acceptQueue: TcpConn[] = [];
+  constructor(readonly socket: Socket, readonly addr: string, readonly port: number, public backlog: number) {}
+  get key(): string {
+    return `${this.addr}|${this.port}`;
+  }
+}
+
+export type ShutdownHow = 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR';
+
+/** Names accepted by setsockopt/getsockopt, Linux's. */
+export type SockOptName =
+  | 'SO_LINGER' | 'SO_KEEPALIVE' | 'SO_REUSEADDR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_ERROR'
+  | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK';
+
+let nextSocketId = 1;
+
+export class Socket {
+  readonly id = nextSocketId++;
+  conn: TcpConn | null = null;
+  listener: Listener | null = null;
+  boundAddr: string | null = null;
+  boundPort = 0;
+  opts: SockOpts;
+  refs = 1;
+  closed = false;
+  /** A connection that already ended keeps its last state for the owner (CLOSED). */
+  private lastConnState: TcpState = TcpState.CLOSED;
+  private handlers = new Map<string, Handler[]>();
+
+  constructor(readonly host: Host) {
+    this.opts = host.defaultSockOpts();
+  }
+
+  // ---- events ----
+  on(ev: SocketEventName, fn: Handler): this {
+    const l = this.handlers.get(ev);
+    if (l) l.push(fn);
+    else this.handlers.set(ev, [fn]);
+    return this;
+  }
+  off(ev: SocketEventName, fn: Handler): this {
+    const l = this.handlers.get(ev);
+    if (l) this.handlers.set(ev, l.filter((f) => f !== fn));
+    return this;
+  }
+  emit(ev: SocketEventName, arg?: unknown): void {
+    const l = this.handlers.get(ev);
+    if (l) for (const f of l.slice()) f(arg);
+  }
+
+  /** ConnOwner: the connection woke us. */
+  connEvent(what: ConnEvent): void {
+    switch (what) {
+      case 'connected': this.emit('connect'); break;
+      case 'readable': this.emit('readable'); break;
+      case 'writable': this.emit('writable'); break;
+      case 'error': this.emit('error', this.conn?.softError); break;
+      case 'closed':
+        if (this.conn && !this.conn.lingering) this.emit('closed-linger');
+        this.emit('close');
+        break;
+      default: break;
+    }
+  }
+  connReleased(): void {
+    // The connection left the demux table; the object stays readable for the owner.
+  }
+
+  get state(): string {
+    if (this.listener) return 'LISTEN';
+    return STATE_NAMES[this.conn ? this.conn.state : this.lastConnState];
+  }
+  get localAddress(): string | undefined {
+    return this.conn?.localAddr ?? this.boundAddr ?? undefined;
+  }
+  get localPort(): number | undefined {
+    return this.conn?.localPort ?? (this.boundPort || undefined);
+  }
+
+  private call(name: string, args?: string, result?: string): void {
+    const h = this.host;
+    h.trace({ kind: 'call', t: h.now(), host: h.name, socket: this.conn?.label ?? (this.boundPort ? endpoint(this.boundAddr ?? '*', this.boundPort) : `sock#${this.id}`), call: name, args, result });
+  }
+
+  private fail(code: ErrnoCode, syscall: string, detail?: string): never {
+    const h = this.host;
+    const err = new SocketError(code, syscall, detail);
+    h.trace({ kind: 'error', t: h.now(), host: h.name, socket: this.conn?.label ?? `sock#${this.id}`, code, errno: err.errno, message: `${syscall}: ${err.message}` });
+    throw err;
+  }
+
+  private checkOpen(syscall: string): void {
+    if (this.closed) this.fail('EBADF', syscall);
+  }
+
+  // ---- calls ----
+
+  /** Another owner of this socket (dup/fork): the TCP close happens when the last owner closes. */
+  dup(): this {
+    this.checkOpen('dup');
+    this.refs++;
+    this.call('dup', undefined, `refs=${this.refs}`);
+    return this;
+  }
+
+  bind(addr: string, port: number): void {
+    this.checkOpen('bind');
+    const c = canonicalIp(addr);
+    if (!c.ok) this.fail('EINVAL', 'bind', `bad address ${addr}`);
+    const a = c.value;
+    if (this.boundPort || this.conn) this.fail('EINVAL', 'bind', 'already bound');
+    if (!Number.isInteger(port) || port < 0 || port > 65535) this.fail('EINVAL', 'bind', `bad port ${port}`);
+    if (a !== '0.0.0.0' && a !== '::' && !this.host.addresses.includes(a)) this.fail('EADDRNOTAVAIL', 'bind', a);
+    if (port === 0) {
+      // inet_csk_get_port: bind() to port 0 prefers odd ports from the range.
+      const [lo, hi] = this.host.cfg.ip_local_port_range;
+      for (let p = lo + ((lo & 1) ? 0 : 1); p <= hi; p += 2) {
+        if (!this.host.portBusyForBind(a, p, this.opts.reuseaddr, this)) {
+          port = p;
+          break;
+        }
+      }
+      if (port === 0) this.fail('EADDRINUSE', 'bind', 'no free port');
+    } else if (this.host.portBusyForBind(a, port, this.opts.reuseaddr, this)) {
+      this.fail('EADDRINUSE', 'bind', endpoint(a, port));
+    }
+    this.boundAddr = a;
+    this.boundPort = port;
+    let set = this.host.bound.get(port);
+    if (!set) this.host.bound.set(port, (set = new Set()));
+    set.add(this);
+    this.call('bind', endpoint(a, port), '0');
+  }
+
+  /** listen(backlog): the accept queue holds min(backlog, somaxconn) + 1 (sk_acceptq_is_full uses >). */
+  listen(backlog = 511): void {
+    this.checkOpen('listen');
+    if (this.conn) this.fail('EINVAL', 'listen', 'connected socket');
+    if (!this.boundPort) this.bind(this.host.addresses.some((x) => x.includes(':')) && !this.host.addresses.some((x) => !x.includes(':')) ? '::' : '0.0.0.0', 0);
+    const b = Math.max(0, Math.min(backlog, this.host.cfg.somaxconn));
+    if (this.listener) {
+      this.listener.backlog = b;
+      return;
+    }
+    const l = new Listener(this, this.boundAddr!, this.boundPort, b);
+    if (this.host.listeners.has(l.key)) this.fail('EADDRINUSE', 'listen', endpoint(l.addr, l.port));
+    this.host.listeners.set(l.key, l);
+    this.listener = l;
+    this.host.trace({ kind: 'state', t: this.host.now(), host: this.host.name, socket: endpoint(l.addr, l.port), from: 'CLOSED', to: 'LISTEN', cause: 'listen()', causeKind: 'call' });
+    this.call('listen', String(backlog), '0');
+  }
+
+  /** accept(): a completed connection, or null (EAGAIN). */
+  accept(): Socket | null {
+    this.checkOpen('accept');
+    const l = this.listener;
+    if (!l) this.fail('EINVAL', 'accept', 'not listening');
+    const conn = l.acceptQueue.shift();
+    if (!conn) return null;
+    const s = new Socket(this.host);
+    s.opts = conn.opts;
+    s.conn = conn;
+    conn.socket = s;
+    conn.accepted = true;
+    conn.listener = null;
+    this.call('accept', undefined, conn.label);
+    return s;
+  }
+
+  /** connect(): sends the SYN at once; 'connect' or 'error' follows (non-blocking, EINPROGRESS). */
+  connect(addr: string, port: number): void {
+    this.checkOpen('connect');
+    const h = this.host;
+    const c = canonicalIp(addr);
+    if (!c.ok) this.fail('EINVAL', 'connect', `bad address ${addr}`);
+    const raddr = c.value;
+    if (this.listener) this.fail('EINVAL', 'connect', 'listening socket');
+    if (this.conn) {
+      if (this.conn.state === TcpState.SYN_SENT) this.fail('EALREADY', 'connect');
+      if (this.conn.state !== TcpState.CLOSED) this.fail('EISCONN', 'connect');
+      this.fail('EISCONN', 'connect', 'socket already used');
+    }
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) this.fail('EINVAL', 'connect', `bad port ${port}`);
+    let laddr = this.boundAddr && this.boundAddr !== '0.0.0.0' && this.boundAddr !== '::' ? this.boundAddr : h.sourceAddressFor(raddr);
+    if (!laddr || ipVersion(laddr) !== ipVersion(raddr)) this.fail('ENETUNREACH', 'connect', `no ${ipVersion(raddr) === 6 ? 'IPv6' : 'IPv4'} address on ${h.name}`);
+    let lport = this.boundPort;
+    if (lport) {
+      const existing = h.demux.get(`${laddr}|${lport}|${raddr}|${port}`);
+      if (existing) this.fail('EADDRNOTAVAIL', 'connect', `4-tuple in use (${existing instanceof TcpConn ? existing.stateName : existing.substate})`);
+    } else {
+      let picked;
+      try {
+        picked = h.pickEphemeral(laddr, raddr, port);
+      } catch (e) {
+        if (e instanceof SocketError) this.fail(e.code, 'connect', 'ephemeral ports exhausted');
+        throw e;
+      }
+      lport = picked.port;
+      if (picked.tw) {
+        const tw = picked.tw;
+        h.reuseTimeWait(tw);
+        this.twIsn = seqAdd(tw.sndNxt, 65535 + 2) || 1;
+        this.twTs = { recent: tw.tsRecent, stamp: tw.tsRecentStamp };
+      }
+    }
+    laddr = laddr!;
+    const conn = h.newConn({ addr: laddr, port: lport }, { addr: raddr, port }, this.opts);
+    conn.socket = this;
+    this.conn = conn;
+    conn.iss = this.twIsn ?? h.isnFor(laddr, lport, raddr, port);
+    if (this.twTs) {
+      conn.tsRecent = this.twTs.recent;
+      conn.tsRecentStamp = this.twTs.stamp;
+    }
+    this.twIsn = undefined;
+    conn.sndUna = conn.iss;
+    conn.sndNxt = conn.iss;
+    conn.sndMax = conn.iss;
+    conn.writeSeq = seqAdd(conn.iss, 1);
+    conn.rcvWscale = h.cfg.tcp_window_scaling ? offeredWscale(conn) : 0;
+    conn.openedAt = h.now();
+    h.demux.set(conn.key, conn);
+    if (this.boundPort) {
+      // The explicit binding moves to the connection.
+    }
+    h.counters.inc('ActiveOpens');
+    this.call('connect', endpoint(raddr, port), 'EINPROGRESS');
+    conn.setState(TcpState.SYN_SENT, 'connect()', 'call');
+    conn.rttTime = h.now();
+    conn.retransStamp = h.now();
+    conn.rto = 1_000_000; // TCP_TIMEOUT_INIT
+    sendSyn(conn);
+    armRto(conn, 'syn-retransmit');
+    h.reschedule(conn);
+  }
+  private twIsn: number | undefined;
+  private twTs: { recent: number; stamp: number } | undefined;
+
+  /** send(): bytes accepted into the send buffer (0 = EAGAIN); throws EPIPE, ECONNRESET, ... */
+  send(data: Uint8Array): number {
+    this.checkOpen('send');
+    const c = this.conn;
+    if (!c) this.fail(this.listener ? 'ENOTCONN' : 'ENOTCONN', 'send');
+    // tcp_sendmsg: a pending error first, then EPIPE after shutdown or the end of the connection.
+    if (c.softError) {
+      const code = c.softError;
+      c.softError = null;
+      this.fail(code, 'send');
+    }
+    if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
+    if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
+    const n = c.sndBuf.push(data);
+    c.writeSeq = seqAdd(c.writeSeq, n);
+    if (n) {
+      tcpOutput(c);
+      this.host.reschedule(c);
+    }
+    return n;
+  }
+
+  /** recv(): data, an empty array at end of stream, or null (EAGAIN); throws ECONNRESET, ... */
+  recv(max = 65536): Uint8Array | null {
+    this.checkOpen('recv');
+    const c = this.conn;
+    if (!c) this.fail('ENOTCONN', 'recv');
+    if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+      if (c.softError) return this.takeError(c, 'recv');
+      return null;
+    }
+    const n = Math.min(max, c.rcvBuf.length);
+    if (n > 0) {
+      const out = c.rcvBuf.slice(0, n);
+      c.rcvBuf.consume(n);
+      if (c.state !== TcpState.CLOSED) {
+        windowUpdateAfterRead(c);
+        this.host.reschedule(c);
+      }
+      return out;
+    }
+    if (c.softError) return this.takeError(c, 'recv');
+    if (c.finReceived || c.done || c.rcvShutdown) return new Uint8Array(0);
+    return null;
+  }
+
+  private takeError(c: TcpConn, syscall: string): never {
+    const code = c.softError!;
+    c.softError = null;
+    const err = new SocketError(code, syscall);
+    throw err; // already traced when it was reported
+  }
+
+  /** Bytes waiting to be read. */
+  get readable(): number {
+    return this.conn ? this.conn.rcvBuf.length : 0;
+  }
+  /** Free space in the send buffer. */
+  get writable(): number {
+    return this.conn ? this.conn.sndBuf.free : 0;
+  }
+
+  /** shutdown(): acts at once whatever the reference count (unlike close). */
+  shutdown(how: ShutdownHow): void {
+    this.checkOpen('shutdown');
+    this.call('shutdown', how);
+    if (this.listener) {
+      if (how !== 'SHUT_WR') this.closeListener('shutdown()');
+      return;
+    }
+    const c = this.conn;
+    if (!c || c.state === TcpState.CLOSED) this.fail('ENOTCONN', 'shutdown');
+    if (c.state === TcpState.SYN_SENT) {
+      // inet_shutdown -> tcp_disconnect: the attempt is abandoned (and ENOTCONN returned).
+      reportError(c, 'ECONNRESET');
+      tcpDone(c, 'shutdown() in SYN_SENT', 'call');
+      this.fail('ENOTCONN', 'shutdown');
+    }
+    if (how !== 'SHUT_WR') {
+      c.rcvShutdown = true;
+      this.emit('readable');
+    }
+    if (how !== 'SHUT_RD') {
+      if (!c.sndShutdown) {
+        c.sndShutdown = true;
+        this.closeState(c, 'shutdown(SHUT_WR)');
+      }
+    }
+    this.host.reschedule(c);
+  }
+
+  /** tcp_close_state + tcp_send_fin. */
+  private closeState(c: TcpConn, cause: string): boolean {
+    let to: TcpState | null = null;
+    switch (c.state) {
+      case TcpState.ESTABLISHED: to = TcpState.FIN_WAIT1; break;
+      case TcpState.SYN_RECV: to = TcpState.FIN_WAIT1; break;
+      case TcpState.CLOSE_WAIT: to = TcpState.LAST_ACK; break;
+      default: return false;
+    }
+    c.finQueued = true;
+    // FIN_WAIT1 (or LAST_ACK) at once, even while the FIN waits behind data or a zero window.
+    c.setState(to, cause, 'call');
+    tcpOutput(c);
+    return true;
+  }
+
+  /** close(): drops one reference; the last one closes the connection as tcp_close does. */
+  close(): void {
+    this.checkOpen('close');
+    this.refs--;
+    if (this.refs > 0) {
+      this.call('close', undefined, `refs=${this.refs}: other owners remain, nothing sent`);
+      return;
+    }
+    this.closed = true;
+    const h = this.host;
+    if (this.listener) {
+      this.call('close');
+      this.closeListener('close()');
+      this.unbind();
+      return;
+    }
+    const c = this.conn;
+    this.unbind();
+    if (!c) {
+      this.call('close');
+      return;
+    }
+    this.call('close');
+    c.rcvShutdown = true;
+    c.sndShutdown = true;
+    const unread = c.rcvBuf.length;
+    c.rcvBuf.clear();
+    c.ofo.length = 0;
+    if (c.state === TcpState.CLOSED) {
+      this.detach(c);
+      return;
+    }
+    if (unread > 0) {
+      // RFC 2525 §2.17, Linux tcp_close: unread data turns the close into a reset.
+      h.counters.inc('TCPAbortOnClose');
+      purgeWriteQueue(c);
+      sendActiveReset(c, 'close() with unread data');
+      tcpDone(c, `close() with ${unread} unread bytes`, 'call');
+      this.detach(c);
+      return;
+    }
+    if (c.opts.linger.on && c.opts.linger.seconds === 0) {
+      // SO_LINGER {1, 0}: tcp_disconnect, a reset and no TIME_WAIT.
+      h.counters.inc('TCPAbortOnData');
+      const needReset = c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT || c.state === TcpState.FIN_WAIT1 ||
+        c.state === TcpState.FIN_WAIT2 || c.state === TcpState.SYN_RECV ||
+        ((c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK) && c.sndNxt !== c.writeSeq);
+      purgeWriteQueue(c);
+      if (needReset) sendActiveReset(c, 'SO_LINGER {1, 0}');
+      tcpDone(c, 'close() with SO_LINGER {1, 0}', 'call');
+      this.detach(c);
+      return;
+    }
+    if (c.state === TcpState.SYN_SENT) {
+      tcpDone(c, 'close() in SYN_SENT', 'call');
+      this.detach(c);
+      return;
+    }
+    this.closeState(c, 'close()');
+    if (c.opts.linger.on && c.opts.linger.seconds > 0 && !c.isClosed()) {
+      c.lingering = true;
+      c.lingerDeadline = h.now() + c.opts.linger.seconds * 1e6;
+    }
+    // The socket is now an orphan (sock_orphan).
+    c.orphan = true;
+    h.orphanCount++;
+    c.socket = null;
+    this.lastConnState = c.state;
+    if (c.state === TcpState.FIN_WAIT2) {
+      if (c.opts.linger2 < 0) {
+        sendActiveReset(c, 'TCP_LINGER2 < 0');
+        h.counters.inc('TCPAbortOnLinger');
+        tcpDone(c, 'close() in FIN_WAIT2 with TCP_LINGER2 < 0', 'call');
+        this.detach(c);
+        return;
+      }
+      const tmo = finTime(c);
+      if (tmo > TCP_TIMEWAIT_LEN) c.finWait2Deadline = h.now() + tmo - TCP_TIMEWAIT_LEN;
+      else {
+        tcpTimeWait(c, 'FIN_WAIT2', tmo, 'close() in FIN_WAIT2', 'call');
+        this.detach(c);
+        return;
+      }
+    }
+    if (!c.isClosed() && h.tooManyOrphans()) {
+      h.counters.inc('TCPAbortOnMemory');
+      sendActiveReset(c, 'too many orphaned sockets');
+      tcpDone(c, 'tcp_max_orphans exceeded', 'call');
+    }
+    this.detach(c);
+    h.reschedule(c);
+  }
+
+  private detach(c: TcpConn): void {
+    this.lastConnState = TcpState.CLOSED;
+    if (c.socket === this) c.socket = null;
+    this.conn = null;
+  }
+
+  private unbind(): void {
+    if (!this.boundPort) return;
+    this.host.bound.get(this.boundPort)?.delete(this);
+  }
+
+  /** inet_csk_listen_stop: unaccepted children are reset, embryonic ones dropped. */
+  private closeListener(cause: string): void {
+    const l = this.listener;
+    if (!l) return;
+    const h = this.host;
+    h.listeners.delete(l.key);
+    this.listener = null;
+    h.trace({ kind: 'state', t: h.now(), host: h.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause, causeKind: 'call' });
+    for (const child of [...l.acceptQueue]) {
+      if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) {
+        h.counters.inc('TCPAbortOnClose');
+        sendActiveReset(child, 'listener closed before accept()');
+      }
+      tcpDone(child, 'listener closed', 'call');
+    }
+    for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call');
+  }
+
+  // ---- options ----
+
+  setsockopt(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
+    this.checkOpen('setsockopt');
+    const o = this.opts;
+    const c = this.conn;
+    const num = (v: unknown): number => {
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      if (typeof v !== 'number' || !Number.isInteger(v)) this.fail('EINVAL', 'setsockopt', `${name} takes an integer`);
+      return v;
+    };
+    switch (name) {
+      case 'SO_LINGER': {
+        if (typeof value !== 'object') this.fail('EINVAL', 'setsockopt', 'SO_LINGER takes {on, seconds}');
+        o.linger = { on: value.on, seconds: Math.max(0, value.seconds | 0) };
+        break;
+      }
+      case 'SO_KEEPALIVE': {
+        const on = num(value) !== 0;
+        const was = o.keepalive;
+        o.keepalive = on;
+        if (c && c.state !== TcpState.CLOSED && c.state !== TcpState.LISTEN) {
+          // tcp_set_keepalive: arming starts a full idle period from now.
+          if (on && !was) startKeepalive(c);
+          else if (!on) c.keepaliveDeadline = Infinity;
+        }
+        break;
+      }
+      case 'SO_REUSEADDR': o.reuseaddr = num(value) !== 0; break;
+      case 'SO_RCVBUF': o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2)); if (c) c.rcvBuf.limit = o.rcvbuf; break; // Linux doubles, capped by rmem_max
+      case 'SO_SNDBUF': o.sndbuf = Math.max(4608, Math.min(num(value) * 2, 212992 * 2)); if (c) c.sndBuf.limit = o.sndbuf; break;
+      case 'TCP_NODELAY': o.nodelay = num(value) !== 0; if (c) { tcpOutput(c); } break;
+      case 'TCP_QUICKACK': o.quickack = num(value) !== 0; break;
+      case 'TCP_KEEPIDLE':
+      case 'TCP_KEEPINTVL': {
+        const v = num(value);
+        if (v < 1 || v > 32767) this.fail('EINVAL', 'setsockopt', `${name} must be 1..32767`);
+        if (name === 'TCP_KEEPIDLE') {
+          o.keepIdle = v;
+          if (c && o.keepalive && c.state !== TcpState.CLOSED) {
+            const now = this.host.now();
+            const elapsed = Math.min(now - c.lrcvtime, now - c.rcvTstamp);
+            c.keepaliveDeadline = now + Math.max(0, keepIdle(c) - elapsed);
+          }
+        } else o.keepIntvl = v;
+        break;
+      }
+      case 'TCP_KEEPCNT': {
+        const v = num(value);
+        if (v < 1 || v > 127) this.fail('EINVAL', 'setsockopt', 'TCP_KEEPCNT must be 1..127');
+        o.keepCnt = v;
+        break;
+      }
+      case 'TCP_LINGER2': {
+        const v = num(value);
+        o.linger2 = v < 0 ? -1 : Math.min(v, 120); // TCP_FIN_TIMEOUT_MAX
+        break;
+      }
+      case 'TCP_USER_TIMEOUT': {
+        const v = num(value);
+        if (v < 0) this.fail('EINVAL', 'setsockopt', 'TCP_USER_TIMEOUT must be >= 0');
+        o.userTimeoutMs = v;
+        break;
+      }
+      case 'SO_ERROR': this.fail('ENOPROTOOPT', 'setsockopt', 'SO_ERROR is read-only');
+    }
+    if (c) this.host.reschedule(c);
+    this.call('setsockopt', `${name}=${typeof value === 'object' ? `{${value.on ? 1 : 0},${value.seconds}}` : String(value)}`, '0');
+  }
+
+  getsockopt(name: SockOptName): number | boolean | { on: boolean; seconds: number } {
+    const o = this.opts;
+    switch (name) {
+      case 'SO_LINGER': return { ...o.linger };
+      case 'SO_KEEPALIVE': return o.keepalive;
+      case 'SO_REUSEADDR': return o.reuseaddr;
+      case 'SO_RCVBUF': return o.rcvbuf;
+      case 'SO_SNDBUF': return o.sndbuf;
+      case 'SO_ERROR': {
+        const c = this.conn;
+        const e = c?.softError;
+        if (c) c.softError = null;
+        return e ? new SocketError(e, 'getsockopt').errno : 0;
+      }
+      case 'TCP_NODELAY': return o.nodelay;
+      case 'TCP_QUICKACK': return o.quickack;
+      case 'TCP_KEEPIDLE': return o.keepIdle || this.host.cfg.tcp_keepalive_time;
+      case 'TCP_KEEPINTVL': return o.keepIntvl || this.host.cfg.tcp_keepalive_intvl;
+      case 'TCP_KEEPCNT': return o.keepCnt || this.host.cfg.tcp_keepalive_probes;
+      case 'TCP_LINGER2': return o.linger2 === 0 ? this.host.cfg.tcp_fin_timeout : o.linger2;
+      case 'TCP_USER_TIMEOUT': return o.userTimeoutMs;
+    }
+  }
+}

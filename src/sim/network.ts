@@ -1,0 +1,651 @@
+// A simulated IP network driven in virtual time: nodes, point-to-point links with latency, bandwidth,
+// loss, duplication, reordering, corruption, MTU and queue limits, partitions and middlebox filters.
+// One binary heap (time, sequence) holds packet arrivals and scheduled actions; node timers are polled
+// through nextDeadline(). The loop jumps straight to the earliest of the two, so idle time is free.
+// All randomness comes from an Rng forked per link direction: the same seed gives the same run.
+
+import { VirtualClock } from '../time/clock.ts';
+import { Rng } from './rng.ts';
+
+export interface SimNode {
+  readonly name: string;
+  /** Canonical IP strings, e.g. "10.0.0.1", "fd00::1" (any valid text form is accepted). */
+  readonly addresses: readonly string[];
+  /** Installed by the network; the node calls it synchronously to send an IP packet at the network's current time. */
+  setEmit(emit: (packet: Uint8Array) => void): void;
+  /** Packets are passed without copying (duplicates share one buffer): treat them as read-only. */
+  deliver(nowUs: number, packet: Uint8Array): void;
+  /** Run every timer due at or before now. */
+  advance(nowUs: number): void;
+  /** Earliest pending timer (µs) or Infinity. */
+  nextDeadline(): number;
+}
+
+export interface LinkParams {
+  latencyUs: number;
+  /** Bits per second; 0 or undefined = infinite (no serialization delay). */
+  bandwidthBps?: number;
+  /** Probabilities in [0, 1]. */
+  loss?: number;
+  duplicate?: number;
+  /** Probability a packet gets reorderDelayUs of extra delay. */
+  reorder?: number;
+  /** Default 1000 µs. */
+  reorderDelayUs?: number;
+  /** Probability one random byte (of a copy) is XORed with a random non-zero value. */
+  corrupt?: number;
+  /** Larger packets are dropped (fate 'mtu'); default Infinity. */
+  mtu?: number;
+  /** With a finite bandwidth: at most this many packets waiting or being serialized; more are tail-dropped. Default Infinity. */
+  queuePackets?: number;
+}
+
+export type ResolvedLinkParams = Required<LinkParams>;
+
+/** Drops on a link (counted per direction and in totals). */
+export type LinkDropFate = 'lost' | 'partitioned' | 'mtu' | 'queue' | 'down';
+/** Drops before a link is chosen (counted in totals only). */
+export type DropFate = LinkDropFate | 'filtered' | 'unroutable';
+export type PacketFate = 'delivered' | DropFate;
+
+/** Counters for one link direction. `sent` counts packets that entered the link (after routing and filters). */
+export interface LinkStats {
+  sent: number;
+  delivered: number; // includes duplicates
+  lost: number;
+  partitioned: number;
+  mtu: number;
+  queue: number;
+  down: number;
+  duplicated: number;
+  corrupted: number;
+  reordered: number;
+  bytesSent: number;
+  bytesDelivered: number;
+}
+
+/** Totals. Here `sent` counts every emitted packet: sent = unroutable + filtered + sum of link `sent`. */
+export interface NetworkStats extends LinkStats {
+  filtered: number;
+  unroutable: number;
+}
+
+export interface PacketEvent {
+  /** Arrival time for 'delivered', send time for drops. */
+  t: number;
+  sentAt: number;
+  from: string;
+  /** Receiving node; null when no node owns the destination (or the packet has no IP header). */
+  to: string | null;
+  packet: Uint8Array;
+  fate: PacketFate;
+  duplicate: boolean;
+  corrupted: boolean;
+  reordered: boolean;
+}
+
+/**
+ * Middlebox hook, called at send time for every routed packet, in the order filters were added.
+ * 'pass' keeps the packet, null drops it (fate 'filtered'), a Uint8Array replaces it (copy first: never
+ * mutate the sender's buffer) and is routed again by its destination address.
+ */
+export type PacketFilter = (p: { from: string; to: string; packet: Uint8Array; now: number }) => Uint8Array | null | 'pass';
+
+export interface NetworkOptions {
+  seed: number;
+  startUs?: number;
+  /** Guard against livelock: more steps than this at one instant throw. Default 1,000,000. */
+  maxStepsPerInstant?: number;
+}
+
+function newLinkStats(): LinkStats {
+  return { sent: 0, delivered: 0, lost: 0, partitioned: 0, mtu: 0, queue: 0, down: 0, duplicated: 0, corrupted: 0, reordered: 0, bytesSent: 0, bytesDelivered: 0 };
+}
+
+const DEFAULTS: ResolvedLinkParams = {
+  latencyUs: 0,
+  bandwidthBps: 0,
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelayUs: 1000,
+  corrupt: 0,
+  mtu: Infinity,
+  queuePackets: Infinity,
+};
+
+function resolveParams(base: ResolvedLinkParams, p: Partial<LinkParams>): ResolvedLinkParams {
+  const r: ResolvedLinkParams = { ...base };
+  for (const k of Object.keys(DEFAULTS) as Array<keyof LinkParams>) {
+    const v = p[k];
+    if (v !== undefined) r[k] = v;
+  }
+  const intOk = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+  if (!intOk(r.latencyUs)) throw new RangeError(`link: latencyUs must be a non-negative integer, got ${r.latencyUs}`);
+  if (!intOk(r.reorderDelayUs)) throw new RangeError(`link: reorderDelayUs must be a non-negative integer, got ${r.reorderDelayUs}`);
+  if (!(r.bandwidthBps >= 0) || !Number.isFinite(r.bandwidthBps)) throw new RangeError(`link: bad bandwidthBps ${r.bandwidthBps}`);
+  for (const k of ['loss', 'duplicate', 'reorder', 'corrupt'] as const) {
+    if (!(r[k] >= 0 && r[k] <= 1)) throw new RangeError(`link: ${k} must be a probability, got ${r[k]}`);
+  }
+  if (!(r.mtu > 0)) throw new RangeError(`link: bad mtu ${r.mtu}`);
+  if (!(r.queuePackets >= 1)) throw new RangeError(`link: bad queuePackets ${r.queuePackets}`);
+  return r;
+}
+
+interface NodeEntry {
+  readonly node: SimNode;
+  readonly name: string;
+  readonly out: Map<NodeEntry, LinkDirection>;
+}
+
+/** One direction of a link: its parameters, counters and serialization state. */
+export class LinkDirection {
+  readonly link: Link;
+  readonly from: string;
+  readonly to: string;
+  readonly stats: LinkStats = newLinkStats();
+  /** @internal */ _params: ResolvedLinkParams;
+  /** @internal */ readonly _dst: NodeEntry;
+  /** @internal */ readonly _rng: Rng;
+  /** @internal end of serialization of the last accepted packet */ _busyUntil = 0;
+  /** @internal serialization finish times of queued packets, from _qHead on */ _finishes: number[] = [];
+  /** @internal */ _qHead = 0;
+
+  /** @internal */
+  constructor(link: Link, from: string, dst: NodeEntry, params: ResolvedLinkParams, rng: Rng) {
+    this.link = link;
+    this.from = from;
+    this.to = dst.name;
+    this._dst = dst;
+    this._params = params;
+    this._rng = rng;
+  }
+
+  get params(): Readonly<ResolvedLinkParams> {
+    return this._params;
+  }
+
+  /** Packets waiting or being serialized at time nowUs (bandwidth-limited links only). */
+  queued(nowUs: number): number {
+    const f = this._finishes;
+    while (this._qHead < f.length && f[this._qHead]! <= nowUs) this._qHead++;
+    if (this._qHead > 64 && this._qHead * 2 > f.length) {
+      f.splice(0, this._qHead);
+      this._qHead = 0;
+    }
+    return f.length - this._qHead;
+  }
+}
+
+/** A bidirectional link; `ab` carries a -> b, `ba` carries b -> a. */
+export class Link {
+  readonly a: string;
+  readonly b: string;
+  readonly ab: LinkDirection;
+  readonly ba: LinkDirection;
+  private _up = true;
+
+  /** @internal */
+  constructor(a: NodeEntry, b: NodeEntry, params: LinkParams, reverse: Partial<LinkParams> | undefined, rng: Rng) {
+    this.a = a.name;
+    this.b = b.name;
+    const fwd = resolveParams(DEFAULTS, params);
+    const rev = reverse ? resolveParams(fwd, reverse) : fwd;
+    this.ab = new LinkDirection(this, a.name, b, fwd, rng.fork(`link:${a.name}>${b.name}`));
+    this.ba = new LinkDirection(this, b.name, a, rev, rng.fork(`link:${b.name}>${a.name}`));
+  }
+
+  get isUp(): boolean {
+    return this._up;
+  }
+
+  /** Packets sent while down are dropped (fate 'down'); packets already in flight still arrive. */
+  down(): void {
+    this._up = false;
+  }
+
+  up(): void {
+    this._up = true;
+  }
+
+  /** Change parameters: `params` apply to both directions, then `reverse` overrides b -> a. Takes effect for packets sent from now on. */
+  set(params: Partial<LinkParams>, reverse?: Partial<LinkParams>): void {
+    const fwd = resolveParams(this.ab._params, params);
+    const rev = resolveParams(resolveParams(this.ba._params, params), reverse ?? {});
+    this.ab._params = fwd;
+    this.ba._params = rev;
+  }
+
+  direction(from: string): LinkDirection {
+    if (from === this.a) return this.ab;
+    if (from === this.b) return this.ba;
+    throw new Error(`link ${this.a}<->${this.b} has no end ${from}`);
+  }
+
+  /** Sum of both directions. */
+  get stats(): LinkStats {
+    const s = newLinkStats();
+    for (const d of [this.ab, this.ba]) for (const k of Object.keys(s) as Array<keyof LinkStats>) s[k] += d.stats[k];
+    return s;
+  }
+}
+
+// step() results
+const IDLE = 0;
+const STEPPED = 1;
+const BEYOND = 2;
+
+const F_DUP = 1;
+const F_CORRUPT = 2;
+const F_REORDER = 4;
+
+class Ev {
+  constructor(
+    readonly t: number,
+    readonly seq: number,
+    readonly fn: (() => void) | null,
+    readonly dir: LinkDirection | null,
+    readonly packet: Uint8Array | null,
+    readonly sentAt: number,
+    readonly flags: number,
+  ) {}
+}
+
+/** Binary min-heap on (t, seq). */
+class EventHeap {
+  private a: Ev[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  peek(): Ev | undefined {
+    return this.a[0];
+  }
+
+  push(e: Ev): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(e);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(e, a[p]!)) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = e;
+  }
+
+  pop(): Ev | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      let i = 0;
+      const n = a.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && less(a[r]!, a[l]!) ? r : l;
+        if (!less(a[c]!, last)) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+function less(x: Ev, y: Ev): boolean {
+  return x.t < y.t || (x.t === y.t && x.seq < y.seq);
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Routing key of the packet's destination address, or null if it has no IPv4/IPv6 header. */
+function destinationKey(p: Uint8Array): string | null {
+  const v = p.length > 0 ? p[0]! >> 4 : 0;
+  if (v === 4 && p.length >= 20) return `${p[16]}.${p[17]}.${p[18]}.${p[19]}`;
+  if (v === 6 && p.length >= 40) {
+    let s = '6:';
+    for (let i = 24; i < 40; i++) s += HEX[p[i]!];
+    return s;
+  }
+  return null;
+}
+
+function v4Bytes(s: string): number[] | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  const out: number[] = [];
+  for (const x of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(x) || Number(x) > 255) return null;
+    out.push(Number(x));
+  }
+  return out;
+}
+
+/** Routing key of an address string (same keys as destinationKey), or null if it is not an IP address. */
+function addressKey(s: string): string | null {
+  if (!s.includes(':')) {
+    const b = v4Bytes(s);
+    return b ? b.join('.') : null;
+  }
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
+  const split = (x: string): string[] => (x === '' ? [] : x.split(':'));
+  const head = dbl >= 0 ? split(s.slice(0, dbl)) : split(s);
+  const tail = dbl >= 0 ? split(s.slice(dbl + 2)) : [];
+  const words = (groups: string[], last: boolean): number[] | null => {
+    const w: number[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      if (last && i === groups.length - 1 && g.includes('.')) {
+        const b = v4Bytes(g);
+        if (!b) return null;
+        w.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+        w.push(parseInt(g, 16));
+      } else {
+        return null;
+      }
+    }
+    return w;
+  };
+  const hw = words(head, dbl < 0);
+  const tw = words(tail, true);
+  if (!hw || !tw) return null;
+  const fill = 8 - hw.length - tw.length;
+  if (dbl >= 0 ? fill < 1 : fill !== 0) return null;
+  let key = '6:';
+  for (const w of [...hw, ...new Array<number>(fill).fill(0), ...tw]) key += HEX[w >> 8]! + HEX[w & 255]!;
+  return key;
+}
+
+export class Network {
+  readonly clock: VirtualClock;
+  readonly rng: Rng;
+  readonly stats: NetworkStats = { ...newLinkStats(), filtered: 0, unroutable: 0 };
+  /** Observation hook: every packet's fate (drops at send time, deliveries at arrival). */
+  onPacket?: (ev: PacketEvent) => void;
+
+  private readonly nodes: NodeEntry[] = [];
+  private readonly deadlines: number[] = [];
+  private readonly byName = new Map<string, NodeEntry>();
+  private readonly byAddr = new Map<string, NodeEntry>();
+  private readonly links: Link[] = [];
+  private readonly heap = new EventHeap();
+  private readonly partitions: Array<{ a: string; b: string; from: number; to: number }> = [];
+  private readonly filters: PacketFilter[] = [];
+  private readonly maxStepsPerInstant: number;
+  private seq = 0;
+  private _steps = 0;
+  private instant = -1;
+  private stepsAtInstant = 0;
+
+  constructor(opts: NetworkOptions) {
+    this.clock = new VirtualClock(opts.startUs ?? 0);
+    this.rng = new Rng(opts.seed);
+    this.maxStepsPerInstant = opts.maxStepsPerInstant ?? 1_000_000;
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+
+  /** Steps taken so far: one per event (packet arrival or action) and one per round of node timers. */
+  get steps(): number {
+    return this._steps;
+  }
+
+  addNode(node: SimNode): void {
+    if (this.byName.has(node.name)) throw new Error(`network: duplicate node name ${node.name}`);
+    const keys: string[] = [];
+    for (const a of node.addresses) {
+      const k = addressKey(a);
+      if (k === null) throw new Error(`network: node ${node.name}: bad address ${a}`);
+      const owner = this.byAddr.get(k);
+      if (owner || keys.includes(k)) throw new Error(`network: address ${a} of ${node.name} already belongs to ${owner?.name ?? node.name}`);
+      keys.push(k);
+    }
+    const e: NodeEntry = { node, name: node.name, out: new Map() };
+    this.nodes.push(e);
+    this.deadlines.push(Infinity);
+    this.byName.set(node.name, e);
+    for (const k of keys) this.byAddr.set(k, e);
+    node.setEmit((packet) => this.send(e, packet));
+  }
+
+  link(a: string, b: string, params: LinkParams, reverse?: Partial<LinkParams>): Link {
+    const ea = this.entry(a);
+    const eb = this.entry(b);
+    if (ea === eb) throw new Error(`network: cannot link ${a} to itself`);
+    if (ea.out.has(eb)) throw new Error(`network: ${a} and ${b} are already linked`);
+    const l = new Link(ea, eb, params, reverse, this.rng);
+    ea.out.set(eb, l.ab);
+    eb.out.set(ea, l.ba);
+    this.links.push(l);
+    return l;
+  }
+
+  /** The link between two nodes, if any. */
+  linkBetween(a: string, b: string): Link | undefined {
+    return this.entry(a).out.get(this.entry(b))?.link;
+  }
+
+  /** Run fn at virtual time tUs (not in the past); ties run in scheduling order. */
+  at(tUs: number, fn: () => void): void {
+    if (!Number.isSafeInteger(tUs) || tUs < this.now) throw new RangeError(`network.at: ${tUs} is not a time at or after now (${this.now})`);
+    this.heap.push(new Ev(tUs, this.seq++, fn, null, null, 0, 0));
+  }
+
+  after(dUs: number, fn: () => void): void {
+    if (!Number.isSafeInteger(dUs) || dUs < 0) throw new RangeError(`network.after: bad delay ${dUs}`);
+    this.at(this.now + dUs, fn);
+  }
+
+  /** Packets sent between a and b (either way) at a time in [fromUs, toUs) are dropped. */
+  partition(a: string, b: string, fromUs: number, toUs: number): void {
+    if (a === b) throw new Error('network.partition: a and b must differ');
+    if (!(fromUs <= toUs)) throw new RangeError(`network.partition: bad window [${fromUs}, ${toUs})`);
+    this.partitions.push({ a, b, from: fromUs, to: toUs });
+  }
+
+  /** Add a middlebox filter; returns a function that removes it. */
+  addFilter(fn: PacketFilter): () => void {
+    this.filters.push(fn);
+    return () => {
+      const i = this.filters.indexOf(fn);
+      if (i >= 0) this.filters.splice(i, 1);
+    };
+  }
+
+  /** Process everything due up to untilUs inclusive, then leave the clock at untilUs. */
+  run(untilUs: number): void {
+    if (!Number.isSafeInteger(untilUs) || untilUs < this.now) throw new RangeError(`network.run: ${untilUs} is before now (${this.now})`);
+    while (this.step(untilUs) === STEPPED);
+    this.clock.set(untilUs);
+  }
+
+  /**
+   * Run until nothing is in flight, scheduled or pending in any node (returns true, clock at the last
+   * event), or until the next thing is after maxUs (returns false, clock at maxUs). A node with a
+   * perpetual timer never goes idle: pass maxUs then.
+   */
+  runUntilIdle(maxUs = Infinity): boolean {
+    if (maxUs < this.now) throw new RangeError(`network.runUntilIdle: ${maxUs} is before now (${this.now})`);
+    let r: number;
+    while ((r = this.step(maxUs)) === STEPPED);
+    if (r === IDLE) return true;
+    this.clock.set(maxUs);
+    return false;
+  }
+
+  /**
+   * Step while pred() holds. Returns true when pred() turned false (clock at that instant); false when
+   * the next thing is after maxUs or nothing is left (clock moved to maxUs if finite).
+   */
+  runWhile(pred: () => boolean, maxUs: number): boolean {
+    if (maxUs < this.now) throw new RangeError(`network.runWhile: ${maxUs} is before now (${this.now})`);
+    while (pred()) {
+      if (this.step(maxUs) !== STEPPED) {
+        if (Number.isFinite(maxUs)) this.clock.set(maxUs);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private entry(name: string): NodeEntry {
+    const e = this.byName.get(name);
+    if (!e) throw new Error(`network: no node named ${name}`);
+    return e;
+  }
+
+  private step(limit: number): number {
+    const top = this.heap.peek();
+    const evT = top ? top.t : Infinity;
+    let nodeT = Infinity;
+    const nodes = this.nodes;
+    const dl = this.deadlines;
+    for (let i = 0; i < nodes.length; i++) {
+      const d = nodes[i]!.node.nextDeadline();
+      dl[i] = d;
+      if (d < nodeT) nodeT = d;
+    }
+    if (evT === Infinity && nodeT === Infinity) return IDLE;
+    const now = this.clock.now();
+    if (nodeT < now) nodeT = now;
+    if (evT <= nodeT) {
+      if (evT > limit) return BEYOND;
+      this.enter(evT);
+      this.heap.pop();
+      this.runEvent(top!);
+    } else {
+      if (nodeT > limit) return BEYOND;
+      this.enter(nodeT);
+      for (let i = 0; i < nodes.length; i++) if (dl[i]! <= nodeT) nodes[i]!.node.advance(nodeT);
+    }
+    return STEPPED;
+  }
+
+  private enter(t: number): void {
+    this.clock.set(t);
+    this._steps++;
+    if (t !== this.instant) {
+      this.instant = t;
+      this.stepsAtInstant = 0;
+    } else if (++this.stepsAtInstant > this.maxStepsPerInstant) {
+      throw new Error(`network: more than ${this.maxStepsPerInstant} steps at t=${t} µs (a node whose nextDeadline() stays due after advance(), or a zero-delay loop?)`);
+    }
+  }
+
+  private runEvent(ev: Ev): void {
+    if (ev.fn !== null) {
+      ev.fn();
+      return;
+    }
+    const dir = ev.dir!;
+    const packet = ev.packet!;
+    dir.stats.delivered++;
+    dir.stats.bytesDelivered += packet.length;
+    this.stats.delivered++;
+    this.stats.bytesDelivered += packet.length;
+    if (this.onPacket) {
+      this.onPacket({
+        t: ev.t,
+        sentAt: ev.sentAt,
+        from: dir.from,
+        to: dir.to,
+        packet,
+        fate: 'delivered',
+        duplicate: (ev.flags & F_DUP) !== 0,
+        corrupted: (ev.flags & F_CORRUPT) !== 0,
+        reordered: (ev.flags & F_REORDER) !== 0,
+      });
+    }
+    dir._dst.node.deliver(ev.t, packet);
+  }
+
+  private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
+    const key = destinationKey(packet);
+    const dst = key === null ? undefined : this.byAddr.get(key);
+    if (!dst) return null;
+    return src.out.get(dst) ?? dst.name;
+  }
+
+  private send(src: NodeEntry, packet: Uint8Array): void {
+    const now = this.clock.now();
+    const total = this.stats;
+    total.sent++;
+    total.bytesSent += packet.length;
+    let dir = this.route(src, packet);
+    if (!(dir instanceof LinkDirection)) return this.drop(null, src.name, dir, packet, 'unroutable');
+    for (let i = 0; i < this.filters.length; i++) {
+      const r = this.filters[i]!({ from: src.name, to: dir.to, packet, now });
+      if (r === 'pass') continue;
+      if (r === null) return this.drop(null, src.name, dir.to, packet, 'filtered');
+      if (r !== packet) {
+        packet = r;
+        dir = this.route(src, packet);
+        if (!(dir instanceof LinkDirection)) return this.drop(null, src.name, dir, packet, 'unroutable');
+      }
+    }
+    const st = dir.stats;
+    const p = dir._params;
+    st.sent++;
+    st.bytesSent += packet.length;
+    if (!dir.link.isUp) return this.drop(dir, src.name, dir.to, packet, 'down');
+    if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned');
+    if (packet.length > p.mtu) return this.drop(dir, src.name, dir.to, packet, 'mtu');
+    let depart = now;
+    if (p.bandwidthBps > 0) {
+      if (dir.queued(now) >= p.queuePackets) return this.drop(dir, src.name, dir.to, packet, 'queue');
+      const start = dir._busyUntil > now ? dir._busyUntil : now;
+      depart = start + Math.ceil((packet.length * 8_000_000) / p.bandwidthBps);
+      dir._busyUntil = depart;
+      dir._finishes.push(depart);
+    }
+    const rng = dir._rng;
+    if (rng.chance(p.loss)) return this.drop(dir, src.name, dir.to, packet, 'lost');
+    let flags = 0;
+    if (rng.chance(p.corrupt)) {
+      packet = packet.slice();
+      packet[rng.int(0, packet.length - 1)]! ^= rng.int(1, 255);
+      flags |= F_CORRUPT;
+      st.corrupted++;
+      total.corrupted++;
+    }
+    let arrive = depart + p.latencyUs;
+    if (rng.chance(p.reorder)) {
+      arrive += p.reorderDelayUs;
+      flags |= F_REORDER;
+      st.reordered++;
+      total.reordered++;
+    }
+    this.heap.push(new Ev(arrive, this.seq++, null, dir, packet, now, flags));
+    if (rng.chance(p.duplicate)) {
+      st.duplicated++;
+      total.duplicated++;
+      this.heap.push(new Ev(arrive, this.seq++, null, dir, packet, now, flags | F_DUP));
+    }
+  }
+
+  private partitioned(a: string, b: string, now: number): boolean {
+    for (const p of this.partitions) {
+      if (now >= p.from && now < p.to && ((p.a === a && p.b === b) || (p.a === b && p.b === a))) return true;
+    }
+    return false;
+  }
+
+  private drop(dir: LinkDirection | null, from: string, to: string | null, packet: Uint8Array, fate: DropFate): void {
+    if (dir !== null) dir.stats[fate as LinkDropFate]++;
+    this.stats[fate]++;
+    if (this.onPacket) {
+      const now = this.clock.now();
+      this.onPacket({ t: now, sentAt: now, from, to, packet, fate, duplicate: false, corrupted: false, reordered: false });
+    }
+  }
+}

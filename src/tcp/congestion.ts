@@ -1,0 +1,56 @@
+// NewReno congestion control (RFC 5681, RFC 6582), counted in segments as Linux counts
+// snd_cwnd (tcp_reno_cong_avoid, tcp_reno_ssthresh). Initial cwnd 10 (RFC 6928, Linux).
+
+import type { TcpConn } from './conn.ts';
+
+/** New data acknowledged outside recovery: slow start, then congestion avoidance. */
+export function onNewAck(c: TcpConn, ackedBytes: number, flightBefore: number): void {
+  const mss = c.mssCache;
+  // tcp_is_cwnd_limited: an application-limited flow does not grow cwnd.
+  if (flightBefore * 2 < c.cwnd * mss) return;
+  let segs = Math.max(1, Math.round(ackedBytes / mss));
+  if (c.cwnd < c.ssthresh) {
+    // tcp_slow_start: grow by the segments acknowledged, up to ssthresh; the rest goes to CA.
+    const nc = Math.min(c.cwnd + segs, c.ssthresh);
+    segs -= nc - c.cwnd;
+    c.cwnd = nc;
+    if (segs <= 0) return;
+  }
+  // tcp_cong_avoid_ai: one segment per cwnd's worth of acknowledged segments.
+  c.cwndCnt += segs;
+  if (c.cwndCnt >= c.cwnd) {
+    c.cwndCnt -= c.cwnd;
+    c.cwnd++;
+  }
+}
+
+/** tcp_reno_ssthresh: half the flight, at least two segments. */
+export function halveSsthresh(c: TcpConn): number {
+  const flightSegs = Math.ceil(c.flight / c.mssCache);
+  return Math.max(Math.floor(Math.max(flightSegs, c.cwnd) / 2), 2);
+}
+
+/** A retransmission timeout: back to one segment (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss). */
+export function onRto(c: TcpConn): void {
+  if (!c.inRecovery || c.retransmits === 0) c.ssthresh = halveSsthresh(c);
+  c.cwnd = 1;
+  c.cwndCnt = 0;
+  c.inRecovery = false;
+  c.dupAcks = 0;
+  c.recover = c.sndMax;
+}
+
+/** Third duplicate ACK: fast retransmit and enter fast recovery (RFC 6582 §3.2 step 2). */
+export function enterFastRecovery(c: TcpConn): void {
+  c.ssthresh = halveSsthresh(c);
+  c.cwnd = c.ssthresh + 3;
+  c.inRecovery = true;
+  c.recover = c.sndMax;
+}
+
+/** RFC 6582 §3.2 step 5: a full ACK ends recovery; cwnd deflates to ssthresh. */
+export function exitFastRecovery(c: TcpConn): void {
+  c.cwnd = c.ssthresh;
+  c.inRecovery = false;
+  c.dupAcks = 0;
+}

@@ -1,0 +1,650 @@
+// Segment arrival for a connection (RFC 9293 §3.10.7, as Linux's tcp_rcv_state_process,
+// tcp_rcv_synsent_state_process, tcp_validate_incoming, tcp_ack, tcp_data_queue, tcp_fin).
+// Returns true when the caller must answer the segment with a reset (Linux "return 1").
+
+import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
+import type { TcpConn } from './conn.ts';
+import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
+import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
+import { armRto, restartRto, retransmitHead, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
+import { rttSample, setRto } from './rtt.ts';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
+import { TcpState } from './states.ts';
+import { TCP_TIMEWAIT_LEN } from './timewait.ts';
+
+export interface SegOpts {
+  mss: number;
+  wscale: number; // -1 absent
+  sackOk: boolean;
+  tsVal: number;
+  tsEcr: number;
+  hasTs: boolean;
+  sack: Array<[number, number]> | null;
+}
+
+export function parseSegOpts(seg: TcpRepr): SegOpts {
+  const o: SegOpts = { mss: 0, wscale: -1, sackOk: false, tsVal: 0, tsEcr: 0, hasTs: false, sack: null };
+  for (const opt of seg.options) {
+    switch (opt.kind) {
+      case 'mss': o.mss = opt.value; break;
+      case 'wscale': o.wscale = Math.min(opt.shift, 14); break; // RFC 7323 §2.3: cap at 14
+      case 'sackPermitted': o.sackOk = true; break;
+      case 'timestamp': o.hasTs = true; o.tsVal = opt.val; o.tsEcr = opt.ecr; break;
+      case 'sack': o.sack = opt.blocks; break;
+      default: break;
+    }
+  }
+  return o;
+}
+
+const segLen = (seg: TcpRepr): number => seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+
+/** Options of the SYN (or SYN-ACK) negotiate MSS, window scale, SACK, timestamps. */
+export function negotiateSynOptions(c: TcpConn, o: SegOpts): void {
+  const cfg = c.env.cfg;
+  c.peerMss = o.mss || (c.v6 ? 1220 : 536);
+  c.wscaleOk = o.wscale >= 0 && cfg.tcp_window_scaling !== 0;
+  if (c.wscaleOk) c.sndWscale = o.wscale;
+  else {
+    c.sndWscale = 0;
+    c.rcvWscale = 0;
+  }
+  c.sackOk = o.sackOk && cfg.tcp_sack !== 0;
+  c.tsOk = o.hasTs && cfg.tcp_timestamps !== 0;
+  if (c.tsOk) {
+    c.tsRecent = o.tsVal;
+    c.tsRecentStamp = c.env.now();
+  }
+  const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
+  c.mssCache = Math.min(c.peerMss, mtuMss) - (c.tsOk ? 12 : 0);
+}
+
+/** The entry point: one segment for this connection. */
+export function connInput(c: TcpConn, seg: TcpRepr): boolean {
+  c.segsIn++;
+  const o = parseSegOpts(seg);
+  if (c.state === TcpState.SYN_SENT) return synSentInput(c, seg, o);
+  if (c.state === TcpState.CLOSED) return !(seg.flags & RST);
+  return synchronizedInput(c, seg, o);
+}
+
+/** RFC 9293 §3.10.7.3, Linux tcp_rcv_synsent_state_process. */
+function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
+  const f = seg.flags;
+  if (f & ACK) {
+    // Unacceptable ACK: answer with <SEQ=SEG.ACK><CTL=RST> (unless it is a RST).
+    if (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndMax)) return !(f & RST);
+  }
+  if (f & RST) {
+    if (f & ACK) tcpReset(c, 'rcv RST (connection refused)');
+    return false; // a RST without ACK is dropped in SYN_SENT
+  }
+  if (!(f & SYN)) return false;
+  c.irs = seg.seq;
+  c.rcvNxt = seqAdd(seg.seq, 1);
+  c.rcvWup = c.rcvNxt;
+  negotiateSynOptions(c, o);
+  if (f & ACK) {
+    c.sndUna = seg.ack;
+    c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
+    c.maxWindow = c.sndWnd;
+    c.sndWl1 = seg.seq;
+    c.sndWl2 = seg.ack;
+    synRtt(c, o);
+    c.rtxDeadline = Infinity;
+    c.backoff = 0;
+    c.retransmits = 0;
+    c.retransStamp = 0;
+    c.lrcvtime = c.env.now();
+    c.rcvTstamp = c.env.now();
+    c.setState(TcpState.ESTABLISHED, 'rcv SYN-ACK', 'segment');
+    startKeepalive(c);
+    // Linux acknowledges the SYN-ACK at once (tcp_send_ack), before the application runs,
+    // unless data queued during the handshake can carry the ACK.
+    const before = c.segsOut;
+    tcpOutput(c);
+    if (c.segsOut === before) sendAck(c);
+    c.env.notify(c, 'connected');
+    if (!c.isClosed()) c.env.notify(c, 'writable');
+    return false;
+  }
+  // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RECV and a SYN-ACK with our ISS.
+  c.setState(TcpState.SYN_RECV, 'rcv SYN (simultaneous open)', 'segment');
+  c.rtxDeadline = Infinity;
+  c.sndWnd = seg.window;
+  c.sndWl1 = seg.seq;
+  retransmitHead(c, 'SYN-ACK (simultaneous open)');
+  armRto(c, 'synack-retransmit');
+  return false;
+}
+
+function synRtt(c: TcpConn, o: SegOpts): void {
+  const now = c.env.now();
+  if (c.tsOk && o.tsEcr) {
+    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
+  } else if (!c.synRetransmitted && c.rttTime >= 0) {
+    rttSample(c, now - c.rttTime);
+  }
+  c.rttTime = -1;
+  // RFC 6298 §5.7: no sample and the SYN was retransmitted: RTO for data starts at 3 s.
+  if (c.srtt === 0) c.rto = c.synRetransmitted ? 3_000_000 : 1_000_000;
+  else setRto(c);
+}
+
+export function startKeepalive(c: TcpConn): void {
+  if (c.opts.keepalive) c.keepaliveDeadline = c.env.now() + keepIdle(c);
+}
+
+export const keepIdle = (c: TcpConn): number => (c.opts.keepIdle || c.env.cfg.tcp_keepalive_time) * 1e6;
+export const keepIntvl = (c: TcpConn): number => (c.opts.keepIntvl || c.env.cfg.tcp_keepalive_intvl) * 1e6;
+export const keepCnt = (c: TcpConn): number => c.opts.keepCnt || c.env.cfg.tcp_keepalive_probes;
+
+/** tcp_oow_rate_limited: at most one out-of-window ACK per 500 ms per socket (data exempt). */
+function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallenge' | 'TCPACKSkippedSeq'): boolean {
+  if (seg.payload.length && !(seg.flags & SYN)) return false;
+  const now = c.env.now();
+  if (now - c.lastOowAck < 500_000) {
+    c.env.counters.inc(counter === 'TCPACKSkippedSeq' ? 'TCPACKSkippedChallenge' : counter);
+    return true;
+  }
+  c.lastOowAck = now;
+  return false;
+}
+
+/** RFC 5961 challenge ACK (tcp_send_challenge_ack). */
+function challengeAck(c: TcpConn, seg: TcpRepr): void {
+  if (oowRateLimited(c, seg, 'TCPACKSkippedChallenge')) return;
+  const host = c.env.challengeBudget();
+  if (!host) return;
+  c.env.counters.inc('TCPChallengeACK');
+  sendAck(c, 'challenge ACK');
+}
+
+function dupAck(c: TcpConn, seg: TcpRepr, note: string): void {
+  if (seg.payload.length && seqLt(seg.seq, c.rcvNxt)) c.quick = 16; // tcp_enter_quickack_mode
+  if (oowRateLimited(c, seg, 'TCPACKSkippedSeq')) return;
+  sendAck(c, note);
+}
+
+function pawsReject(c: TcpConn, o: SegOpts): boolean {
+  if (!c.tsOk || !o.hasTs || !c.tsRecent) return false;
+  if (((c.tsRecent - o.tsVal) | 0) <= 1) return false; // TCP_PAWS_WINDOW
+  if (c.env.now() - c.tsRecentStamp >= 24 * 24 * 3600 * 1e6) return false;
+  return true;
+}
+
+/** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state. */
+function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
+  const f = seg.flags;
+  const len = segLen(seg);
+  const endSeq = seqAdd(seg.seq, len);
+  const counters = c.env.counters;
+  if (!(f & (ACK | RST | SYN))) return false;
+
+  // PAWS (RFC 7323 §5), before the sequence check as in tcp_validate_incoming.
+  if (pawsReject(c, o) && !(f & RST)) {
+    if (f & SYN) {
+      counters.inc('TCPSYNChallenge');
+      challengeAck(c, seg);
+      return false;
+    }
+    counters.inc('PAWSEstab');
+    dupAck(c, seg, 'PAWS reject');
+    return false;
+  }
+
+  // Step 1: sequence acceptability, Linux tcp_sequence(): end >= RCV.WUP and seq <= RCV.NXT + window.
+  const rcvWndNow = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
+  const acceptable = !seqLt(endSeq, c.rcvWup) && !seqGt(seg.seq, seqAdd(c.rcvNxt, rcvWndNow));
+  if (!acceptable) {
+    if (f & RST) {
+      if (resetCheck(c, seg)) {
+        tcpReset(c);
+        return false;
+      }
+      return false;
+    }
+    if (f & SYN) {
+      counters.inc('TCPSYNChallenge');
+      if (c.state === TcpState.ESTABLISHED) counters.inc('InErrs');
+      challengeAck(c, seg);
+      return false;
+    }
+    dupAck(c, seg, 'out-of-window ACK');
+    return false;
+  }
+
+  // Step 2: RST. Exact match resets; anything else in the window gets a challenge ACK (RFC 5961 §3.2).
+  if (f & RST) {
+    if (c.state === TcpState.SYN_RECV && c.listener) {
+      if (seg.seq === c.rcvNxt || seqGe(seg.seq, c.rcvNxt)) {
+        counters.inc('EmbryonicRsts');
+        tcpDone(c, 'rcv RST (embryonic)', 'segment');
+      }
+      return false;
+    }
+    if (seg.seq === c.rcvNxt || resetCheck(c, seg)) {
+      tcpReset(c);
+      return false;
+    }
+    challengeAck(c, seg);
+    return false;
+  }
+
+  // Step 4: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4).
+  if (f & SYN) {
+    if (c.state === TcpState.SYN_RECV && seg.seq === c.irs && !(f & ACK)) {
+      // Retransmitted SYN for our embryonic child: resend the SYN-ACK.
+      retransmitHead(c, 'SYN-ACK retransmission (dup SYN)');
+      return false;
+    }
+    counters.inc('TCPSYNChallenge');
+    if (c.state === TcpState.ESTABLISHED) counters.inc('InErrs');
+    challengeAck(c, seg);
+    return false;
+  }
+
+  if (!(f & ACK)) return false;
+
+  // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3).
+  if (c.tsOk && o.hasTs && seqLe(seg.seq, c.rcvWup)) {
+    c.tsRecent = o.tsVal;
+    c.tsRecentStamp = c.env.now();
+  }
+
+  // Step 5: the ACK field.
+  if (c.state === TcpState.SYN_RECV) {
+    if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
+    if (!c.env.childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
+    c.sndWnd = seg.window << c.sndWscale;
+    c.maxWindow = c.sndWnd;
+    c.sndWl1 = seg.seq;
+    c.sndWl2 = seg.ack;
+    c.sndUna = seg.ack;
+    c.rtxDeadline = Infinity;
+    c.backoff = 0;
+    c.retransmits = 0;
+    c.retransStamp = 0;
+    if (c.tsOk && o.tsEcr) {
+      const ms = (tsNow(c) - o.tsEcr) >>> 0;
+      if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
+    } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
+    c.rttTime = -1;
+    if (c.srtt === 0) c.rto = 1_000_000;
+    c.lrcvtime = c.env.now();
+    c.rcvTstamp = c.env.now();
+    c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
+    counters.inc('PassiveOpens');
+    startKeepalive(c);
+    c.env.childEstablished(c);
+    c.env.notify(c, 'connected');
+  } else {
+    const r = processAck(c, seg, o);
+    if (r === 'drop') return false;
+  }
+
+  // State changes driven by the ACK of our FIN.
+  const finAcked = c.finQueued && seqGe(c.sndUna, seqAdd(c.finSeq, 1));
+  switch (c.state) {
+    case TcpState.FIN_WAIT1:
+      if (finAcked) {
+        c.setState(TcpState.FIN_WAIT2, 'rcv ACK of FIN', 'segment');
+        c.env.notify(c, 'writable');
+        if (c.orphan) {
+          if (c.opts.linger2 < 0) {
+            counters.inc('TCPAbortOnData');
+            tcpDone(c, 'TCP_LINGER2 < 0', 'segment');
+            return true;
+          }
+          if (seg.payload.length && seqGt(seqAdd(endSeq, f & FIN ? -1 : 0), c.rcvNxt)) {
+            counters.inc('TCPAbortOnData');
+            tcpDone(c, 'data after close()', 'segment');
+            return true;
+          }
+          const tmo = finTime(c);
+          if (tmo > TCP_TIMEWAIT_LEN) c.finWait2Deadline = c.env.now() + tmo - TCP_TIMEWAIT_LEN;
+          else if (f & FIN) c.finWait2Deadline = c.env.now() + tmo;
+          else {
+            tcpTimeWait(c, 'FIN_WAIT2', tmo, 'rcv ACK of FIN (orphan)', 'segment');
+            return false;
+          }
+        }
+      }
+      break;
+    case TcpState.CLOSING:
+      if (finAcked) {
+        tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv ACK of FIN', 'segment');
+        return false;
+      }
+      break;
+    case TcpState.LAST_ACK:
+      if (finAcked) {
+        tcpDone(c, 'rcv ACK of FIN', 'segment');
+        return false;
+      }
+      break;
+    default:
+      break;
+  }
+
+  // Step 7: segment text.
+  switch (c.state) {
+    case TcpState.CLOSE_WAIT:
+    case TcpState.CLOSING:
+    case TcpState.LAST_ACK:
+      if (!seqLt(seg.seq, c.rcvNxt)) break;
+    // falls through
+    case TcpState.FIN_WAIT1:
+    case TcpState.FIN_WAIT2:
+      // RFC 1122 §4.2.2.13 and Linux: new data for a socket whose reading side is shut
+      // (close() was called) is answered with RST.
+      if (c.rcvShutdown && c.state !== TcpState.CLOSE_WAIT && c.state !== TcpState.CLOSING && c.state !== TcpState.LAST_ACK) {
+        if (endSeq !== seg.seq && seqGt(seqAdd(endSeq, f & FIN ? -1 : 0), c.rcvNxt)) {
+          counters.inc('TCPAbortOnData');
+          reportError(c, 'ECONNRESET');
+          tcpDone(c, 'data after close()', 'segment');
+          return true;
+        }
+      }
+    // falls through
+    case TcpState.ESTABLISHED:
+      dataQueue(c, seg, endSeq);
+      break;
+    default:
+      break;
+  }
+  if (c.state !== TcpState.CLOSED) {
+    tcpOutput(c);
+    ackSndCheck(c);
+  }
+  return false;
+}
+
+/** tcp_reset_check: a RST at RCV.NXT-1 after their FIN was accepted. */
+function resetCheck(c: TcpConn, seg: TcpRepr): boolean {
+  return seg.seq === seqAdd(c.rcvNxt, -1) &&
+    (c.state === TcpState.CLOSE_WAIT || c.state === TcpState.LAST_ACK || c.state === TcpState.CLOSING);
+}
+
+/** tcp_ack: SND.UNA, the window, RTT, congestion control, fast retransmit. */
+function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'drop' {
+  const ack = seg.ack;
+  const counters = c.env.counters;
+  if (seqLt(ack, c.sndUna)) {
+    // RFC 5961 §5.2: an ACK older than the max window is challenged; a slightly old one is ignored.
+    if (seqLt(ack, seqAdd(c.sndUna, -c.maxWindow))) {
+      challengeAck(c, seg);
+      return 'drop';
+    }
+    return 'ok';
+  }
+  if (seqGt(ack, c.sndMax)) {
+    // ACK for data never sent: Linux challenges in non-ESTABLISHED states and drops in ESTABLISHED.
+    if (c.state !== TcpState.ESTABLISHED) challengeAck(c, seg);
+    return 'drop';
+  }
+  const now = c.env.now();
+  const nwin = seg.window << c.sndWscale;
+  const prevUna = c.sndUna;
+  const flightBefore = c.flight;
+  const acked = (ack - prevUna) >>> 0;
+
+  // Window update (tcp_may_update_window, RFC 9293 §3.10.7.4 fifth check).
+  let windowChanged = false;
+  if (seqGt(ack, c.sndUna) || seqGt(seg.seq, c.sndWl1) || (seg.seq === c.sndWl1 && (nwin > c.sndWnd || !nwin))) {
+    windowChanged = nwin !== c.sndWnd;
+    c.sndWnd = nwin;
+    c.sndWl1 = seg.seq;
+    c.sndWl2 = ack;
+    if (nwin > c.maxWindow) c.maxWindow = nwin;
+  }
+
+  // Any ACK that is not old: something works (Linux clears probes_out and stamps rcv_tstamp).
+  c.probesOut = 0;
+  c.rcvTstamp = now;
+  c.lastAckRecv = now;
+
+  if (o.sack && c.sackOk) recordSack(c, o.sack);
+
+  if (acked > 0) {
+    // New data acknowledged.
+    const dataAcked = Math.min(acked, c.sndBuf.length);
+    c.sndBuf.consume(dataAcked);
+    c.bytesAcked += dataAcked;
+    c.sndUna = ack;
+    if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
+    // RTT: Karn's algorithm, or the timestamp echo after a retransmission.
+    if (c.rttTime >= 0 && seqGt(ack, c.rttSeq)) {
+      rttSample(c, now - c.rttTime);
+      c.rttTime = -1;
+    } else if (c.tsOk && o.tsEcr && c.retransmits > 0) {
+      const ms = (tsNow(c) - o.tsEcr) >>> 0;
+      if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
+    }
+    c.backoff = 0;
+    c.retransmits = 0;
+    if (c.inRecovery) {
+      if (seqGe(ack, c.recover)) exitFastRecovery(c);
+      else {
+        // RFC 6582 §3.2 step 5 partial ACK: retransmit the next hole, deflate cwnd.
+        retransmitHead(c, 'retransmission (partial ACK)');
+        c.cwnd = Math.max(1, c.cwnd - Math.floor(dataAcked / c.mssCache) + 1);
+      }
+    } else onNewAck(c, dataAcked, flightBefore);
+    c.dupAcks = 0;
+    if (c.sndUna === c.sndMax) {
+      c.rtxDeadline = Infinity;
+      c.retransStamp = 0;
+    } else {
+      restartRto(c);
+      c.retransStamp = now;
+    }
+    if (c.rtxKind === 'persist' && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) c.rtxDeadline = Infinity;
+    if (c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
+  } else if (seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && !windowChanged && c.sndMax !== c.sndUna && ack === c.sndUna) {
+    // A duplicate ACK (RFC 5681 §2).
+    c.dupAcks++;
+    if (c.dupAcks === 3 && !c.inRecovery && seqGt(c.sndMax, c.recover)) {
+      counters.inc('TCPFastRetrans');
+      counters.inc(c.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+      enterFastRecovery(c);
+      retransmitHead(c, 'fast retransmission');
+    } else if (c.inRecovery) {
+      c.cwnd++; // RFC 6582 step 4: inflate for each segment that left the network
+    }
+  }
+  if (c.rtxKind === 'persist' && c.sndWnd > 0 && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) {
+    c.rtxDeadline = Infinity; // the window opened: tcpOutput sends and re-arms the RTO
+    c.backoff = 0;
+  }
+  return 'ok';
+}
+
+function recordSack(c: TcpConn, blocks: Array<[number, number]>): void {
+  for (const [l, r] of blocks) {
+    if (!seqGt(r, c.sndUna) || seqGt(r, c.sndMax) || !seqLt(l, r)) continue; // D-SACK or bogus
+    c.sackedBlocks.push([l, r]);
+  }
+  if (c.sackedBlocks.length > 1) {
+    c.sackedBlocks.sort((a, b) => ((a[0] - b[0]) | 0));
+    const merged: Array<[number, number]> = [];
+    for (const b of c.sackedBlocks) {
+      const last = merged[merged.length - 1];
+      if (last && seqGe(last[1], b[0])) {
+        if (seqGt(b[1], last[1])) last[1] = b[1];
+      } else merged.push([b[0], b[1]]);
+    }
+    c.sackedBlocks = merged;
+  }
+}
+
+/** tcp_data_queue: in-order data to the receive queue, out-of-order to the OFO queue. */
+function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
+  const counters = c.env.counters;
+  let seq = seg.seq;
+  let data = seg.payload;
+  let fin = (seg.flags & FIN) !== 0;
+  if (data.length === 0 && !fin) return;
+  const now = c.env.now();
+
+  if (!seqGt(endSeq, c.rcvNxt)) {
+    // Entirely old: a retransmission we already have. ACK at once (quickack, DSACK in Linux).
+    c.quick = 16;
+    sendAck(c, 'duplicate data');
+    return;
+  }
+  const rcvWndNow = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
+  if (seq === c.rcvNxt && rcvWndNow === 0 && data.length) {
+    counters.inc('TCPZeroWindowDrop');
+    c.quick = 16;
+    sendAck(c, 'zero window');
+    return;
+  }
+  if (seqLt(seq, c.rcvNxt)) {
+    // Partial overlap: trim what we have.
+    const skip = (c.rcvNxt - seq) >>> 0;
+    data = data.subarray(Math.min(skip, data.length));
+    seq = c.rcvNxt;
+  }
+  if (seq === c.rcvNxt) {
+    let take = data.length;
+    if (take > c.rcvBuf.free) {
+      counters.inc('TCPRcvQDrop');
+      take = c.rcvBuf.free;
+      fin = false;
+    }
+    if (take) {
+      c.rcvBuf.push(data, 0, take);
+      c.rcvNxt = seqAdd(c.rcvNxt, take);
+      c.bytesReceived += take;
+      c.dataSegsIn++;
+      c.ackPending = true;
+      dataRecvEvent(c, take, now);
+    }
+    if (fin && take === data.length) tcpFin(c);
+    let ackNow = false;
+    if (c.ofo.length) {
+      drainOfo(c);
+      if (!c.ofo.length) ackNow = true; // RFC 5681 §4.2: ACK at once when a gap fills
+    }
+    if (take) c.env.notify(c, 'readable');
+    if (ackNow) c.ackNow = true;
+    return;
+  }
+  // Out of order: beyond the window is dropped; otherwise kept, and ACKed at once with SACK.
+  if (seqGt(seqAdd(seq, data.length), seqAdd(c.rcvNxt, rcvWndNow)) && data.length) {
+    c.quick = 16;
+    sendAck(c, 'out of window');
+    return;
+  }
+  if (c.ofo.length >= c.env.cfg.tcp_ofo_max_segments) {
+    counters.inc('TCPOFODrop');
+    sendAck(c);
+    return;
+  }
+  counters.inc('TCPOFOQueue');
+  insertOfo(c, seq, data, fin);
+  c.ackNow = true;
+}
+
+function insertOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
+  const copy = data.slice(); // the packet buffer is not ours to keep
+  const end = seqAdd(seq, copy.length);
+  let i = 0;
+  while (i < c.ofo.length && seqLt(c.ofo[i]!.seq, seq)) i++;
+  // Exact duplicates are dropped; overlaps are kept and trimmed when drained.
+  const at = c.ofo[i];
+  if (at && at.seq === seq && at.end === end && at.fin === fin) return;
+  c.ofo.splice(i, 0, { seq, end, data: copy, fin });
+}
+
+function drainOfo(c: TcpConn): void {
+  while (c.ofo.length) {
+    const s = c.ofo[0]!;
+    if (seqGt(s.seq, c.rcvNxt)) break;
+    c.ofo.shift();
+    if (!seqGt(s.end, c.rcvNxt) && !(s.fin && s.end === c.rcvNxt)) continue;
+    const skip = (c.rcvNxt - s.seq) >>> 0;
+    const data = s.data.subarray(Math.min(skip, s.data.length));
+    const take = Math.min(data.length, c.rcvBuf.free);
+    if (take) {
+      c.rcvBuf.push(data, 0, take);
+      c.rcvNxt = seqAdd(c.rcvNxt, take);
+      c.bytesReceived += take;
+    }
+    if (take < data.length) {
+      c.env.counters.inc('TCPRcvQDrop');
+      c.ofo.length = 0;
+      break;
+    }
+    if (s.fin) {
+      tcpFin(c);
+      break;
+    }
+  }
+}
+
+/** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
+function dataRecvEvent(c: TcpConn, len: number, now: number): void {
+  if (len > c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
+  if (c.lrcvtime === 0 || c.dataSegsIn === 1) {
+    c.quick = Math.max(c.quick, Math.min(Math.max(Math.floor(c.rcvWnd / (2 * c.rcvMss)), 2), 16));
+    c.ato = 40_000;
+  } else {
+    const m = now - c.lrcvtime;
+    if (m <= 20_000) c.ato = c.ato / 2 + 20_000;
+    else if (m < c.ato) c.ato = Math.min(c.ato / 2 + m, c.rto);
+    else if (m > c.rto) c.quick = Math.max(c.quick, 2);
+  }
+  c.lrcvtime = now;
+  c.lastDataRecv = now;
+  // tcp_grow_window: rcv_ssthresh climbs by two segments per in-order full-sized segment
+  // (small segments cost more memory than they carry, so Linux does not grow for them).
+  if (len >= c.rcvMss && c.rcvSsthresh < c.opts.rcvbuf) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, c.opts.rcvbuf);
+}
+
+/** tcp_fin: the peer will send no more. */
+function tcpFin(c: TcpConn): void {
+  c.rcvNxt = seqAdd(c.rcvNxt, 1);
+  c.finReceived = true;
+  c.ackPending = true;
+  c.ofo.length = 0;
+  switch (c.state) {
+    case TcpState.SYN_RECV:
+    case TcpState.ESTABLISHED:
+      c.setState(TcpState.CLOSE_WAIT, 'rcv FIN', 'segment');
+      c.pingpong = true; // inet_csk_enter_pingpong_mode: the ACK of the FIN may wait for our reply
+      break;
+    case TcpState.FIN_WAIT1:
+      sendAck(c);
+      c.setState(TcpState.CLOSING, 'rcv FIN (simultaneous close)', 'segment');
+      break;
+    case TcpState.FIN_WAIT2:
+      sendAck(c);
+      tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv FIN', 'segment');
+      return;
+    default:
+      break;
+  }
+  c.env.notify(c, 'readable');
+}
+
+/** __tcp_ack_snd_check: ACK now, or arm the delayed ACK. */
+function ackSndCheck(c: TcpConn): void {
+  if (c.ackNow) {
+    c.ackNow = false;
+    sendAck(c);
+    return;
+  }
+  if (!c.ackPending) return;
+  const unacked = (c.rcvNxt - c.rcvWup) >>> 0;
+  const quickMode = (c.quick > 0 && !c.pingpong) || c.opts.quickack;
+  if (unacked > c.rcvMss || quickMode) {
+    sendAck(c);
+    return;
+  }
+  scheduleAck(c, false);
+}
+

@@ -1,0 +1,294 @@
+// What is sent and when (Linux tcp_output.c): data and FIN under the peer's window, cwnd and
+// Nagle; ACKs (now or delayed); SYN and SYN-ACK with Linux's option layout; probes; resets.
+
+import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
+import { linuxDataOptions, linuxSynOptions } from '../wire/tcp.ts';
+import type { TcpConn } from './conn.ts';
+import { seqAdd, seqGt, seqLt } from './seq.ts';
+import { TcpState } from './states.ts';
+
+const EMPTY = new Uint8Array(0);
+
+/** Our timestamp clock: milliseconds plus a per-connection offset (Linux 4.10+ tcp_time_stamp). */
+export const tsNow = (c: TcpConn): number => (Math.floor(c.env.now() / 1000) + c.tsOffset) >>> 0;
+
+/** Linux tcp_select_initial_window: the SYN's window, a multiple of the MSS below 64 KiB. */
+export function initialWindow(c: TcpConn): number {
+  const space = Math.min(c.opts.rcvbuf, 65535);
+  return Math.floor(space / c.advMss) * c.advMss;
+}
+
+/** Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB). */
+export function offeredWscale(c: TcpConn): number {
+  let space = Math.max(c.env.cfg.tcp_rmem[2], c.opts.rcvbuf);
+  let ws = 0;
+  while (space > 65535 && ws < 14) {
+    space >>>= 1;
+    ws++;
+  }
+  return ws;
+}
+
+/**
+ * Linux __tcp_select_window + tcp_select_window: the window to advertise, never shrinking
+ * the right edge already offered (RFC 7323 §2.4), with receiver-side silly window avoidance.
+ * Returns the raw 16-bit field value.
+ */
+export function selectWindow(c: TcpConn): number {
+  const counters = c.env.counters;
+  const full = c.opts.rcvbuf;
+  const free = c.rcvBuf.free - ofoBytes(c);
+  const mss = Math.min(c.rcvMss, c.advMss);
+  const unit = 1 << c.rcvWscale;
+  let win: number;
+  if (free < full >> 1) {
+    c.quick = 0; // Linux leaves quickack mode under memory pressure
+    const f = Math.floor(free / unit) * unit;
+    win = f < full >> 4 || f < mss ? 0 : Math.min(f, c.rcvSsthresh);
+  } else {
+    win = Math.min(free, c.rcvSsthresh);
+  }
+  if (c.rcvWscale) win = Math.ceil(win / unit) * unit;
+  else if (win > mss) win = Math.floor(win / mss) * mss;
+  win = Math.min(win, 65535 << c.rcvWscale);
+  const cur = Math.max(0, ((c.rcvWup + c.rcvWnd - c.rcvNxt) | 0));
+  const old = c.rcvWnd;
+  if (win < cur) {
+    if (win === 0) counters.inc('TCPWantZeroWindowAdv');
+    win = Math.ceil(cur / unit) * unit;
+  }
+  c.rcvWnd = win;
+  c.rcvWup = c.rcvNxt;
+  if (win === 0 && old !== 0) counters.inc('TCPToZeroWindowAdv');
+  else if (win !== 0 && old === 0) counters.inc('TCPFromZeroWindowAdv');
+  return win >>> c.rcvWscale;
+}
+
+function ofoBytes(c: TcpConn): number {
+  let n = 0;
+  for (const s of c.ofo) n += s.end - s.seq;
+  return n;
+}
+
+/** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
+function dataOptions(c: TcpConn): TcpOption[] {
+  if (!c.tsOk && !(c.sackOk && c.ofo.length)) return [];
+  const sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
+  return linuxDataOptions({
+    timestamp: c.tsOk ? { val: tsNow(c), ecr: c.tsRecent } : undefined,
+    sack,
+  });
+}
+
+/** RFC 2018 §4: the most recently changed block first; at most 3 with timestamps, 4 without. */
+function sackBlocks(c: TcpConn): Array<[number, number]> {
+  const blocks: Array<[number, number]> = [];
+  for (const s of c.ofo) {
+    const last = blocks[blocks.length - 1];
+    const end = s.fin ? seqAdd(s.end, 1) : s.end;
+    if (last && last[1] === s.seq) last[1] = end;
+    else blocks.push([s.seq, end]);
+  }
+  const max = c.tsOk ? 3 : 4;
+  return blocks.reverse().slice(0, max);
+}
+
+function segment(c: TcpConn, flags: number, seq: number, ack: number, win: number, options: TcpOption[], payload: Uint8Array): TcpRepr {
+  return { srcPort: c.localPort, dstPort: c.remotePort, seq, ack: flags & ACK ? ack : 0, flags, window: win, urgent: 0, options, payload };
+}
+
+/** A segment carrying ACK with the current window; clears any pending delayed ACK. */
+function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note?: string): void {
+  const win = selectWindow(c);
+  const seg = segment(c, flags | ACK, seq, c.rcvNxt, win, dataOptions(c), payload);
+  ackSent(c);
+  c.env.transmit(c, seg, note);
+}
+
+function ackSent(c: TcpConn): void {
+  c.ackPending = false;
+  c.delackDeadline = Infinity;
+  if (c.quick > 0) c.quick--;
+  c.lastAckTime = c.env.now();
+}
+
+/** A pure ACK now (tcp_send_ack). */
+export function sendAck(c: TcpConn, note?: string): void {
+  sendWithAck(c, 0, c.sndNxt, EMPTY, note);
+}
+
+/** Window or keepalive probe: ACK with SEQ = SND.UNA - 1 and no data (tcp_xmit_probe_skb). */
+export function sendProbe(c: TcpConn, note: string): void {
+  sendWithAck(c, 0, seqAdd(c.sndUna, -1), EMPTY, note);
+}
+
+/** tcp_send_active_reset: RST|ACK at SND.NXT, used by abortive closes and timeouts. */
+export function sendActiveReset(c: TcpConn, note?: string): void {
+  const seg = segment(c, RST | ACK, c.sndNxt, c.rcvNxt, 0, [], EMPTY);
+  c.env.counters.inc('OutRsts');
+  c.env.transmit(c, seg, note);
+}
+
+export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
+  const cfg = c.env.cfg;
+  const peer = c.synOptsIn;
+  const ts = synAck ? c.tsOk : cfg.tcp_timestamps !== 0;
+  const sack = synAck ? c.sackOk : cfg.tcp_sack !== 0;
+  const ws = synAck ? c.wscaleOk : cfg.tcp_window_scaling !== 0;
+  void peer;
+  return linuxSynOptions({
+    mss: c.advMss,
+    sackPermitted: sack,
+    timestamp: ts ? { val: tsNow(c), ecr: synAck ? c.tsRecent : 0 } : undefined,
+    wscale: ws ? c.rcvWscale : undefined,
+  });
+}
+
+export function sendSyn(c: TcpConn, note?: string): void {
+  const win = initialWindow(c);
+  c.rcvWnd = win;
+  c.env.transmit(c, segment(c, SYN, c.iss, 0, win, synOptions(c, false), EMPTY), note);
+  if (c.sndMax === c.iss) c.sndMax = seqAdd(c.iss, 1);
+  c.sndNxt = seqAdd(c.iss, 1);
+}
+
+export function sendSynAck(c: TcpConn, note?: string): void {
+  const win = Math.min(initialWindow(c), 65535);
+  c.rcvWnd = win;
+  c.rcvWup = c.rcvNxt;
+  c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, win, synOptions(c, true), EMPTY), note);
+  c.sndNxt = seqAdd(c.iss, 1);
+  if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
+}
+
+/** Arms the retransmission timer unless already armed (RFC 6298 §5.1). */
+export function armRto(c: TcpConn, kind: 'retransmit' | 'syn-retransmit' | 'synack-retransmit' = 'retransmit'): void {
+  if (c.rtxDeadline !== Infinity && c.rtxKind !== 'persist') return;
+  c.rtxKind = kind;
+  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+}
+
+export function restartRto(c: TcpConn): void {
+  c.rtxKind = 'retransmit';
+  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+}
+
+/** States in which data and FIN may be (re)sent. */
+const canSend = (s: TcpState): boolean =>
+  s === TcpState.ESTABLISHED || s === TcpState.CLOSE_WAIT || s === TcpState.FIN_WAIT1 ||
+  s === TcpState.CLOSING || s === TcpState.LAST_ACK;
+
+/**
+ * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
+ * cwnd and Nagle allow. With nothing in flight and the window closed, arms the persist timer.
+ */
+export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
+  if (!canSend(c.state)) return;
+  const mss = c.mssCache;
+  let sent = false;
+  while (true) {
+    const dataEnd = c.writeSeq;
+    const unsent = seqLt(c.sndNxt, dataEnd) ? (dataEnd - c.sndNxt) >>> 0 : 0;
+    const finToSend = c.finQueued && c.sndNxt === dataEnd;
+    if (unsent === 0 && !finToSend) break;
+    const wndEnd = seqAdd(c.sndUna, c.sndWnd);
+    let len = Math.min(unsent, mss);
+    const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
+    // tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
+    if (seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
+    // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA.
+    const inFlight = (c.sndNxt - c.sndUna) >>> 0;
+    if (inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0) break;
+    // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
+    // earlier small one is unacknowledged; a FIN-bearing segment is never held.
+    if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna)) break;
+    if (len > unsent) len = unsent;
+    const retrans = seqLt(c.sndNxt, c.sndMax);
+    const payload = len ? c.sndBuf.slice((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
+    let flags = fin ? FIN : 0;
+    if (len && seqAdd(c.sndNxt, len) === dataEnd) flags |= PSH;
+    const seq = c.sndNxt;
+    sendWithAck(c, flags, seq, payload, retrans ? retransNote : undefined);
+    const now = c.env.now();
+    if (len) {
+      c.lsndtime = now;
+      c.lastDataSent = now;
+      c.dataSegsOut++;
+      if (len < mss) c.sndSml = seqAdd(seq, len);
+      // Linux enters pingpong (interactive) mode when it replies within ato of receiving data.
+      if (now - c.lrcvtime < c.ato) c.pingpong = true;
+    }
+    if (retrans) {
+      c.totalRetrans++;
+      c.bytesRetrans += len;
+      c.env.counters.inc('RetransSegs');
+    } else {
+      if (len) {
+        c.env.counters.inc('TCPOrigDataSent');
+        c.bytesSent += len;
+      }
+      if (c.rttTime < 0 && len) {
+        c.rttSeq = seq;
+        c.rttTime = now;
+      }
+    }
+    if (c.retransStamp === 0) c.retransStamp = now;
+    c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+    if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
+    sent = true;
+    armRto(c);
+    if (fin) break;
+  }
+  if (!sent) checkProbeTimer(c);
+}
+
+/** tcp_check_probe_timer: nothing in flight, data or FIN waiting on the window. */
+export function checkProbeTimer(c: TcpConn): void {
+  const waiting = seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
+  if (c.sndNxt === c.sndUna && c.sndMax === c.sndUna && waiting && c.rtxDeadline === Infinity) {
+    c.rtxKind = 'persist';
+    c.rtxDeadline = c.env.now() + Math.min(Math.max(c.rto, c.env.cfg.tcp_rto_min_us) * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+  }
+}
+
+/** Retransmits the segment at SND.UNA (RTO or fast retransmit). */
+export function retransmitHead(c: TcpConn, note: string): void {
+  if (c.state === TcpState.SYN_SENT) {
+    sendSyn(c, note);
+    return;
+  }
+  if (c.state === TcpState.SYN_RECV) {
+    sendSynAck(c, note);
+    return;
+  }
+  // One segment from SND.UNA: cwnd 1 lets tcpOutput send exactly one MSS; then SND.NXT
+  // goes back where it was (fast retransmit) or stays after it (RTO: go-back-N).
+  const saveNxt = c.sndNxt;
+  const saveCwnd = c.cwnd;
+  c.sndNxt = c.sndUna;
+  c.cwnd = 1;
+  tcpOutput(c, note);
+  c.cwnd = saveCwnd;
+  if (seqGt(saveNxt, c.sndNxt)) c.sndNxt = saveNxt;
+}
+
+/** Schedules the ACK for received data: at once, or after the delayed-ACK timeout. */
+export function scheduleAck(c: TcpConn, now: boolean): void {
+  if (now) {
+    sendAck(c);
+    return;
+  }
+  c.ackPending = true;
+  if (c.delackDeadline === Infinity) c.delackDeadline = c.env.now() + Math.min(c.ato, 200_000);
+}
+
+/** Reads consumed buffer space: Linux tcp_cleanup_rbuf sends a window update when the window doubles. */
+export function windowUpdateAfterRead(c: TcpConn): void {
+  if (c.state !== TcpState.ESTABLISHED && c.state !== TcpState.FIN_WAIT1 && c.state !== TcpState.FIN_WAIT2) return;
+  const cur = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
+  if (2 * cur <= c.opts.rcvbuf) {
+    const free = c.rcvBuf.free;
+    const f = free < c.opts.rcvbuf >> 1 ? free : Math.min(free, c.rcvSsthresh);
+    if (f >= 2 * cur && f >= Math.min(c.rcvMss, c.advMss)) sendAck(c, 'window update');
+  }
+}

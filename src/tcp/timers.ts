@@ -1,0 +1,201 @@
+// The connection's timers (Linux tcp_timer.c): retransmission (and SYN / SYN-ACK retries),
+// zero-window probe, delayed ACK, keepalive, orphaned FIN_WAIT2, SO_LINGER wait.
+// Every timer is an absolute deadline on the TCB; the host keeps one wheel entry per connection.
+
+import type { TimerKind } from '../host/trace.ts';
+import type { TcpConn } from './conn.ts';
+import { onRto } from './congestion.ts';
+import { keepCnt, keepIdle, keepIntvl } from './input.ts';
+import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
+import { retransmitHead, sendAck, sendActiveReset, sendProbe, tcpOutput } from './output.ts';
+import { retransTimeoutBudget } from './rtt.ts';
+import { seqAdd, seqLt } from './seq.ts';
+import { TcpState } from './states.ts';
+import { TCP_TIMEWAIT_LEN } from './timewait.ts';
+
+function fired(c: TcpConn, timer: TimerKind, detail?: string): void {
+  c.env.trace({ kind: 'timer', t: c.env.now(), host: c.env.name, socket: c.label, timer, action: 'fired', detail });
+}
+
+/** Runs every timer of this connection due at or before now. */
+export function connTimers(c: TcpConn, now: number): void {
+  if (c.delackDeadline <= now) delackTimer(c);
+  if (c.isClosed()) return;
+  if (c.rtxDeadline <= now) {
+    if (c.rtxKind === 'persist') probeTimer(c);
+    else retransmitTimer(c);
+  }
+  if (c.isClosed()) return;
+  if (c.keepaliveDeadline <= now) keepaliveTimer(c);
+  if (c.isClosed()) return;
+  if (c.finWait2Deadline <= now) finWait2Timer(c);
+  if (c.isClosed()) return;
+  if (c.lingerDeadline <= now) {
+    c.lingerDeadline = Infinity;
+    fired(c, 'linger', 'SO_LINGER timeout: close() returns');
+    c.lingering = false;
+    c.env.notify(c, 'closed');
+  }
+}
+
+/** tcp_delack_timer_handler. */
+function delackTimer(c: TcpConn): void {
+  c.delackDeadline = Infinity;
+  if (!c.ackPending) return;
+  fired(c, 'delayed-ack');
+  if (c.pingpong) {
+    // Delayed ACK missed: leave pingpong mode and deflate ATO.
+    c.pingpong = false;
+    c.ato = 40_000;
+  } else {
+    c.ato = Math.min(c.ato * 2, c.rto);
+  }
+  c.env.counters.inc('DelayedACKs');
+  sendAck(c);
+}
+
+/** Max retransmissions for an orphan (tcp_orphan_retries: 0 means 8). */
+function orphanRetries(c: TcpConn, alive: boolean): number {
+  const r = c.env.cfg.tcp_orphan_retries;
+  if (r === 0 && alive) return 8;
+  return r;
+}
+
+/** tcp_write_timeout: has the head been retransmitted for too long? */
+function writeTimedOut(c: TcpConn): boolean {
+  const cfg = c.env.cfg;
+  const now = c.env.now();
+  let boundary: number;
+  let base = cfg.tcp_rto_min_us;
+  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+    boundary = c.state === TcpState.SYN_SENT ? cfg.tcp_syn_retries : cfg.tcp_synack_retries;
+    base = 1_000_000; // TCP_TIMEOUT_INIT
+    return c.retransmits >= boundary && now - c.retransStamp >= retransTimeoutBudget(boundary, base, cfg.tcp_rto_max_us);
+  }
+  boundary = cfg.tcp_retries2;
+  if (c.orphan) {
+    const alive = c.rto * 2 ** c.backoff < cfg.tcp_rto_max_us;
+    boundary = orphanRetries(c, alive);
+    if (!alive && c.backoff >= boundary) return true;
+    if (c.env.tooManyOrphans()) return true;
+  }
+  if (c.opts.userTimeoutMs > 0) return now - c.retransStamp >= c.opts.userTimeoutMs * 1000;
+  return now - c.retransStamp >= retransTimeoutBudget(boundary, base, cfg.tcp_rto_max_us);
+}
+
+/** tcp_retransmit_timer. */
+function retransmitTimer(c: TcpConn): void {
+  const kind = c.rtxKind;
+  c.rtxDeadline = Infinity;
+  const cfg = c.env.cfg;
+  if (c.flight === 0) return;
+  fired(c, kind, `retransmits=${c.retransmits}`);
+  if (writeTimedOut(c)) {
+    if (c.state === TcpState.SYN_RECV && c.listener) {
+      // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler).
+      tcpDone(c, 'SYN-ACK retries exhausted', 'timer');
+      return;
+    }
+    tcpWriteErr(c, kind === 'syn-retransmit' ? 'SYN retries exhausted (tcp_syn_retries)' : 'retransmissions exhausted');
+    return;
+  }
+  c.env.counters.inc('TCPTimeouts');
+  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+    c.synRetransmitted = true;
+    c.env.counters.inc('TCPSynRetrans');
+    c.env.counters.inc('RetransSegs');
+    c.totalRetrans++;
+    retransmitHead(c, c.state === TcpState.SYN_SENT ? 'SYN retransmission' : 'SYN-ACK retransmission');
+  } else {
+    onRto(c);
+    c.rttTime = -1; // Karn: no sample from retransmitted data
+    c.sndNxt = c.sndUna; // go back N
+    tcpOutput(c, 'retransmission (RTO)');
+  }
+  c.backoff++;
+  c.retransmits++;
+  c.rtxKind = kind;
+  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+}
+
+/** tcp_probe_timer: the peer's window is zero and we have something to send. */
+function probeTimer(c: TcpConn): void {
+  c.rtxDeadline = Infinity;
+  const cfg = c.env.cfg;
+  const waiting = seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
+  if (c.flight > 0 || !waiting) {
+    c.probesOut = 0;
+    c.backoff = 0;
+    return;
+  }
+  fired(c, 'persist', `probes=${c.probesOut}`);
+  let maxProbes = cfg.tcp_retries2;
+  if (c.orphan) {
+    const alive = Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff < cfg.tcp_rto_max_us;
+    maxProbes = orphanRetries(c, alive);
+    if (!alive && c.backoff >= maxProbes) {
+      tcpWriteErr(c, 'zero-window probes exhausted (orphan)');
+      return;
+    }
+  }
+  if (c.probesOut >= maxProbes) {
+    tcpWriteErr(c, 'zero-window probes exhausted');
+    return;
+  }
+  // tcp_write_wakeup: send what fits in the window, or a probe at SND.UNA - 1.
+  const wndEnd = seqAdd(c.sndUna, c.sndWnd);
+  if (c.sndWnd > 0 && seqLt(c.sndNxt, wndEnd)) {
+    tcpOutput(c);
+    if (c.flight > 0) return;
+  }
+  sendProbe(c, 'window probe');
+  c.probesOut++;
+  if (c.backoff < cfg.tcp_retries2) c.backoff++;
+  c.rtxKind = 'persist';
+  c.rtxDeadline = c.env.now() + Math.min(Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff, cfg.tcp_rto_max_us);
+}
+
+/** tcp_keepalive_timer (also the orphan FIN_WAIT2 timer when tcp_fin_timeout > 60 s). */
+function keepaliveTimer(c: TcpConn): void {
+  c.keepaliveDeadline = Infinity;
+  if (!c.opts.keepalive || c.state === TcpState.SYN_SENT || c.state === TcpState.LISTEN) return;
+  const now = c.env.now();
+  // It is alive without keepalive: data in flight or queued.
+  if (c.flight > 0 || c.writeSeq !== c.sndNxt) {
+    c.keepaliveDeadline = now + keepIdle(c);
+    return;
+  }
+  const elapsed = Math.min(now - c.lrcvtime, now - c.rcvTstamp);
+  if (elapsed >= keepIdle(c)) {
+    const ut = c.opts.userTimeoutMs * 1000;
+    if ((ut !== 0 && elapsed >= ut && c.probesOut > 0) || (ut === 0 && c.probesOut >= keepCnt(c))) {
+      fired(c, 'keepalive', `${c.probesOut} probes unanswered: connection dead`);
+      sendActiveReset(c, 'keepalive: peer dead');
+      tcpWriteErr(c, 'keepalive probes unanswered');
+      return;
+    }
+    fired(c, 'keepalive', `probe ${c.probesOut + 1}`);
+    c.env.counters.inc('TCPKeepAlive');
+    sendProbe(c, 'keepalive probe');
+    c.probesOut++;
+    c.keepaliveDeadline = now + keepIntvl(c);
+  } else {
+    c.keepaliveDeadline = now + keepIdle(c) - elapsed;
+  }
+}
+
+/** Orphaned FIN_WAIT2 with a lifetime above 60 s: after (fin_time - 60 s), a FIN_WAIT2 entry takes over. */
+function finWait2Timer(c: TcpConn): void {
+  c.finWait2Deadline = Infinity;
+  if (c.state !== TcpState.FIN_WAIT2 || !c.orphan) return;
+  fired(c, 'fin-wait2');
+  if (c.opts.linger2 >= 0) {
+    const tmo = finTime(c) - TCP_TIMEWAIT_LEN;
+    if (tmo > 0) {
+      tcpTimeWait(c, 'FIN_WAIT2', tmo, 'tcp_fin_timeout', 'timer');
+      return;
+    }
+  }
+  sendActiveReset(c, 'FIN_WAIT2 timeout');
+  tcpDone(c, 'FIN_WAIT2 timeout', 'timer');
+}

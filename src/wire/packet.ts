@@ -1,0 +1,177 @@
+// Whole IP + TCP packets in one call, and a tcpdump-style one-line description of a segment.
+import { ipVersion, parseIp } from './addr.ts';
+import { DEFAULT_TTL, decodeIpv4, encodeIpv4HeaderBytes, IPV4_HEADER_LEN } from './ipv4.ts';
+import { DEFAULT_HOP_LIMIT, decodeIpv6, encodeIpv6HeaderBytes, IPV6_HEADER_LEN } from './ipv6.ts';
+import { decodeTcp, encodeTcpInto, IPPROTO_TCP, rawOptionsLength, tcpSegmentLength } from './tcp.ts';
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from './types.ts';
+import type { IpRepr, Result, TcpOption, TcpRepr } from './types.ts';
+
+export interface DecodedPacket {
+  ip: IpRepr;
+  tcp: TcpRepr;
+}
+
+/**
+ * An IpRepr for TCP from src to dst with Linux's defaults (TTL / hop limit 64, DF set, id 0,
+ * TOS 0), version taken from the addresses. Throws RangeError on bad or mixed addresses.
+ */
+export function makeIpRepr(src: string, dst: string, overrides: Partial<IpRepr> = {}): IpRepr {
+  const v = ipVersion(src);
+  if (v === 0 || v !== ipVersion(dst)) throw new RangeError(`not a pair of IPv4 or IPv6 addresses: ${src}, ${dst}`);
+  const base: IpRepr =
+    v === 4
+      ? { version: 4, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_TTL, id: 0, dontFragment: true, tos: 0 }
+      : { version: 6, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_HOP_LIMIT, tos: 0, flowLabel: 0 };
+  return { ...base, ...overrides };
+}
+
+/** Bytes encodePacket produces. */
+export function packetLength(ip: IpRepr, tcp: TcpRepr): number {
+  return (ip.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + tcpSegmentLength(tcp);
+}
+
+/**
+ * Writes the IP header and TCP segment at buf[offset], both checksums filled, and returns the
+ * length. The IP protocol field is ip.protocol as given (6 for TCP). Throws RangeError on
+ * addresses that do not match ip.version, unsendable options, or no room in buf.
+ */
+export function encodePacketInto(ip: IpRepr, tcp: TcpRepr, buf: Uint8Array, offset = 0): number {
+  const src = parseIp(ip.src);
+  const dst = parseIp(ip.dst);
+  const want = ip.version === 4 ? 4 : 16;
+  if (!src.ok || !dst.ok || src.value.length !== want || dst.value.length !== want) {
+    throw new RangeError(`addresses ${ip.src} > ${ip.dst} are not IPv${ip.version}`);
+  }
+  const segLen = tcpSegmentLength(tcp);
+  if (offset < 0 || offset + packetLength(ip, tcp) > buf.length) throw new RangeError('buffer too small for the packet');
+  const h =
+    ip.version === 4
+      ? encodeIpv4HeaderBytes(ip, src.value, dst.value, segLen, buf, offset)
+      : encodeIpv6HeaderBytes(ip, src.value, dst.value, segLen, buf, offset);
+  return h + encodeTcpInto(tcp, src.value, dst.value, buf, offset + h);
+}
+
+/** The whole packet as a new Uint8Array, IP and TCP checksums filled. */
+export function encodePacket(ip: IpRepr, tcp: TcpRepr): Uint8Array {
+  const out = new Uint8Array(packetLength(ip, tcp));
+  encodePacketInto(ip, tcp, out, 0);
+  return out;
+}
+
+/**
+ * Decodes an IPv4 or IPv6 packet carrying TCP, dispatching on the version nibble. Other
+ * protocols give 'unsupported-protocol'. With verifyChecksum false neither the IPv4 header
+ * checksum nor the TCP checksum is checked. Never throws.
+ */
+export function decodePacket(bytes: Uint8Array, verifyChecksum = true): Result<DecodedPacket> {
+  if (bytes.length === 0) return { ok: false, error: { layer: 'ipv4', kind: 'truncated', detail: 'empty packet' } };
+  const version = bytes[0]! >> 4;
+  const net =
+    version === 4 ? decodeIpv4(bytes, verifyChecksum) : version === 6 ? decodeIpv6(bytes) : undefined;
+  if (!net) return { ok: false, error: { layer: 'ipv4', kind: 'bad-version', detail: `IP version ${version}` } };
+  if (!net.ok) return net;
+  const { ip, payload, srcBytes, dstBytes } = net.value;
+  if (ip.protocol !== IPPROTO_TCP) {
+    return {
+      ok: false,
+      error: { layer: version === 4 ? 'ipv4' : 'ipv6', kind: 'unsupported-protocol', detail: `protocol ${ip.protocol}` },
+    };
+  }
+  const tcp = decodeTcp(payload, srcBytes, dstBytes, verifyChecksum);
+  if (!tcp.ok) return tcp;
+  return { ok: true, value: { ip, tcp: tcp.value } };
+}
+
+// tcpdump's print-tcp.c tcp_flag_values, in its order (low bit first).
+const FLAG_LETTERS: Array<[number, string]> = [
+  [FIN, 'F'],
+  [SYN, 'S'],
+  [RST, 'R'],
+  [PSH, 'P'],
+  [ACK, '.'],
+  [URG, 'U'],
+  [ECE, 'E'],
+  [CWR, 'W'],
+];
+
+/** Flags as tcpdump prints them inside "Flags [...]": "S.", "P.", "none" when zero. */
+export function formatFlags(flags: number): string {
+  let s = '';
+  for (const [bit, letter] of FLAG_LETTERS) if (flags & bit) s += letter;
+  return s || 'none';
+}
+
+function hex(data: Uint8Array): string {
+  let s = '';
+  for (const b of data) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/**
+ * Options as tcpdump prints them inside "options [...]" with -S: "mss 1460,sackOK,TS val 1 ecr 0,
+ * nop,wscale 7", "sack 2 {l:r}{l:r}". Printing stops after an EOL, and the zero padding the
+ * encoder adds shows as "eol", as tcpdump reads it. Unknown kinds print as tcpdump's default,
+ * "unknown-N" + hex data; kinds tcpdump decodes itself (md5, mptcp, tfo, ...) are not mimicked.
+ */
+export function formatOptions(opts: readonly TcpOption[]): string {
+  const parts: string[] = [];
+  let ended = false;
+  for (const o of opts) {
+    switch (o.kind) {
+      case 'eol':
+        parts.push('eol');
+        ended = true;
+        break;
+      case 'nop':
+        parts.push('nop');
+        break;
+      case 'mss':
+        parts.push(`mss ${o.value}`);
+        break;
+      case 'wscale':
+        parts.push(`wscale ${o.shift}`);
+        break;
+      case 'sackPermitted':
+        parts.push('sackOK');
+        break;
+      case 'sack':
+        parts.push(`sack ${o.blocks.length} ${o.blocks.map(([l, r]) => `{${l >>> 0}:${r >>> 0}}`).join('')}`);
+        break;
+      case 'timestamp':
+        parts.push(`TS val ${o.val >>> 0} ecr ${o.ecr >>> 0}`);
+        break;
+      case 'unknown':
+        parts.push(`unknown-${o.type}${hex(o.data)}`);
+        break;
+    }
+    if (ended) break;
+  }
+  if (!ended && rawOptionsLength(opts) % 4 !== 0) parts.push('eol');
+  return parts.join(',');
+}
+
+/**
+ * One line like `tcpdump -nn -S` prints for a TCP segment, after its "IP "/"IP6 " prefix:
+ * `10.0.0.1.40000 > 10.0.0.2.80: Flags [S.], seq 1, ack 2, win 64240, options [...], length 0`.
+ * As print-tcp.c: seq only when there is payload or SYN/FIN/RST (as "seq a:b" with payload),
+ * ack only with ACK, urg only with URG, options only when the header has any.
+ * (tcpdump may append a dissection of the payload for well-known ports; this does not.)
+ */
+export function formatSegment(ip: IpRepr, tcp: TcpRepr): string {
+  const len = tcp.payload.length;
+  let s = `${ip.src}.${tcp.srcPort} > ${ip.dst}.${tcp.dstPort}: Flags [${formatFlags(tcp.flags)}]`;
+  if (len > 0 || tcp.flags & (SYN | FIN | RST)) {
+    s += `, seq ${tcp.seq >>> 0}`;
+    if (len > 0) s += `:${(tcp.seq + len) >>> 0}`;
+  }
+  if (tcp.flags & ACK) s += `, ack ${tcp.ack >>> 0}`;
+  s += `, win ${tcp.window}`;
+  if (tcp.flags & URG) s += `, urg ${tcp.urgent}`;
+  if (tcp.options.length > 0) s += `, options [${formatOptions(tcp.options)}]`;
+  return `${s}, length ${len}`;
+}
+
+/** formatSegment with tcpdump's "IP " or "IP6 " prefix: the whole line of `tcpdump -nn -S -t`. */
+export function formatPacketLine(ip: IpRepr, tcp: TcpRepr): string {
+  return `${ip.version === 4 ? 'IP' : 'IP6'} ${formatSegment(ip, tcp)}`;
+}
