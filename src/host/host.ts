@@ -95,6 +95,7 @@ export class Host implements ConnEnv {
         this.reschedule(item);
       }
     });
+    this.flush();
   }
 
   /** One IP packet from the link. Malformed packets are counted and dropped, never thrown. */
@@ -121,6 +122,7 @@ export class Host implements ConnEnv {
     c.inc('InDelivers');
     c.inc('InSegs');
     this.segmentIn(ip, tcp, packet);
+    this.flush();
   }
 
   // ---- Demultiplexing (tcp_v4_rcv) ----
@@ -394,7 +396,7 @@ export class Host implements ConnEnv {
     if (!l) return;
     l.synQueue.delete(conn);
     l.acceptQueue.push(conn);
-    l.socket.emit('connection');
+    this.defer(() => l.socket.emit('connection'));
   }
 
   childAcceptable(conn: TcpConn): boolean {
@@ -424,9 +426,32 @@ export class Host implements ConnEnv {
     return ++this.challengeCount <= this.cfg.tcp_challenge_ack_limit;
   }
 
+  /**
+   * Wakes the owner. Like a process woken by softirq work, the application runs after the
+   * segment or timer has been processed completely: events queue here and flush() runs them.
+   */
   notify(conn: TcpConn, what: ConnEvent): void {
-    conn.socket?.connEvent(what);
+    const s = conn.socket;
+    if (s) this.pending.push(() => s.connEvent(what));
   }
+
+  defer(fn: () => void): void {
+    this.pending.push(fn);
+  }
+
+  /** Runs queued application wake-ups (and those they cause) in order. */
+  flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let i = 0; i < this.pending.length; i++) this.pending[i]!();
+    } finally {
+      this.pending.length = 0;
+      this.flushing = false;
+    }
+  }
+  private pending: Array<() => void> = [];
+  private flushing = false;
 
   tooManyOrphans(): boolean {
     return this.orphanCount > this.cfg.tcp_max_orphans;
@@ -508,6 +533,31 @@ export class Host implements ConnEnv {
 
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
     return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
+  }
+
+  /**
+   * The host loses all TCP state at once, as in a power cycle or a kernel crash: nothing is
+   * sent; afterwards the peers' segments meet no socket and are answered with RST.
+   */
+  crash(): void {
+    const now = this.now();
+    for (const e of [...this.demux.values()]) {
+      const from = e instanceof TimeWaitEntry ? e.substate : e.stateName;
+      this.emitTrace({ kind: 'state', t: now, host: this.name, socket: e.label, from, to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
+      this.wheel.cancel(e.timer);
+      if (e instanceof TcpConn) {
+        e.state = TcpState.CLOSED;
+        e.socket = null;
+      }
+    }
+    this.demux.clear();
+    for (const l of this.listeners.values()) {
+      this.emitTrace({ kind: 'state', t: now, host: this.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
+    }
+    this.listeners.clear();
+    this.bound.clear();
+    this.twCount = 0;
+    this.orphanCount = 0;
   }
 
   // ---- Applications ----

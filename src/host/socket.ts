@@ -190,6 +190,14 @@ export class Socket {
 
   /** connect(): sends the SYN at once; 'connect' or 'error' follows (non-blocking, EINPROGRESS). */
   connect(addr: string, port: number): void {
+    try {
+      this.connectImpl(addr, port);
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private connectImpl(addr: string, port: number): void {
     this.checkOpen('connect');
     const h = this.host;
     const c = canonicalIp(addr);
@@ -259,6 +267,14 @@ export class Socket {
 
   /** send(): bytes accepted into the send buffer (0 = EAGAIN); throws EPIPE, ECONNRESET, ... */
   send(data: Uint8Array): number {
+    try {
+      return this.sendImpl(data);
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private sendImpl(data: Uint8Array): number {
     this.checkOpen('send');
     const c = this.conn;
     if (!c) this.fail(this.listener ? 'ENOTCONN' : 'ENOTCONN', 'send');
@@ -266,12 +282,14 @@ export class Socket {
     if (c.softError) {
       const code = c.softError;
       c.softError = null;
-      this.fail(code, 'send');
+      this.call('write', `${data.length} bytes`, code);
+      throw new SocketError(code, 'send'); // traced when it was reported
     }
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
     const n = c.sndBuf.push(data);
     c.writeSeq = seqAdd(c.writeSeq, n);
+    this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {
       tcpOutput(c);
       this.host.reschedule(c);
@@ -281,6 +299,14 @@ export class Socket {
 
   /** recv(): data, an empty array at end of stream, or null (EAGAIN); throws ECONNRESET, ... */
   recv(max = 65536): Uint8Array | null {
+    try {
+      return this.recvImpl(max);
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private recvImpl(max = 65536): Uint8Array | null {
     this.checkOpen('recv');
     const c = this.conn;
     if (!c) this.fail('ENOTCONN', 'recv');
@@ -292,6 +318,7 @@ export class Socket {
     if (n > 0) {
       const out = c.rcvBuf.slice(0, n);
       c.rcvBuf.consume(n);
+      this.call('read', String(max), String(n));
       if (c.state !== TcpState.CLOSED) {
         windowUpdateAfterRead(c);
         this.host.reschedule(c);
@@ -299,15 +326,18 @@ export class Socket {
       return out;
     }
     if (c.softError) return this.takeError(c, 'recv');
-    if (c.finReceived || c.done || c.rcvShutdown) return new Uint8Array(0);
+    if (c.finReceived || c.done || c.rcvShutdown) {
+      this.call('read', String(max), '0 (EOF)');
+      return new Uint8Array(0);
+    }
     return null;
   }
 
   private takeError(c: TcpConn, syscall: string): never {
     const code = c.softError!;
     c.softError = null;
-    const err = new SocketError(code, syscall);
-    throw err; // already traced when it was reported
+    this.call(syscall === 'recv' ? 'read' : syscall, undefined, code);
+    throw new SocketError(code, syscall); // the error event was traced when it was reported
   }
 
   /** Bytes waiting to be read. */
@@ -321,6 +351,14 @@ export class Socket {
 
   /** shutdown(): acts at once whatever the reference count (unlike close). */
   shutdown(how: ShutdownHow): void {
+    try {
+      this.shutdownImpl(how);
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private shutdownImpl(how: ShutdownHow): void {
     this.checkOpen('shutdown');
     this.call('shutdown', how);
     if (this.listener) {
@@ -366,6 +404,14 @@ export class Socket {
 
   /** close(): drops one reference; the last one closes the connection as tcp_close does. */
   close(): void {
+    try {
+      this.closeImpl();
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private closeImpl(): void {
     this.checkOpen('close');
     this.refs--;
     if (this.refs > 0) {
@@ -489,6 +535,14 @@ export class Socket {
   // ---- options ----
 
   setsockopt(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
+    try {
+      this.setsockoptImpl(name, value);
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  private setsockoptImpl(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
     this.checkOpen('setsockopt');
     const o = this.opts;
     const c = this.conn;

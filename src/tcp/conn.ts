@@ -171,7 +171,7 @@ export class TcpConn {
   ackNow = false; // ICSK_ACK_NOW: send the ACK at the end of this segment's processing
   lastOowAck = -Infinity; // tcp_oow_rate_limited
   quick = 0; // quickack segments left
-  ato = 40_000;
+  ato = 0; // icsk_ack.ato: 0 until the first data segment arrives
   pingpong = false;
   lrcvtime = 0; // last time data was received
   lastAckTime = 0;

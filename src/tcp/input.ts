@@ -589,7 +589,8 @@ function drainOfo(c: TcpConn): void {
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
 function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   if (len > c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
-  if (c.lrcvtime === 0 || c.dataSegsIn === 1) {
+  if (c.ato === 0) {
+    // The first data segment initialises the delayed-ACK engine (tcp_incr_quickack).
     c.quick = Math.max(c.quick, Math.min(Math.max(Math.floor(c.rcvWnd / (2 * c.rcvMss)), 2), 16));
     c.ato = 40_000;
   } else {

@@ -279,7 +279,9 @@ export function scheduleAck(c: TcpConn, now: boolean): void {
     return;
   }
   c.ackPending = true;
-  if (c.delackDeadline === Infinity) c.delackDeadline = c.env.now() + Math.min(c.ato, 200_000);
+  // tcp_send_delayed_ack: ato (40 ms after the first data, up to 200 ms); before any data
+  // ato is 0 and the timer fires on the next jiffy (4 ms at HZ=250).
+  if (c.delackDeadline === Infinity) c.delackDeadline = c.env.now() + (c.ato > 0 ? Math.min(c.ato, 200_000) : 4_000);
 }
 
 /** Reads consumed buffer space: Linux tcp_cleanup_rbuf sends a window update when the window doubles. */

@@ -111,7 +111,7 @@ function hex(data: Uint8Array): string {
  * Options as tcpdump prints them inside "options [...]" with -S: "mss 1460,sackOK,TS val 1 ecr 0,
  * nop,wscale 7", "sack 2 {l:r}{l:r}". Printing stops after an EOL, and the zero padding the
  * encoder adds shows as "eol", as tcpdump reads it. Unknown kinds print as tcpdump's default,
- * "unknown-N" + hex data; kinds tcpdump decodes itself (md5, mptcp, tfo, ...) are not mimicked.
+ * "unknown-N 0x" + hex data; kinds tcpdump decodes itself (md5, mptcp, tfo, ...) are not mimicked.
  */
 export function formatOptions(opts: readonly TcpOption[]): string {
   const parts: string[] = [];
@@ -141,7 +141,7 @@ export function formatOptions(opts: readonly TcpOption[]): string {
         parts.push(`TS val ${o.val >>> 0} ecr ${o.ecr >>> 0}`);
         break;
       case 'unknown':
-        parts.push(`unknown-${o.type}${hex(o.data)}`);
+        parts.push(`unknown-${o.type}${o.data.length > 0 ? ` 0x${hex(o.data)}` : ''}`);
         break;
     }
     if (ended) break;

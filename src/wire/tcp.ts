@@ -101,8 +101,8 @@ export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length
 /**
  * Decodes a TCP segment (exactly the IP payload). Checks, in Linux's order (tcp_v4_rcv):
  * length >= 20, 5 <= Data Offset and header within the segment, checksum over the
- * pseudo header (unless verifyChecksum is false), then the options. The payload and
- * unknown options' data are views into `bytes`. Never throws.
+ * pseudo header (unless verifyChecksum is false; the addresses serve only that), then the
+ * options. The payload and unknown options' data are views into `bytes`. Never throws.
  */
 export function decodeTcp(bytes: Uint8Array, srcAddr: Addr, dstAddr: Addr, verifyChecksum = true): Result<TcpRepr> {
   if (bytes.length < TCP_HEADER_LEN) return fail('truncated', `${bytes.length} bytes, a TCP header needs 20`);

@@ -129,7 +129,7 @@ test('formatSegment: the example line and tcpdump rules for seq/ack/urg/options'
 test('formatOptions: SACK blocks, unknown kinds, EOL and padding as tcpdump reads them', () => {
   assert.equal(formatOptions(linuxDataOptions({ timestamp: { val: 3, ecr: 4 }, sack: [[10, 20], [30, 40]] })),
     'nop,nop,TS val 3 ecr 4,nop,nop,sack 2 {10:20}{30:40}');
-  assert.equal(formatOptions([{ kind: 'unknown', type: 99, data: new Uint8Array([0xab, 0x01]) }]), 'unknown-99ab01');
+  assert.equal(formatOptions([{ kind: 'unknown', type: 99, data: new Uint8Array([0xab, 0x01]) }]), 'unknown-99 0xab01');
   // 3 bytes of wscale + 1 pad byte: tcpdump prints the pad as eol.
   assert.equal(formatOptions([{ kind: 'wscale', shift: 7 }]), 'wscale 7,eol');
   assert.equal(formatOptions([{ kind: 'mss', value: 1 }]), 'mss 1');

@@ -1,0 +1,74 @@
+// Runs a scenario on a fresh two-host network and collects the trace of both hosts.
+
+import { Host } from '../host/host.ts';
+import type { TraceEvent } from '../host/trace.ts';
+import { Network } from '../sim/network.ts';
+import type { Scenario, ScenarioContext } from './scenario.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export interface LabRun {
+  scenario: Scenario;
+  seed: number;
+  params: Record<string, number>;
+  events: TraceEvent[];
+  hosts: Host[];
+  net: Network;
+}
+
+export function findScenario(id: string): Scenario {
+  const s = SCENARIOS.find((x) => x.id === id);
+  if (!s) throw new LabError(`unknown scenario "${id}"; see \`linger lab list\``);
+  return s;
+}
+
+export function resolveParams(s: Scenario, set: Record<string, string>): Record<string, number> {
+  const p: Record<string, number> = {};
+  for (const spec of s.params) p[spec.name] = spec.default;
+  for (const [k, v] of Object.entries(set)) {
+    const spec = s.params.find((x) => x.name === k);
+    if (!spec) throw new LabError(`scenario ${s.id} has no parameter "${k}" (it has: ${s.params.map((x) => x.name).join(', ') || 'none'})`);
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new LabError(`parameter ${k}: "${v}" is not a number`);
+    if (n < spec.min || n > spec.max) throw new LabError(`parameter ${k}: ${n} is outside ${spec.min}..${spec.max}`);
+    p[k] = n;
+  }
+  return p;
+}
+
+export function runScenario(id: string, opts: { seed?: number; set?: Record<string, string> } = {}): LabRun {
+  const scenario = findScenario(id);
+  const seed = opts.seed ?? 1;
+  const params = resolveParams(scenario, opts.set ?? {});
+  const net = new Network({ seed });
+  const events: TraceEvent[] = [];
+  const sink = (e: TraceEvent) => events.push(e);
+  const cfg = scenario.config?.(params) ?? {};
+  const v6 = params['ipv6'] === 1;
+  const clientAddr = v6 ? 'fd00::1' : '10.0.0.1';
+  const serverAddr = v6 ? 'fd00::2' : '10.0.0.2';
+  const client = new Host({ name: 'client', addresses: [clientAddr], clock: net.clock, seed: (seed * 2654435761) >>> 0, config: cfg.client, trace: sink });
+  const server = new Host({ name: 'server', addresses: [serverAddr], clock: net.clock, seed: (seed * 2246822519 + 1) >>> 0, config: cfg.server, trace: sink });
+  net.addNode(client);
+  net.addNode(server);
+  const link = scenario.link?.(params) ?? { latencyUs: Math.round((params['latency_ms'] ?? 5) * 1000) };
+  net.link('client', 'server', link);
+  net.onPacket = (ev) => {
+    if (ev.fate !== 'delivered') {
+      events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `packet lost on the link (${ev.fate})` });
+    }
+  };
+  const ctx: ScenarioContext = {
+    net, client, server, p: params, clientAddr, serverAddr,
+    note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
+  };
+  scenario.setup(ctx);
+  net.run(scenario.duration(params));
+  return { scenario, seed, params, events, hosts: [client, server], net };
+}

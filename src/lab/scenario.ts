@@ -1,0 +1,54 @@
+// A lab scenario: a small declarative description (who, what question, which parameters)
+// plus a script of application calls and faults, run on the simulated network in virtual time.
+
+import type { Host } from '../host/host.ts';
+import type { HostConfig } from '../host/config.ts';
+import type { Network, LinkParams } from '../sim/network.ts';
+
+export type Topic = 'A' | 'B' | 'C' | 'D' | 'E';
+
+export interface ParamSpec {
+  name: string;
+  description: string;
+  default: number;
+  min: number;
+  max: number;
+}
+
+export interface ScenarioContext {
+  net: Network;
+  client: Host;
+  server: Host;
+  /** Parameter values after --set. */
+  p: Record<string, number>;
+  /** Addresses: client 10.0.0.1, server 10.0.0.2 (or fd00::1 / fd00::2 with ipv6=1). */
+  clientAddr: string;
+  serverAddr: string;
+  /** Notes the scenario wants shown in the timeline at the current time. */
+  note(host: Host, text: string): void;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  topic: Topic;
+  /** Two to four sentences. */
+  explain: string;
+  question: string;
+  params: ParamSpec[];
+  /** What to look for in the trace. */
+  notice: string[];
+  /** Host configuration (sysctls) per host, from the parameters. */
+  config?: (p: Record<string, number>) => { client?: Partial<HostConfig>; server?: Partial<HostConfig> };
+  link?: (p: Record<string, number>) => LinkParams;
+  /** Sets up the applications and faults; the runner then runs the network until `duration`. */
+  setup(ctx: ScenarioContext): void;
+  /** Virtual run length in µs. */
+  duration: (p: Record<string, number>) => number;
+}
+
+export const ms = (x: number): number => Math.round(x * 1000);
+export const sec = (x: number): number => Math.round(x * 1_000_000);
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+export const latencyParam: ParamSpec = { name: 'latency_ms', description: 'one-way link latency', default: 5, min: 0, max: 1000 };

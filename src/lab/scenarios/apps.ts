@@ -1,0 +1,90 @@
+// Small applications the scenarios run on their hosts.
+
+import type { Host } from '../../host/host.ts';
+import type { Socket } from '../../host/socket.ts';
+import { SocketError } from '../../host/errors.ts';
+
+/** listen() on port 80 (or `port`) and hand each accepted socket to onConn. */
+export function serve(host: Host, port: number, onConn: (s: Socket) => void, backlog = 128): Socket {
+  const ls = host.socket();
+  ls.bind(host.addresses[0]!.includes(':') ? '::' : '0.0.0.0', port);
+  ls.listen(backlog);
+  ls.on('connection', () => {
+    for (let s = ls.accept(); s; s = ls.accept()) onConn(s);
+  });
+  return ls;
+}
+
+export interface Reader {
+  /** bytes read so far */
+  total: number;
+  eof: boolean;
+  error: string | null;
+}
+
+/**
+ * Reads whatever arrives (up to `chunk` bytes per read); calls onData for data, onEof at end of
+ * stream, onError with the errno code when a read fails.
+ */
+export function reader(s: Socket, h: { onData?: (d: Uint8Array) => void; onEof?: () => void; onError?: (code: string) => void; chunk?: number }): Reader {
+  const st: Reader = { total: 0, eof: false, error: null };
+  const pump = () => {
+    while (!st.eof && !st.error && !s.closed) {
+      let d: Uint8Array | null;
+      try {
+        d = s.recv(h.chunk ?? 65536);
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
+        st.error = e.code;
+        h.onError?.(e.code);
+        return;
+      }
+      if (d === null) return;
+      if (d.length === 0) {
+        st.eof = true;
+        h.onEof?.();
+        return;
+      }
+      st.total += d.length;
+      h.onData?.(d);
+    }
+  };
+  s.on('readable', pump);
+  s.on('error', () => {
+    // An asynchronous error (RST): the owner learns it at its next read, as a blocked
+    // reader in Linux would be woken. Pending data is read first.
+    pump();
+  });
+  return st;
+}
+
+/** Writes `total` bytes (a repeating pattern) as fast as the send buffer allows, then calls done. */
+export function writeBytes(s: Socket, total: number, done?: () => void, chunk = 65536): { written: number } {
+  const st = { written: 0 };
+  const buf = new Uint8Array(chunk);
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 31 + 7) & 0xff;
+  let finished = false;
+  const pump = () => {
+    while (st.written < total) {
+      const n = Math.min(chunk, total - st.written);
+      const off = st.written % chunk;
+      const piece = off + n <= chunk ? buf.subarray(off, off + n) : buf.subarray(0, n);
+      let k: number;
+      try {
+        k = s.send(piece);
+      } catch (e) {
+        if (e instanceof SocketError) return;
+        throw e;
+      }
+      if (k === 0) return;
+      st.written += k;
+    }
+    if (!finished) {
+      finished = true;
+      done?.();
+    }
+  };
+  s.on('writable', pump);
+  pump();
+  return st;
+}
