@@ -10,7 +10,7 @@ retries, linear, pfx = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 common.A, common.B = A, B = f"{pfx}a", f"{pfx}b"
 amac, bmac = setup(sysctls={"net.ipv4.tcp_syn_retries": retries, "net.ipv4.tcp_syn_linear_timeouts": linear})
 silence(B)
-peer = Peer(amac, bmac)
+peer = Peer(amac, bmac, n=B)
 with ns(A):
     c = socket.socket()
 ca = counters(A)

@@ -352,7 +352,7 @@ export class Host implements ConnEnv {
   reschedule(conn: TcpConn): void {
     const d = conn.nextDeadline();
     if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn.timer);
-    else this.wheel.schedule(conn.timer, d);
+    else this.wheel.schedule(conn.timer, Math.ceil(d));
   }
 
   release(conn: TcpConn): void {

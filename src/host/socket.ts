@@ -2,7 +2,7 @@
 // accept, send, recv, shutdown, close, setsockopt. Calls act at once in virtual time and never
 // block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
 
-import { TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { startKeepalive, keepIdle } from '../tcp/input.ts';
 import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
 import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
@@ -569,7 +569,7 @@ export class Socket {
         break;
       }
       case 'SO_REUSEADDR': o.reuseaddr = num(value) !== 0; break;
-      case 'SO_RCVBUF': o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2)); if (c) c.rcvBuf.limit = o.rcvbuf; break; // Linux doubles, capped by rmem_max
+      case 'SO_RCVBUF': o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2)); if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK; break; // Linux doubles, capped by rmem_max
       case 'SO_SNDBUF': o.sndbuf = Math.max(4608, Math.min(num(value) * 2, 212992 * 2)); if (c) c.sndBuf.limit = o.sndbuf; break;
       case 'TCP_NODELAY': o.nodelay = num(value) !== 0; if (c) { tcpOutput(c); } break;
       case 'TCP_QUICKACK': o.quickack = num(value) !== 0; break;

@@ -85,6 +85,13 @@ export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({
 
 let nextConnId = 1;
 
+/**
+ * The receive queue may hold a little more than SO_RCVBUF: the advertised window is rounded
+ * up to the window-scale unit and never shrinks (RFC 7323 §2.4), and every byte inside it is
+ * accepted, as Linux's looser memory accounting does.
+ */
+export const RCV_SLACK = 65536;
+
 export class TcpConn {
   readonly uid = nextConnId++;
   state: TcpState = TcpState.CLOSED;
@@ -229,7 +236,7 @@ export class TcpConn {
     this.label = `${ep(local.addr, local.port)}>${ep(remote.addr, remote.port)}`;
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
-    this.rcvBuf = new ByteRing(4096, opts.rcvbuf);
+    this.rcvBuf = new ByteRing(4096, opts.rcvbuf + RCV_SLACK);
     this.timer = new Timer<TcpConn | TimeWaitEntry>(this);
   }
 

@@ -595,8 +595,8 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
     c.ato = 40_000;
   } else {
     const m = now - c.lrcvtime;
-    if (m <= 20_000) c.ato = c.ato / 2 + 20_000;
-    else if (m < c.ato) c.ato = Math.min(c.ato / 2 + m, c.rto);
+    if (m <= 20_000) c.ato = Math.round(c.ato / 2) + 20_000;
+    else if (m < c.ato) c.ato = Math.min(Math.round(c.ato / 2) + m, c.rto);
     else if (m > c.rto) c.quick = Math.max(c.quick, 2);
   }
   c.lrcvtime = now;

@@ -37,7 +37,7 @@ export function offeredWscale(c: TcpConn): number {
 export function selectWindow(c: TcpConn): number {
   const counters = c.env.counters;
   const full = c.opts.rcvbuf;
-  const free = c.rcvBuf.free - ofoBytes(c);
+  const free = Math.max(0, full - c.rcvBuf.length - ofoBytes(c));
   const mss = Math.min(c.rcvMss, c.advMss);
   const unit = 1 << c.rcvWscale;
   let win: number;
@@ -48,6 +48,8 @@ export function selectWindow(c: TcpConn): number {
   } else {
     win = Math.min(free, c.rcvSsthresh);
   }
+  // Linux rounds a scaled window up to the scale unit (ALIGN) so it is not scaled away; the
+  // receive queue accepts everything inside the advertised window (see RCV_SLACK).
   if (c.rcvWscale) win = Math.ceil(win / unit) * unit;
   else if (win > mss) win = Math.floor(win / mss) * mss;
   win = Math.min(win, 65535 << c.rcvWscale);
@@ -289,7 +291,7 @@ export function windowUpdateAfterRead(c: TcpConn): void {
   if (c.state !== TcpState.ESTABLISHED && c.state !== TcpState.FIN_WAIT1 && c.state !== TcpState.FIN_WAIT2) return;
   const cur = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
   if (2 * cur <= c.opts.rcvbuf) {
-    const free = c.rcvBuf.free;
+    const free = Math.max(0, c.opts.rcvbuf - c.rcvBuf.length);
     const f = free < c.opts.rcvbuf >> 1 ? free : Math.min(free, c.rcvSsthresh);
     if (f >= 2 * cur && f >= Math.min(c.rcvMss, c.advMss)) sendAck(c, 'window update');
   }

@@ -11,7 +11,7 @@ export function sum16(buf: Uint8Array, start = 0, end = buf.length, initial = 0)
   let i = start;
   const even = end - ((end - start) & 1);
   for (; i < even; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-  if (i < end) sum += buf[i]!;
+  if (i < end) sum += buf[i]! << 8;
   return sum;
 }
 

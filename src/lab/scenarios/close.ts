@@ -52,8 +52,10 @@ export const closeUnsentData: Scenario = {
     latencyParam,
     { name: 'bytes', description: 'bytes the server writes before closing', default: 1_000_000, min: 1, max: 100_000_000 },
     { name: 'read_chunk', description: 'bytes the client reads each time', default: 16384, min: 1, max: 1 << 20 },
-    { name: 'read_every_ms', description: 'interval between the client\'s reads', default: 50, min: 1, max: 100000 },
+    { name: 'read_every_ms', description: 'interval between the client\'s reads', default: 100, min: 1, max: 100000 },
+    { name: 'sndbuf', description: 'server send buffer in bytes (tcp_wmem default); Linux autotuning grows it to 4 MB', default: 2_000_000, min: 4096, max: 4194304 },
   ],
+  config: (p) => ({ server: { tcp_wmem: [4096, p['sndbuf']!, 4194304] } }),
   notice: [
     'server: ESTABLISHED -> FIN_WAIT1 at the close() call, long before the FIN is on the wire',
     'the client window falls to 0 and the server sends window probes (seq = SND.UNA - 1, no data)',
