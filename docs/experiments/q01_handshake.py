@@ -50,6 +50,7 @@ def fill():
     """Extra: keep sending to the non-reading receiver (veth) until the window is 0,
     watch zero-window probes for 3 s, then read everything and show the window update."""
     amac, bmac = setup()
+    peer = Peer(amac, bmac)
     td = Tcpdump(A, "va", "tcp port 5000", extra="-ttttt")
     with ns(B):
         ls = socket.socket(); ls.bind((B_IP, 5000)); ls.listen(8)
@@ -84,6 +85,21 @@ def fill():
     print("receiver ACKs (time, flags, ack, raw win):")
     for t, f, a, w in wins:
         print(f"  {t} {f:4s} ack {a:>12s} win {w}")
+    st = St(peer)
+    print("zero-length segments from the sender while the window was 0 (persist probes), rel. to ISNs:")
+    with peer.lock:
+        pk = list(peer.pkts)
+    zero = False
+    for t, d, p in pk:
+        tp = p[TCP]
+        if d == "out" and tp.window == 0:
+            zero = True
+        if d == "out" and tp.window > 0 and zero:
+            print(f"  window reopened: B->A win={tp.window} ack=rel {st.ra(tp.ack)}")
+            break
+        if zero and d == "in" and len(tp.payload) == 0:
+            print(f"  {t - pk[0][0]:7.3f} A->B {tp.flags} seq=rel {st.ra(tp.seq)} ack=rel {st.rb(tp.ack)} (snd_una=rel {st.ra(tp.seq) + 1}?)")
+    peer.close()
     c.close(); s.close(); ls.close()
 
 if "fill" in sys.argv:

@@ -185,6 +185,7 @@ export class Host implements ConnEnv {
     conn.sndUna = conn.iss;
     conn.sndNxt = conn.iss;
     conn.sndMax = conn.iss;
+    conn.recover = conn.iss; // RFC 6582 §3.2 step 1: recover starts at ISS
     conn.writeSeq = seqAdd(conn.iss, 1);
     conn.irs = seg.seq;
     conn.rcvNxt = seqAdd(seg.seq, 1);
@@ -380,7 +381,7 @@ export class Host implements ConnEnv {
     }
     const tw = new TimeWaitEntry(
       conn.key, conn.label, conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort, substate,
-      conn.sndNxt, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
+      conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
       conn.tsOk ? conn.tsRecentStamp || this.now() : 0, conn.tsOffset, this.now(),
     );
     tw.timer = new Timer<Timed>(tw);

@@ -245,6 +245,7 @@ export class Socket {
     conn.sndUna = conn.iss;
     conn.sndNxt = conn.iss;
     conn.sndMax = conn.iss;
+    conn.recover = conn.iss; // RFC 6582 §3.2 step 1: recover starts at ISS
     conn.writeSeq = seqAdd(conn.iss, 1);
     conn.rcvWscale = h.cfg.tcp_window_scaling ? offeredWscale(conn) : 0;
     conn.openedAt = h.now();
@@ -456,7 +457,7 @@ export class Socket {
       h.counters.inc('TCPAbortOnData');
       const needReset = c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT || c.state === TcpState.FIN_WAIT1 ||
         c.state === TcpState.FIN_WAIT2 || c.state === TcpState.SYN_RECV ||
-        ((c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK) && c.sndNxt !== c.writeSeq);
+        ((c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK) && c.sndMax !== seqAdd(c.writeSeq, 1)); // FIN not yet sent
       purgeWriteQueue(c);
       if (needReset) sendActiveReset(c, 'SO_LINGER {1, 0}');
       tcpDone(c, 'close() with SO_LINGER {1, 0}', 'call');

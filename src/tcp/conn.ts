@@ -158,7 +158,7 @@ export class TcpConn {
   backoff = 0;
   retransmits = 0; // consecutive timeouts of the head (icsk_retransmits)
   totalRetrans = 0;
-  retransStamp = 0; // when the head was first sent, for tcp_retries2 / user timeout
+  retransStamp = 0; // retrans_stamp: original send time of the first segment retransmitted in this loss episode (0 = none)
   rttSeq = 0; // Karn: seq whose ACK gives a sample
   rttTime = -1; // µs when rttSeq was sent; -1 = no sample in flight
   synRetransmitted = false;

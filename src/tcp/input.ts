@@ -6,7 +6,7 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import type { TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
-import { armRto, restartRto, retransmitHead, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
+import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
 import { rttSample, setRto } from './rtt.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -429,7 +429,8 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'drop' {
       if (seqGe(ack, c.recover)) exitFastRecovery(c);
       else {
         // RFC 6582 §3.2 step 5 partial ACK: retransmit the next hole, deflate cwnd.
-        retransmitHead(c, 'retransmission (partial ACK)');
+        if (seqLt(c.highRxt, ack)) c.highRxt = ack;
+        recoveryRetransmit(c, 'retransmission (partial ACK)');
         c.cwnd = Math.max(1, c.cwnd - Math.floor(dataAcked / c.mssCache) + 1);
       }
     } else onNewAck(c, dataAcked, flightBefore);
@@ -439,27 +440,57 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'drop' {
       c.retransStamp = 0;
     } else {
       restartRto(c);
-      c.retransStamp = now;
+      c.retransStamp = 0; // progress ends the loss episode (Linux clears retrans_stamp back in CA_Open)
     }
     if (c.rtxKind === 'persist' && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) c.rtxDeadline = Infinity;
     if (c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
   } else if (seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && !windowChanged && c.sndMax !== c.sndUna && ack === c.sndUna) {
     // A duplicate ACK (RFC 5681 §2).
     c.dupAcks++;
-    if (c.dupAcks === 3 && !c.inRecovery && seqGt(c.sndMax, c.recover)) {
-      counters.inc('TCPFastRetrans');
-      counters.inc(c.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
-      enterFastRecovery(c);
-      retransmitHead(c, 'fast retransmission');
-    } else if (c.inRecovery) {
+    if (c.inRecovery) {
       c.cwnd++; // RFC 6582 step 4: inflate for each segment that left the network
+      if (c.sackOk) recoveryRetransmit(c, 'retransmission (SACK hole)');
     }
+  }
+  // Loss detection: three duplicate ACKs (RFC 5681), or with SACK three segments' worth of
+  // data SACKed above SND.UNA (RFC 6675 IsLost), whichever comes first.
+  if (!c.inRecovery && c.sndMax !== c.sndUna && seqGt(c.sndMax, c.recover) &&
+    (c.dupAcks >= 3 || (c.sackOk && sackedBytes(c) >= 3 * c.mssCache))) {
+    counters.inc('TCPFastRetrans');
+    counters.inc(c.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+    enterFastRecovery(c);
+    c.highRxt = c.sndUna;
+    recoveryRetransmit(c, 'fast retransmission');
   }
   if (c.rtxKind === 'persist' && c.sndWnd > 0 && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) {
     c.rtxDeadline = Infinity; // the window opened: tcpOutput sends and re-arms the RTO
     c.backoff = 0;
   }
   return 'ok';
+}
+
+function sackedBytes(c: TcpConn): number {
+  let n = 0;
+  for (const [l, r] of c.sackedBlocks) n += (r - l) >>> 0;
+  return n;
+}
+
+/**
+ * Retransmits the next segment of the first hole at or above highRxt: with SACK a hole is
+ * data below the highest SACKed byte that no block covers (RFC 6675 NextSeg rule 1); without
+ * SACK it is the segment at SND.UNA (NewReno).
+ */
+function recoveryRetransmit(c: TcpConn, note: string): void {
+  let seq = seqGt(c.highRxt, c.sndUna) ? c.highRxt : c.sndUna;
+  if (c.sackOk && c.sackedBlocks.length) {
+    const top = c.sackedBlocks[c.sackedBlocks.length - 1]![1];
+    for (const [l, r] of c.sackedBlocks) {
+      if (seqGe(seq, l) && seqLt(seq, r)) seq = r; // inside a SACKed block: skip it
+    }
+    if (!seqLt(seq, top)) return; // no hole left below the highest SACK
+  } else if (seq !== c.sndUna) return; // NewReno: one retransmission per partial ACK
+  const sent = retransmitAt(c, seq, note);
+  if (sent) c.highRxt = seqAdd(seq, sent);
 }
 
 function recordSack(c: TcpConn, blocks: Array<[number, number]>): void {
@@ -624,6 +655,7 @@ function tcpFin(c: TcpConn): void {
       break;
     case TcpState.FIN_WAIT2:
       sendAck(c);
+      c.env.notify(c, 'readable');
       tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv FIN', 'segment');
       return;
     default:

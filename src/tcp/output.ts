@@ -116,7 +116,9 @@ function ackSent(c: TcpConn): void {
 
 /** A pure ACK now (tcp_send_ack). */
 export function sendAck(c: TcpConn, note?: string): void {
-  sendWithAck(c, 0, c.sndNxt, EMPTY, note);
+  // SND.MAX (Linux's snd_nxt, which never moves back): after a retransmission timeout pulls
+  // SND.NXT back, an ACK carrying it would fall below the peer's RCV.WUP and be discarded.
+  sendWithAck(c, 0, c.sndMax, EMPTY, note);
 }
 
 /** Window or keepalive probe: ACK with SEQ = SND.UNA - 1 and no data (tcp_xmit_probe_skb). */
@@ -124,9 +126,9 @@ export function sendProbe(c: TcpConn, note: string): void {
   sendWithAck(c, 0, seqAdd(c.sndUna, -1), EMPTY, note);
 }
 
-/** tcp_send_active_reset: RST|ACK at SND.NXT, used by abortive closes and timeouts. */
+/** tcp_send_active_reset: RST|ACK at Linux's snd_nxt (our SND.MAX), for abortive closes and timeouts. */
 export function sendActiveReset(c: TcpConn, note?: string): void {
-  const seg = segment(c, RST | ACK, c.sndNxt, c.rcvNxt, 0, [], EMPTY);
+  const seg = segment(c, RST | ACK, c.sndMax, c.rcvNxt, 0, [], EMPTY);
   c.env.counters.inc('OutRsts');
   c.env.transmit(c, seg, note);
 }
@@ -234,7 +236,6 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
         c.rttTime = now;
       }
     }
-    if (c.retransStamp === 0) c.retransStamp = now;
     c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
     if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
     sent = true;
@@ -274,6 +275,27 @@ export function retransmitHead(c: TcpConn, note: string): void {
   if (seqGt(saveNxt, c.sndNxt)) c.sndNxt = saveNxt;
 }
 
+/**
+ * Retransmits one segment starting at `seq` (below SND.MAX) without moving SND.NXT: fast
+ * retransmit and SACK loss recovery (tcp_retransmit_skb). Returns the sequence space sent.
+ */
+export function retransmitAt(c: TcpConn, seq: number, note: string): number {
+  if (!seqLt(seq, c.sndMax) || seqLt(seq, c.sndUna)) return 0;
+  const dataEnd = c.writeSeq;
+  let len = seqLt(seq, dataEnd) ? Math.min(c.mssCache, (dataEnd - seq) >>> 0, (c.sndMax - seq) >>> 0) : 0;
+  if (len < 0) len = 0;
+  const fin = c.finQueued && seqAdd(seq, len) === dataEnd && seqGt(c.sndMax, dataEnd);
+  if (!len && !fin) return 0;
+  const payload = len ? c.sndBuf.slice((seq - c.sndUna) >>> 0, len) : EMPTY;
+  let flags = fin ? FIN : 0;
+  if (len && seqAdd(seq, len) === dataEnd) flags |= PSH;
+  sendWithAck(c, flags, seq, payload, note);
+  c.totalRetrans++;
+  c.bytesRetrans += len;
+  c.env.counters.inc('RetransSegs');
+  return len + (fin ? 1 : 0);
+}
+
 /** Schedules the ACK for received data: at once, or after the delayed-ACK timeout. */
 export function scheduleAck(c: TcpConn, now: boolean): void {
   if (now) {
@@ -281,9 +303,22 @@ export function scheduleAck(c: TcpConn, now: boolean): void {
     return;
   }
   c.ackPending = true;
-  // tcp_send_delayed_ack: ato (40 ms after the first data, up to 200 ms); before any data
-  // ato is 0 and the timer fires on the next jiffy (4 ms at HZ=250).
-  if (c.delackDeadline === Infinity) c.delackDeadline = c.env.now() + (c.ato > 0 ? Math.min(c.ato, 200_000) : 4_000);
+  if (c.delackDeadline === Infinity) c.delackDeadline = c.env.now() + delackTimeout(c);
+}
+
+/**
+ * tcp_send_delayed_ack: the timeout is ato (40 ms after the first data); above 40 ms it is
+ * bounded by 200 ms in pingpong mode (500 ms otherwise) and by the smoothed RTT (at least
+ * 40 ms). Before any data ato is 0 and Linux's timer fires on the next jiffy (4 ms at HZ=250).
+ */
+export function delackTimeout(c: TcpConn): number {
+  let ato = c.ato;
+  if (ato > 40_000) {
+    let maxAto = c.pingpong ? 200_000 : 500_000;
+    if (c.srtt) maxAto = Math.min(maxAto, Math.max(Math.round(c.srtt), 40_000));
+    ato = Math.min(ato, maxAto);
+  }
+  return ato > 0 ? ato : 4_000;
 }
 
 /** Reads consumed buffer space: Linux tcp_cleanup_rbuf sends a window update when the window doubles. */

@@ -90,6 +90,8 @@ function retransmitTimer(c: TcpConn): void {
   const cfg = c.env.cfg;
   if (c.flight === 0) return;
   fired(c, kind, `retransmits=${c.retransmits}`);
+  // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
+  if (c.retransStamp === 0) c.retransStamp = c.env.now() - Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
   if (writeTimedOut(c)) {
     if (c.state === TcpState.SYN_RECV && c.listener) {
       // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler).
