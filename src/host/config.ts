@@ -14,6 +14,8 @@ export interface HostConfig {
   tcp_keepalive_intvl: number; // s
   tcp_keepalive_probes: number;
   tcp_syn_retries: number;
+  /** SYN retransmissions at a fixed 1 s before exponential backoff (Linux 6.x; 4 here). */
+  tcp_syn_linear_timeouts: number;
   tcp_synack_retries: number;
   tcp_retries1: number;
   tcp_retries2: number;
@@ -50,6 +52,7 @@ export const defaultConfig = (): HostConfig => ({
   tcp_keepalive_intvl: 75,
   tcp_keepalive_probes: 9,
   tcp_syn_retries: 6,
+  tcp_syn_linear_timeouts: 4,
   tcp_synack_retries: 5,
   tcp_retries1: 3,
   tcp_retries2: 15,
@@ -61,7 +64,7 @@ export const defaultConfig = (): HostConfig => ({
   tcp_timestamps: 1,
   tcp_sack: 1,
   tcp_window_scaling: 1,
-  tcp_challenge_ack_limit: 1000,
+  tcp_challenge_ack_limit: 2147483647, // INT_MAX since Linux 6.0: only the per-socket 500 ms limit applies
   tcp_rmem: [4096, 131072, 6291456],
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,

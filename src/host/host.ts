@@ -55,6 +55,8 @@ export class Host implements ConnEnv {
   /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
   readonly bound = new Map<number, Set<Socket>>();
   twCount = 0;
+  /** Sockets made so far, for their labels (sock#N). */
+  socketCount = 0;
   orphanCount = 0;
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
@@ -161,7 +163,8 @@ export class Host implements ConnEnv {
       this.sendReset(ip, seg); // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>
       return;
     }
-    if (!(f & SYN)) return;
+    // tcp_rcv_state_process, TCP_LISTEN: a SYN that also carries FIN is discarded.
+    if (!(f & SYN) || f & FIN) return;
     const c = this.counters;
     // inet_csk_reqsk_queue_is_full / sk_acceptq_is_full: the SYN is dropped.
     if (l.acceptQueue.length > l.backlog) {
@@ -219,7 +222,7 @@ export class Host implements ConnEnv {
         this.twSchedule(tw, 60_000_000);
         return;
       case 'kill':
-        this.counters.inc('TWKilled');
+        // Observed on 6.18: the assassination moves no counter.
         this.twRemove(tw, `rcv RST (tcp_rfc1337=${this.cfg.tcp_rfc1337})`, 'segment');
         return;
       case 'rst':
@@ -277,7 +280,6 @@ export class Host implements ConnEnv {
 
   private twExpire(tw: TimeWaitEntry): void {
     this.emitTrace({ kind: 'timer', t: this.now(), host: this.name, socket: tw.label, timer: tw.substate === 'TIME_WAIT' ? 'time-wait' : 'fin-wait2', action: 'fired' });
-    this.counters.inc('TW');
     this.twRemove(tw, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT timer (60 s)' : 'tcp_fin_timeout', 'timer');
   }
 
@@ -387,6 +389,9 @@ export class Host implements ConnEnv {
     tw.timer = new Timer<Timed>(tw);
     this.demux.set(conn.key, tw);
     this.twCount++;
+    // __inet_twsk_schedule counts at creation: TWKilled for a timeout of 4 s or less, else TW
+    // (observed on 6.18: the counters move when the entry is made, not when it expires).
+    this.counters.inc(timeoutUs <= 4_000_000 ? 'TWKilled' : 'TW');
     this.twSchedule(tw, timeoutUs);
     conn.socket?.connReleased();
     return true;

@@ -33,10 +33,8 @@ export type SockOptName =
   | 'SO_LINGER' | 'SO_KEEPALIVE' | 'SO_REUSEADDR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_ERROR'
   | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK';
 
-let nextSocketId = 1;
-
 export class Socket {
-  readonly id = nextSocketId++;
+  readonly id: number;
   conn: TcpConn | null = null;
   listener: Listener | null = null;
   boundAddr: string | null = null;
@@ -49,6 +47,7 @@ export class Socket {
   private handlers = new Map<string, Handler[]>();
 
   constructor(readonly host: Host) {
+    this.id = ++host.socketCount;
     this.opts = host.defaultSockOpts();
   }
 
@@ -278,7 +277,9 @@ export class Socket {
   private sendImpl(data: Uint8Array): number {
     this.checkOpen('send');
     const c = this.conn;
-    if (!c) this.fail(this.listener ? 'ENOTCONN' : 'ENOTCONN', 'send');
+    // tcp_sendmsg -> sk_stream_wait_connect: EPIPE in any state but SYN_SENT/SYN_RECV, so a
+    // never-connected or listening socket gets EPIPE (observed on Linux 6.18), not ENOTCONN.
+    if (!c) this.fail('EPIPE', 'send');
     // tcp_sendmsg: a pending error first, then EPIPE after shutdown or the end of the connection.
     if (c.softError) {
       const code = c.softError;
@@ -326,8 +327,14 @@ export class Socket {
       }
       return out;
     }
+    // tcp_recvmsg: SOCK_DONE (the peer's FIN) is checked before sk_err, so after a FIN
+    // reads return 0 even when a RST set an error later (EPIPE in CLOSE_WAIT, observed).
+    if (c.finReceived) {
+      this.call('read', String(max), '0 (EOF)');
+      return new Uint8Array(0);
+    }
     if (c.softError) return this.takeError(c, 'recv');
-    if (c.finReceived || c.done || c.rcvShutdown) {
+    if (c.done || c.rcvShutdown) {
       this.call('read', String(max), '0 (EOF)');
       return new Uint8Array(0);
     }
@@ -524,10 +531,8 @@ export class Socket {
     this.listener = null;
     h.trace({ kind: 'state', t: h.now(), host: h.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause, causeKind: 'call' });
     for (const child of [...l.acceptQueue]) {
-      if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) {
-        h.counters.inc('TCPAbortOnClose');
-        sendActiveReset(child, 'listener closed before accept()');
-      }
+      // Observed on 6.18: only EstabResets and OutRsts move, no abort counter.
+      if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) sendActiveReset(child, 'listener closed before accept()');
       tcpDone(child, 'listener closed', 'call');
     }
     for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call');

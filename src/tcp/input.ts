@@ -380,8 +380,8 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'drop' {
     return 'ok';
   }
   if (seqGt(ack, c.sndMax)) {
-    // ACK for data never sent: Linux challenges in non-ESTABLISHED states and drops in ESTABLISHED.
-    if (c.state !== TcpState.ESTABLISHED) challengeAck(c, seg);
+    // ACK for data never sent: a challenge ACK (RFC 5961 §5.2; observed in ESTABLISHED on 6.18).
+    challengeAck(c, seg);
     return 'drop';
   }
   const now = c.env.now();

@@ -128,7 +128,11 @@ export function sendProbe(c: TcpConn, note: string): void {
 
 /** tcp_send_active_reset: RST|ACK at Linux's snd_nxt (our SND.MAX), for abortive closes and timeouts. */
 export function sendActiveReset(c: TcpConn, note?: string): void {
-  const seg = segment(c, RST | ACK, c.sndMax, c.rcvNxt, 0, [], EMPTY);
+  // Observed on 6.18 (docs/linux-observations.md): a reset from a live socket carries the
+  // current window and the timestamp option, unlike the stateless tcp_v4_send_reset.
+  const win = c.state === TcpState.SYN_SENT ? 0 : Math.min(c.rcvWnd >>> c.rcvWscale, 65535);
+  const options = c.tsOk ? linuxDataOptions({ timestamp: { val: tsNow(c), ecr: c.tsRecent } }) : [];
+  const seg = segment(c, RST | ACK, c.sndMax, c.rcvNxt, win, options, EMPTY);
   c.env.counters.inc('OutRsts');
   c.env.transmit(c, seg, note);
 }
@@ -157,7 +161,16 @@ export function sendSyn(c: TcpConn, note?: string): void {
 }
 
 export function sendSynAck(c: TcpConn, note?: string): void {
-  const win = Math.min(initialWindow(c), 65535);
+  let win = Math.min(initialWindow(c), 65535);
+  if (c.listener && c.tsOk) {
+    // tcp_openreq_init_rwin: a passive open quantizes its window to the MSS less the
+    // timestamp option (1448), so Linux's SYN-ACK offers 65160, not 64240 (observed:
+    // test/fixtures/linux/ipv4-connection.pcap); the child starts with rcv_ssthresh = that
+    // window (tcp_create_openreq_child). A simultaneous-open SYN-ACK keeps the SYN's window.
+    const mss = c.advMss - 12;
+    win = Math.min(Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss, 65535);
+    c.rcvSsthresh = win;
+  }
   c.rcvWnd = win;
   c.rcvWup = c.rcvNxt;
   c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, win, synOptions(c, true), EMPTY), note);
@@ -309,7 +322,7 @@ export function scheduleAck(c: TcpConn, now: boolean): void {
 /**
  * tcp_send_delayed_ack: the timeout is ato (40 ms after the first data); above 40 ms it is
  * bounded by 200 ms in pingpong mode (500 ms otherwise) and by the smoothed RTT (at least
- * 40 ms). Before any data ato is 0 and Linux's timer fires on the next jiffy (4 ms at HZ=250).
+ * 40 ms). Before any data ato is 0 and Linux's timer fires on the next jiffy (HZ=250).
  */
 export function delackTimeout(c: TcpConn): number {
   let ato = c.ato;
@@ -318,7 +331,8 @@ export function delackTimeout(c: TcpConn): number {
     if (c.srtt) maxAto = Math.min(maxAto, Math.max(Math.round(c.srtt), 40_000));
     ato = Math.min(ato, maxAto);
   }
-  return ato > 0 ? ato : 4_000;
+  // ato 0: the next jiffy; the kernel here ACKed a FIN that followed no data after 1-3 ms.
+  return ato > 0 ? ato : 2_000;
 }
 
 /** Reads consumed buffer space: Linux tcp_cleanup_rbuf sends a window update when the window doubles. */

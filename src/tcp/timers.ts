@@ -66,12 +66,14 @@ function writeTimedOut(c: TcpConn): boolean {
   const cfg = c.env.cfg;
   const now = c.env.now();
   let boundary: number;
-  let base = cfg.tcp_rto_min_us;
-  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
-    boundary = c.state === TcpState.SYN_SENT ? cfg.tcp_syn_retries : cfg.tcp_synack_retries;
-    base = 1_000_000; // TCP_TIMEOUT_INIT
-    return c.retransmits >= boundary && now - c.retransStamp >= retransTimeoutBudget(boundary, base, cfg.tcp_rto_max_us);
+  const base = cfg.tcp_rto_min_us;
+  if (c.state === TcpState.SYN_SENT) {
+    // tcp_write_timeout in 6.x: tcp_syn_retries plus tcp_syn_linear_timeouts retransmissions.
+    // Observed here with the defaults (6 + 4): ten SYN retransmissions, 1,2,3,4,5,7,11,19,35,67 s,
+    // then ETIMEDOUT at 131 s (plus the kernel timer wheel's slack).
+    return c.retransmits >= cfg.tcp_syn_retries + cfg.tcp_syn_linear_timeouts;
   }
+  if (c.state === TcpState.SYN_RECV) return c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
   boundary = cfg.tcp_retries2;
   if (c.orphan) {
     const alive = c.rto * 2 ** c.backoff < cfg.tcp_rto_max_us;
@@ -114,8 +116,9 @@ function retransmitTimer(c: TcpConn): void {
     c.sndNxt = c.sndUna; // go back N
     tcpOutput(c, 'retransmission (RTO)');
   }
-  c.backoff++;
   c.retransmits++;
+  // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
+  if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
   c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
 }

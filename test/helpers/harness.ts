@@ -109,6 +109,11 @@ export class Harness {
     return linuxSynOptions({ mss: 1460, sackPermitted: true, timestamp: { val: this.tsVal++, ecr: 0 }, wscale: 7 });
   }
 
+  /** The TS val of the peer's last segment (what the host echoes once it accepted it). */
+  get peerTs(): number {
+    return this.tsVal - 1;
+  }
+
   counter(name: string): number {
     return this.host.counters.snapshot()[name] ?? NaN;
   }
@@ -133,6 +138,8 @@ export interface Est {
   iss: number;
   /** The last timestamp val the host sent (for ecr). */
   lastTs: number;
+  /** The virtual time (µs) at which the host's TS clock read lastTs (see ourTs). */
+  tsAt: number;
 }
 
 /**
@@ -153,7 +160,7 @@ export function establishedServer(config: Partial<HostConfig> = {}): Est {
   h.none();
   const sock = l.accept();
   if (!sock) throw new Error('accept() returned nothing after the handshake');
-  return { h, sock, listener: l, lSeq: iss + 1, iss, lastTs: ts };
+  return { h, sock, listener: l, lSeq: iss + 1, iss, lastTs: ts, tsAt: synack.t };
 }
 
 /** An active-open connection in ESTABLISHED: the host connects to the remote :80. */
@@ -168,5 +175,262 @@ export function establishedClient(config: Partial<HostConfig> = {}): Est {
   h.inject({ flags: SYN | ACK, seq: h.rIsn, ack: iss + 1, options: linuxSynOptions({ mss: 1460, sackPermitted: true, timestamp: { val: h.tsVal++, ecr: tsOf(syn)!.val }, wscale: 7 }), window: 65160 });
   h.rSeq = h.rIsn + 1;
   const ack = h.one();
-  return { h, sock, lSeq: iss + 1, iss, lastTs: tsOf(ack)!.val };
+  return { h, sock, lSeq: iss + 1, iss, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact segment assertions and per-state fixtures (test/tcp/<state>.test.ts).
+
+/** Everything a test asserts about one emitted segment. Every field is checked. */
+export interface SegSpec {
+  /** flagStr letters: 'S', 'S.', '.', 'P.', 'F.', 'FP.', 'R', 'R.'. */
+  flags: string;
+  seq: number;
+  /** The ack field; must be 0 when the ACK flag is off. */
+  ack: number;
+  /** The raw 16-bit window field (not scaled). */
+  win: number;
+  /** Payload bytes (default 0). */
+  len?: number;
+  /** The timestamp option: null = absent; val is checked only when given. */
+  ts: { val?: number; ecr: number } | null;
+  /** SACK blocks, first block first; absent = no SACK option at all. */
+  sack?: Array<[number, number]>;
+  /** The exact option list, for SYNs and SYN-ACKs (replaces the ts/sack checks). */
+  options?: TcpOption[];
+  /** Emission time (µs of the virtual clock), when timing matters. */
+  at?: number;
+  /** Destination port (checked when given). */
+  dstPort?: number;
+}
+
+const u32 = (n: number): number => n >>> 0;
+
+export function describeSeg(o: Out): string {
+  const ts = tsOf(o);
+  const sack = o.tcp.options.find((x) => x.kind === 'sack');
+  return `${o.flags} seq=${o.tcp.seq} ack=${o.tcp.ack} win=${o.tcp.window} len=${o.tcp.payload.length}` +
+    `${ts ? ` ts=${ts.val}/${ts.ecr}` : ''}${sack && sack.kind === 'sack' ? ` sack=${JSON.stringify(sack.blocks)}` : ''} t=${o.t}`;
+}
+
+/** Asserts every field of an emitted segment (throws with a readable diff). */
+export function expectSeg(o: Out, s: SegSpec, what = 'segment'): void {
+  const got: Record<string, unknown> = {
+    flags: o.flags, seq: o.tcp.seq, ack: o.tcp.ack, win: o.tcp.window, len: o.tcp.payload.length,
+  };
+  const want: Record<string, unknown> = { flags: s.flags, seq: u32(s.seq), ack: u32(s.ack), win: s.win, len: s.len ?? 0 };
+  if (s.options) {
+    got['options'] = o.tcp.options;
+    want['options'] = s.options;
+  } else {
+    const ts = tsOf(o);
+    got['ts'] = ts ? (s.ts && s.ts.val === undefined ? { ecr: ts.ecr } : ts) : null;
+    want['ts'] = s.ts ? (s.ts.val === undefined ? { ecr: u32(s.ts.ecr) } : { val: u32(s.ts.val), ecr: u32(s.ts.ecr) }) : null;
+    const sack = o.tcp.options.find((x) => x.kind === 'sack');
+    got['sack'] = sack && sack.kind === 'sack' ? sack.blocks.map(([l, r]) => [l, r]) : null;
+    want['sack'] = s.sack ? s.sack.map(([l, r]) => [u32(l), u32(r)]) : null;
+  }
+  if (s.at !== undefined) {
+    got['at'] = o.t;
+    want['at'] = s.at;
+  }
+  if (s.dstPort !== undefined) {
+    got['dstPort'] = o.tcp.dstPort;
+    want['dstPort'] = s.dstPort;
+  }
+  const g = JSON.stringify(got);
+  const w = JSON.stringify(want);
+  if (g !== w) throw new Error(`${what}: expected ${w}\n${' '.repeat(what.length)}       got ${g}`);
+}
+
+/** Exactly one segment was emitted and it is `s`. */
+export function expectOne(h: Harness, s: SegSpec, what?: string): Out {
+  const o = h.one();
+  expectSeg(o, s, what);
+  return o;
+}
+
+/** The emitted segments are exactly `specs`, in order. */
+export function expectSegs(h: Harness, specs: SegSpec[], what = 'segments'): Out[] {
+  const q = h.take();
+  if (q.length !== specs.length) throw new Error(`${what}: expected ${specs.length} segments, got ${q.length}: ${q.map(describeSeg).join('; ')}`);
+  q.forEach((o, i) => expectSeg(o, specs[i]!, `${what}[${i}]`));
+  return q;
+}
+
+/** n payload bytes (a recognisable pattern). */
+export function bytes(n: number, start = 0): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (start + i) & 0xff;
+  return b;
+}
+
+/** The host's TS val now (ms clock plus the connection's offset, Linux tcp_time_stamp_ts). */
+export function ourTs(e: { h: Harness; lastTs: number; tsAt: number }): number {
+  return u32(e.lastTs + Math.floor(e.h.clock.now() / 1000) - Math.floor(e.tsAt / 1000));
+}
+
+/**
+ * The remote peer sends a segment on the fixture's connection: seq = h.rSeq, ack = e.lSeq
+ * (everything we sent), window 502 (64256 bytes with wscale 7), a timestamp echoing ours.
+ * Does not move h.rSeq.
+ */
+export function peer(e: { h: Harness; lSeq: number; lastTs: number; tsAt: number }, flags: number, over: Partial<TcpRepr> = {}): void {
+  e.h.inject({ flags, seq: e.h.rSeq, ack: flags & ACK ? e.lSeq : 0, window: 502, options: e.h.ts(ourTs(e)), ...over });
+}
+
+/** The host's socket table row for the fixture's 4-tuple (ss -tan), or undefined. */
+export function row(h: Harness): ReturnType<Host['sockets']>[number] | undefined {
+  return h.host.sockets().find((r) => r.local === `${h.local}:${h.localPort}` && r.remote === `${h.remote}:${h.remotePort}`);
+}
+
+/** The state `ss` would show for the fixture's 4-tuple ('' when there is no socket at all). */
+export function tableState(h: Harness): string {
+  return row(h)?.state ?? '';
+}
+
+/** Runs fn and returns the SocketError code it throws ('' if it does not throw). */
+export function errCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e && typeof e === 'object' && 'code' in e) return String((e as { code: unknown }).code);
+    throw e;
+  }
+  return '';
+}
+
+/** Collects the socket's events, in order: 'connect', 'error:ECONNRESET', 'close', ... */
+export function recordEvents(sock: Socket): string[] {
+  const log: string[] = [];
+  for (const ev of ['connect', 'readable', 'writable', 'error', 'close', 'closed-linger'] as const) {
+    sock.on(ev, (arg) => log.push(ev === 'error' ? `error:${String(arg)}` : ev));
+  }
+  return log;
+}
+
+/** A host listening on 0.0.0.0:80 with backlog 16, nothing else. */
+export function listening(config: Partial<HostConfig> = {}): { h: Harness; listener: Socket } {
+  const h = new Harness(config);
+  const listener = h.host.socket();
+  listener.bind('0.0.0.0', 80);
+  listener.listen(16);
+  return { h, listener };
+}
+
+/** A passive open after the SYN: the listener's child is in SYN_RECV (not accepted). */
+export interface Embryo {
+  h: Harness;
+  listener: Socket;
+  iss: number;
+  /** ISS + 1: what the peer's ACK of the SYN-ACK acknowledges. */
+  lSeq: number;
+  lastTs: number;
+  tsAt: number;
+  synack: Out;
+}
+
+export function synRecv(config: Partial<HostConfig> = {}): Embryo {
+  const { h, listener } = listening(config);
+  h.inject({ flags: SYN, seq: h.rIsn, options: h.synOptions(), window: 64240 });
+  const synack = h.one();
+  h.rSeq = h.rIsn + 1;
+  const ts = tsOf(synack)!.val;
+  return { h, listener, iss: synack.tcp.seq, lSeq: synack.tcp.seq + 1, lastTs: ts, tsAt: synack.t, synack };
+}
+
+/** An active open after connect(): SYN sent, nothing received. */
+export interface Connecting {
+  h: Harness;
+  sock: Socket;
+  iss: number;
+  lSeq: number;
+  syn: Out;
+  lastTs: number;
+  tsAt: number;
+}
+
+export function synSent(config: Partial<HostConfig> = {}): Connecting {
+  const h = new Harness(config);
+  h.remotePort = 80;
+  const sock = h.host.socket();
+  sock.connect(h.remote, 80);
+  const syn = h.one();
+  h.localPort = syn.tcp.srcPort;
+  return { h, sock, iss: syn.tcp.seq, lSeq: syn.tcp.seq + 1, syn, lastTs: tsOf(syn)!.val, tsAt: syn.t };
+}
+
+/** Fixtures past ESTABLISHED: finSeq is the sequence number of our FIN (lSeq = finSeq + 1). */
+export interface Closing extends Est {
+  finSeq: number;
+  fin: Out;
+}
+
+export interface CloseOpts {
+  /** close() (the socket becomes an orphan) instead of shutdown(SHUT_WR). */
+  orphan?: boolean;
+  config?: Partial<HostConfig>;
+  /** Socket options set before the close. */
+  before?: (e: Est) => void;
+}
+
+function sendOurFin(e: Est, orphan: boolean): Closing {
+  if (orphan) e.sock.close();
+  else e.sock.shutdown('SHUT_WR');
+  const fin = e.h.one();
+  if (fin.flags !== 'F.' || fin.tcp.seq !== e.lSeq) throw new Error(`expected our FIN at ${e.lSeq}, got ${describeSeg(fin)}`);
+  return { ...e, finSeq: e.lSeq, lSeq: u32(e.lSeq + 1), fin, lastTs: tsOf(fin)!.val, tsAt: fin.t };
+}
+
+/** Server side after our FIN (not yet acknowledged): FIN_WAIT1. */
+export function finWait1(o: CloseOpts = {}): Closing {
+  const e = establishedServer(o.config);
+  o.before?.(e);
+  return sendOurFin(e, o.orphan ?? false);
+}
+
+/** FIN_WAIT1 plus the peer's ACK of our FIN: FIN_WAIT2 (an orphan entry if closed). */
+export function finWait2(o: CloseOpts = {}): Closing {
+  const e = finWait1(o);
+  peer(e, ACK);
+  e.h.none();
+  return e;
+}
+
+/** The peer's FIN arrived in ESTABLISHED and was ACKed: CLOSE_WAIT. */
+export function closeWait(config: Partial<HostConfig> = {}): Est {
+  const e = establishedServer(config);
+  peer(e, FIN | ACK);
+  e.h.rSeq = u32(e.h.rSeq + 1);
+  // tcp_fin enters pingpong mode, so the ACK of the FIN is delayed (ato 0: next jiffy, 4 ms).
+  e.h.advance(40_000);
+  const ack = e.h.one();
+  if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
+  return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+}
+
+/** CLOSE_WAIT plus our FIN: LAST_ACK. */
+export function lastAck(o: Omit<CloseOpts, 'before'> = {}): Closing {
+  const e = closeWait(o.config);
+  return sendOurFin(e, o.orphan ?? false);
+}
+
+/** FIN_WAIT1 plus the peer's FIN that does not acknowledge ours: CLOSING (simultaneous close). */
+export function closing(o: CloseOpts = {}): Closing {
+  const e = finWait1(o);
+  peer(e, FIN | ACK, { ack: e.finSeq });
+  e.h.rSeq = u32(e.h.rSeq + 1);
+  const ack = e.h.one();
+  if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
+  return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+}
+
+/** FIN_WAIT2 plus the peer's FIN, ACKed: TIME_WAIT. */
+export function timeWait(o: CloseOpts = {}): Closing {
+  const e = finWait2(o);
+  peer(e, FIN | ACK);
+  e.h.rSeq = u32(e.h.rSeq + 1);
+  const ack = e.h.one();
+  if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
+  return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
 }
