@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { SCENARIOS } from '../lab/scenarios/index.ts';
-import { LabError, findScenario, runScenario } from '../lab/runner.ts';
+import { COMMON_PARAMS, LabError, findScenario, runScenario } from '../lab/runner.ts';
 import { toJson, toPcap, toTimeline } from '../lab/render.ts';
 
 class UsageError extends Error {}
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('what a scenario shows and which parameters it takes')
     .action((id: string) => {
       const s = findScenario(id);
-      out(`${s.id} (topic ${s.topic}): ${s.title}\n\n${s.explain}\n\nQuestion: ${s.question}\n\nWhat to notice:\n${s.notice.map((n) => `  - ${n}`).join('\n')}\n\nParameters (--set name=value):\n${s.params.map((p) => `  ${p.name.padEnd(22)} ${p.description} (default ${p.default}, ${p.min}..${p.max})`).join('\n') || '  none'}`);
+      out(`${s.id} (topic ${s.topic}): ${s.title}\n\n${s.explain}\n\nQuestion: ${s.question}\n\nWhat to notice:\n${s.notice.map((n) => `  - ${n}`).join('\n')}\n\nParameters (--set name=value):\n${[...s.params, ...COMMON_PARAMS].map((p) => `  ${p.name.padEnd(22)} ${p.description} (default ${p.default}, ${p.min}..${p.max})`).join('\n')}`);
     });
   lab
     .command('run <id>')

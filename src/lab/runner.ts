@@ -3,7 +3,7 @@
 import { Host } from '../host/host.ts';
 import type { TraceEvent } from '../host/trace.ts';
 import { Network } from '../sim/network.ts';
-import type { Scenario, ScenarioContext } from './scenario.ts';
+import type { ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 export class LabError extends Error {
@@ -28,12 +28,18 @@ export function findScenario(id: string): Scenario {
   return s;
 }
 
+/** Parameters every scenario takes. */
+export const COMMON_PARAMS: ParamSpec[] = [
+  { name: 'ipv6', description: 'run over IPv6 (client fd00::1, server fd00::2) instead of IPv4', default: 0, min: 0, max: 1 },
+];
+
 export function resolveParams(s: Scenario, set: Record<string, string>): Record<string, number> {
   const p: Record<string, number> = {};
-  for (const spec of s.params) p[spec.name] = spec.default;
+  const specs = [...s.params, ...COMMON_PARAMS];
+  for (const spec of specs) p[spec.name] = spec.default;
   for (const [k, v] of Object.entries(set)) {
-    const spec = s.params.find((x) => x.name === k);
-    if (!spec) throw new LabError(`scenario ${s.id} has no parameter "${k}" (it has: ${s.params.map((x) => x.name).join(', ') || 'none'})`);
+    const spec = specs.find((x) => x.name === k);
+    if (!spec) throw new LabError(`scenario ${s.id} has no parameter "${k}" (it has: ${specs.map((x) => x.name).join(', ')})`);
     const n = Number(v);
     if (!Number.isFinite(n)) throw new LabError(`parameter ${k}: "${v}" is not a number`);
     if (n < spec.min || n > spec.max) throw new LabError(`parameter ${k}: ${n} is outside ${spec.min}..${spec.max}`);
