@@ -14,7 +14,7 @@ import { SocketError, type ErrnoCode } from './errors.ts';
 import type { Host } from './host.ts';
 import { endpoint } from './trace.ts';
 
-export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection' | 'closed-linger';
+export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;
 
 export class Listener {
@@ -75,10 +75,7 @@ export class Socket {
       case 'readable': this.emit('readable'); break;
       case 'writable': this.emit('writable'); break;
       case 'error': this.emit('error', this.conn?.softError); break;
-      case 'closed':
-        if (this.conn && !this.conn.lingering) this.emit('closed-linger');
-        this.emit('close');
-        break;
+      case 'closed': this.emit('close'); break;
       default: break;
     }
   }
@@ -477,8 +474,11 @@ export class Socket {
       return;
     }
     this.closeState(c, 'close()');
-    if (c.opts.linger.on && c.opts.linger.seconds > 0 && !c.isClosed()) {
+    if (c.opts.linger.on && c.opts.linger.seconds > 0 && (c.state === TcpState.FIN_WAIT1 || c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK)) {
+      // SO_LINGER {1, N}: close() blocks until everything is acknowledged or N s pass; here
+      // the call returns at once and 'close' is emitted when it would have returned.
       c.lingering = true;
+      c.lingerOwner = this;
       c.lingerDeadline = h.now() + c.opts.linger.seconds * 1e6;
     }
     // The socket is now an orphan (sock_orphan).

@@ -34,6 +34,8 @@ export interface ConnEnv {
   challengeBudget(): boolean;
   /** Wakes the application (readable, writable, connected, error, closed). */
   notify(conn: TcpConn, what: ConnEvent): void;
+  /** Runs fn after the current segment or timer has been processed (application context). */
+  defer(fn: () => void): void;
   /** Orphans beyond tcp_max_orphans. */
   tooManyOrphans(): boolean;
 }
@@ -202,6 +204,7 @@ export class TcpConn {
   softError: ErrnoCode | null = null; // sk_err, reported once
   done = false; // tcp_done: reads return 0 after the buffer, writes fail
   lingering = false; // close() blocked in SO_LINGER {1, N}
+  lingerOwner: ConnOwner | null = null; // who gets 'closed' when that close() returns
   listener: unknown = null; // the listener that made this child (host type)
   socket: ConnOwner | null = null;
   accepted = true;
@@ -277,6 +280,22 @@ export class TcpConn {
       kind: 'state', t: this.env.now(), host: this.env.name, socket: this.label,
       from: STATE_NAMES[from], to: STATE_NAMES[to], cause, causeKind,
     });
+    // sk_stream_wait_close: a close() blocked by SO_LINGER {1, N} returns once the socket
+    // leaves FIN_WAIT1, CLOSING and LAST_ACK (everything acknowledged).
+    if (this.lingering && to !== TcpState.FIN_WAIT1 && to !== TcpState.CLOSING && to !== TcpState.LAST_ACK) {
+      this.lingerReturn(`everything acknowledged (${STATE_NAMES[to]})`);
+    }
+  }
+
+  /** The blocked close() of SO_LINGER {1, N} returns (0, as Linux's close always does). */
+  lingerReturn(why: string): void {
+    if (!this.lingering) return;
+    this.lingering = false;
+    this.lingerDeadline = Infinity;
+    this.env.trace({ kind: 'call', t: this.env.now(), host: this.env.name, socket: this.label, call: 'close', args: 'SO_LINGER', result: `0, returns: ${why}` });
+    const owner = this.lingerOwner;
+    this.lingerOwner = null;
+    if (owner) this.env.defer(() => owner.connEvent('closed'));
   }
 }
 

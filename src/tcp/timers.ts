@@ -31,10 +31,8 @@ export function connTimers(c: TcpConn, now: number): void {
   if (c.finWait2Deadline <= now) finWait2Timer(c);
   if (c.isClosed()) return;
   if (c.lingerDeadline <= now) {
-    c.lingerDeadline = Infinity;
-    fired(c, 'linger', 'SO_LINGER timeout: close() returns');
-    c.lingering = false;
-    c.env.notify(c, 'closed');
+    fired(c, 'linger', 'SO_LINGER timeout');
+    c.lingerReturn('SO_LINGER timeout, the FIN handshake goes on as an orphan');
   }
 }
 

@@ -303,7 +303,7 @@ export function errCode(fn: () => unknown): string {
 /** Collects the socket's events, in order: 'connect', 'error:ECONNRESET', 'close', ... */
 export function recordEvents(sock: Socket): string[] {
   const log: string[] = [];
-  for (const ev of ['connect', 'readable', 'writable', 'error', 'close', 'closed-linger'] as const) {
+  for (const ev of ['connect', 'readable', 'writable', 'error', 'close'] as const) {
     sock.on(ev, (arg) => log.push(ev === 'error' ? `error:${String(arg)}` : ev));
   }
   return log;

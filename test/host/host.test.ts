@@ -289,3 +289,39 @@ test('IPv6: MSS 1440, SYN window 64800, SYN-ACK window 64260', () => {
   assert.equal(segs[1]!.win, 64260);
   assert.equal(p.client.sockets()[0]!.mss, 1428);
 });
+
+test('SO_LINGER {1, N}: close() returns when everything is acknowledged, or after N s', () => {
+  const p = pair();
+  listen(p.server);
+  const s = p.client.socket();
+  s.setsockopt('SO_LINGER', { on: true, seconds: 5 });
+  s.connect('10.0.0.2', 80);
+  p.net.run(10_000);
+  const returned: number[] = [];
+  s.on('close', () => returned.push(p.net.now));
+  s.send(new Uint8Array(10_000));
+  s.close();
+  assert.deepEqual(returned, []);
+  p.net.run(p.net.now + 50_000);
+  // 10,000 bytes and the FIN acknowledged after one round trip (2 ms): close() returns then.
+  assert.equal(returned.length, 1);
+  const ret = p.events.filter((e) => e.kind === 'call' && e.call === 'close' && e.args === 'SO_LINGER');
+  assert.equal(ret.length, 1);
+  assert.match((ret[0] as { result: string }).result, /^0, returns: everything acknowledged \(FIN_WAIT2\)$/);
+  // The peer is unreachable: close() returns after 5 s and the FIN keeps being retransmitted.
+  const q = pair();
+  listen(q.server);
+  const t = q.client.socket();
+  t.setsockopt('SO_LINGER', { on: true, seconds: 5 });
+  t.connect('10.0.0.2', 80);
+  q.net.run(10_000);
+  const back: number[] = [];
+  t.on('close', () => back.push(q.net.now));
+  q.net.partition('client', 'server', q.net.now, Number.MAX_SAFE_INTEGER);
+  const at = q.net.now;
+  t.close();
+  q.net.run(q.net.now + 6_000_000);
+  assert.deepEqual(back, [at + 5_000_000]);
+  assert.equal(q.client.sockets()[0]!.state, 'FIN_WAIT1');
+  assert.ok(q.client.counters.get('RetransSegs') >= 3);
+});
