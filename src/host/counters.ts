@@ -14,6 +14,7 @@ export const TCPEXT_COUNTERS = [
   'TCPWantZeroWindowAdv', 'TCPOrigDataSent', 'TCPLossProbes', 'TCPSACKReneging', 'TCPSackRecovery',
   'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPPureAcks', 'TCPHPAcks', 'TCPSynRetrans',
   'TCPACKSkippedTimeWait', 'TCPACKSkippedChallenge', 'TCPRcvQDrop', 'TCPBacklogDrop',
+  'TCPACKSkippedSeq', 'TCPACKSkippedSynRecv', 'DelayedACKLost', 'TCPDSACKOldSent', 'BeyondWindow',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

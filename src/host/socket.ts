@@ -373,10 +373,12 @@ export class Socket {
     const c = this.conn;
     if (!c || c.state === TcpState.CLOSED) this.fail('ENOTCONN', 'shutdown');
     if (c.state === TcpState.SYN_SENT) {
-      // inet_shutdown -> tcp_disconnect: the attempt is abandoned (and ENOTCONN returned).
+      // inet_shutdown -> tcp_disconnect: the attempt is abandoned, sk_err = ECONNRESET, and
+      // shutdown() itself returns 0 (observed on 6.18: no error, SO_ERROR 104, nothing sent,
+      // no AttemptFails).
       reportError(c, 'ECONNRESET');
-      tcpDone(c, 'shutdown() in SYN_SENT', 'call');
-      this.fail('ENOTCONN', 'shutdown');
+      tcpDone(c, 'shutdown() in SYN_SENT', 'call', false);
+      return;
     }
     if (how !== 'SHUT_WR') {
       c.rcvShutdown = true;
@@ -464,12 +466,14 @@ export class Socket {
         ((c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK) && c.sndMax !== seqAdd(c.writeSeq, 1)); // FIN not yet sent
       purgeWriteQueue(c);
       if (needReset) sendActiveReset(c, 'SO_LINGER {1, 0}');
-      tcpDone(c, 'close() with SO_LINGER {1, 0}', 'call');
+      // tcp_disconnect sets TCP_CLOSE directly: no AttemptFails from SYN_SENT (observed).
+      tcpDone(c, 'close() with SO_LINGER {1, 0}', 'call', false);
       this.detach(c);
       return;
     }
     if (c.state === TcpState.SYN_SENT) {
-      tcpDone(c, 'close() in SYN_SENT', 'call');
+      // tcp_close_state: SYN_SENT -> CLOSE through tcp_set_state, so no AttemptFails (observed).
+      tcpDone(c, 'close() in SYN_SENT', 'call', false);
       this.detach(c);
       return;
     }

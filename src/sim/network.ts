@@ -462,6 +462,17 @@ export class Network {
     };
   }
 
+  /** When the next thing happens (a packet arrival, an action or a node timer), or Infinity. */
+  nextEventTime(): number {
+    const top = this.heap.peek();
+    let t = top ? top.t : Infinity;
+    for (const e of this.nodes) {
+      const d = e.node.nextDeadline();
+      if (d < t) t = d;
+    }
+    return t < this.clock.now() ? this.clock.now() : t;
+  }
+
   /** Process everything due up to untilUs inclusive, then leave the clock at untilUs. */
   run(untilUs: number): void {
     if (!Number.isSafeInteger(untilUs) || untilUs < this.now) throw new RangeError(`network.run: ${untilUs} is before now (${this.now})`);

@@ -137,6 +137,8 @@ export class TcpConn {
   readonly rcvBuf: ByteRing;
   ofo: OfoSegment[] = [];
   finReceived = false; // peer's FIN consumed into sequence space (EOF after the buffer)
+  /** A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]). */
+  dsack: [number, number] | null = null;
 
   // Options negotiated (RFC 7323, RFC 2018).
   sndWscale = 0; // shift applied to the windows the peer sends

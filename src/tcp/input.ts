@@ -73,7 +73,14 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   const f = seg.flags;
   if (f & ACK) {
     // Unacceptable ACK: answer with <SEQ=SEG.ACK><CTL=RST> (unless it is a RST).
-    if (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndMax)) return !(f & RST);
+    if (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndMax)) {
+      // tcp_rcv_synsent_state_process: "Previous FIN/ACK or RST/ACK might be ignored": before
+      // any retransmission the SYN timer is re-armed to TCP_TIMEOUT_MIN (2 jiffies, 8 ms at
+      // HZ=250). Observed on 6.18: a SYN-ACK (or RST|ACK) with a bad ack brings the SYN
+      // again ~10 ms later (TCPTimeouts, TCPSynRetrans).
+      if (c.retransmits === 0) c.rtxDeadline = c.env.now() + 8_000;
+      return !(f & RST);
+    }
   }
   if (f & RST) {
     if (f & ACK) tcpReset(c, 'rcv RST (connection refused)');
@@ -140,12 +147,16 @@ export const keepIdle = (c: TcpConn): number => (c.opts.keepIdle || c.env.cfg.tc
 export const keepIntvl = (c: TcpConn): number => (c.opts.keepIntvl || c.env.cfg.tcp_keepalive_intvl) * 1e6;
 export const keepCnt = (c: TcpConn): number => c.opts.keepCnt || c.env.cfg.tcp_keepalive_probes;
 
-/** tcp_oow_rate_limited: at most one out-of-window ACK per 500 ms per socket (data exempt). */
-function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallenge' | 'TCPACKSkippedSeq'): boolean {
-  if (seg.payload.length && !(seg.flags & SYN)) return false;
+/**
+ * tcp_oow_rate_limited: at most one out-of-window ACK per 500 ms per socket
+ * (tcp_invalid_ratelimit). Segments that occupy sequence space (data or FIN) without SYN are
+ * exempt, except for challenge ACKs, which use __tcp_oow_rate_limited directly.
+ */
+function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallenge' | 'TCPACKSkippedSeq' | 'TCPACKSkippedSynRecv', dataExempt = true): boolean {
+  if (dataExempt && segLen(seg) && !(seg.flags & SYN)) return false;
   const now = c.env.now();
   if (now - c.lastOowAck < 500_000) {
-    c.env.counters.inc(counter === 'TCPACKSkippedSeq' ? 'TCPACKSkippedChallenge' : counter);
+    c.env.counters.inc(counter);
     return true;
   }
   c.lastOowAck = now;
@@ -154,17 +165,30 @@ function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallen
 
 /** RFC 5961 challenge ACK (tcp_send_challenge_ack). */
 function challengeAck(c: TcpConn, seg: TcpRepr): void {
-  if (oowRateLimited(c, seg, 'TCPACKSkippedChallenge')) return;
+  if (oowRateLimited(c, seg, 'TCPACKSkippedChallenge', false)) return;
   const host = c.env.challengeBudget();
   if (!host) return;
   c.env.counters.inc('TCPChallengeACK');
   sendAck(c, 'challenge ACK');
 }
 
+/** tcp_send_dupack: old data is D-SACKed and puts the receiver in quickack mode. */
 function dupAck(c: TcpConn, seg: TcpRepr, note: string): void {
-  if (seg.payload.length && seqLt(seg.seq, c.rcvNxt)) c.quick = 16; // tcp_enter_quickack_mode
+  if (segLen(seg) && seqLt(seg.seq, c.rcvNxt)) {
+    c.env.counters.inc('DelayedACKLost');
+    c.quick = 16; // tcp_enter_quickack_mode
+    const end = seqAdd(seg.seq, segLen(seg));
+    dsackSet(c, seg.seq, seqLt(end, c.rcvNxt) ? end : c.rcvNxt);
+  }
   if (oowRateLimited(c, seg, 'TCPACKSkippedSeq')) return;
   sendAck(c, note);
+}
+
+/** tcp_dsack_set: remember a duplicate range for the next ACK (with SACK negotiated). */
+function dsackSet(c: TcpConn, left: number, right: number): void {
+  if (!c.sackOk) return;
+  c.dsack = [left, right];
+  if (seqLt(left, c.rcvNxt)) c.env.counters.inc('TCPDSACKOldSent');
 }
 
 function pawsReject(c: TcpConn, o: SegOpts): boolean {
@@ -174,12 +198,71 @@ function pawsReject(c: TcpConn, o: SegOpts): boolean {
   return true;
 }
 
+/**
+ * tcp_check_req: a segment for a request (a listener's child in SYN_RECV), in Linux's order.
+ * Returns 'child' when the segment completes the handshake; the full socket then processes it
+ * like any other ("It will repeat all the tests").
+ */
+function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boolean | 'child' {
+  const f = seg.flags;
+  const counters = c.env.counters;
+  const paws = pawsReject(c, o);
+  // A retransmitted SYN: the SYN-ACK again (inet_rtx_syn_ack, counted as a retransmission),
+  // at most one per 500 ms (TCPACKSkippedSynRecv), and the request timer restarts. Observed
+  // on 6.18: same seq, new TS val, RetransSegs and TCPSynRetrans; a second SYN 60 ms later
+  // gets nothing.
+  if (seg.seq === c.irs && (f & (SYN | ACK | RST)) === SYN && !paws) {
+    if (oowRateLimited(c, seg, 'TCPACKSkippedSynRecv')) return false;
+    counters.inc('RetransSegs');
+    counters.inc('TCPSynRetrans');
+    c.totalRetrans++;
+    retransmitHead(c, 'SYN-ACK retransmission (dup SYN)');
+    c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+    return false;
+  }
+  // An ACK that does not acknowledge our SYN: the listener answers <SEQ=SEG.ACK><CTL=RST>.
+  if (f & ACK && seg.ack !== seqAdd(c.iss, 1)) return true;
+  // tcp_in_window against the SYN-ACK's window; outside it, an ACK (rate-limited), no reset.
+  const eWin = seqAdd(c.rcvNxt, c.rcvWnd);
+  const inWindow = seg.seq === c.rcvNxt || (seqGt(endSeq, c.rcvNxt) && seqLt(seg.seq, eWin)) || (seg.seq === eWin && seg.seq === endSeq);
+  if (paws || !inWindow) {
+    if (!(f & RST) && !oowRateLimited(c, seg, 'TCPACKSkippedSynRecv')) sendAck(c, 'out-of-window (request)');
+    if (paws) counters.inc('PAWSEstab');
+    return false;
+  }
+  const syn = (f & SYN) !== 0 && seg.seq !== c.irs; // a SYN at the ISN is truncated (out of window)
+  if (f & RST) {
+    // Observed on 6.18: a RST at exactly RCV.NXT drops the request (EmbryonicRsts,
+    // AttemptFails, nothing sent); any other in-window RST gets a challenge ACK.
+    if (seg.seq === c.rcvNxt) {
+      counters.inc('EmbryonicRsts');
+      tcpDone(c, 'rcv RST (embryonic)', 'segment');
+      return false;
+    }
+    challengeAck(c, seg);
+    return false;
+  }
+  if (syn) {
+    // embryonic_reset: a SYN inside the window resets the request (observed: `[R.] seq 0
+    // ack=SEQ+1`, AttemptFails, EmbryonicRsts; the request is gone).
+    counters.inc('EmbryonicRsts');
+    tcpDone(c, 'rcv SYN in window (embryonic reset)', 'segment');
+    return true;
+  }
+  if (!(f & ACK)) return false; // silently dropped (observed: data without ACK)
+  return 'child';
+}
+
 /** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state. */
 function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   const f = seg.flags;
   const len = segLen(seg);
   const endSeq = seqAdd(seg.seq, len);
   const counters = c.env.counters;
+  if (c.state === TcpState.SYN_RECV && c.listener) {
+    const r = requestInput(c, seg, o, endSeq);
+    if (r !== 'child') return r;
+  }
   if (!(f & (ACK | RST | SYN))) return false;
 
   // PAWS (RFC 7323 §5), before the sequence check as in tcp_validate_incoming.
@@ -211,19 +294,15 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
       challengeAck(c, seg);
       return false;
     }
+    // tcp_sequence: beyond the right edge counts BeyondWindow (observed on 6.18, Q10).
+    if (seqGt(seg.seq, seqAdd(c.rcvNxt, rcvWndNow))) counters.inc('BeyondWindow');
     dupAck(c, seg, 'out-of-window ACK');
     return false;
   }
 
   // Step 2: RST. Exact match resets; anything else in the window gets a challenge ACK (RFC 5961 §3.2).
   if (f & RST) {
-    if (c.state === TcpState.SYN_RECV && c.listener) {
-      if (seg.seq === c.rcvNxt || seqGe(seg.seq, c.rcvNxt)) {
-        counters.inc('EmbryonicRsts');
-        tcpDone(c, 'rcv RST (embryonic)', 'segment');
-      }
-      return false;
-    }
+    // (A request's RST was handled by requestInput.)
     if (seg.seq === c.rcvNxt || resetCheck(c, seg)) {
       tcpReset(c);
       return false;
@@ -234,15 +313,17 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
 
   // Step 4: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4).
   if (f & SYN) {
-    if (c.state === TcpState.SYN_RECV && seg.seq === c.irs && !(f & ACK)) {
-      // Retransmitted SYN for our embryonic child: resend the SYN-ACK.
-      retransmitHead(c, 'SYN-ACK retransmission (dup SYN)');
+    // tcp_validate_incoming: in a simultaneous open (SYN_RECV owned by a socket) the peer's
+    // SYN-ACK of our SYN passes and completes the handshake (observed on 6.18: ESTABLISHED,
+    // then an immediate ACK carrying a D-SACK of the SYN's sequence number).
+    const simOpenSynAck = c.state === TcpState.SYN_RECV && !c.listener && (f & ACK) !== 0 && len === 1 &&
+      seqAdd(seg.seq, 1) === c.rcvNxt && seg.ack === c.sndMax;
+    if (!simOpenSynAck) {
+      counters.inc('TCPSYNChallenge');
+      if (c.state === TcpState.ESTABLISHED) counters.inc('InErrs');
+      challengeAck(c, seg);
       return false;
     }
-    counters.inc('TCPSYNChallenge');
-    if (c.state === TcpState.ESTABLISHED) counters.inc('InErrs');
-    challengeAck(c, seg);
-    return false;
   }
 
   if (!(f & ACK)) return false;
@@ -275,7 +356,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     c.lrcvtime = c.env.now();
     c.rcvTstamp = c.env.now();
     c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
-    counters.inc('PassiveOpens');
+    if (c.listener) counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
     startKeepalive(c);
     c.env.childEstablished(c);
     c.env.notify(c, 'connected');
@@ -517,11 +598,15 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
   let seq = seg.seq;
   let data = seg.payload;
   let fin = (seg.flags & FIN) !== 0;
-  if (data.length === 0 && !fin) return;
+  if (endSeq === seg.seq) return; // nothing in sequence space (a SYN counts: simultaneous open)
   const now = c.env.now();
 
   if (!seqGt(endSeq, c.rcvNxt)) {
-    // Entirely old: a retransmission we already have. ACK at once (quickack, DSACK in Linux).
+    // Entirely old: a retransmission we already have. tcp_data_queue D-SACKs it (RFC 2883),
+    // enters quickack mode and ACKs at once (observed on 6.18, Q10: `sack 1 {dup range}`,
+    // DelayedACKLost, TCPDSACKOldSent).
+    counters.inc('DelayedACKLost');
+    dsackSet(c, seg.seq, endSeq);
     c.quick = 16;
     sendAck(c, 'duplicate data');
     return;
@@ -534,7 +619,8 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     return;
   }
   if (seqLt(seq, c.rcvNxt)) {
-    // Partial overlap: trim what we have.
+    // Partial overlap: trim what we have, D-SACK the duplicate head (tcp_data_queue).
+    dsackSet(c, seq, c.rcvNxt);
     const skip = (c.rcvNxt - seq) >>> 0;
     data = data.subarray(Math.min(skip, data.length));
     seq = c.rcvNxt;

@@ -27,10 +27,16 @@ function cancelTimers(c: TcpConn): void {
   c.lingerDeadline = Infinity;
 }
 
-/** tcp_done: CLOSED, timers off, the 4-tuple released; the owner sees EOF/errors after. */
-export function tcpDone(c: TcpConn, cause: string, causeKind: CauseKind): void {
+/**
+ * tcp_done: CLOSED, timers off, the 4-tuple released; the owner sees EOF/errors after.
+ * countAttemptFail = false for the paths where Linux calls tcp_set_state(TCP_CLOSE) instead
+ * (close() or tcp_disconnect in SYN_SENT, a request dropped by its timer): they do not count
+ * AttemptFails (observed on 6.18: close(), SO_LINGER {1,0} and shutdown() in SYN_SENT, and
+ * tcp_synack_retries running out, leave TcpAttemptFails unchanged).
+ */
+export function tcpDone(c: TcpConn, cause: string, causeKind: CauseKind, countAttemptFail = true): void {
   const c0 = c.env.counters;
-  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) c0.inc('AttemptFails');
+  if (countAttemptFail && (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV)) c0.inc('AttemptFails');
   // Linux tcp_set_state counts EstabResets on any ESTABLISHED/CLOSE_WAIT -> CLOSE.
   if (c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT) c0.inc('EstabResets');
   c.setState(TcpState.CLOSED, cause, causeKind);

@@ -74,8 +74,14 @@ function ofoBytes(c: TcpConn): number {
 
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
 function dataOptions(c: TcpConn): TcpOption[] {
-  if (!c.tsOk && !(c.sackOk && c.ofo.length)) return [];
-  const sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
+  if (!c.tsOk && !(c.sackOk && (c.ofo.length || c.dsack))) return [];
+  let sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
+  if (c.sackOk && c.dsack) {
+    // tcp_options_write: a pending D-SACK block goes first and is sent once (observed on 6.18,
+    // Q10 and test/fixtures/linux/ipv4-sack.pcap: `sack 1 {dup range}`, then the OFO blocks).
+    sack = [c.dsack, ...(sack ?? [])].slice(0, c.tsOk ? 3 : 4);
+    c.dsack = null;
+  }
   return linuxDataOptions({
     timestamp: c.tsOk ? { val: tsNow(c), ecr: c.tsRecent } : undefined,
     sack,
@@ -101,7 +107,9 @@ function segment(c: TcpConn, flags: number, seq: number, ack: number, win: numbe
 
 /** A segment carrying ACK with the current window; clears any pending delayed ACK. */
 function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note?: string): void {
-  const win = selectWindow(c);
+  // tcp_v4_reqsk_send_ack: a request (SYN_RECV child of a listener) ACKs with its SYN-ACK's
+  // window shifted by the scale, truncated (observed: 65160 >> 10 = 63 on 6.18).
+  const win = c.state === TcpState.SYN_RECV && c.listener ? Math.min(c.rcvWnd >>> c.rcvWscale, 65535) : selectWindow(c);
   const seg = segment(c, flags | ACK, seq, c.rcvNxt, win, dataOptions(c), payload);
   ackSent(c);
   c.env.transmit(c, seg, note);

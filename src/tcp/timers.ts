@@ -94,8 +94,12 @@ function retransmitTimer(c: TcpConn): void {
   if (c.retransStamp === 0) c.retransStamp = c.env.now() - Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
   if (writeTimedOut(c)) {
     if (c.state === TcpState.SYN_RECV && c.listener) {
-      // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler).
-      tcpDone(c, 'SYN-ACK retries exhausted', 'timer');
+      // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler). Every
+      // firing counts TCPTimeouts (tcp_syn_ack_timeout), the last one too; no AttemptFails
+      // (observed on 6.18 with tcp_synack_retries=2: SYN-ACKs at 1 and 3 s, gone at 7 s,
+      // TCPTimeouts 3, TCPSynRetrans 2, nothing sent).
+      c.env.counters.inc('TCPTimeouts');
+      tcpDone(c, 'SYN-ACK retries exhausted', 'timer', false);
       return;
     }
     tcpWriteErr(c, kind === 'syn-retransmit' ? 'SYN retries exhausted (tcp_syn_retries)' : 'retransmissions exhausted');

@@ -192,8 +192,8 @@ export interface SegSpec {
   win: number;
   /** Payload bytes (default 0). */
   len?: number;
-  /** The timestamp option: null = absent; val is checked only when given. */
-  ts: { val?: number; ecr: number } | null;
+  /** The timestamp option: null = absent; val is checked only when given. Required unless `options` is. */
+  ts?: { val?: number; ecr: number } | null;
   /** SACK blocks, first block first; absent = no SACK option at all. */
   sack?: Array<[number, number]>;
   /** The exact option list, for SYNs and SYN-ACKs (replaces the ts/sack checks). */
@@ -223,6 +223,7 @@ export function expectSeg(o: Out, s: SegSpec, what = 'segment'): void {
     got['options'] = o.tcp.options;
     want['options'] = s.options;
   } else {
+    if (s.ts === undefined) throw new Error(`${what}: the spec must give ts (null for none) or the exact options`);
     const ts = tsOf(o);
     got['ts'] = ts ? (s.ts && s.ts.val === undefined ? { ecr: ts.ecr } : ts) : null;
     want['ts'] = s.ts ? (s.ts.val === undefined ? { ecr: u32(s.ts.ecr) } : { val: u32(s.ts.val), ecr: u32(s.ts.ecr) }) : null;

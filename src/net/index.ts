@@ -1,0 +1,54 @@
+// node:net bound to one linger host: the same function names and classes, so code written for
+// node:net (and libraries that accept a createConnection hook) runs on a simulated host.
+
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import type { Host } from '../host/host.ts';
+import type { Runtime } from './runtime.ts';
+import { NetServer, type ServerOptions } from './server.ts';
+import { NetSocket, normalizeConnectArgs, type NetSocketOptions } from './socket.ts';
+
+export interface LingerNet {
+  host: Host;
+  runtime: Runtime;
+  Socket: new (opts?: NetSocketOptions) => NetSocket;
+  Server: new (opts?: ServerOptions, onConnection?: (s: NetSocket) => void) => NetServer;
+  createServer(opts?: ServerOptions | ((s: NetSocket) => void), onConnection?: (s: NetSocket) => void): NetServer;
+  connect(...args: unknown[]): NetSocket;
+  createConnection(...args: unknown[]): NetSocket;
+  isIP: typeof isIP;
+  isIPv4: typeof isIPv4;
+  isIPv6: typeof isIPv6;
+}
+
+export function bindNet(host: Host, runtime: Runtime): LingerNet {
+  class Socket extends NetSocket {
+    constructor(opts: NetSocketOptions = {}) {
+      super(host, runtime, opts);
+    }
+  }
+  class Server extends NetServer {
+    constructor(opts: ServerOptions = {}, onConnection?: (s: NetSocket) => void) {
+      super(host, runtime, opts, onConnection);
+    }
+  }
+  const connect = (...args: unknown[]): NetSocket => {
+    const { opts, cb } = normalizeConnectArgs(args);
+    const s = new Socket({ allowHalfOpen: (opts as { allowHalfOpen?: boolean }).allowHalfOpen });
+    return cb ? s.connect(opts, cb) : s.connect(opts);
+  };
+  return {
+    host,
+    runtime,
+    Socket,
+    Server,
+    createServer: (opts, onConnection) => (typeof opts === 'function' ? new Server({}, opts) : new Server(opts ?? {}, onConnection)),
+    connect,
+    createConnection: connect,
+    isIP,
+    isIPv4,
+    isIPv6,
+  };
+}
+
+export { NetSocket, NetServer };
+export { Runtime } from './runtime.ts';

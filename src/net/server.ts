@@ -1,0 +1,142 @@
+// A node:net-compatible Server over a linger host.
+
+import { EventEmitter } from 'node:events';
+import type { Host } from '../host/host.ts';
+import { SocketError } from '../host/errors.ts';
+import type { Socket as EngineSocket } from '../host/socket.ts';
+import { canonicalIp } from '../wire/addr.ts';
+import { netError, nodeError } from './errors.ts';
+import type { Runtime } from './runtime.ts';
+import { NetSocket } from './socket.ts';
+
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+}
+
+export class NetServer extends EventEmitter {
+  private listener: EngineSocket | null = null;
+  private readonly conns = new Set<NetSocket>();
+  maxConnections: number | undefined = undefined;
+  private closing = false;
+  private closeCbs: Array<(err?: Error) => void> = [];
+
+  constructor(readonly host: Host, readonly runtime: Runtime, readonly options: ServerOptions = {}, onConnection?: (s: NetSocket) => void) {
+    super();
+    if (onConnection) this.on('connection', onConnection);
+  }
+
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
+  listen(...args: unknown[]): this {
+    let cb: (() => void) | undefined;
+    if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
+    let o: ListenOptions;
+    if (args[0] !== null && typeof args[0] === 'object') o = args[0] as ListenOptions;
+    else o = { port: args[0] as number | undefined, host: typeof args[1] === 'string' ? args[1] : undefined, backlog: typeof args[1] === 'number' ? args[1] : (args[2] as number | undefined) };
+    if (cb) this.once('listening', cb);
+    if (this.listener) throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    const port = o.port ?? 0;
+    let addr = o.host ?? (this.host.addresses.some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
+    if (addr !== '0.0.0.0' && addr !== '::') {
+      const c = canonicalIp(addr);
+      const named = this.runtime.names.get(addr)?.[0];
+      if (c.ok) addr = c.value;
+      else if (named) addr = named;
+    }
+    const l = this.host.socket();
+    try {
+      l.bind(addr, port);
+      l.listen(o.backlog ?? 511);
+    } catch (e) {
+      if (e instanceof SocketError) {
+        l.close();
+        process.nextTick(() => this.emit('error', netError(e.code, 'listen', addr, port)));
+        return this;
+      }
+      throw e;
+    }
+    this.listener = l;
+    l.on('connection', () => this.acceptAll());
+    this.closing = false;
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  private acceptAll(): void {
+    const l = this.listener;
+    if (!l) return;
+    for (let h = l.accept(); h; h = l.accept()) {
+      if (this.maxConnections !== undefined && this.conns.size >= this.maxConnections) {
+        h.close(); // Node closes connections over maxConnections at once
+        this.emit('drop', { localAddress: h.localAddress, localPort: h.localPort });
+        continue;
+      }
+      const s = new NetSocket(this.host, this.runtime, { allowHalfOpen: this.options.allowHalfOpen ?? false, handle: h });
+      if (this.options.noDelay) s.setNoDelay(true);
+      if (this.options.keepAlive) s.setKeepAlive(true, this.options.keepAliveInitialDelay ?? 0);
+      this.conns.add(s);
+      s.once('close', () => {
+        this.conns.delete(s);
+        this.maybeClosed();
+      });
+      if (this.options.pauseOnConnect) s.pause();
+      this.emit('connection', s);
+    }
+  }
+
+  address(): { address: string; family: string; port: number } | null {
+    const l = this.listener;
+    if (!l || l.boundAddr === null) return null;
+    return { address: l.boundAddr, family: l.boundAddr.includes(':') ? 'IPv6' : 'IPv4', port: l.boundPort };
+  }
+
+  getConnections(cb: (err: Error | null, n: number) => void): this {
+    const n = this.conns.size;
+    process.nextTick(() => cb(null, n));
+    return this;
+  }
+
+  /** Stops accepting; 'close' once every connection has ended (as node:net). */
+  close(cb?: (err?: Error) => void): this {
+    if (!this.listener) {
+      if (cb) process.nextTick(() => cb(nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      return this;
+    }
+    if (cb) this.closeCbs.push(cb);
+    this.listener.close();
+    this.listener = null;
+    this.closing = true;
+    this.maybeClosed();
+    return this;
+  }
+
+  private maybeClosed(): void {
+    if (!this.closing || this.conns.size) return;
+    this.closing = false;
+    const cbs = this.closeCbs;
+    this.closeCbs = [];
+    process.nextTick(() => {
+      for (const f of cbs) f();
+      this.emit('close');
+    });
+  }
+
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
