@@ -2,7 +2,8 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { SCENARIOS } from '../lab/scenarios/index.ts';
+import { CATALOGUE as SCENARIOS } from '../lab/runner.ts';
+import { nodeEnv } from '../lab/node/index.ts';
 import { COMMON_PARAMS, LabError, findScenario, runScenario } from '../lab/runner.ts';
 import { toJson, toPcap, toTimeline } from '../lab/render.ts';
 
@@ -61,8 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'seed of the simulated network and hosts', '1')
     .option('--set <name=value...>', 'set a scenario parameter', [])
     .option('--max-lines <n>', 'cut the timeline after this many lines')
-    .action((id: string, o: { json?: boolean; pcap?: string; seed: string; set: string[]; maxLines?: string }) => {
-      const run = runScenario(id, { seed: parseSeed(o.seed), set: parseSet(o.set) });
+    .action(async (id: string, o: { json?: boolean; pcap?: string; seed: string; set: string[]; maxLines?: string }) => {
+      const run = await runScenario(id, { seed: parseSeed(o.seed), set: parseSet(o.set), env: nodeEnv() });
       if (o.pcap) writeFileSync(o.pcap, toPcap(run));
       if (o.json) out(JSON.stringify(toJson(run)));
       else out(toTimeline(run, { maxLines: o.maxLines ? Number(o.maxLines) : undefined }));
@@ -70,12 +71,12 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('tour')
     .description('a short tour of the lifecycle on the simulated network (what `npm start` runs)')
-    .action(() => {
+    .action(async () => {
       out('linger: Linux\'s TCP connection lifecycle, simulated in virtual time and shown segment by segment.\n');
       for (const id of TOUR) {
         const s = findScenario(id);
         out(`\n${'='.repeat(100)}\n${s.title}\n${'-'.repeat(100)}\n${s.explain}\n`);
-        out(toTimeline(runScenario(id), { maxLines: 60 }));
+        out(toTimeline(await runScenario(id, { env: nodeEnv() }), { maxLines: 60 }));
       }
       out(`\nMore: npx linger lab list; npx linger lab explain <id>; npx linger lab run <id> [--json] [--pcap FILE] [--set k=v]`);
     });

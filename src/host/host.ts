@@ -508,27 +508,48 @@ export class Host implements ConnEnv {
   }
 
   /**
-   * __inet_hash_connect: an ephemeral port from ip_local_port_range for this destination,
-   * starting at a hashed offset and preferring even ports (Linux 4.6+ leaves odd ones to bind()).
-   * A TIME_WAIT 4-tuple is reused when tcp_tw_reuse allows (TWRecycled).
+   * __inet_hash_connect (Linux 6.x): an ephemeral port from ip_local_port_range for this
+   * destination. The scan starts at a keyed hash of the destination plus a per-destination
+   * perturbation, tries ports of the range's low parity first (bind() prefers the other), and
+   * skips ports held by bind(); a TIME_WAIT 4-tuple is taken over when tcp_tw_reuse allows.
+   * After a success the perturbation moves on, so the next connect() starts further along.
    */
   pickEphemeral(laddr: string, raddr: string, rport: number): { port: number; tw: TimeWaitEntry | null } {
-    const [lo, hi] = this.cfg.ip_local_port_range;
-    const n = hi - lo + 1;
-    if (n <= 0) throw new SocketError('EADDRNOTAVAIL', 'connect', 'empty ip_local_port_range');
-    let offset = keyedHash(this.seed ^ 0x1f2e3d4c, laddr, raddr, rport) % n;
-    offset &= ~1;
-    for (let parity = 0; parity < 2; parity++) {
-      for (let i = 0; i < n; i += 2) {
-        const port = lo + ((offset + i + parity) % n);
-        if (this.bound.has(port) && this.bound.get(port)!.size) continue;
+    const [low, hi] = this.cfg.ip_local_port_range;
+    const high = hi + 1;
+    let remaining = high - low;
+    if (remaining <= 0) throw new SocketError('EADDRNOTAVAIL', 'connect', 'empty ip_local_port_range');
+    if (remaining > 1) remaining &= ~1;
+    const portOffset = keyedHash(this.seed ^ 0x1f2e3d4c, laddr, raddr, rport);
+    const index = keyedHash(this.seed ^ 0x2545f491, laddr, raddr, rport) & 0xffff; // INET_TABLE_PERTURB_SIZE
+    const perturb = this.perturb.get(index) ?? 0;
+    let offset = ((perturb + portOffset) % remaining) & ~1;
+    const step = 2;
+    for (;;) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += step, port += step) {
+        if (port >= high) port -= remaining;
+        const binds = this.bound.get(port);
+        if (binds && binds.size) continue; // a bind() bucket: not shared with connect()
         const e = this.demux.get(connKey(laddr, port, raddr, rport));
-        if (!e) return { port, tw: null };
-        if (e instanceof TimeWaitEntry && this.twReusable(e, laddr, raddr)) return { port, tw: e };
+        let tw: TimeWaitEntry | null = null;
+        if (e) {
+          if (!(e instanceof TimeWaitEntry && this.twReusable(e, laddr, raddr))) continue;
+          tw = e;
+        }
+        // "a little bit of randomness to the next source port": max(i, random(8) * step).
+        const r = keyedHash(this.seed ^ 0x6a09e667, this.connectCount++) % 8;
+        this.perturb.set(index, perturb + Math.max(i, r * step) + step);
+        return { port, tw };
       }
+      offset++;
+      if (!((offset & 1) && remaining > 1)) break;
     }
-    throw new SocketError('EADDRNOTAVAIL', 'connect', `no free port in ${lo}-${hi} towards ${endpoint(raddr, rport)}`);
+    throw new SocketError('EADDRNOTAVAIL', 'connect', `no free port in ${low}-${hi} towards ${endpoint(raddr, rport)}`);
   }
+  /** table_perturb of __inet_hash_connect, by destination hash. */
+  private readonly perturb = new Map<number, number>();
+  private connectCount = 0;
 
   private twReusable(tw: TimeWaitEntry, laddr: string, raddr: string): boolean {
     if (tw.substate !== 'TIME_WAIT' || !tw.tsRecentStamp) return false;

@@ -331,6 +331,7 @@ export class Socket {
       return new Uint8Array(0);
     }
     if (c.softError) return this.takeError(c, 'recv');
+    if (c.state === TcpState.CLOSED && !c.done) this.fail('ENOTCONN', 'recv'); // after tcp_disconnect
     if (c.done || c.rcvShutdown) {
       this.call('read', String(max), '0 (EOF)');
       return new Uint8Array(0);
@@ -378,6 +379,10 @@ export class Socket {
       // no AttemptFails).
       reportError(c, 'ECONNRESET');
       tcpDone(c, 'shutdown() in SYN_SENT', 'call', false);
+      // tcp_disconnect clears sk_shutdown and SOCK_DONE: a fresh, unconnected socket (recv()
+      // ENOTCONN once the error is taken, observed), not one whose connection ended.
+      c.done = false;
+      c.rcvShutdown = false;
       return;
     }
     if (how !== 'SHUT_WR') {

@@ -1,6 +1,6 @@
 // Renderers of a lab run. They all read the same trace events, so they cannot disagree.
 
-import type { TraceEvent } from '../host/trace.ts';
+import type { LabEvent } from './scenario.ts';
 import type { SocketRow } from '../host/host.ts';
 import { PcapWriter } from '../wire/pcap.ts';
 import { SS_NAMES, type TcpState } from '../tcp/states.ts';
@@ -9,8 +9,8 @@ import type { LabRun } from './runner.ts';
 export type JsonEvent = Record<string, unknown> & { t_ms: number; host: string; kind: string };
 
 /** One trace event as JSON: virtual time in ms, no packet bytes. */
-export function eventJson(e: TraceEvent): JsonEvent {
-  const { t, packet: _p, ...rest } = e as TraceEvent & { packet?: Uint8Array };
+export function eventJson(e: LabEvent): JsonEvent {
+  const { t, packet: _p, ...rest } = e as LabEvent & { packet?: Uint8Array };
   return { t_ms: t / 1000, ...rest } as JsonEvent;
 }
 
@@ -53,7 +53,7 @@ export function fmtTime(us: number): string {
 }
 
 /** A readable line for one event, or null for events the timeline skips. */
-export function eventLine(e: TraceEvent, opts: { timers?: boolean } = {}): string | null {
+export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string | null {
   const head = `${pad(fmtTime(e.t), 16)} ${pad(e.host, 7)}`;
   switch (e.kind) {
     case 'segment': {
@@ -74,6 +74,12 @@ export function eventLine(e: TraceEvent, opts: { timers?: boolean } = {}): strin
       return `${head} ! ${e.code} (errno ${e.errno}): ${e.message}`;
     case 'drop':
       return `${head} x dropped: ${e.reason}`;
+    case 'http': {
+      const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
+      if (e.phase === 'request') return `${head} H ${e.method} ${e.path}${conn}`;
+      if (e.phase === 'response') return `${head} H ${e.status} for ${e.method} ${e.path}${conn}`;
+      return `${head} H ${e.method} ${e.path} failed: ${e.error}${e.detail ? ` (${e.detail})` : ''}${conn}`;
+    }
   }
 }
 
@@ -81,7 +87,7 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number } = {}): strin
   const lines: string[] = [];
   lines.push(`# ${run.scenario.id}: ${run.scenario.title}`);
   lines.push(`# seed ${run.seed}; ${Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  lines.push(`# > sent  < received  * state change  $ call  ! error  ~ timer  x drop`);
+  lines.push(`# > sent  < received  * state change  $ call  ! error  ~ timer  x drop  H http`);
   let n = 0;
   let skipped = 0;
   for (const e of run.events) {

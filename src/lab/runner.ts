@@ -3,7 +3,7 @@
 import { Host } from '../host/host.ts';
 import type { TraceEvent } from '../host/trace.ts';
 import { Network } from '../sim/network.ts';
-import type { ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
+import type { LabEvent, ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 export class LabError extends Error {
@@ -17,13 +17,25 @@ export interface LabRun {
   scenario: Scenario;
   seed: number;
   params: Record<string, number>;
-  events: TraceEvent[];
+  events: LabEvent[];
   hosts: Host[];
   net: Network;
 }
 
+/** The catalogue: the engine-only scenarios, plus those a Node-side caller registers. */
+export const CATALOGUE: Scenario[] = [...SCENARIOS];
+
+export function registerScenarios(list: Scenario[]): void {
+  for (const s of list) if (!CATALOGUE.some((x) => x.id === s.id)) CATALOGUE.push(s);
+}
+
+/** Provided by a Node-side caller for scenarios that run real Node code in virtual time. */
+export interface RunEnv {
+  prepare(ctx: ScenarioContext): Promise<{ run(untilUs: number): Promise<void>; dispose(): void }>;
+}
+
 export function findScenario(id: string): Scenario {
-  const s = SCENARIOS.find((x) => x.id === id);
+  const s = CATALOGUE.find((x) => x.id === id);
   if (!s) throw new LabError(`unknown scenario "${id}"; see \`linger lab list\``);
   return s;
 }
@@ -48,12 +60,12 @@ export function resolveParams(s: Scenario, set: Record<string, string>): Record<
   return p;
 }
 
-export function runScenario(id: string, opts: { seed?: number; set?: Record<string, string> } = {}): LabRun {
+export async function runScenario(id: string, opts: { seed?: number; set?: Record<string, string>; env?: RunEnv } = {}): Promise<LabRun> {
   const scenario = findScenario(id);
   const seed = opts.seed ?? 1;
   const params = resolveParams(scenario, opts.set ?? {});
   const net = new Network({ seed });
-  const events: TraceEvent[] = [];
+  const events: LabEvent[] = [];
   const sink = (e: TraceEvent) => events.push(e);
   const cfg = scenario.config?.(params) ?? {};
   const v6 = params['ipv6'] === 1;
@@ -73,8 +85,21 @@ export function runScenario(id: string, opts: { seed?: number; set?: Record<stri
   const ctx: ScenarioContext = {
     net, client, server, p: params, clientAddr, serverAddr,
     note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
+    http: (ev) => events.push({ kind: 'http', t: net.now, ...ev }),
+    ext: {},
   };
-  scenario.setup(ctx);
-  net.run(scenario.duration(params));
+  if (scenario.node) {
+    if (!opts.env) throw new LabError(`scenario ${id} runs Node's own HTTP code: run it from the linger CLI`);
+    const d = await opts.env.prepare(ctx);
+    try {
+      await scenario.setup(ctx);
+      await d.run(scenario.duration(params));
+    } finally {
+      d.dispose();
+    }
+  } else {
+    await scenario.setup(ctx);
+    net.run(scenario.duration(params));
+  }
   return { scenario, seed, params, events, hosts: [client, server], net };
 }

@@ -2,6 +2,7 @@
 // plus a script of application calls and faults, run on the simulated network in virtual time.
 
 import type { Host } from '../host/host.ts';
+import type { TraceEvent } from '../host/trace.ts';
 import type { HostConfig } from '../host/config.ts';
 import type { Network, LinkParams } from '../sim/network.ts';
 
@@ -15,6 +16,27 @@ export interface ParamSpec {
   max: number;
 }
 
+/** An HTTP request, response or failure, as the application saw it. */
+export interface HttpEvent {
+  kind: 'http';
+  t: number;
+  host: string;
+  phase: 'request' | 'response' | 'error';
+  method: string;
+  path: string;
+  status?: number;
+  /** The TCP connection (its 4-tuple label) that carried it. */
+  connection?: string;
+  /** Whether the client sent it on a connection it had used before (http.ClientRequest.reusedSocket). */
+  reusedSocket?: boolean;
+  /** The failure's code (ECONNRESET, ...) for phase 'error'. */
+  error?: string;
+  detail?: string;
+}
+
+/** Everything a lab run records: the hosts' trace plus the applications' HTTP events. */
+export type LabEvent = TraceEvent | HttpEvent;
+
 export interface ScenarioContext {
   net: Network;
   client: Host;
@@ -26,6 +48,10 @@ export interface ScenarioContext {
   serverAddr: string;
   /** Notes the scenario wants shown in the timeline at the current time. */
   note(host: Host, text: string): void;
+  /** Records an HTTP event at the current time. */
+  http(ev: Omit<HttpEvent, 'kind' | 't'>): void;
+  /** What a Node-side run environment adds (runtime, node:net bindings) for scenarios with `node`. */
+  ext: Record<string, unknown>;
 }
 
 export interface Scenario {
@@ -41,8 +67,10 @@ export interface Scenario {
   /** Host configuration (sysctls) per host, from the parameters. */
   config?: (p: Record<string, number>) => { client?: Partial<HostConfig>; server?: Partial<HostConfig> };
   link?: (p: Record<string, number>) => LinkParams;
+  /** Needs Node (node:http and friends): runs only where a RunEnv is given (the CLI, tests). */
+  node?: boolean;
   /** Sets up the applications and faults; the runner then runs the network until `duration`. */
-  setup(ctx: ScenarioContext): void;
+  setup(ctx: ScenarioContext): void | Promise<void>;
   /** Virtual run length in µs. */
   duration: (p: Record<string, number>) => number;
 }

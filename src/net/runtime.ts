@@ -24,7 +24,9 @@ interface FakeClock {
   now: number;
   tick(ms: number): number;
   uninstall(): void;
-  timers?: Record<string, { callAt: number }>;
+  /** fake-timers 15 keeps timers in a Map and a min-heap by callAt (internal, read-only here). */
+  timers?: Map<number, { callAt: number }>;
+  timerHeap?: { peek(): { callAt: number } | undefined };
 }
 
 /** A cancellable virtual-time timer of the runtime (used by the net layer). */
@@ -64,6 +66,13 @@ export class Runtime {
     return this.net.now;
   }
 
+  /** Makes a host already on the network known to the resolver and to host(). */
+  register(host: Host): Host {
+    this.hosts.set(host.name, host);
+    this.names.set(host.name, host.addresses.slice());
+    return host;
+  }
+
   /** Adds a host to the network and to the resolver under its name. */
   addHost(host: Host): Host {
     this.net.addNode(host);
@@ -88,13 +97,11 @@ export class Runtime {
   }
 
   private fakeNext(): number {
-    const timers = this.clock?.timers;
-    if (!timers) return Infinity;
+    const c = this.clock;
+    if (!c) return Infinity;
     let min = Infinity;
-    for (const k in timers) {
-      const c = timers[k]!.callAt;
-      if (c < min) min = c;
-    }
+    if (c.timerHeap) min = c.timerHeap.peek()?.callAt ?? Infinity;
+    else if (c.timers) for (const t of c.timers.values()) if (t.callAt < min) min = t.callAt;
     if (min === Infinity) return Infinity;
     return Math.max(0, (min - this.epochMs) * 1000);
   }

@@ -44,6 +44,7 @@ export class NetSocket extends Duplex {
   private timeoutMs = 0;
   private timeoutTimer: VTimer | null = null;
   private remote: { address: string; port: number; family: string } | null = null;
+  private connLabel: string | undefined;
 
   constructor(host: Host, runtime: Runtime, opts: NetSocketOptions = {}) {
     const allowHalfOpen = opts.allowHalfOpen ?? false;
@@ -62,6 +63,7 @@ export class NetSocket extends Duplex {
     h.on('close', () => this.pull());
     h.on('writable', () => this.flushPending());
     if (connected) {
+      this.connLabel = h.conn!.label;
       this._pendingConnect = false;
       this.remote = { address: h.conn!.remoteAddr, port: h.conn!.remotePort, family: h.conn!.v6 ? 'IPv6' : 'IPv4' };
     }
@@ -146,6 +148,11 @@ export class NetSocket extends Duplex {
     this.writeBytes(chunk, cb);
   }
 
+  /** Corked writes go out as one send, as libuv's writev does (so http's framing is not split). */
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'latin1', cb);
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     if (this.connecting || !this.handle) {
       this.once('connect', () => this._final(cb));
@@ -208,6 +215,7 @@ export class NetSocket extends Duplex {
       this.connecting = false;
       this._pendingConnect = false;
       const c = h.conn!;
+      this.connLabel = c.label;
       this.remote = { address: c.remoteAddr, port: c.remotePort, family: c.v6 ? 'IPv6' : 'IPv4' };
       this.touch();
       this.emit('connect');
@@ -355,6 +363,12 @@ export class NetSocket extends Duplex {
   }
   unref(): this {
     return this;
+  }
+
+  /** The TCP connection's 4-tuple label as the trace shows it (kept after the close). */
+  get connection(): string | undefined {
+    if (!this.connLabel && this.handle?.conn) this.connLabel = this.handle.conn.label;
+    return this.connLabel;
   }
 
   /** The engine socket, for tests and tools that want the TCP-level view. */

@@ -706,15 +706,21 @@ function drainOfo(c: TcpConn): void {
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
 function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   if (len > c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
-  if (c.ato === 0) {
-    // The first data segment initialises the delayed-ACK engine (tcp_incr_quickack).
+  // tcp_incr_quickack(sk, TCP_MAX_QUICKACKS): rcv_wnd / (2 * rcv_mss) quick ACKs, 2 to 16.
+  const incrQuickack = (): void => {
     c.quick = Math.max(c.quick, Math.min(Math.max(Math.floor(c.rcvWnd / (2 * c.rcvMss)), 2), 16));
+  };
+  if (c.ato === 0) {
+    // The first data segment initialises the delayed-ACK engine.
+    incrQuickack();
     c.ato = 40_000;
   } else {
     const m = now - c.lrcvtime;
     if (m <= 20_000) c.ato = Math.round(c.ato / 2) + 20_000;
     else if (m < c.ato) c.ato = Math.min(Math.round(c.ato / 2) + m, c.rto);
-    else if (m > c.rto) c.quick = Math.max(c.quick, 2);
+    // A gap longer than the RTO re-enters quickack mode with the full count (observed on
+    // 6.18, Q14: after a 0.5 s pause, 16 more segments were ACKed at once).
+    else if (m > c.rto) incrQuickack();
   }
   c.lrcvtime = now;
   c.lastDataRecv = now;

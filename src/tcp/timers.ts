@@ -92,20 +92,21 @@ function retransmitTimer(c: TcpConn): void {
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
   if (c.retransStamp === 0) c.retransStamp = c.env.now() - Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  // tcp_retransmit_timer counts TCPTimeouts before tcp_write_timeout, so the firing that gives
+  // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
+  c.env.counters.inc('TCPTimeouts');
   if (writeTimedOut(c)) {
     if (c.state === TcpState.SYN_RECV && c.listener) {
       // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler). Every
       // firing counts TCPTimeouts (tcp_syn_ack_timeout), the last one too; no AttemptFails
       // (observed on 6.18 with tcp_synack_retries=2: SYN-ACKs at 1 and 3 s, gone at 7 s,
       // TCPTimeouts 3, TCPSynRetrans 2, nothing sent).
-      c.env.counters.inc('TCPTimeouts');
       tcpDone(c, 'SYN-ACK retries exhausted', 'timer', false);
       return;
     }
     tcpWriteErr(c, kind === 'syn-retransmit' ? 'SYN retries exhausted (tcp_syn_retries)' : 'retransmissions exhausted');
     return;
   }
-  c.env.counters.inc('TCPTimeouts');
   if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
     c.synRetransmitted = true;
     c.env.counters.inc('TCPSynRetrans');

@@ -11,7 +11,7 @@ import { runScenario } from '../../src/lab/runner.ts';
 import { toJson, toPcap, type JsonEvent, type LabJson } from '../../src/lab/render.ts';
 import { SCENARIOS } from '../../src/lab/scenarios/index.ts';
 
-const run = (id: string, set: Record<string, string> = {}): LabJson => toJson(runScenario(id, { seed: 1, set }));
+const run = async (id: string, set: Record<string, string> = {}): Promise<LabJson> => toJson(await runScenario(id, { seed: 1, set }));
 const segs = (t: LabJson, f: Record<string, unknown>) => t.events.filter((e) => e.kind === 'segment' && Object.entries(f).every(([k, v]) => e[k] === v));
 const states = (t: LabJson, f: Record<string, unknown>) => t.events.filter((e) => e.kind === 'state' && Object.entries(f).every(([k, v]) => e[k] === v));
 const errors = (t: LabJson, f: Record<string, unknown>) => t.events.filter((e) => e.kind === 'error' && Object.entries(f).every(([k, v]) => e[k] === v));
@@ -22,8 +22,8 @@ const num = (e: JsonEvent | undefined, k: string): number => {
   return e[k] as number;
 };
 
-test('handshake-close: three-way handshake, four-way close, client TIME_WAIT for exactly 60 s', () => {
-  const t = run('handshake-close');
+test('handshake-close: three-way handshake, four-way close, client TIME_WAIT for exactly 60 s', async () => {
+  const t = await run('handshake-close');
   assert.deepEqual(path(t, 'client'), ['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSED']);
   assert.deepEqual(path(t, 'server'), ['SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
   // client: SYN, ACK, request, quick ACK of the response, FIN, last ACK.
@@ -57,8 +57,8 @@ test('handshake-close: three-way handshake, four-way close, client TIME_WAIT for
   assert.equal(t.counters['server']!['TcpExtDelayedACKs'], 1);
 });
 
-test('close-unsent-data: close() with 1 MB queued enters FIN_WAIT1 at once and loses nothing', () => {
-  const t = run('close-unsent-data');
+test('close-unsent-data: close() with 1 MB queued enters FIN_WAIT1 at once and loses nothing', async () => {
+  const t = await run('close-unsent-data');
   const close = t.events.find((e) => e.kind === 'call' && e.host === 'server' && e['call'] === 'close')!;
   const fw1 = states(t, { host: 'server', to: 'FIN_WAIT1' })[0]!;
   assert.equal(fw1['t_ms'], close['t_ms'], 'FIN_WAIT1 at the close() call');
@@ -78,8 +78,8 @@ test('close-unsent-data: close() with 1 MB queued enters FIN_WAIT1 at once and l
   assert.equal(segs(t, {}).filter((e) => (e['flags'] as string).includes('R')).length, 0);
 });
 
-test('close-unread-data: RST instead of FIN, ECONNRESET at the client', () => {
-  const t = run('close-unread-data');
+test('close-unread-data: RST instead of FIN, ECONNRESET at the client', async () => {
+  const t = await run('close-unread-data');
   const rst = segs(t, { host: 'server', dir: 'out', flags: 'R.' });
   assert.equal(rst.length, 1);
   assert.equal(segs(t, { host: 'server', dir: 'out' }).filter((e) => (e['flags'] as string).includes('F')).length, 0, 'no FIN');
@@ -92,8 +92,8 @@ test('close-unread-data: RST instead of FIN, ECONNRESET at the client', () => {
   assert.deepEqual(reads, ['43', 'ECONNRESET'], 'the response is read first, then the reset');
 });
 
-test('linger-zero: RST at close(), no TIME_WAIT on either side', () => {
-  const t = run('linger-zero');
+test('linger-zero: RST at close(), no TIME_WAIT on either side', async () => {
+  const t = await run('linger-zero');
   assert.equal(segs(t, { host: 'client', dir: 'out', flags: 'R.' }).length, 1);
   assert.equal(states(t, { to: 'TIME_WAIT' }).length, 0);
   assert.deepEqual(path(t, 'client'), ['SYN_SENT', 'ESTABLISHED', 'CLOSED']);
@@ -102,8 +102,8 @@ test('linger-zero: RST at close(), no TIME_WAIT on either side', () => {
   assert.equal(t.sockets['client']!.length, 0);
 });
 
-test('half-close: the server keeps sending after the client shut its write side', () => {
-  const t = run('half-close');
+test('half-close: the server keeps sending after the client shut its write side', async () => {
+  const t = await run('half-close');
   assert.deepEqual(path(t, 'client'), ['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSED']);
   assert.deepEqual(path(t, 'server'), ['SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
   const fw2 = states(t, { host: 'client', to: 'FIN_WAIT2' })[0]!;
@@ -113,16 +113,16 @@ test('half-close: the server keeps sending after the client shut its write side'
   assert.deepEqual(reads, ['14', '14', '14', '0 (EOF)']);
 });
 
-test('simultaneous-close: both sides pass CLOSING and both hold TIME_WAIT', () => {
-  const t = run('simultaneous-close');
+test('simultaneous-close: both sides pass CLOSING and both hold TIME_WAIT', async () => {
+  const t = await run('simultaneous-close');
   for (const h of ['client', 'server']) {
     assert.deepEqual(path(t, h).slice(-4), ['FIN_WAIT1', 'CLOSING', 'TIME_WAIT', 'CLOSED']);
   }
   assert.equal(states(t, { to: 'CLOSING' }).length, 2);
 });
 
-test('keepalive-dead-peer: 9 probes 75 s apart after 7200 s, then RST and ETIMEDOUT', () => {
-  const t = run('keepalive-dead-peer');
+test('keepalive-dead-peer: 9 probes 75 s apart after 7200 s, then RST and ETIMEDOUT', async () => {
+  const t = await run('keepalive-dead-peer');
   const probes = segs(t, { host: 'client', dir: 'out', note: 'keepalive probe' });
   assert.equal(probes.length, 9);
   const lastRx = segs(t, { host: 'client', dir: 'in' }).filter((e) => (e['t_ms'] as number) < 7_200_000).pop()!;
@@ -143,8 +143,8 @@ test('keepalive-dead-peer: 9 probes 75 s apart after 7200 s, then RST and ETIMED
   assert.equal(t.counters['client']!['TcpExtTCPAbortOnTimeout'], 1);
 });
 
-test('keepalive-alive-peer: each probe is ACKed, the connection stays', () => {
-  const t = run('keepalive-alive-peer');
+test('keepalive-alive-peer: each probe is ACKed, the connection stays', async () => {
+  const t = await run('keepalive-alive-peer');
   const probes = segs(t, { host: 'client', dir: 'out', note: 'keepalive probe' });
   assert.equal(probes.length, 2, 'at 2 h and 4 h in a 5 h watch');
   for (const p of probes) {
@@ -157,8 +157,8 @@ test('keepalive-alive-peer: each probe is ACKed, the connection stays', () => {
   assert.equal(t.sockets['client']![0]!.state, 'ESTABLISHED');
 });
 
-test('keepalive-rebooted-peer: the probe meets a RST, the client sees ECONNRESET', () => {
-  const t = run('keepalive-rebooted-peer');
+test('keepalive-rebooted-peer: the probe meets a RST, the client sees ECONNRESET', async () => {
+  const t = await run('keepalive-rebooted-peer');
   const probe = segs(t, { host: 'client', dir: 'out', note: 'keepalive probe' });
   assert.equal(probe.length, 1);
   const rst = segs(t, { host: 'server', dir: 'out', flags: 'R' });
@@ -167,11 +167,11 @@ test('keepalive-rebooted-peer: the probe meets a RST, the client sees ECONNRESET
   assert.equal(errors(t, { host: 'client', code: 'ECONNRESET' }).length, 1);
 });
 
-test('the CLI prints the same JSON and rejects bad arguments with exit 2', () => {
+test('the CLI prints the same JSON and rejects bad arguments with exit 2', async () => {
   const r = spawnSync(process.execPath, ['bin/linger.mjs', 'lab', 'run', 'linger-zero', '--json', '--seed', '1'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as LabJson;
-  assert.deepEqual(j, JSON.parse(JSON.stringify(run('linger-zero'))));
+  assert.deepEqual(j, JSON.parse(JSON.stringify(await run('linger-zero'))));
   for (const e of j.events) {
     assert.equal(typeof e.t_ms, 'number');
     assert.ok(['segment', 'state', 'timer', 'call', 'error', 'drop'].includes(e.kind), e.kind);
@@ -184,13 +184,13 @@ test('the CLI prints the same JSON and rejects bad arguments with exit 2', () =>
   assert.match(badSet.stderr, /outside 0\.\.1000/);
 });
 
-test('every scenario\'s pcap opens in tshark with no malformed packet', () => {
+test('every scenario\'s pcap opens in tshark with no malformed packet', async () => {
   const probe = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
   assert.equal(probe.error, undefined, 'tshark is missing: run `bash scripts/install-debian-deps.sh` as root (npm test does it)');
   const dir = mkdtempSync(join(tmpdir(), 'linger-pcap-'));
   try {
     for (const s of SCENARIOS) {
-      const r = runScenario(s.id, { seed: 1 });
+      const r = await runScenario(s.id, { seed: 1 });
       const file = join(dir, `${s.id}.pcap`);
       writeFileSync(file, toPcap(r));
       const sent = r.events.filter((e) => e.kind === 'segment' && e.dir === 'out').length;

@@ -1,0 +1,295 @@
+// Diagnosis: rules that turn a report's numbers into findings in plain words, each with its
+// severity, the evidence (numbers, processes, addresses) and the fix. Two rules of the trade
+// are kept throughout: tcp_tw_recycle is never recommended (it broke clients behind NAT and was
+// removed in Linux 4.12), and tcp_fin_timeout is described as what it is, the lifetime of an
+// orphaned FIN_WAIT2 connection, not the length of TIME_WAIT (fixed at 60 s).
+
+import type { CloseWaitGroup, Finding, Report } from './analyze.ts';
+import { round } from './analyze.ts';
+
+const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
+
+export const num = (n: number): string => n.toLocaleString('en-US');
+
+/** 2520 -> "42 min"; 75 -> "1 min 15 s"; 4.5 -> "4.5 s". */
+export function duration(sec: number): string {
+  if (sec < 60) return `${round(sec, sec < 10 ? 1 : 0)} s`;
+  if (sec < 3600) {
+    const m = Math.floor(sec / 60), s = Math.round(sec % 60);
+    return s ? `${m} min ${s} s` : `${m} min`;
+  }
+  const h = Math.floor(sec / 3600), m = Math.round((sec % 3600) / 60);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+const who = (pid: number | null, process: string | null): string =>
+  pid !== null ? `process ${pid} (${process ?? '?'})` : process ?? 'no process';
+
+function plural(n: number, one: string, many = one + 's'): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+function closeWaitFinding(g: CloseWaitGroup): Finding {
+  const age = g.oldestAgeSec !== null
+    ? `, the oldest at least ${duration(g.oldestAgeSec)} (watched)`
+    : '; their age is unknown from one sample (`linger inspect close-wait --watch` measures it)';
+  const where = g.direction === 'incoming'
+    ? `on its server port ${g.service} from ${g.peer}`
+    : `to ${g.service}`;
+  const notAccepted = g.process?.includes('not accepted') || g.process === '(accept queue)';
+  const severity: Finding['severity'] =
+    g.count >= 1000 || (g.oldestAgeSec ?? 0) >= 600 ? 'critical'
+      : g.count >= 10 || (g.oldestAgeSec ?? 0) >= 30 ? 'warning' : 'info';
+  if (notAccepted) {
+    return {
+      id: 'close-wait',
+      severity,
+      title: `${plural(g.count, 'connection')} closed by clients before ${g.service} accepted them`,
+      evidence: `${plural(g.count, 'CLOSE_WAIT socket')} wait in the accept queue of ${g.service} (${g.process})${age}`,
+      fix: 'The listening process is not calling accept() fast enough: clients gave up and closed while their connections waited in the queue. Accept faster (more workers, never block the accept loop); a larger listen() backlog only makes the wait longer.',
+    };
+  }
+  const stuck = g.direction === 'outgoing'
+    ? `The server at ${g.service} closed these connections (typically its idle timeout) and ${who(g.pid, g.process)} never noticed: a connection pool that keeps dead connections. Have the pool validate or evict idle connections before the server's idle timeout, and close a connection as soon as a read returns end-of-stream.`
+    : `The clients closed these connections and ${who(g.pid, g.process)} never called close() on its side: when read()/recv() returns 0 (end of stream) the application must close the socket (in a finally block, try-with-resources or a context manager).`;
+  return {
+    id: 'close-wait',
+    severity,
+    title: `${who(g.pid, g.process)} does not close connections after the peer closes them`,
+    evidence: `${who(g.pid, g.process)} holds ${plural(g.count, 'CLOSE_WAIT socket')} ${where}${age}${g.unreadBytes ? `; up to ${num(g.unreadBytes)} bytes left unread` : ''}.`,
+    fix: `${stuck} No kernel timer ends CLOSE_WAIT (tcp_fin_timeout does not apply to it): each socket and its file descriptor stay until the process closes it or exits, so restarting the process frees them only for now.`,
+  };
+}
+
+export function diagnose(r: Report): Finding[] {
+  const out: Finding[] = [];
+  const sys = r.sysctl;
+  const sampled = r.intervalSec !== null;
+  const deltaOr = (name: string): { n: number; text: string } => {
+    const v = r.counters[name] ?? 0;
+    if (sampled && r.deltas) {
+      const d = r.deltas[name] ?? 0;
+      return { n: d, text: `${num(d)} in the last ${duration(r.intervalSec!)} (${num(v)} in total)` };
+    }
+    return { n: v, text: `${num(v)} since the network namespace started (one sample: use --interval or --watch for the current rate)` };
+  };
+
+  // --- CLOSE_WAIT: per process and peer.
+  for (const g of r.closeWait.groups) out.push(closeWaitFinding(g));
+
+  // --- TIME_WAIT: ports per destination, buckets, the removed tcp_tw_recycle.
+  const tw = r.timeWait;
+  for (const d of tw.destinations) {
+    const pct = Math.max(d.usedPct, d.ratePct);
+    if (pct < 5 || d.count < 20) continue;
+    const severity: Finding['severity'] = pct >= 75 || (d.exhaustionSec !== null && d.exhaustionSec < 300) ? 'critical' : pct >= 25 ? 'warning' : 'info';
+    const rateText = d.rateSource === 'two samples'
+      ? `new TIME_WAITs at ${num(d.ratePerSec)}/s (two samples ${duration(r.intervalSec ?? 0)} apart)`
+      : `${num(d.ratePerSec)}/s on average over the last minute`;
+    const reuse = sys.tcp_tw_reuse;
+    const reuseText = reuse === 1
+      ? 'tcp_tw_reuse is already 1: connect() reuses a TIME_WAIT port once its last timestamp is 1 s old, so exhaustion shows only if timestamps are off or the rate is extreme.'
+      : reuse === 2 && d.loopback
+        ? 'tcp_tw_reuse is 2 (the default): connect() already reuses TIME_WAIT ports of loopback connections once their last timestamp is 1 s old.'
+        : `net.ipv4.tcp_tw_reuse=1 (now ${reuse ?? '?'}${reuse === 2 ? ', which covers loopback only' : ''}) lets connect() reuse a TIME_WAIT port whose last timestamp is at least 1 s old: safe for outgoing connections when TCP timestamps are on.`;
+    out.push({
+      id: 'time-wait-ports',
+      severity,
+      title: `TIME_WAIT to ${d.remote} is created at ${num(d.ratePerSec)}/s, ${d.ratePct} % of the port range capacity; ${d.usedPct} % of the ports are in use`,
+      evidence: `${plural(d.count, 'TIME_WAIT socket')} from ${d.localAddr} to ${d.remote}; ${num(d.portsInUse)} of ${num(tw.portRangeSize ?? 0)} local ports in use for this destination (ip_local_port_range ${tw.portRange?.join('-') ?? '?'}); ${rateText}, against a capacity of ${num(d.capacityPerSec)}/s (${num(tw.portRangeSize ?? 0)} ports / 60 s)${d.exhaustionSec !== null ? `; at this rate no port is left in ${duration(d.exhaustionSec)} and connect() fails with EADDRNOTAVAIL` : '; at this rate TIME_WAITs expire as fast as they are created'}.`,
+      fix: `This host opens short connections to ${d.remote} and closes them first, so each one leaves a TIME_WAIT holding its local port for 60 s (fixed in the kernel). Reuse connections instead (HTTP keep-alive, a connection pool); or let the server close first; or widen net.ipv4.ip_local_port_range, or spread over more local or destination addresses. ${reuseText} tcp_fin_timeout does not shorten TIME_WAIT (it bounds orphaned FIN_WAIT2), and tcp_tw_recycle is no fix: it broke clients behind NAT and was removed in Linux 4.12.`,
+    });
+  }
+  if (tw.incoming >= 1000) {
+    out.push({
+      id: 'time-wait-incoming',
+      severity: 'info',
+      title: `${num(tw.incoming)} TIME_WAIT sockets of incoming connections: this server closes first`,
+      evidence: `top: ${tw.incomingByService.map((t) => `${t.key} (${num(t.count)})`).join(', ')}`,
+      fix: 'TIME_WAIT stays with whichever side closes first. On a server it costs a small entry each (no port: the listening port is shared), so it is harmless below tcp_max_tw_buckets. To move it to the clients, let them close first (HTTP/1.1 keep-alive with a client-side idle timeout shorter than the server\'s). tcp_fin_timeout does not change TIME_WAIT.',
+    });
+  }
+  const twNow = tw.sockstatTw ?? tw.total;
+  if (tw.maxBuckets && twNow >= 0.8 * tw.maxBuckets) {
+    out.push({
+      id: 'time-wait-buckets',
+      severity: twNow >= 0.95 * tw.maxBuckets ? 'critical' : 'warning',
+      title: `TIME_WAIT at ${round((100 * twNow) / tw.maxBuckets, 1)} % of tcp_max_tw_buckets`,
+      evidence: `${num(twNow)} timewait entries (sockstat tw) against net.ipv4.tcp_max_tw_buckets = ${num(tw.maxBuckets)}`,
+      fix: 'Past the limit, closing connections skip TIME_WAIT entirely (TCPTimeWaitOverflow, "time wait bucket table overflow" in the kernel log) and lose its protection against old duplicates. Open fewer short connections (keep-alive, pooling); raise tcp_max_tw_buckets if memory allows (each entry is a few hundred bytes).',
+    });
+  }
+  const overflow = deltaOr('TcpExtTCPTimeWaitOverflow');
+  if (overflow.n > 0) {
+    out.push({
+      id: 'time-wait-overflow',
+      severity: 'warning',
+      title: 'connections closed without TIME_WAIT because tcp_max_tw_buckets was reached',
+      evidence: `TcpExtTCPTimeWaitOverflow: ${overflow.text}; tcp_max_tw_buckets = ${num(tw.maxBuckets ?? 0)}`,
+      fix: 'Open fewer short connections (keep-alive, pooling) or raise net.ipv4.tcp_max_tw_buckets; never turn TIME_WAIT off.',
+    });
+  }
+  if (sys.tcp_tw_recycle !== null && sys.tcp_tw_recycle !== 0) {
+    out.push({
+      id: 'tw-recycle',
+      severity: 'critical',
+      title: 'tcp_tw_recycle is on: clients behind NAT lose connections',
+      evidence: `net.ipv4.tcp_tw_recycle = ${sys.tcp_tw_recycle} (this kernel is older than 4.12)`,
+      fix: 'Set net.ipv4.tcp_tw_recycle=0. It drops SYNs whose timestamps are older than the last one seen from the same address, which breaks every client behind NAT; Linux 4.12 removed it. Use keep-alive or tcp_tw_reuse for outgoing connections instead.',
+    });
+  }
+
+  // --- Orphans and FIN_WAIT2.
+  const o = r.orphans;
+  if (o.finWait2Orphaned > 0) {
+    const peers = r.sockets.filter((s) => s.state === 'FIN_WAIT2' && s.owner === 'orphan');
+    const top = new Map<string, number>();
+    for (const s of peers) top.set(s.remote, (top.get(s.remote) ?? 0) + 1);
+    const topText = [...top.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} (${num(v)})`).join(', ');
+    out.push({
+      id: 'fin-wait2-orphans',
+      severity: o.finWait2Orphaned >= 1000 ? 'warning' : 'info',
+      title: `${plural(o.finWait2Orphaned, 'orphaned FIN_WAIT2 connection')}: the peers acknowledged our FIN but never sent theirs`,
+      evidence: `${plural(o.finWait2Orphaned, 'socket')} closed by their process wait in FIN_WAIT2 for the peer's FIN; peers: ${topText}; each is dropped after tcp_fin_timeout = ${o.finTimeout ?? '?'} s.`,
+      fix: `The remote application has not closed its side (it sits in CLOSE_WAIT there): fix it there. net.ipv4.tcp_fin_timeout (now ${o.finTimeout ?? '?'} s) is exactly the limit for these orphaned FIN_WAIT2 connections; lowering it frees them sooner. It does not change TIME_WAIT, which is always 60 s.`,
+    });
+  }
+  if (o.finWait2Held > 0) {
+    out.push({
+      id: 'fin-wait2-held',
+      severity: 'info',
+      title: `${plural(o.finWait2Held, 'half-closed connection')} in FIN_WAIT2 still held by a process`,
+      evidence: `held by ${o.finWait2HeldBy.map((t) => `${t.key} (${num(t.count)})`).join(', ')}`,
+      fix: 'The process called shutdown(SHUT_WR) and still reads; the peer has not closed. No timer applies while the process holds the socket (tcp_fin_timeout starts only after close()): if the peer never finishes, close the socket after an application timeout.',
+    });
+  }
+  if (o.sockstatOrphan !== null && o.maxOrphans && o.sockstatOrphan >= 0.5 * o.maxOrphans) {
+    out.push({
+      id: 'orphans-limit',
+      severity: o.sockstatOrphan >= 0.9 * o.maxOrphans ? 'critical' : 'warning',
+      title: `orphaned sockets at ${round((100 * o.sockstatOrphan) / o.maxOrphans, 1)} % of tcp_max_orphans`,
+      evidence: `sockstat orphan ${num(o.sockstatOrphan)}, net.ipv4.tcp_max_orphans = ${num(o.maxOrphans)}; by state: ${Object.entries(o.byState).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`,
+      fix: 'Past the limit the kernel resets orphans at once ("too many orphaned sockets", TCPAbortOnMemory). Orphans pile up when peers do not acknowledge or do not close: check FIN_WAIT1 peers (zero windows, dead hosts) and lower tcp_orphan_retries or tcp_fin_timeout.',
+    });
+  }
+
+  // --- Listen queues and SYN_RECV.
+  const lo = deltaOr('TcpExtListenOverflows');
+  const ld = deltaOr('TcpExtListenDrops');
+  if (lo.n > 0 || ld.n > 0) {
+    const queued = o.listeners.filter((l) => l.acceptQueue > 0);
+    const severity: Finding['severity'] = sampled ? ((r.intervalSec ?? 1) > 0 && lo.n / (r.intervalSec ?? 1) >= 10 ? 'critical' : 'warning') : 'warning';
+    out.push({
+      id: 'listen-overflow',
+      severity,
+      title: queued.length
+        ? `accept queue of ${queued[0]!.local} (${who(queued[0]!.pid, queued[0]!.process)}) overflows: connections are dropped`
+        : 'listen queues overflowed: connections were dropped',
+      evidence: `TcpExtListenOverflows: ${lo.text}; TcpExtListenDrops: ${ld.text}${queued.length ? `; waiting for accept(): ${queued.slice(0, 5).map((l) => `${l.local} ${who(l.pid, l.process)} ${num(l.acceptQueue)}`).join(', ')}` : ''}; net.core.somaxconn = ${sys.somaxconn ?? '?'}`,
+      fix: `When a listener's accept queue is full, Linux drops the final ACK of the handshake and new SYNs (tcp_abort_on_overflow=${sys.tcp_abort_on_overflow ?? 0}), so clients see slow connects and retransmitted SYNs rather than an error. The application must accept() faster (more workers, never block the accept loop); a larger backlog in listen() absorbs bursts, capped by net.core.somaxconn (now ${sys.somaxconn ?? '?'}). tcp_abort_on_overflow=1 only turns the drops into resets.`,
+    });
+  }
+  const cookies = deltaOr('TcpExtSyncookiesSent');
+  const bigSyn = o.listeners.filter((l) => l.synRecv >= 100);
+  if (bigSyn.length || (sampled && cookies.n > 0)) {
+    out.push({
+      id: 'syn-recv',
+      severity: 'warning',
+      title: `many half-open connections (SYN_RECV): ${num(o.synRecv)}`,
+      evidence: `${bigSyn.map((l) => `${l.local}: ${num(l.synRecv)}`).join(', ') || 'spread over listeners'}; TcpExtSyncookiesSent: ${cookies.text}; tcp_max_syn_backlog = ${sys.tcp_max_syn_backlog ?? '?'}, tcp_syncookies = ${sys.tcp_syncookies ?? '?'}`,
+      fix: 'Clients send SYNs and do not complete the handshake: a SYN flood, or SYN-ACKs lost on the way back (asymmetric routing, a firewall). Keep tcp_syncookies=1; raise tcp_max_syn_backlog for real bursts; lower tcp_synack_retries to free half-open entries sooner.',
+    });
+  }
+
+  // --- Connections that never complete.
+  const synSent = r.sockets.filter((s) => s.state === 'SYN_SENT' && s.timer.retransmits > 0);
+  if (synSent.length) {
+    const by = new Map<string, number>();
+    for (const s of synSent) by.set(s.remote, (by.get(s.remote) ?? 0) + 1);
+    out.push({
+      id: 'syn-sent',
+      severity: 'warning',
+      title: `${plural(synSent.length, 'connect()')} waiting on unanswered SYNs`,
+      evidence: [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${k}: ${num(v)}`).join(', '),
+      fix: `The destination does not answer (host down, a firewall dropping SYNs, or its listen queue full). connect() gives up after tcp_syn_retries = ${sys.tcp_syn_retries ?? '?'} retransmissions (about 127 s at 6): use a shorter connect timeout in the application.`,
+    });
+  }
+
+  // --- Resets and aborts.
+  const ABORTS: [string, string][] = [
+    ['TcpExtTCPAbortOnTimeout', 'connections given up after retransmission or keepalive timeouts (dead peers or paths)'],
+    ['TcpExtTCPAbortOnMemory', 'orphans reset for lack of memory or over tcp_max_orphans'],
+    ['TcpExtTCPAbortOnClose', 'sockets closed with unread data: the peer got a RST instead of a FIN'],
+    ['TcpExtTCPAbortOnData', 'data arrived after close() or SO_LINGER {1,0} aborts: RST sent'],
+    ['TcpExtTCPAbortOnLinger', 'orphaned FIN_WAIT2 reset at once (TCP_LINGER2 < 0)'],
+    ['TcpEstabResets', 'established connections reset (RST received in ESTABLISHED or CLOSE_WAIT)'],
+    ['TcpAttemptFails', 'connect() attempts that failed (refused or reset)'],
+  ];
+  const moving = ABORTS.map(([name, what]) => ({ name, what, d: deltaOr(name) })).filter((x) => x.d.n > 0);
+  if (moving.length) {
+    const bad = moving.some((x) => x.name === 'TcpExtTCPAbortOnMemory' || x.name === 'TcpExtTCPAbortOnTimeout');
+    out.push({
+      id: 'resets',
+      severity: sampled && bad ? 'warning' : 'info',
+      title: sampled ? `connections reset or aborted in the last ${duration(r.intervalSec!)}` : 'connections reset or aborted since the namespace started',
+      evidence: moving.map((x) => `${x.name} ${x.d.text.replace(/ \(one sample.*\)$/, '')}: ${x.what}`).join('; '),
+      fix: 'TCPAbortOnClose: read everything (or shutdown first) before close(). TCPAbortOnTimeout: peers or paths die; keepalive or application timeouts find them sooner. TCPAbortOnMemory: see orphans. EstabResets: the peers abort; look at their logs.',
+    });
+  }
+
+  // --- Keepalive.
+  const ka = r.keepalive;
+  if (ka.probing.length) {
+    out.push({
+      id: 'keepalive-probing',
+      severity: 'warning',
+      title: `${plural(ka.probing.length, 'connection')} with unanswered keepalive probes`,
+      evidence: ka.probing.slice(0, 5).map((p) => `${p.local} -> ${p.remote} ${p.process}: ${p.probes} probes`).join('; '),
+      fix: `The peer (or a middlebox on the way) no longer answers: after tcp_keepalive_probes = ${ka.settings.probes ?? '?'} unanswered probes the kernel resets the connection and the application gets ETIMEDOUT.`,
+    });
+  }
+  const idle = ka.idleTimeoutSec;
+  if (idle !== null) {
+    const t = ka.settings.time, i = ka.settings.intvl;
+    if ((t !== null && t >= idle) || (i !== null && i >= idle)) {
+      out.push({
+        id: 'keepalive-settings',
+        severity: 'warning',
+        title: `default keepalive timing is longer than the ${duration(idle)} idle timeout`,
+        evidence: `net.ipv4.tcp_keepalive_time = ${t ?? '?'} s, tcp_keepalive_intvl = ${i ?? '?'} s, tcp_keepalive_probes = ${ka.settings.probes ?? '?'}; a middlebox that drops connections idle for ${duration(idle)} forgets them before the first probe`,
+        fix: `Sockets that enable SO_KEEPALIVE without their own timing inherit these values. Set TCP_KEEPIDLE and TCP_KEEPINTVL below ${Math.floor(idle)} s on those sockets (for example ${Math.max(1, Math.floor(idle * 0.8))} s and ${Math.max(1, Math.floor(idle / 10))} s), or lower net.ipv4.tcp_keepalive_time to ${Math.max(1, Math.floor(idle * 0.8))} and tcp_keepalive_intvl below ${Math.floor(idle)}; or send application heartbeats more often than every ${duration(idle)}.`,
+      });
+    }
+    if (ka.tooLate.count) {
+      out.push({
+        id: 'keepalive-too-late',
+        severity: 'warning',
+        title: `${plural(ka.tooLate.count, 'keepalive socket')} will send their next probe after the ${duration(idle)} idle timeout`,
+        evidence: `by process: ${ka.tooLate.byProcess.map((x) => `${x.key} (${num(x.count)})`).join(', ')}; e.g. ${ka.tooLate.examples.slice(0, 3).map((x) => `${x.local} -> ${x.remote} probe in ${duration(x.expiresSec)}`).join(', ')}`,
+        fix: `If these connections stay idle, the middlebox drops them before the probe that would have kept them open; the next send then waits through retransmissions (up to about 15 min with tcp_retries2 = ${sys.tcp_retries2 ?? '?'}) or meets a reset. Set TCP_KEEPIDLE (and TCP_KEEPINTVL) below ${Math.floor(idle)} s on these sockets.`,
+      });
+    }
+    if (ka.without.count) {
+      out.push({
+        id: 'keepalive-missing',
+        severity: 'info',
+        title: `${plural(ka.without.count, 'established connection')} without keepalive`,
+        evidence: `by process: ${ka.without.byProcess.map((x) => `${x.key} (${num(x.count)})`).join(', ')}`,
+        fix: `If any of them is idle for more than ${duration(idle)}, the middlebox forgets it silently and neither side knows until it sends. Enable SO_KEEPALIVE with TCP_KEEPIDLE below ${Math.floor(idle)} s, or an application heartbeat, or close idle connections sooner than ${duration(idle)} (pool idle timeout).`,
+      });
+    }
+  }
+
+  if (r.parseErrors.length) {
+    const files = [...new Set(r.parseErrors.map((e) => e.file))].join(', ');
+    out.push({
+      id: 'parse-errors',
+      severity: 'info',
+      title: `${plural(r.parseErrors.length, 'line')} of /proc could not be read and were skipped`,
+      evidence: `${files}: ${r.parseErrors.slice(0, 3).map((e) => `line ${e.line}: ${e.reason}`).join('; ')}`,
+      fix: 'The numbers above leave these lines out. Please report the lines (parseErrors in --json) with `uname -r`.',
+    });
+  }
+
+  return out.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}

@@ -1,0 +1,37 @@
+// The Node-side run environment for scenarios that run Node's own code (node:http, node:http2)
+// on the simulated hosts: a virtual-time Runtime and node:net bindings for both hosts.
+
+import type { Host } from '../../host/host.ts';
+import { bindNet, type LingerNet } from '../../net/index.ts';
+import { Runtime } from '../../net/runtime.ts';
+import type { RunEnv } from '../runner.ts';
+import type { ScenarioContext } from '../scenario.ts';
+import type { NetSocket } from '../../net/socket.ts';
+
+export interface NodeExt {
+  rt: Runtime;
+  clientNet: LingerNet;
+  serverNet: LingerNet;
+}
+
+export const nodeExt = (ctx: ScenarioContext): NodeExt => ctx.ext as unknown as NodeExt;
+
+export function nodeEnv(): RunEnv {
+  return {
+    async prepare(ctx) {
+      const rt = new Runtime(ctx.net);
+      for (const h of [ctx.client, ctx.server] as Host[]) rt.register(h);
+      const ext: NodeExt = { rt, clientNet: bindNet(ctx.client, rt), serverNet: bindNet(ctx.server, rt) };
+      Object.assign(ctx.ext, ext);
+      return {
+        run: async (untilUs: number) => {
+          await rt.runUntil(() => false, untilUs);
+        },
+        dispose: () => rt.dispose(),
+      };
+    },
+  };
+}
+
+/** The connection label of a socket handed out by the node:net bindings. */
+export const connOf = (s: unknown): string | undefined => (s as NetSocket | null)?.connection;

@@ -1,0 +1,8 @@
+// Node-only scenarios, registered into the lab catalogue by the CLI and the tests.
+
+import { registerScenarios } from '../runner.ts';
+import { HTTP_SCENARIOS } from './http.ts';
+
+registerScenarios(HTTP_SCENARIOS);
+
+export { nodeEnv } from './env.ts';
