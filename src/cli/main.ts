@@ -6,6 +6,7 @@ import { CATALOGUE as SCENARIOS } from '../lab/runner.ts';
 import { nodeEnv } from '../lab/node/index.ts';
 import { COMMON_PARAMS, LabError, findScenario, runScenario } from '../lab/runner.ts';
 import { toJson, toPcap, toTimeline } from '../lab/render.ts';
+import { registerInspect } from './inspect.ts';
 
 class UsageError extends Error {}
 
@@ -80,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       out(`\nMore: npx linger lab list; npx linger lab explain <id>; npx linger lab run <id> [--json] [--pcap FILE] [--set k=v]`);
     });
+
+  registerInspect(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -268,7 +268,12 @@ export function bytes(n: number, start = 0): Uint8Array {
 
 /** The host's TS val now (ms clock plus the connection's offset, Linux tcp_time_stamp_ts). */
 export function ourTs(e: { h: Harness; lastTs: number; tsAt: number }): number {
-  return u32(e.lastTs + Math.floor(e.h.clock.now() / 1000) - Math.floor(e.tsAt / 1000));
+  return ourTsAt(e, e.h.clock.now());
+}
+
+/** The host's TS val at virtual time t (µs). */
+export function ourTsAt(e: { lastTs: number; tsAt: number }, t: number): number {
+  return u32(e.lastTs + Math.floor(t / 1000) - Math.floor(e.tsAt / 1000));
 }
 
 /**

@@ -291,3 +291,62 @@ export const http11KeepAliveRaceFixed: Scenario = {
 };
 
 HTTP_SCENARIOS.push(http11KeepAliveRace, http11KeepAliveRaceFixed);
+
+// ---- HTTP/2 ----
+
+export const http2MultiplexIdle: Scenario = {
+  id: 'http2-multiplex-idle',
+  title: 'HTTP/2: 100 concurrent requests on one connection, GOAWAY after the idle timeout, one TIME_WAIT',
+  topic: 'E',
+  node: true,
+  explain:
+    'An HTTP/2 client (node:http2) sends 100 requests at once; they are multiplexed as streams on a single TCP connection. ' +
+    'When the connection has been idle for the server\'s idle timeout, the server sends GOAWAY and then closes: it sends the first FIN and holds the only TIME_WAIT of the whole exchange.',
+  question: 'How many connections and TIME_WAITs does HTTP/2 cost for 100 requests?',
+  params: [latencyParam, reqParam(100), { name: 'idle_timeout_ms', description: 'the server closes a session idle this long', default: 5000, min: 100, max: 600000 }],
+  notice: ['one SYN', 'GOAWAY, then the server FIN', 'exactly one TIME_WAIT, on the server'],
+  async setup(ctx) {
+    const http2 = await import('node:http2');
+    const { serverNet, clientNet } = nodeExt(ctx);
+    const server = http2.createServer();
+    server.on('stream', (stream, headers) => {
+      ctx.http({ host: 'server', phase: 'request', method: String(headers[':method']), path: String(headers[':path']), connection: connOf(stream.session?.socket) });
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end(BODY);
+    });
+    server.on('session', (session) => {
+      // The server's idle timer (as http2 servers configure it), on the virtual clock.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          ctx.note(ctx.server, 'server: session idle, GOAWAY and close');
+          session.close();
+        }, ctx.p['idle_timeout_ms']!);
+      };
+      session.on('stream', (s) => s.on('close', arm));
+      arm();
+    });
+    serverNet.createServer({ allowHalfOpen: true, noDelay: true }, (s) => server.emit('connection', s)).listen(80);
+    const run = () => {
+      const session = http2.connect('http://server', { createConnection: () => clientNet.connect(80, 'server') as never });
+      session.on('goaway', () => ctx.note(ctx.client, 'client: GOAWAY received'));
+      session.on('error', () => undefined);
+      for (let i = 0; i < ctx.p['requests']!; i++) {
+        const path = `/${i + 1}`;
+        const req = session.request({ ':path': path });
+        ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: connOf(session.socket) });
+        req.on('response', (h) => {
+          req.resume();
+          req.on('end', () => ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: Number(h[':status']), connection: connOf(session.socket) }));
+        });
+        req.on('error', (e: Error & { code?: string }) => ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code ?? e.message }));
+        req.end();
+      }
+    };
+    ctx.net.at(ms(1), run);
+  },
+  duration: (p) => sec(p['idle_timeout_ms']! / 1000 + 70),
+};
+
+HTTP_SCENARIOS.push(http2MultiplexIdle);

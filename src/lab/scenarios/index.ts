@@ -3,6 +3,7 @@
 import type { Scenario } from '../scenario.ts';
 import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero, simultaneousClose } from './close.ts';
 import { keepaliveAlivePeer, keepaliveDeadPeer, keepaliveRebootedPeer } from './keepalive.ts';
+import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts';
 
 export const SCENARIOS: Scenario[] = [
   handshakeClose,
@@ -14,4 +15,6 @@ export const SCENARIOS: Scenario[] = [
   keepaliveDeadPeer,
   keepaliveAlivePeer,
   keepaliveRebootedPeer,
+  shortConnectionsPortExhaustion,
+  closeWaitLeak,
 ];
