@@ -83,7 +83,10 @@ function http10(ctx: ScenarioContext, sock: NetSocket, path: string, keepAlive: 
     let buf = '';
     const conn = sock.connection;
     ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: conn, reusedSocket: false });
+    let finished = false;
     const done = (r: Result) => {
+      if (finished) return;
+      finished = true;
       sock.off('data', onData);
       ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: r.status, connection: conn });
       resolve(r);
