@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's own test runner (tsx compiles TypeScript on the fly).
 // Node 20's --test does not expand globs, so the files are listed here.
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -9,8 +9,9 @@ function walk(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
+    const st = lstatSync(p); // fixtures may hold symlinks (captured /proc trees): never follow them
+    if (st.isDirectory()) out.push(...walk(p));
+    else if (st.isFile() && name.endsWith('.test.ts')) out.push(p);
   }
   return out;
 }

@@ -132,8 +132,14 @@ export interface CloseWaitGroup {
   count: number;
   /** Oldest watched age in seconds (a lower bound), or null when not watched long enough. */
   oldestAgeSec: number | null;
-  /** Largest unread byte count (the peer's data the application did not read before its FIN). */
+  /** Largest count of unread data bytes (rx_queue less the FIN's one sequence number). */
   unreadBytes: number;
+  /**
+   * Sockets whose receive queue is empty: the process read up to the end of the stream (recv()
+   * returned 0) and still did not close. The others still hold the FIN (rx_queue >= 1): the
+   * process is not reading them at all.
+   */
+  readToEnd: number;
   inodes: number[];
 }
 
@@ -397,7 +403,7 @@ function analyzeCloseWait(sockets: InspectSocket[], listenerOf: (s: InspectSocke
     let e = groups.get(k);
     if (!e) {
       e = {
-        g: { pid: s.pid, process: s.pid !== null ? s.process : holder(s), direction: incoming ? 'incoming' : 'outgoing', service, peer: service, count: 0, oldestAgeSec: null, unreadBytes: 0, inodes: [] },
+        g: { pid: s.pid, process: s.pid !== null ? s.process : holder(s), direction: incoming ? 'incoming' : 'outgoing', service, peer: service, count: 0, oldestAgeSec: null, unreadBytes: 0, readToEnd: 0, inodes: [] },
         members: [],
       };
       groups.set(k, e);
@@ -406,7 +412,10 @@ function analyzeCloseWait(sockets: InspectSocket[], listenerOf: (s: InspectSocke
     e.members.push(s);
     g.count++;
     if (s.ageSec !== null && (g.oldestAgeSec === null || s.ageSec > g.oldestAgeSec)) g.oldestAgeSec = s.ageSec;
-    g.unreadBytes = Math.max(g.unreadBytes, s.rxQueue);
+    // In CLOSE_WAIT rx_queue is rcv_nxt - copied_seq, and the FIN takes one sequence number that a
+    // read returning 0 consumes: 0 means read to the end, 1 the FIN alone, more is data too.
+    g.unreadBytes = Math.max(g.unreadBytes, s.rxQueue - 1);
+    if (s.rxQueue === 0) g.readToEnd++;
     if (s.inode) g.inodes.push(s.inode);
   }
   for (const { g, members } of groups.values()) {

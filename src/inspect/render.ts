@@ -61,9 +61,9 @@ export function renderTimeWait(r: Report): string {
 export function renderCloseWait(r: Report): string {
   const c = r.closeWait;
   if (!c.total) return 'CLOSE_WAIT: none';
-  const rows = [['process', 'CLOSE_WAIT', 'service', 'peers', 'oldest (watched)', 'unread bytes']];
+  const rows = [['process', 'CLOSE_WAIT', 'service', 'peers', 'oldest (watched)', 'read to EOF', 'max unread bytes']];
   for (const g of c.groups) {
-    rows.push([g.pid !== null ? `${g.process}[${g.pid}]` : g.process ?? '?', num(g.count), `${g.direction === 'incoming' ? 'local ' : 'remote '}${g.service}`, g.peer, g.oldestAgeSec === null ? 'unknown' : `>= ${duration(g.oldestAgeSec)}`, num(g.unreadBytes)]);
+    rows.push([g.pid !== null ? `${g.process}[${g.pid}]` : g.process ?? '?', num(g.count), `${g.direction === 'incoming' ? 'local ' : 'remote '}${g.service}`, g.peer, g.oldestAgeSec === null ? 'unknown' : `>= ${duration(g.oldestAgeSec)}`, `${num(g.readToEnd)} of ${num(g.count)}`, num(g.unreadBytes)]);
   }
   return `CLOSE_WAIT: ${num(c.total)} (the peer closed; the local process has not)\n${table(rows)}`;
 }
@@ -71,7 +71,7 @@ export function renderCloseWait(r: Report): string {
 export function renderOrphans(r: Report): string {
   const o = r.orphans;
   const lines = [
-    `Orphans (closed by their process, still finishing): sockstat ${o.sockstatOrphan ?? '?'} of tcp_max_orphans ${num(o.maxOrphans ?? 0)}; ${Object.entries(o.byState).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none listed'}`,
+    `Orphans (closed by their process, still finishing): sockstat ${o.sockstatOrphan ?? '?'} of tcp_max_orphans ${o.maxOrphans === null ? '(not shown inside a network namespace)' : num(o.maxOrphans)}; ${Object.entries(o.byState).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none listed'}`,
     `FIN_WAIT2: ${num(o.finWait2Orphaned)} orphaned (dropped after tcp_fin_timeout = ${o.finTimeout ?? '?'} s), ${num(o.finWait2Held)} half-closed and still held by a process${o.finWait2HeldBy.length ? ` (${tops(o.finWait2HeldBy)})` : ''}`,
     `SYN_RECV: ${num(o.synRecv)}`,
   ];
@@ -89,7 +89,7 @@ export function renderOrphans(r: Report): string {
 export function renderKeepalive(r: Report): string {
   const k = r.keepalive;
   const lines = [
-    `Keepalive: ${num(k.withTimer)} established sockets with a keepalive timer, ${num(k.without.count)} without; sysctl time ${k.settings.time ?? '?'} s, intvl ${k.settings.intvl ?? '?'} s, probes ${k.settings.probes ?? '?'}`,
+    `Keepalive: ${num(k.withTimer)} established socket(s) with a keepalive timer, ${num(k.without.count)} without; sysctl time ${k.settings.time ?? '?'} s, intvl ${k.settings.intvl ?? '?'} s, probes ${k.settings.probes ?? '?'}`,
   ];
   const ka = r.sockets.filter((s) => s.state === 'ESTABLISHED' && s.timer.kind === 'keepalive').sort((a, b) => b.timer.expiresSec - a.timer.expiresSec);
   if (ka.length) {
@@ -98,7 +98,7 @@ export function renderKeepalive(r: Report): string {
     lines.push(table(rows));
   }
   if (k.idleTimeoutSec !== null) {
-    lines.push(`Against an idle timeout of ${duration(k.idleTimeoutSec)}: ${num(k.tooLate.count)} keepalive sockets probe too late, ${num(k.without.count)} established sockets have no keepalive${k.without.byProcess.length ? ` (${tops(k.without.byProcess)})` : ''}`);
+    lines.push(`Against an idle timeout of ${duration(k.idleTimeoutSec)}: ${num(k.tooLate.count)} keepalive socket(s) probe too late, ${num(k.without.count)} established socket(s) have no keepalive${k.without.byProcess.length ? ` (${tops(k.without.byProcess)})` : ''}`);
   } else {
     lines.push('(--idle-timeout 350s checks these against a middlebox idle timeout)');
   }

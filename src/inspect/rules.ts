@@ -15,10 +15,12 @@ export const num = (n: number): string => n.toLocaleString('en-US');
 export function duration(sec: number): string {
   if (sec < 60) return `${round(sec, sec < 10 ? 1 : 0)} s`;
   if (sec < 3600) {
-    const m = Math.floor(sec / 60), s = Math.round(sec % 60);
+    const t = Math.round(sec);
+    const m = Math.floor(t / 60), s = t % 60;
     return s ? `${m} min ${s} s` : `${m} min`;
   }
-  const h = Math.floor(sec / 3600), m = Math.round((sec % 3600) / 60);
+  const t = Math.round(sec / 60);
+  const h = Math.floor(t / 60), m = t % 60;
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
@@ -27,6 +29,14 @@ const who = (pid: number | null, process: string | null): string =>
 
 function plural(n: number, one: string, many = one + 's'): string {
   return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+/** What the receive queues say about how the process treats these sockets. */
+function readText(g: CloseWaitGroup): string {
+  const unread = g.unreadBytes > 0 ? ` (up to ${plural(g.unreadBytes, 'byte')} of data unread)` : '';
+  if (g.readToEnd === g.count) return `${g.count === 1 ? 'it was' : 'all were'} read to the end (recv() returned 0) and not closed: a missing close() after end-of-stream`;
+  if (g.readToEnd === 0) return `${g.count === 1 ? 'its' : 'each'} receive queue still holds the peer's FIN${unread}: the process is not reading ${g.count === 1 ? 'it' : 'them'} at all (a forgotten or leaked connection)`;
+  return `${num(g.readToEnd)} read to the end and not closed, ${num(g.count - g.readToEnd)} not read at all${unread}`;
 }
 
 function closeWaitFinding(g: CloseWaitGroup): Finding {
@@ -56,7 +66,7 @@ function closeWaitFinding(g: CloseWaitGroup): Finding {
     id: 'close-wait',
     severity,
     title: `${who(g.pid, g.process)} does not close connections after the peer closes them`,
-    evidence: `${who(g.pid, g.process)} holds ${plural(g.count, 'CLOSE_WAIT socket')} ${where}${age}${g.unreadBytes ? `; up to ${num(g.unreadBytes)} bytes left unread` : ''}.`,
+    evidence: `${who(g.pid, g.process)} holds ${plural(g.count, 'CLOSE_WAIT socket')} ${where}${age}; ${readText(g)}.`,
     fix: `${stuck} No kernel timer ends CLOSE_WAIT (tcp_fin_timeout does not apply to it): each socket and its file descriptor stay until the process closes it or exits, so restarting the process frees them only for now.`,
   };
 }
@@ -71,7 +81,7 @@ export function diagnose(r: Report): Finding[] {
       const d = r.deltas[name] ?? 0;
       return { n: d, text: `${num(d)} in the last ${duration(r.intervalSec!)} (${num(v)} in total)` };
     }
-    return { n: v, text: `${num(v)} since the network namespace started (one sample: use --interval or --watch for the current rate)` };
+    return { n: v, text: `${num(v)} since the network namespace started` };
   };
 
   // --- CLOSE_WAIT: per process and peer.
@@ -185,7 +195,7 @@ export function diagnose(r: Report): Finding[] {
       title: queued.length
         ? `accept queue of ${queued[0]!.local} (${who(queued[0]!.pid, queued[0]!.process)}) overflows: connections are dropped`
         : 'listen queues overflowed: connections were dropped',
-      evidence: `TcpExtListenOverflows: ${lo.text}; TcpExtListenDrops: ${ld.text}${queued.length ? `; waiting for accept(): ${queued.slice(0, 5).map((l) => `${l.local} ${who(l.pid, l.process)} ${num(l.acceptQueue)}`).join(', ')}` : ''}; net.core.somaxconn = ${sys.somaxconn ?? '?'}`,
+      evidence: `TcpExtListenOverflows: ${lo.text}; TcpExtListenDrops: ${ld.text}${sampled ? '' : ' (one sample: --interval 1s or --watch shows whether it is still happening)'}${queued.length ? `; waiting for accept(): ${queued.slice(0, 5).map((l) => `${l.local} ${who(l.pid, l.process)} ${num(l.acceptQueue)}`).join(', ')}` : ''}; net.core.somaxconn = ${sys.somaxconn ?? '?'}`,
       fix: `When a listener's accept queue is full, Linux drops the final ACK of the handshake and new SYNs (tcp_abort_on_overflow=${sys.tcp_abort_on_overflow ?? 0}), so clients see slow connects and retransmitted SYNs rather than an error. The application must accept() faster (more workers, never block the accept loop); a larger backlog in listen() absorbs bursts, capped by net.core.somaxconn (now ${sys.somaxconn ?? '?'}). tcp_abort_on_overflow=1 only turns the drops into resets.`,
     });
   }
@@ -232,7 +242,7 @@ export function diagnose(r: Report): Finding[] {
       id: 'resets',
       severity: sampled && bad ? 'warning' : 'info',
       title: sampled ? `connections reset or aborted in the last ${duration(r.intervalSec!)}` : 'connections reset or aborted since the namespace started',
-      evidence: moving.map((x) => `${x.name} ${x.d.text.replace(/ \(one sample.*\)$/, '')}: ${x.what}`).join('; '),
+      evidence: moving.map((x) => `${x.name} ${x.d.text}: ${x.what}`).join('; '),
       fix: 'TCPAbortOnClose: read everything (or shutdown first) before close(). TCPAbortOnTimeout: peers or paths die; keepalive or application timeouts find them sooner. TCPAbortOnMemory: see orphans. EstabResets: the peers abort; look at their logs.',
     });
   }

@@ -47,6 +47,10 @@ export class Runtime {
     this.net = net;
     this.epochMs = opts.epochMs ?? Date.UTC(2026, 0, 1);
     if (opts.fakeTimers ?? true) {
+      // One runtime owns the global timers at a time; a runtime left behind (a test that
+      // failed before disposing) gives them up rather than breaking every later one.
+      Runtime.active?.dispose();
+      Runtime.active = this;
       this.clock = FakeTimers.withGlobal(globalThis).install({
         now: this.epochMs + Math.floor(net.now / 1000),
         toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance', 'hrtime'],
@@ -60,7 +64,9 @@ export class Runtime {
   dispose(): void {
     this.clock?.uninstall();
     this.clock = null;
+    if (Runtime.active === this) Runtime.active = null;
   }
+  private static active: Runtime | null = null;
 
   get now(): number {
     return this.net.now;

@@ -92,6 +92,7 @@ export class NetServer extends EventEmitter {
         this.maybeClosed();
       });
       if (this.options.pauseOnConnect) s.pause();
+      else s.read(0); // as net.Socket does for an accepted handle: start reading
       this.emit('connection', s);
     }
   }

@@ -48,7 +48,8 @@ export class NetSocket extends Duplex {
 
   constructor(host: Host, runtime: Runtime, opts: NetSocketOptions = {}) {
     const allowHalfOpen = opts.allowHalfOpen ?? false;
-    super({ allowHalfOpen, emitClose: true, autoDestroy: true, decodeStrings: true });
+    // 'close' is emitted by _destroy with Node's hadError argument, so not by the stream itself.
+    super({ allowHalfOpen, emitClose: false, autoDestroy: true, decodeStrings: true });
     this.host = host;
     this.runtime = runtime;
     if (opts.handle) this.attach(opts.handle, true);
@@ -72,7 +73,8 @@ export class NetSocket extends Duplex {
   /** Moves received bytes into the readable side; errors destroy the stream as libuv's read does. */
   private pull(): void {
     const h = this.handle;
-    if (!h || this.destroyed || this.readEnded || !this.wantRead) return;
+    // While connecting, a failure belongs to connect() (ECONNREFUSED, ETIMEDOUT), not to read().
+    if (!h || this.destroyed || this.readEnded || !this.wantRead || this.connecting) return;
     for (;;) {
       let d: Uint8Array | null;
       try {
@@ -135,6 +137,22 @@ export class NetSocket extends Duplex {
 
   // ---- stream.Duplex ----
 
+  /** As net.Socket's pause: stop reading from the kernel too (readStop), so data stays queued there. */
+  override pause(): this {
+    this.wantRead = false;
+    return super.pause();
+  }
+
+  /** As net.Socket's resume: start reading from the kernel again (tryReadStart). */
+  override resume(): this {
+    super.resume();
+    if (!this.connecting && this.handle) {
+      this.wantRead = true;
+      this.pull();
+    }
+    return this;
+  }
+
   override _read(): void {
     this.wantRead = true;
     this.pull();
@@ -172,6 +190,8 @@ export class NetSocket extends Duplex {
     const h = this.handle;
     if (h && !h.closed) h.close(); // Linux close(): FIN, or RST when unread data is left
     cb(err);
+    // After the stream's own 'error' (queued by cb): close(hadError), as net.Socket does.
+    process.nextTick(() => this.emit('close', err != null));
   }
 
   // ---- node:net members ----
@@ -220,6 +240,9 @@ export class NetSocket extends Duplex {
       this.touch();
       this.emit('connect');
       this.emit('ready');
+      // net's afterConnect: read(0) starts reading unless paused, so a reset is noticed even
+      // by a socket nobody reads from.
+      if (!this.isPaused()) this.read(0);
       this.pull();
       this.flushPending();
     });

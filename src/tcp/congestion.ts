@@ -2,10 +2,17 @@
 // snd_cwnd (tcp_reno_cong_avoid, tcp_reno_ssthresh). Initial cwnd 10 (RFC 6928, Linux).
 
 import type { TcpConn } from './conn.ts';
+import { sndbufExpand } from './output.ts';
 
 /** New data acknowledged outside recovery: slow start, then congestion avoidance. */
 export function onNewAck(c: TcpConn, ackedBytes: number, flightBefore: number): void {
   const mss = c.mssCache;
+  const before = c.cwnd;
+  growCwnd(c, ackedBytes, flightBefore, mss);
+  if (c.cwnd > before) sndbufExpand(c); // tcp_new_space -> tcp_should_expand_sndbuf
+}
+
+function growCwnd(c: TcpConn, ackedBytes: number, flightBefore: number, mss: number): void {
   // tcp_is_cwnd_limited: an application-limited flow does not grow cwnd.
   if (flightBefore * 2 < c.cwnd * mss) return;
   let segs = Math.max(1, Math.round(ackedBytes / mss));

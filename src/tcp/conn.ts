@@ -68,6 +68,8 @@ export interface SockOpts {
   reuseaddr: boolean;
   rcvbuf: number;
   sndbuf: number;
+  /** SO_SNDBUF was set: no autotuning (SOCK_SNDBUF_LOCK). */
+  sndbufLocked?: boolean;
 }
 
 export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({

@@ -6,7 +6,7 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import type { TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
-import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
+import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
 import { rttSample, setRto } from './rtt.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -105,6 +105,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     c.lrcvtime = c.env.now();
     c.rcvTstamp = c.env.now();
     c.setState(TcpState.ESTABLISHED, 'rcv SYN-ACK', 'segment');
+    sndbufExpand(c); // tcp_init_buffer_space
     startKeepalive(c);
     // Linux acknowledges the SYN-ACK at once (tcp_send_ack), before the application runs,
     // unless data queued during the handshake can carry the ACK.
@@ -328,14 +329,19 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
 
   if (!(f & ACK)) return false;
 
-  // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3).
-  if (c.tsOk && o.hasTs && seqLe(seg.seq, c.rcvWup)) {
-    c.tsRecent = o.tsVal;
-    c.tsRecentStamp = c.env.now();
-  }
+  // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3). Linux does it in
+  // tcp_ack (tcp_replace_ts_recent) only once the ACK is known acceptable: an ACK of unsent
+  // data or an old ACK does not update it, so a challenge ACK echoes the previous value.
+  const takeTs = (): void => {
+    if (c.tsOk && o.hasTs && seqLe(seg.seq, c.rcvWup)) {
+      c.tsRecent = o.tsVal;
+      c.tsRecentStamp = c.env.now();
+    }
+  };
 
   // Step 5: the ACK field.
   if (c.state === TcpState.SYN_RECV) {
+    takeTs();
     if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
     if (!c.env.childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
     c.sndWnd = seg.window << c.sndWscale;
@@ -356,6 +362,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     c.lrcvtime = c.env.now();
     c.rcvTstamp = c.env.now();
     c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
+    sndbufExpand(c); // tcp_init_buffer_space
     if (c.listener) counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
     startKeepalive(c);
     c.env.childEstablished(c);
@@ -363,6 +370,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   } else {
     const r = processAck(c, seg, o);
     if (r === 'drop') return false;
+    if (r === 'ok') takeTs();
   }
 
   // State changes driven by the ACK of our FIN.
@@ -449,16 +457,18 @@ function resetCheck(c: TcpConn, seg: TcpRepr): boolean {
 }
 
 /** tcp_ack: SND.UNA, the window, RTT, congestion control, fast retransmit. */
-function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'drop' {
+function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop' {
   const ack = seg.ack;
   const counters = c.env.counters;
   if (seqLt(ack, c.sndUna)) {
-    // RFC 5961 §5.2: an ACK older than the max window is challenged; a slightly old one is ignored.
-    if (seqLt(ack, seqAdd(c.sndUna, -c.maxWindow))) {
+    // RFC 5961 §5.2: an ACK older than the max window is challenged; a slightly old one is
+    // ignored (its data is still processed). tcp_ack bounds the window by the bytes ever
+    // acknowledged (min(max_window, bytes_acked)): "do not accept ACK for bytes we never sent".
+    if (seqLt(ack, seqAdd(c.sndUna, -Math.min(c.maxWindow, c.bytesAcked)))) {
       challengeAck(c, seg);
       return 'drop';
     }
-    return 'ok';
+    return 'old';
   }
   if (seqGt(ack, c.sndMax)) {
     // ACK for data never sent: a challenge ACK (RFC 5961 §5.2; observed in ESTABLISHED on 6.18).
@@ -647,7 +657,9 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
       if (!c.ofo.length) ackNow = true; // RFC 5681 §4.2: ACK at once when a gap fills
     }
     if (take) c.env.notify(c, 'readable');
-    if (ackNow) c.ackNow = true;
+    // ICSK_ACK_NOW only matters while an ACK is still scheduled: when tcp_fin already sent it
+    // (a FIN completing the hole in FIN_WAIT1), __tcp_ack_snd_check sends no second one.
+    if (ackNow && c.ackPending) c.ackNow = true;
     return;
   }
   // Out of order: beyond the window is dropped; otherwise kept, and ACKed at once with SACK.

@@ -138,7 +138,10 @@ export function sendProbe(c: TcpConn, note: string): void {
 export function sendActiveReset(c: TcpConn, note?: string): void {
   // Observed on 6.18 (docs/linux-observations.md): a reset from a live socket carries the
   // current window and the timestamp option, unlike the stateless tcp_v4_send_reset.
-  const win = c.state === TcpState.SYN_SENT ? 0 : Math.min(c.rcvWnd >>> c.rcvWscale, 65535);
+  // tcp_transmit_skb computes the window with tcp_select_window, as for any segment (so a
+  // reset sent before any other segment of the connection still shows the aligned 510, not
+  // the SYN-ACK's 65160 truncated by the scale).
+  const win = c.state === TcpState.SYN_SENT ? 0 : selectWindow(c);
   const options = c.tsOk ? linuxDataOptions({ timestamp: { val: tsNow(c), ecr: c.tsRecent } }) : [];
   const seg = segment(c, RST | ACK, c.sndMax, c.rcvNxt, win, options, EMPTY);
   c.env.counters.inc('OutRsts');
@@ -184,6 +187,19 @@ export function sendSynAck(c: TcpConn, note?: string): void {
   c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, win, synOptions(c, true), EMPTY), note);
   c.sndNxt = seqAdd(c.iss, 1);
   if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
+}
+
+/**
+ * tcp_sndbuf_expand: Linux grows the send buffer with cwnd to 2 x cwnd x per-segment memory
+ * (a 1448-byte segment costs a 4096-byte skb), between tcp_wmem[1] and tcp_wmem[2], unless
+ * SO_SNDBUF fixed it. linger's buffer counts payload bytes, which skbs pack almost fully.
+ */
+export function sndbufExpand(c: TcpConn): void {
+  if (c.opts.sndbufLocked) return;
+  const cfg = c.env.cfg;
+  const perMss = 2 ** Math.ceil(Math.log2(c.mssCache + 320 + 576)); // SKB_TRUESIZE(mss + MAX_TCP_HEADER), rounded up
+  const want = Math.min(cfg.tcp_wmem[2], Math.max(c.opts.sndbuf, 2 * Math.max(c.cwnd, cfg.tcp_initial_cwnd) * perMss));
+  if (want > c.sndBuf.limit) c.sndBuf.limit = want;
 }
 
 /** Arms the retransmission timer unless already armed (RFC 6298 §5.1). */

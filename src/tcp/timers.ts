@@ -123,7 +123,14 @@ function retransmitTimer(c: TcpConn): void {
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
   if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
-  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  let next = Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  if (c.opts.userTimeoutMs > 0 && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV) {
+    // tcp_clamp_rto_to_user_timeout: the timer never runs past TCP_USER_TIMEOUT, so the
+    // connection ends exactly when it expires.
+    const remaining = c.opts.userTimeoutMs * 1000 - (c.env.now() - c.retransStamp);
+    next = remaining <= 0 ? 1 : Math.min(next, remaining);
+  }
+  c.rtxDeadline = c.env.now() + next;
 }
 
 /** tcp_probe_timer: the peer's window is zero and we have something to send. */
@@ -168,8 +175,10 @@ function keepaliveTimer(c: TcpConn): void {
   c.keepaliveDeadline = Infinity;
   if (!c.opts.keepalive || c.state === TcpState.SYN_SENT || c.state === TcpState.LISTEN) return;
   const now = c.env.now();
-  // It is alive without keepalive: data in flight or queued.
-  if (c.flight > 0 || c.writeSeq !== c.sndNxt) {
+  // It is alive without keepalive: data in flight or queued (tp->packets_out or a non-empty
+  // write queue). A FIN already sent and acknowledged leaves the queue empty, so an owned
+  // FIN_WAIT2 with SO_KEEPALIVE probes like ESTABLISHED (SND.NXT is one past writeSeq then).
+  if (c.flight > 0 || seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq)) {
     c.keepaliveDeadline = now + keepIdle(c);
     return;
   }

@@ -126,7 +126,8 @@ test('ESTABLISHED: a slightly old ACK (within the bytes acknowledged) is ignored
   peer(e, ACK);
   peer(e, ACK | PSH, { ack: e.lSeq - 50, payload: bytes(10) });
   e.h.rSeq += 10;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
+  // tcp_ack's old_ack path returns before tcp_replace_ts_recent: the echo stays the previous TS.
+  expectOne(e.h, ackNow(e, e.h.peerTs - 1));
   assert.deepEqual(e.sock.recv(), bytes(10));
   assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 0);
 });
@@ -170,7 +171,8 @@ test('ESTABLISHED: after quickack mode, two full-sized segments force an immedia
   e.h.none();
   data(e, 1448);
   const a = e.h.one();
-  expectSeg(a, { flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: a.tcp.window, ts: { ecr: e.h.peerTs } });
+  // RFC 7323 §4.3: the echo is the TS of the segment at the last ACK point (the first one).
+  expectSeg(a, { flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: a.tcp.window, ts: { ecr: e.h.peerTs - 1 } });
   assert.equal(a.t, e.h.clock.now());
 });
 
@@ -195,7 +197,8 @@ test('ESTABLISHED: a duplicate (already received) segment -> immediate ACK with 
   e.h.take();
   const start = e.h.rSeq - 3;
   peer(e, ACK | PSH, { seq: start, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[start, start + 3]] }));
+  // The duplicate starts below RCV.WUP, so its TS becomes ts_recent and is echoed.
+  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[start, start + 3]] }));
   assert.equal(e.h.counter('TcpExtDelayedACKLost'), 1);
   assert.equal(e.h.counter('TcpExtTCPDSACKOldSent'), 1);
   assert.equal(e.sock.recv()!.length, 10, 'nothing new queued');
@@ -255,7 +258,7 @@ test('ESTABLISHED: FIN in order -> CLOSE_WAIT, EOF after the queue; the ACK is d
   assert.deepEqual(ev, ['readable']);
   e.h.advance(4_000);
   const a = e.h.one();
-  expectSeg(a, ackNow(e, e.h.peerTs));
+  expectSeg(a, { flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, a.t), ecr: e.h.peerTs } });
   // Observed (Q14 e1): 2.6 ms when no data was ever received.
   assert.ok(a.t > 1_000_000 && a.t <= 1_004_000);
   assert.equal(e.h.counter('TcpCurrEstab'), 1);
@@ -291,7 +294,8 @@ test('ESTABLISHED: FIN out of order (after a hole) -> queued with a SACK block c
   const e = fresh();
   const hole = e.h.rSeq;
   peer(e, FIN | ACK | PSH, { seq: hole + 10, payload: bytes(5) });
-  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[hole + 10, hole + 16]] }));
+  // An out-of-order segment's TS is not recorded: the echo is the previous one.
+  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[hole + 10, hole + 16]] }));
   assert.equal(e.sock.state, 'ESTABLISHED');
   data(e, 10);
   e.h.rSeq = hole + 16;
