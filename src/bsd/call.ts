@@ -16,6 +16,8 @@ export class Call<R> {
   readonly startedAt: number;
   /** Set when the call completed: the virtual time it returned. */
   endedAt = -1;
+  /** Called when a call that blocked returns (not for a call that returned at once). */
+  onReturn: ((call: Call<R>) => void) | null = null;
 
   /**
    * @param attempt tries the call; BLOCKED when it has to wait.
@@ -59,6 +61,7 @@ export class Call<R> {
     const r = this.attempt();
     if (r !== BLOCKED) this.finish(r);
     else if (this.clock() >= this.deadline) this.finish(this.giveUp());
+    if (this.isDone) this.onReturn?.(this);
     return this.isDone;
   }
 

@@ -200,7 +200,7 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
   i.tcpi_bytes_received = c.bytesReceived;
   i.tcpi_segs_out = c.segsOut;
   i.tcpi_segs_in = c.segsIn;
-  i.tcpi_notsent_bytes = c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV ? 0 : dist(c.sndNxt, linuxWriteSeq(c));
+  i.tcpi_notsent_bytes = c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV ? 0 : dist(c.sndMax, linuxWriteSeq(c));
   i.tcpi_data_segs_in = c.dataSegsIn;
   i.tcpi_data_segs_out = c.dataSegsOut;
   i.tcpi_bytes_sent = c.bytesSent + c.bytesRetrans;
@@ -219,5 +219,5 @@ export function outq(c: TcpConn | null): number {
 /** SIOCOUTQNSD: bytes not yet sent. */
 export function outqNotSent(c: TcpConn | null): number {
   if (!c || c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
-  return dist(c.sndNxt, linuxWriteSeq(c));
+  return dist(c.sndMax, linuxWriteSeq(c));
 }

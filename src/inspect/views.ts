@@ -35,7 +35,7 @@ export function viewJson(view: View, r: Report): object {
     case 'time-wait': return { ...head, timeWait: r.timeWait, counters: pick(r, ['TcpExtTW', 'TcpExtTWRecycled', 'TcpExtTWKilled', 'TcpExtTCPTimeWaitOverflow', 'TcpActiveOpens']), findings };
     case 'close-wait': return { ...head, closeWait: r.closeWait, sockets: r.sockets.filter((s) => s.state === 'CLOSE_WAIT'), findings };
     case 'orphans': return { ...head, orphans: r.orphans, counters: r.resets, sockstat: r.sockstat, findings };
-    case 'keepalive': return { ...head, keepalive: r.keepalive, sockets: r.sockets.filter((s) => s.timer.kind === 'keepalive'), findings };
+    case 'keepalive': return { ...head, keepalive: r.keepalive, sockets: r.sockets.filter((s) => s.state === 'ESTABLISHED'), findings };
   }
 }
 
