@@ -20,6 +20,7 @@
 import type { Host } from '../host/host.ts';
 import { SocketError } from '../host/errors.ts';
 import type { Socket, SockOptName } from '../host/socket.ts';
+import { endpoint } from '../host/trace.ts';
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { formatIpv4, parseIpv4, parseIpv6, formatIpv6 } from '../wire/addr.ts';
@@ -529,7 +530,8 @@ export class Syscalls {
     // SO_LINGER {1, N}: the last close() waits until the FIN is acknowledged or N s pass
     // (Linux blocks even on an O_NONBLOCK socket). The engine says when through conn.lingering.
     if (r && c && c.lingering && c.lingerOwner === r.sock) {
-      return this.trackCall(new Call('close', this.now, () => (c.lingering ? BLOCKED : { ret: 0 }), () => ({ ret: 0 }), Infinity), c.label);
+      // The engine traces the return itself ('close SO_LINGER 0, returns: ...').
+      return new Call<Ret>('close', this.now, () => (c.lingering ? BLOCKED : { ret: 0 }), () => ({ ret: 0 }), Infinity);
     }
     return Call.done('close', this.now, { ret: 0 });
   }
@@ -873,7 +875,10 @@ export class Syscalls {
 
   /** Traces the return of a call that blocked (the engine traced its start). */
   private track<R>(c: Call<R>, f: SockFile): Call<R> {
-    return this.trackCall(c, () => f.sock.conn?.label ?? `sock#${f.sock.id}`);
+    return this.trackCall(c, () => {
+      const s = f.sock;
+      return s.conn?.label ?? (s.boundPort ? endpoint(s.boundAddr ?? '*', s.boundPort) : `sock#${s.id}`);
+    });
   }
 
   private trackCall<R>(c: Call<R>, label: string | (() => string)): Call<R> {

@@ -54,8 +54,14 @@ function untilSignal(): Promise<void> {
   });
 }
 
-async function run(view: View, o: InspectOpts, defaultIntervalSec: number): Promise<void> {
-  const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+/** Where reports go; tests pass their own. */
+export interface InspectIO {
+  out?: (s: string) => void;
+}
+
+async function run(view: View, o: InspectOpts, defaultIntervalSec: number, io: InspectIO): Promise<void> {
+  const write = io.out ?? ((s: string): void => void process.stdout.write(s));
+  const out = (s: string): void => write(s.endsWith('\n') ? s : s + '\n');
   const root = o.proc ?? '/proc';
   const watchSec = o.watch === undefined ? null : o.watch === true ? 2 : parseDuration(String(o.watch), '--watch');
   if (watchSec !== null && (watchSec < 0.1 || watchSec > 3600)) throw new InspectUsageError(`--watch interval must be between 100ms and 1h, got ${o.watch}`);
@@ -129,7 +135,7 @@ function withOptions(cmd: Command): Command {
     .option('--proc <dir>', 'read this procfs tree instead of /proc (a captured copy)');
 }
 
-export function registerInspect(program: Command): void {
+export function registerInspect(program: Command, io: InspectIO = {}): void {
   const inspect = withOptions(
     program
       .command('inspect')
@@ -138,7 +144,7 @@ export function registerInspect(program: Command): void {
   const act = (view: View, defaultInterval: number) => async (_o: InspectOpts, cmd: Command): Promise<void> => {
     const merged: InspectOpts = cmd === inspect ? inspect.opts() : { ...inspect.opts(), ...cmd.opts() };
     try {
-      await run(view, merged, defaultInterval);
+      await run(view, merged, defaultInterval, io);
     } catch (e) {
       if (e instanceof InspectUsageError) cmd.error(`linger: ${e.message}`, { exitCode: 2, code: 'linger.usage' });
       throw e;

@@ -39,6 +39,11 @@ export interface HostConfig {
   somaxconn: number; // net.core.somaxconn
   /** Link MTU of the host's interface. */
   mtu: number;
+  /**
+   * Not a Linux sysctl: Linux's TIME_WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN). This is the
+   * time-wait-timeout of a load balancer's TCP profile (F5: 2000 ms), for hosts that play one.
+   */
+  lb_time_wait_timeout_ms: number;
 }
 
 export const defaultConfig = (): HostConfig => ({
@@ -74,6 +79,7 @@ export const defaultConfig = (): HostConfig => ({
   tcp_ofo_max_segments: 1024,
   somaxconn: 4096,
   mtu: 1500,
+  lb_time_wait_timeout_ms: 60_000,
 });
 
 export type SysctlName = keyof HostConfig;

@@ -219,7 +219,7 @@ export class Host implements ConnEnv {
       case 'success':
         return;
       case 'reschedule':
-        this.twSchedule(tw, 60_000_000);
+        this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
         return;
       case 'kill':
         // Observed on 6.18: the assassination moves no counter.
@@ -231,7 +231,7 @@ export class Host implements ConnEnv {
         return;
       case 'fin':
         this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: 'FIN_WAIT2', to: 'TIME_WAIT', cause: 'rcv FIN', causeKind: 'segment' });
-        this.twSchedule(tw, 60_000_000);
+        this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
         this.twAck(tw);
         return;
       case 'syn': {
@@ -247,7 +247,7 @@ export class Host implements ConnEnv {
       }
       case 'ack':
         if (v.paws) this.counters.inc('PAWSEstab');
-        if (v.reschedule) this.twSchedule(tw, 60_000_000);
+        if (v.reschedule) this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
         if (seg.payload.length === 0 || seg.flags & SYN) {
           // tcp_timewait_check_oow_rate_limit
           if (this.now() - tw.lastOowAck < 500_000) {

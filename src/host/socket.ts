@@ -58,6 +58,13 @@ export class Socket {
     else this.handlers.set(ev, [fn]);
     return this;
   }
+  once(ev: SocketEventName, fn: Handler): this {
+    const wrapped: Handler = (arg) => {
+      this.off(ev, wrapped);
+      fn(arg);
+    };
+    return this.on(ev, wrapped);
+  }
   off(ev: SocketEventName, fn: Handler): this {
     const l = this.handlers.get(ev);
     if (l) this.handlers.set(ev, l.filter((f) => f !== fn));

@@ -83,6 +83,14 @@ export interface StateSummary {
   topProcesses: Top[];
 }
 
+/**
+ * Where a TIME_WAIT creation rate comes from: TIME_WAITs seen in the second sample and not in the
+ * first, or, from one sample, those whose 60 s timer says they were made in the last 10 s.
+ */
+export type RateSource = 'two samples' | 'timers (last 10 s)';
+/** The window of the one-sample rate: recent enough to be the current rate, long enough to count. */
+export const RATE_WINDOW_SEC = 10;
+
 export interface TimeWaitDestination {
   /** Local address, remote address and port: the part of the 4-tuple fixed for one destination. */
   key: string;
@@ -92,9 +100,9 @@ export interface TimeWaitDestination {
   /** Sockets of every state to this destination: each holds one local port. */
   portsInUse: number;
   usedPct: number;
-  /** New TIME_WAITs per second: from two samples when there are two, else the last minute's average. */
+  /** New TIME_WAITs per second: from two samples when there are two, else from the timers (created in the last 10 s). */
   ratePerSec: number;
-  rateSource: 'two samples' | 'last minute';
+  rateSource: RateSource;
   capacityPerSec: number;
   ratePct: number;
   /** Seconds until no port is left at this rate, or null when TIME_WAITs expire as fast as they come. */
@@ -114,7 +122,7 @@ export interface TimeWaitReport {
   capacityPerSec: number | null;
   maxBuckets: number | null;
   ratePerSec: number | null;
-  rateSource: 'two samples' | 'last minute';
+  rateSource: RateSource;
   destinations: TimeWaitDestination[];
   incomingByService: Top[];
   /** Age distribution from the timers: created in the last 10 s, 10-30 s, 30-60 s. */
@@ -143,6 +151,17 @@ export interface CloseWaitGroup {
   inodes: number[];
 }
 
+export interface FinWait2Group {
+  direction: 'incoming' | 'outgoing';
+  /** Incoming: the local service ("127.0.0.1:5432"); outgoing: the remote endpoint. */
+  service: string;
+  /** The peer addresses (incoming) or the same endpoint (outgoing). */
+  peer: string;
+  count: number;
+  /** When the peers are on this host: the processes holding the other ends in CLOSE_WAIT. */
+  peerHolders: Top[];
+}
+
 export interface ListenerInfo {
   local: string;
   pid: number | null;
@@ -157,6 +176,8 @@ export interface OrphanReport {
   maxOrphans: number | null;
   byState: Record<string, number>;
   finWait2Orphaned: number;
+  /** Orphaned FIN_WAIT2 per local service (connections to a local listener) or remote endpoint. */
+  finWait2Groups: FinWait2Group[];
   finWait2Held: number;
   finWait2HeldBy: Top[];
   finTimeout: number | null;
@@ -325,8 +346,8 @@ function analyzeTimeWait(cur: Snapshot, prev: Snapshot | null, intervalSec: numb
   const outgoing = tw.filter((s) => !listenerOf(s));
   const incoming = tw.filter((s) => listenerOf(s));
   const rateOf = (list: InspectSocket[]): number =>
-    prevTw !== null && intervalSec !== null ? list.filter(isNew).length / intervalSec : list.filter((s) => (s.ageSec ?? 0) <= TIME_WAIT_SEC).length / TIME_WAIT_SEC;
-  const rateSource = prevTw !== null ? 'two samples' as const : 'last minute' as const;
+    prevTw !== null && intervalSec !== null ? list.filter(isNew).length / intervalSec : list.filter((s) => s.ageSec !== null && s.ageSec < RATE_WINDOW_SEC).length / RATE_WINDOW_SEC;
+  const rateSource: RateSource = prevTw !== null ? 'two samples' : 'timers (last 10 s)';
 
   // Outgoing TIME_WAITs hold an ephemeral port per (local address, remote address, remote port).
   const groups = new Map<string, InspectSocket[]>();
@@ -449,11 +470,35 @@ function analyzeOrphans(cur: Snapshot, listenerOf: (s: InspectSocket) => Inspect
     if (l) byLocal.get(l.local)!.synRecv++;
   }
   listeners.sort((a, b) => b.acceptQueue - a.acceptQueue || b.synRecv - a.synRecv || (a.local < b.local ? -1 : 1));
+  // The other end of a loopback connection is in the same table: find who holds it in CLOSE_WAIT.
+  const closeWaitBy = new Map<string, InspectSocket>();
+  for (const s of cur.sockets) if (s.state === 'CLOSE_WAIT') closeWaitBy.set(`${s.local}>${s.remote}`, s);
+  const fwGroups = new Map<string, { g: FinWait2Group; holders: InspectSocket[]; peers: InspectSocket[] }>();
+  for (const s of fw2) {
+    if (s.owner !== 'orphan') continue;
+    const incoming = listenerOf(s) !== undefined;
+    const service = incoming ? s.local : s.remote;
+    let e = fwGroups.get(service);
+    if (!e) fwGroups.set(service, (e = { g: { direction: incoming ? 'incoming' : 'outgoing', service, peer: service, count: 0, peerHolders: [] }, holders: [], peers: [] }));
+    e.g.count++;
+    e.peers.push(s);
+    const other = closeWaitBy.get(`${s.remote}>${s.local}`);
+    if (other) e.holders.push(other);
+  }
+  const finWait2Groups = [...fwGroups.values()].map(({ g, holders, peers }) => {
+    if (g.direction === 'incoming') {
+      const p = topBy(peers, (s) => s.remoteAddr, 4);
+      g.peer = p.slice(0, 3).map((x) => x.key).join(', ') + (p.length > 3 ? ', ...' : '');
+    }
+    g.peerHolders = topBy(holders, holder, 3);
+    return g;
+  }).sort((a, b) => b.count - a.count).slice(0, Math.max(n, 10));
   return {
     sockstatOrphan: cur.sockstat?.orphan ?? null,
     maxOrphans: cur.sysctl.tcp_max_orphans,
     byState,
     finWait2Orphaned: fw2.length - held.length,
+    finWait2Groups,
     finWait2Held: held.length,
     finWait2HeldBy: topBy(held, holder, n),
     finTimeout: cur.sysctl.tcp_fin_timeout,

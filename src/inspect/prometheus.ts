@@ -41,7 +41,7 @@ export function buildRegistry(current: () => Report | null): Registry {
   g('linger_time_wait_port_usage_ratio', 'Local ports in use to a destination over the size of ip_local_port_range.', ['destination'], (r, set) => {
     for (const d of r.timeWait.destinations) set({ destination: d.key }, d.usedPct / 100);
   });
-  g('linger_time_wait_created_per_second', 'New TIME_WAIT sockets per second (between samples, or the last minute average).', [], (r, set) => {
+  g('linger_time_wait_created_per_second', 'New TIME_WAIT sockets per second (between samples, or from the timers of the last 10 s).', [], (r, set) => {
     set({}, r.timeWait.ratePerSec ?? 0);
   });
   g('linger_listen_accept_queue', 'Connections waiting for accept() per listener.', ['listener', 'process'], (r, set) => {

@@ -44,7 +44,7 @@ export function renderTimeWait(r: Report): string {
   const lines = [
     `TIME_WAIT: ${num(t.total)} (${num(t.outgoing)} from connections this host opened, ${num(t.incoming)} from connections to its listeners)`,
     `  ages (from the 60 s timer): under 10 s ${num(t.ages.under10s)}, 10-30 s ${num(t.ages.from10to30s)}, 30-60 s ${num(t.ages.from30to60s)}`,
-    `  new TIME_WAITs: ${num(t.ratePerSec ?? 0)}/s (${t.rateSource === 'two samples' ? `two samples ${duration(r.intervalSec ?? 0)} apart` : 'average over the last minute, from the timers; --interval 1s measures the current rate'})`,
+    `  new TIME_WAITs: ${num(t.ratePerSec ?? 0)}/s (${t.rateSource === 'two samples' ? `two samples ${duration(r.intervalSec ?? 0)} apart` : 'made in the last 10 s, from their timers; --interval 1s measures it between two samples'})`,
     `  port range ${t.portRange?.join('-') ?? '?'}: ${num(t.portRangeSize ?? 0)} ports, capacity ${num(t.capacityPerSec ?? 0)} new connections/s per destination (range / 60 s); tcp_tw_reuse = ${r.sysctl.tcp_tw_reuse ?? '?'}, tcp_max_tw_buckets = ${num(t.maxBuckets ?? 0)}`,
   ];
   if (t.destinations.length) {

@@ -95,7 +95,7 @@ export function diagnose(r: Report): Finding[] {
     const severity: Finding['severity'] = pct >= 75 || (d.exhaustionSec !== null && d.exhaustionSec < 300) ? 'critical' : pct >= 25 ? 'warning' : 'info';
     const rateText = d.rateSource === 'two samples'
       ? `new TIME_WAITs at ${num(d.ratePerSec)}/s (two samples ${duration(r.intervalSec ?? 0)} apart)`
-      : `${num(d.ratePerSec)}/s on average over the last minute`;
+      : `${num(d.ratePerSec)}/s over the last 10 s (from the TIME_WAIT timers)`;
     const reuse = sys.tcp_tw_reuse;
     const reuseText = reuse === 1
       ? 'tcp_tw_reuse is already 1: connect() reuses a TIME_WAIT port once its last timestamp is 1 s old, so exhaustion shows only if timestamps are off or the rate is extreme.'
@@ -106,7 +106,7 @@ export function diagnose(r: Report): Finding[] {
       id: 'time-wait-ports',
       severity,
       title: `TIME_WAIT to ${d.remote} is created at ${num(d.ratePerSec)}/s, ${d.ratePct} % of the port range capacity; ${d.usedPct} % of the ports are in use`,
-      evidence: `${plural(d.count, 'TIME_WAIT socket')} from ${d.localAddr} to ${d.remote}; ${num(d.portsInUse)} of ${num(tw.portRangeSize ?? 0)} local ports in use for this destination (ip_local_port_range ${tw.portRange?.join('-') ?? '?'}); ${rateText}, against a capacity of ${num(d.capacityPerSec)}/s (${num(tw.portRangeSize ?? 0)} ports / 60 s)${d.exhaustionSec !== null ? `; at this rate no port is left in ${duration(d.exhaustionSec)} and connect() fails with EADDRNOTAVAIL` : '; at this rate TIME_WAITs expire as fast as they are created'}.`,
+      evidence: `${plural(d.count, 'TIME_WAIT socket')} from ${d.localAddr} to ${d.remote}; ${num(d.portsInUse)} of ${num(tw.portRangeSize ?? 0)} local ports in use for this destination (ip_local_port_range ${tw.portRange?.join('-') ?? '?'}); ${rateText}, against a capacity of ${num(d.capacityPerSec)}/s (${num(tw.portRangeSize ?? 0)} ports / 60 s)${d.exhaustionSec === 0 ? '; no port is left: connect() to it fails with EADDRNOTAVAIL' : d.exhaustionSec !== null ? `; at this rate no port is left in ${duration(d.exhaustionSec)} and connect() then fails with EADDRNOTAVAIL` : '; at this rate TIME_WAITs expire as fast as they are created'}.`,
       fix: `This host opens short connections to ${d.remote} and closes them first, so each one leaves a TIME_WAIT holding its local port for 60 s (fixed in the kernel). Reuse connections instead (HTTP keep-alive, a connection pool); or let the server close first; or widen net.ipv4.ip_local_port_range, or spread over more local or destination addresses. ${reuseText} tcp_fin_timeout does not shorten TIME_WAIT (it bounds orphaned FIN_WAIT2), and tcp_tw_recycle is no fix: it broke clients behind NAT and was removed in Linux 4.12.`,
     });
   }
@@ -152,15 +152,16 @@ export function diagnose(r: Report): Finding[] {
   // --- Orphans and FIN_WAIT2.
   const o = r.orphans;
   if (o.finWait2Orphaned > 0) {
-    const peers = r.sockets.filter((s) => s.state === 'FIN_WAIT2' && s.owner === 'orphan');
-    const top = new Map<string, number>();
-    for (const s of peers) top.set(s.remote, (top.get(s.remote) ?? 0) + 1);
-    const topText = [...top.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} (${num(v)})`).join(', ');
+    const where = o.finWait2Groups.slice(0, 3).map((g) => {
+      const what = g.direction === 'incoming' ? `${num(g.count)} on ${g.service} from ${g.peer}` : `${num(g.count)} to ${g.service}`;
+      const held = g.peerHolders.length ? ` (the other ends are on this host, in CLOSE_WAIT held by ${g.peerHolders.map((h) => `${h.key} ${num(h.count)}`).join(', ')})` : '';
+      return what + held;
+    }).join('; ');
     out.push({
       id: 'fin-wait2-orphans',
       severity: o.finWait2Orphaned >= 1000 ? 'warning' : 'info',
       title: `${plural(o.finWait2Orphaned, 'orphaned FIN_WAIT2 connection')}: the peers acknowledged our FIN but never sent theirs`,
-      evidence: `${plural(o.finWait2Orphaned, 'socket')} closed by their process wait in FIN_WAIT2 for the peer's FIN; peers: ${topText}; each is dropped after tcp_fin_timeout = ${o.finTimeout ?? '?'} s.`,
+      evidence: `${plural(o.finWait2Orphaned, 'socket')} closed by their process wait in FIN_WAIT2 for the peer's FIN: ${where}. Each is dropped after tcp_fin_timeout = ${o.finTimeout ?? '?'} s.`,
       fix: `The remote application has not closed its side (it sits in CLOSE_WAIT there): fix it there. net.ipv4.tcp_fin_timeout (now ${o.finTimeout ?? '?'} s) is exactly the limit for these orphaned FIN_WAIT2 connections; lowering it frees them sooner. It does not change TIME_WAIT, which is always 60 s.`,
     });
   }
@@ -179,16 +180,17 @@ export function diagnose(r: Report): Finding[] {
       severity: o.sockstatOrphan >= 0.9 * o.maxOrphans ? 'critical' : 'warning',
       title: `orphaned sockets at ${round((100 * o.sockstatOrphan) / o.maxOrphans, 1)} % of tcp_max_orphans`,
       evidence: `sockstat orphan ${num(o.sockstatOrphan)}, net.ipv4.tcp_max_orphans = ${num(o.maxOrphans)}; by state: ${Object.entries(o.byState).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`,
-      fix: 'Past the limit the kernel resets orphans at once ("too many orphaned sockets", TCPAbortOnMemory). Orphans pile up when peers do not acknowledge or do not close: check FIN_WAIT1 peers (zero windows, dead hosts) and lower tcp_orphan_retries or tcp_fin_timeout.',
+      fix: 'Past the limit the kernel resets orphans at once ("too many orphaned sockets", TCPAbortOnMemory). Orphans pile up when peers do not acknowledge or do not close: check FIN_WAIT1 peers (zero windows, dead hosts); lower tcp_orphan_retries (orphans still retransmitting in FIN_WAIT1) or tcp_fin_timeout (orphaned FIN_WAIT2 waiting for the peer\'s FIN).',
     });
   }
 
   // --- Listen queues and SYN_RECV.
   const lo = deltaOr('TcpExtListenOverflows');
   const ld = deltaOr('TcpExtListenDrops');
+  const loTotal = r.counters['TcpExtListenOverflows'] ?? 0, ldTotal = r.counters['TcpExtListenDrops'] ?? 0;
   if (lo.n > 0 || ld.n > 0) {
     const queued = o.listeners.filter((l) => l.acceptQueue > 0);
-    const severity: Finding['severity'] = sampled ? ((r.intervalSec ?? 1) > 0 && lo.n / (r.intervalSec ?? 1) >= 10 ? 'critical' : 'warning') : 'warning';
+    const severity: Finding['severity'] = sampled && lo.n / (r.intervalSec ?? 1) >= 10 ? 'critical' : 'warning';
     out.push({
       id: 'listen-overflow',
       severity,
@@ -197,6 +199,14 @@ export function diagnose(r: Report): Finding[] {
         : 'listen queues overflowed: connections were dropped',
       evidence: `TcpExtListenOverflows: ${lo.text}; TcpExtListenDrops: ${ld.text}${sampled ? '' : ' (one sample: --interval 1s or --watch shows whether it is still happening)'}${queued.length ? `; waiting for accept(): ${queued.slice(0, 5).map((l) => `${l.local} ${who(l.pid, l.process)} ${num(l.acceptQueue)}`).join(', ')}` : ''}; net.core.somaxconn = ${sys.somaxconn ?? '?'}`,
       fix: `When a listener's accept queue is full, Linux drops the final ACK of the handshake and new SYNs (tcp_abort_on_overflow=${sys.tcp_abort_on_overflow ?? 0}), so clients see slow connects and retransmitted SYNs rather than an error. The application must accept() faster (more workers, never block the accept loop); a larger backlog in listen() absorbs bursts, capped by net.core.somaxconn (now ${sys.somaxconn ?? '?'}). tcp_abort_on_overflow=1 only turns the drops into resets.`,
+    });
+  } else if (sampled && (loTotal > 0 || ldTotal > 0)) {
+    out.push({
+      id: 'listen-overflow',
+      severity: 'info',
+      title: `listen queues overflowed earlier, not in the last ${duration(r.intervalSec!)}`,
+      evidence: `TcpExtListenOverflows ${num(loTotal)}, TcpExtListenDrops ${num(ldTotal)} since the network namespace started; no change between the samples`,
+      fix: `Nothing is being dropped now. If it comes back under load, accept() faster or raise the listen() backlog (capped by net.core.somaxconn = ${sys.somaxconn ?? '?'}).`,
     });
   }
   const cookies = deltaOr('TcpExtSyncookiesSent');

@@ -82,7 +82,7 @@ export function renderFrame(r: Report, history: Point[], o: { view: View; interv
     off.push(`  CLOSE_WAIT  ${g.pid !== null ? `${g.process}[${g.pid}]` : g.process}: ${num(g.count)} ${g.direction === 'incoming' ? `on ${g.service} from ${g.peer}` : `to ${g.service}`}, oldest ${g.oldestAgeSec === null ? 'new' : `>= ${duration(g.oldestAgeSec)}`}`);
   }
   for (const d of r.timeWait.destinations.slice(0, 5)) {
-    off.push(`  TIME_WAIT   ${d.key}: ${num(d.count)}, ${num(d.ratePerSec)}/s new (${d.ratePct} % of the port range's ${num(d.capacityPerSec)}/s), ${d.usedPct} % of ports in use`);
+    off.push(`  TIME_WAIT   ${d.key}: ${num(d.count)}, ${num(d.ratePerSec)}/s new = ${d.ratePct} % of capacity, ${d.usedPct} % of ports used`);
   }
   if (r.timeWait.incoming) off.push(`  TIME_WAIT   ${num(r.timeWait.incoming)} of incoming connections (this host closed first as a server)`);
   for (const l of r.orphans.listeners.filter((x) => x.acceptQueue > 0 || x.synRecv > 0).slice(0, 3)) {

@@ -75,15 +75,29 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
   const server = new Host({ name: 'server', addresses: [serverAddr], clock: net.clock, seed: (seed * 2246822519 + 1) >>> 0, config: cfg.server, trace: sink });
   net.addNode(client);
   net.addNode(server);
+  const hosts = [client, server];
   const link = scenario.link?.(params) ?? { latencyUs: Math.round((params['latency_ms'] ?? 5) * 1000) };
-  net.link('client', 'server', link);
+  let proxy: Host | undefined;
+  const proxyAddr = v6 ? 'fd00::3' : '10.0.0.3';
+  if (scenario.topology === 'proxy') {
+    proxy = new Host({ name: 'proxy', addresses: [proxyAddr], clock: net.clock, seed: (seed * 3266489917 + 2) >>> 0, config: cfg.proxy, trace: sink });
+    net.addNode(proxy);
+    net.link('client', 'proxy', link);
+    net.link('proxy', 'server', link);
+    hosts.splice(1, 0, proxy);
+  } else net.link('client', 'server', link);
   net.onPacket = (ev) => {
     if (ev.fate !== 'delivered') {
       events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `packet lost on the link (${ev.fate})` });
     }
   };
   const ctx: ScenarioContext = {
-    net, client, server, p: params, clientAddr, serverAddr,
+    net, client, server, p: params, clientAddr, serverAddr, proxy, proxyAddr: proxy ? proxyAddr : undefined,
+    timer: (delayUs, fn) => {
+      let cancelled = false;
+      net.at(net.now + Math.max(0, Math.round(delayUs)), () => { if (!cancelled) fn(); });
+      return { cancel: () => { cancelled = true; } };
+    },
     note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
     http: (ev) => events.push({ kind: 'http', t: net.now, ...ev }),
     ext: {},
@@ -101,5 +115,5 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
     await scenario.setup(ctx);
     net.run(scenario.duration(params));
   }
-  return { scenario, seed, params, events, hosts: [client, server], net };
+  return { scenario, seed, params, events, hosts, net };
 }

@@ -46,6 +46,11 @@ export interface ScenarioContext {
   /** Addresses: client 10.0.0.1, server 10.0.0.2 (or fd00::1 / fd00::2 with ipv6=1). */
   clientAddr: string;
   serverAddr: string;
+  /** With topology 'proxy': a third host between them (10.0.0.3 / fd00::3). */
+  proxy?: Host;
+  proxyAddr?: string;
+  /** A cancellable timer on the virtual clock, for applications. */
+  timer(delayUs: number, fn: () => void): { cancel(): void };
   /** Notes the scenario wants shown in the timeline at the current time. */
   note(host: Host, text: string): void;
   /** Records an HTTP event at the current time. */
@@ -65,8 +70,10 @@ export interface Scenario {
   /** What to look for in the trace. */
   notice: string[];
   /** Host configuration (sysctls) per host, from the parameters. */
-  config?: (p: Record<string, number>) => { client?: Partial<HostConfig>; server?: Partial<HostConfig> };
+  config?: (p: Record<string, number>) => { client?: Partial<HostConfig>; server?: Partial<HostConfig>; proxy?: Partial<HostConfig> };
   link?: (p: Record<string, number>) => LinkParams;
+  /** 'proxy': client - proxy - server, with no direct link between client and server. */
+  topology?: 'pair' | 'proxy';
   /** Needs Node (node:http and friends): runs only where a RunEnv is given (the CLI, tests). */
   node?: boolean;
   /** Sets up the applications and faults; the runner then runs the network until `duration`. */

@@ -5,7 +5,6 @@ import type { ErrnoCode } from '../host/errors.ts';
 import { ERRNO, errnoMessage } from '../host/errors.ts';
 import type { TcpConn } from './conn.ts';
 import { TcpState } from './states.ts';
-import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
 type CauseKind = 'segment' | 'timer' | 'call';
 
@@ -88,7 +87,7 @@ export function purgeWriteQueue(c: TcpConn): void {
  * the 4-tuple. Over tcp_max_tw_buckets there is no entry at all (TCPTimeWaitOverflow).
  */
 export function tcpTimeWait(c: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number, cause: string, causeKind: CauseKind): void {
-  const timeo = substate === 'TIME_WAIT' ? TCP_TIMEWAIT_LEN : timeoutUs;
+  const timeo = substate === 'TIME_WAIT' ? c.env.cfg.lb_time_wait_timeout_ms * 1000 : timeoutUs;
   if (substate === 'TIME_WAIT') c.setState(TcpState.TIME_WAIT, cause, causeKind);
   const made = c.env.enterTimeWait(c, substate, timeo);
   // The full socket closes silently: the trace keeps showing the 4-tuple in TIME_WAIT (or

@@ -108,6 +108,7 @@ export class Netns {
   }
 
   /** `linger inspect ... --json` parsed. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   inspect(args: string[]): Record<string, any> {
     const r = this.linger(['inspect', ...args, '--json']);
     if (r.status !== 0) throw new Error(`linger inspect ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -140,6 +141,34 @@ export async function withNetns<T>(tag: string, body: (ns: Netns) => Promise<T>)
   } finally {
     await ns.destroy();
   }
+}
+
+/**
+ * Reads a child's stdout line by line: `next()` waits (bounded) for the next line. Used with
+ * `--watch ... --json` so that a test acts between two samples, whatever the start-up time.
+ */
+export function lineReader(p: ChildProcessWithoutNullStreams): { next(ms?: number): Promise<string>; stderr(): string } {
+  const lines = createInterface({ input: p.stdout });
+  const buffered: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  lines.on('line', (l) => {
+    const w = waiters.shift();
+    if (w) w(l); else buffered.push(l);
+  });
+  return {
+    stderr: () => err,
+    next: (ms = 20_000) => new Promise((resolve, reject) => {
+      const b = buffered.shift();
+      if (b !== undefined) return resolve(b);
+      const t = setTimeout(() => reject(new Error(`no output line within ${ms} ms; stderr: ${err}`)), ms);
+      waiters.push((l) => {
+        clearTimeout(t);
+        resolve(l);
+      });
+    }),
+  };
 }
 
 /** Collects a child's stdout and waits for its exit (bounded). */

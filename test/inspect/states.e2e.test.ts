@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { finished, netnsUnavailable, sleep, withNetns } from './netns.ts';
+import { lineReader, netnsUnavailable, sleep, withNetns } from './netns.ts';
 
 const skip = netnsUnavailable() ?? false;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -116,13 +116,14 @@ test('TIME_WAIT rate from two samples against a 100-port range, and the exhausti
   await withNetns('rate', async (ns) => {
     const py = await ns.scenario('tw_rate.py');
     assert.deepEqual(py.info.first, { made: 40, error: null });
-    const p = ns.lingerAsync(['inspect', 'time-wait', '--interval', '2s', '--json']);
-    const done = finished(p);
-    await sleep(700);
+    // Watch mode with JSON lines: the burst comes after the first sample and before the second.
+    const out = lineReader(ns.lingerAsync(['inspect', 'time-wait', '--watch', '2s', '--count', '2', '--json']));
+    const first: J = JSON.parse(await out.next());
+    assert.equal(first.timeWait.total, 40);
+    assert.equal(first.timeWait.rateSource, 'timers (last 10 s)');
+    assert.equal(first.timeWait.ratePerSec, 4, '40 made in the last 10 s');
     assert.deepEqual(await py.command('burst 30'), { made: 30, error: null });
-    const res = await done;
-    assert.equal(res.code, 0, res.stderr);
-    const r: J = JSON.parse(res.stdout);
+    const r: J = JSON.parse(await out.next());
     assert.ok(r.intervalSec >= 1.9 && r.intervalSec < 3, `interval ${r.intervalSec}`);
     const t = r.timeWait;
     assert.equal(t.total, 70);
@@ -180,17 +181,14 @@ test('a full accept queue: listener, queued connections, SYN_SENT clients, overf
     assert.match(s.title, /3 connect\(\)s waiting on unanswered SYNs/);
 
     // Deltas between two samples: 2 more clients during the interval are 2 more overflows.
-    const p = ns.lingerAsync(['inspect', 'orphans', '--interval', '1.5s', '--json']);
-    const done = finished(p);
-    await sleep(600);
+    const out = lineReader(ns.lingerAsync(['inspect', 'orphans', '--watch', '1.5s', '--count', '2', '--json']));
+    await out.next();
     await py.command('connect 2');
-    const res = await done;
-    assert.equal(res.code, 0, res.stderr);
-    const o: J = JSON.parse(res.stdout);
+    const o: J = JSON.parse(await out.next());
     const lo = o.counters.find((c: J) => c.name === 'TcpExtListenOverflows');
     assert.ok(lo.delta >= 2, `ListenOverflows delta ${lo.delta}`);
     assert.ok(lo.perSec > 0);
     const f2 = o.findings.find((x: J) => x.id === 'listen-overflow');
-    assert.match(f2.evidence, /in the last 1\.5 s/);
+    assert.match(f2.evidence, /in the last 1\.\d s/);
   });
 });

@@ -205,3 +205,22 @@ test('every scenario\'s pcap opens in tshark with no malformed packet', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('proxy-idle-timeout: a proxy idle timeout longer than the backend keep-alive fails requests; shorter, none fail', async () => {
+  const t = await run('proxy-idle-timeout');
+  const fails = t.events.filter((e) => e.kind === 'http' && e['phase'] === 'error');
+  assert.equal(fails.length, 3, 'every reuse after 4.99 s meets the backend\'s close');
+  // The backend sends the first FIN (its keep-alive ends first); the proxy passes it on.
+  const fins = segs(t, { dir: 'out' }).filter((e) => (e['flags'] as string).includes('F'));
+  assert.equal(fins[0]!['host'], 'server');
+  assert.equal(fins[1]!['host'], 'proxy');
+  assert.equal(t.counters['server']!['TcpExtTCPAbortOnData'], 3, 'the late requests were reset by the backend');
+  const u = await run('proxy-idle-timeout', { proxy_idle_ms: '3000' });
+  assert.equal(u.events.filter((e) => e.kind === 'http' && e['phase'] === 'error').length, 0);
+  assert.equal(u.events.filter((e) => e.kind === 'http' && e['phase'] === 'response').length, 6);
+  // The proxy ends idle connections first, with resets to both sides, before the backend's 5 s.
+  assert.equal(segs(u, { host: 'server', dir: 'out' }).filter((e) => (e['flags'] as string).includes('F')).length, 0);
+  assert.equal(segs(u, { host: 'proxy', dir: 'out', flags: 'R.' }).length, 12);
+  // The proxy's profile: TIME_WAIT for 2 s instead of 60 s.
+  assert.equal(t.sockets['proxy']!.filter((s) => s.state === 'TIME_WAIT').length, 0);
+});

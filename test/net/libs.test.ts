@@ -263,7 +263,7 @@ test('fastify serves on a linger host unchanged (serverFactory); a keep-alive cl
     });
     app.get('/hello/:name', async (req) => ({ hello: (req.params as { name: string }).name }));
     app.post('/echo', async (req) => req.body);
-    await w.rt.wait(app.ready());
+    await w.rt.wait(Promise.resolve(app.ready()));
     serveHttp(w, hs!);
     const a = agent(w, { keepAlive: true, maxSockets: 1 });
     const r = await w.rt.wait(get(a, '/hello/linger'));

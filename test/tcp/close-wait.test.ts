@@ -134,13 +134,24 @@ test('CLOSE_WAIT: a SYN -> challenge ACK, TCPSYNChallenge, no InErrs (only ESTAB
   assert.deepEqual(['TcpExtTCPSYNChallenge', 'TcpInErrs'].map((n) => e.h.counter(n)), [1, 0]);
 });
 
+test('CLOSE_WAIT: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
+  const e = closeWait();
+  const ecr = e.h.peerTs;
+  peer(e, SYN | ACK, { options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, payload: bytes(3) });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.equal(e.h.counter('TcpExtBeyondWindow'), 1);
+  assert.equal(e.sock.state, 'CLOSE_WAIT');
+});
+
 // ---- timers
 
 test('CLOSE_WAIT timer: data sent in CLOSE_WAIT is retransmitted with backoff like in ESTABLISHED', () => {
   const e = closeWait();
   e.sock.send(bytes(4));
   e.h.take();
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   e.h.advance(Math.ceil(rto0 + 2 * rto0 + 1));
   const q = e.h.take();
   assert.equal(q.length, 2);

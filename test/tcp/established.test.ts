@@ -204,6 +204,31 @@ test('ESTABLISHED: a duplicate (already received) segment -> immediate ACK with 
   assert.equal(e.sock.recv()!.length, 10, 'nothing new queued');
 });
 
+test('ESTABLISHED: a D-SACK block is sent once: the next ACK carries no SACK option', () => {
+  const e = fresh();
+  data(e, 10);
+  e.h.take();
+  peer(e, ACK | PSH, { seq: e.h.rSeq - 10, payload: bytes(10) });
+  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 10, e.h.rSeq]] }));
+  data(e, 5);
+  expectOne(e.h, ackNow(e, e.h.peerTs));
+});
+
+test('ESTABLISHED: a very old duplicate (below RCV.WUP) gets a D-SACK dup ACK and re-enters quickack mode (tcp_send_dupack)', () => {
+  const e = fresh();
+  for (let i = 0; i < 16; i++) data(e, 100);
+  e.h.take();
+  data(e, 100);
+  e.h.advance(40_000);
+  assert.equal(e.h.one().t, e.h.clock.now(), 'quickack exhausted: this one was delayed 40 ms');
+  const old = e.h.rSeq - 300;
+  peer(e, ACK | PSH, { seq: old, payload: bytes(100) });
+  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[old, old + 100]] }));
+  assert.equal(e.h.counter('TcpExtDelayedACKLost'), 1);
+  data(e, 100);
+  expectOne(e.h, ackNow(e, e.h.peerTs), 'ACKed at once again');
+});
+
 test('ESTABLISHED: a segment overlapping RCV.NXT: the new part is queued, the old part D-SACKed', () => {
   const e = fresh();
   for (let i = 0; i < 16; i++) data(e, 10);
@@ -365,7 +390,7 @@ test('ESTABLISHED timer: RTO doubles from ~200 ms up to 120 s; 15 retransmission
   const t0 = e.h.clock.now();
   e.sock.send(bytes(100));
   e.h.take();
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   // Linux: srtt + max(rttvar, 200 ms), rounded up to jiffies (204 ms at HZ=250, observed).
   assert.ok(rto0 >= 200_000 && rto0 <= 204_000, `initial RTO ${rto0} µs`);
   e.h.advance(924_600_000);
@@ -391,7 +416,7 @@ test('ESTABLISHED timer: an ACK after two retransmissions resets the backoff: ne
   const e = fresh();
   e.sock.send(bytes(100));
   e.h.take();
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   e.h.advance(Math.ceil(rto0 * 3));
   assert.equal(e.h.take().length, 2);
   e.lSeq += 100;
@@ -526,7 +551,7 @@ test('ESTABLISHED timer: zero window: data waits; probes [.] seq=SND.UNA-1 len 0
   e.h.none();
   assert.equal(row(e.h)!.timer!.kind, 'persist');
   const t0 = e.h.clock.now();
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   const probe = () => ({ flags: '.', seq: e.lSeq - 1, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
   e.h.advance(Math.ceil(rto0));
   expectOne(e.h, probe(), 'probe 1');

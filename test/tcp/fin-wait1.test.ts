@@ -220,11 +220,22 @@ test('FIN_WAIT1: a SYN -> challenge ACK, TCPSYNChallenge (InErrs only counts in 
   assert.equal(e.sock.state, 'FIN_WAIT1');
 });
 
+test('FIN_WAIT1: a SYN-ACK -> challenge ACK as well (after the 500 ms per-socket limit)', () => {
+  const e = finWait1();
+  const ecr = e.h.peerTs;
+  peer(e, SYN | ACK, { options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  peer(e, SYN | ACK, { options: e.h.synOptions() });
+  e.h.none();
+  assert.equal(e.h.counter('TcpExtTCPACKSkippedChallenge'), 1);
+  assert.equal(e.sock.state, 'FIN_WAIT1');
+});
+
 // ---- timers
 
 test('FIN_WAIT1 timer: the FIN is retransmitted at ~200 ms, doubling; it carries the current ACK', () => {
   const e = finWait1();
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   e.h.advance(Math.ceil(rto0));
   expectOne(e.h, finNow(e));
   peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(2) });
@@ -271,7 +282,7 @@ test('FIN_WAIT1 timer: the FIN waits behind a zero window: FIN_WAIT1 at once, wi
   e.h.none();
   assert.equal(e.sock.state, 'FIN_WAIT1');
   assert.equal(row(e.h)!.timer!.kind, 'persist');
-  const rto0 = row(e.h)!.rtoMs! * 1000;
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   e.h.advance(Math.ceil(rto0));
   expectOne(e.h, { flags: '.', seq: e.lSeq - 1, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } }, 'window probe');
   peer(e, ACK, { window: 502 });

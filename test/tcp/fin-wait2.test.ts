@@ -109,6 +109,24 @@ test('FIN_WAIT2: RST at RCV.NXT -> CLOSED, ECONNRESET; in-window RST -> challeng
   assert.equal(tableState(e.h), '');
 });
 
+test('FIN_WAIT2: a SYN-ACK -> challenge ACK (TCPSYNChallenge), still FIN_WAIT2', () => {
+  const e = finWait2();
+  const ecr = e.h.peerTs;
+  peer(e, SYN | ACK, { options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
+  assert.equal(e.sock.state, 'FIN_WAIT2');
+});
+
+test('FIN_WAIT2: shutdown(SHUT_WR) and shutdown(SHUT_RDWR) again send nothing', () => {
+  const e = finWait2();
+  e.sock.shutdown('SHUT_WR');
+  e.sock.shutdown('SHUT_RDWR');
+  e.h.none();
+  assert.equal(e.sock.state, 'FIN_WAIT2');
+  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+});
+
 test('FIN_WAIT2 timer: SO_KEEPALIVE on an owned FIN_WAIT2 sends probes [.] seq=SND.UNA-1 (our FIN\'s sequence number)', () => {
   const e = finWait2();
   e.sock.setsockopt('SO_KEEPALIVE', 1);

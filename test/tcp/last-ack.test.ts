@@ -105,6 +105,16 @@ test('LAST_ACK: a SYN -> challenge ACK (TCPSYNChallenge)', () => {
   assert.equal(tableState(e.h), 'LAST_ACK');
 });
 
+test('LAST_ACK: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
+  const e = lastAck();
+  const ecr = e.h.peerTs;
+  peer(e, SYN | ACK, { ack: e.finSeq, options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, ack: e.finSeq, payload: bytes(3) });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.equal(tableState(e.h), 'LAST_ACK');
+});
+
 // ---- timers
 
 test('LAST_ACK timer: the FIN is retransmitted with backoff; with an owner 15 times, then ETIMEDOUT at 924.6 s', () => {

@@ -165,6 +165,13 @@ test('SYN_RECV: a segment with the right ack but far outside the window gets an 
   assert.equal(e.h.counter('TcpExtTCPACKSkippedSynRecv'), 1);
 });
 
+test('SYN_RECV: a SYN-ACK (seq = the peer\'s ISN, right ack) is outside the request\'s window: an ACK, the request kept', () => {
+  const e = synRecv();
+  e.h.inject({ flags: SYN | ACK, seq: e.h.rIsn, ack: e.iss + 1, window: 64240, options: e.h.synOptions() });
+  expectOne(e.h, { flags: '.', seq: e.iss + 1, ack: 1_000_001, win: REQ_WIN, ts: { val: ourTs(e), ecr: tsOf(e.synack)!.ecr } });
+  assert.equal(tableState(e.h), 'SYN_RECV');
+});
+
 test('SYN_RECV: data or FIN without the ACK bit is dropped silently', () => {
   const e = synRecv();
   e.h.inject({ flags: PSH, seq: 1_000_001, payload: bytes(5), options: e.h.ts(e.lastTs) });
@@ -271,8 +278,7 @@ test('SYN_RECV (simultaneous open): another SYN is challenged (TCPSYNChallenge),
   c.h.inject({ flags: SYN, seq: c.h.rIsn, window: 64240, options: c.h.synOptions() });
   c.h.take();
   c.h.inject({ flags: SYN, seq: c.h.rIsn, window: 64240, options: c.h.synOptions() });
-  const a = c.h.one();
-  expectSeg(a, { flags: '.', seq: c.iss + 1, ack: c.h.rIsn + 1, win: a.tcp.window, ts: { ecr: c.h.peerTs - 1 } });
+  expectOne(c.h, { flags: '.', seq: c.iss + 1, ack: c.h.rIsn + 1, win: 502, ts: { ecr: c.h.peerTs - 1 } });
   assert.equal(c.h.counter('TcpExtTCPSYNChallenge'), 1);
   assert.equal(c.sock.state, 'SYN_RECV');
 });

@@ -4,6 +4,7 @@ import type { Scenario } from '../scenario.ts';
 import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero, simultaneousClose } from './close.ts';
 import { keepaliveAlivePeer, keepaliveDeadPeer, keepaliveRebootedPeer } from './keepalive.ts';
 import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts';
+import { proxyIdleTimeout } from './proxy.ts';
 
 export const SCENARIOS: Scenario[] = [
   handshakeClose,
@@ -17,4 +18,5 @@ export const SCENARIOS: Scenario[] = [
   keepaliveRebootedPeer,
   shortConnectionsPortExhaustion,
   closeWaitLeak,
+  proxyIdleTimeout,
 ];

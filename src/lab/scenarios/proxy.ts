@@ -1,0 +1,141 @@
+// Topic D/E: a load balancer's TCP profile in the path, and the idle-timeout ordering rule.
+
+import type { Socket } from '../../host/socket.ts';
+import { SocketError } from '../../host/errors.ts';
+import { L4Proxy } from '../../proxy/l4.ts';
+import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
+
+const REQUEST = text('GET / HTTP/1.1\r\nHost: backend\r\n\r\n');
+const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+
+export const proxyIdleTimeout: Scenario = {
+  id: 'proxy-idle-timeout',
+  title: 'A proxy\'s idle timeout vs the backend\'s keep-alive: who closes first, and the 502',
+  topic: 'D',
+  topology: 'proxy',
+  explain:
+    'A client keeps one connection through an L4 proxy (a load balancer TCP profile: idle timeout, Reset on Timeout) to a backend that closes connections idle for 5 s. ' +
+    'When the proxy\'s idle timeout is longer than the backend\'s keep-alive (the F5 default of 300 s), the backend closes first: its FIN crosses the client\'s next request, ' +
+    'the backend resets the late request, the proxy passes the reset on, and the request fails (an HTTP proxy would answer 502). ' +
+    'With the proxy\'s idle timeout shorter (--set proxy_idle_ms=3000) the proxy ends idle connections first, with a reset to both sides; the client reconnects for its next request and nothing fails. ' +
+    'Rule: on every hop the side that reuses a connection must time out before the side that accepts it.',
+  question: 'Why does a load balancer in front of a keep-alive backend produce sporadic 502s, and which timeout must be shorter?',
+  params: [
+    latencyParam,
+    { name: 'requests', description: 'requests the client makes', default: 6, min: 1, max: 10000 },
+    { name: 'backend_keepalive_ms', description: 'the backend closes a connection idle this long', default: 5000, min: 10, max: 3_600_000 },
+    { name: 'proxy_idle_ms', description: 'the proxy profile\'s idle timeout (F5 default 300 s)', default: 300_000, min: 10, max: 3_600_000 },
+    { name: 'gap_ms', description: 'the client\'s pause between a response and its next request', default: 4990, min: 0, max: 3_600_000 },
+  ],
+  config: () => ({ proxy: { lb_time_wait_timeout_ms: 2000 } }), // the profile's time-wait-timeout (F5: 2000 ms)
+  notice: [
+    'proxy idle 300 s: the backend sends the first FIN; the next request is reset; failures',
+    'proxy idle 3 s: the proxy resets both sides first; the client reconnects; no failure',
+    'the proxy\'s TIME_WAITs last 2 s (its profile), the others 60 s',
+  ],
+  setup(ctx) {
+    const { net, client, server, proxy, p } = ctx;
+    // The backend: answers requests, closes a connection after backend_keepalive_ms idle.
+    const bl = server.socket();
+    bl.bind('0.0.0.0', 80);
+    bl.listen(128);
+    bl.on('connection', () => {
+      for (let s = bl.accept(); s; s = bl.accept()) {
+        const conn = s;
+        let idle = ctx.timer(ms(p['backend_keepalive_ms']!), () => conn.close());
+        conn.on('readable', () => {
+          for (;;) {
+            let d: Uint8Array | null;
+            try {
+              d = conn.recv();
+            } catch (e) {
+              if (e instanceof SocketError) return;
+              throw e;
+            }
+            if (d === null) return;
+            if (d.length === 0) {
+              idle.cancel();
+              if (!conn.closed) conn.close();
+              return;
+            }
+            conn.send(RESPONSE);
+            idle.cancel();
+            idle = ctx.timer(ms(p['backend_keepalive_ms']!), () => { if (!conn.closed) conn.close(); });
+          }
+        });
+      }
+    });
+    new L4Proxy(proxy!, {
+      listen: { addr: '0.0.0.0', port: 80 },
+      upstream: { addr: ctx.serverAddr, port: 80 },
+      profile: { idleTimeoutMs: p['proxy_idle_ms']!, idleAction: 'rst' },
+      scheduler: { setTimer: ctx.timer },
+      onEvent: (ev) => {
+        if (ev.kind === 'idle-timeout') ctx.note(proxy!, `proxy: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
+        if (ev.kind === 'reset') ctx.note(proxy!, `proxy: ${ev.code} from the ${ev.from}, reset passed on`);
+      },
+    });
+    // The client: one pooled connection, reconnecting only when it knows the old one is gone.
+    let sock: Socket | null = null;
+    let usable = false;
+    let n = 0;
+    const open = (): Socket => {
+      const s = client.socket();
+      usable = false;
+      s.on('connect', () => (usable = true));
+      s.on('error', () => { if (sock === s) usable = false; });
+      s.connect(ctx.proxyAddr!, 80);
+      return s;
+    };
+    const send = () => {
+      if (n >= p['requests']!) return;
+      const i = ++n;
+      const path = `/${i}`;
+      if (!sock || !usable) {
+        if (sock && !sock.closed) sock.close();
+        sock = open();
+      }
+      const s = sock;
+      const reused = usable;
+      const go = () => {
+        ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label, reusedSocket: reused });
+        try {
+          s.send(REQUEST);
+        } catch (e) {
+          if (!(e instanceof SocketError)) throw e;
+        }
+      };
+      if (usable) go();
+      else s.once('connect', go);
+      const onData = () => {
+        let d: Uint8Array | null;
+        try {
+          d = s.recv();
+        } catch (e) {
+          if (!(e instanceof SocketError)) throw e;
+          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, detail: 'the 502 of an HTTP proxy', connection: s.conn?.label, reusedSocket: reused });
+          s.off('readable', onData);
+          s.off('error', onData);
+          usable = false;
+          ctx.timer(ms(p['gap_ms']!), send);
+          return;
+        }
+        if (d === null) return;
+        s.off('readable', onData);
+        s.off('error', onData);
+        if (d.length === 0) {
+          usable = false; // the peer closed: a careful pool would now discard it
+          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: 'EOF', detail: 'closed before a response', connection: s.conn?.label, reusedSocket: reused });
+          ctx.timer(ms(p['gap_ms']!), send);
+          return;
+        }
+        ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label, reusedSocket: reused });
+        ctx.timer(ms(p['gap_ms']!), send);
+      };
+      s.on('readable', onData);
+      s.on('error', onData);
+    };
+    net.at(ms(1), send);
+  },
+  duration: (p) => sec((p['requests']! * (p['gap_ms']! + 100)) / 1000 + 70),
+};

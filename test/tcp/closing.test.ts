@@ -1,0 +1,208 @@
+// CLOSING (RFC 9293 §3.10.7.4, simultaneous close; Linux tcp_fin in FIN_WAIT1 sends the ACK
+// and enters CLOSING; tcp_rcv_state_process case TCP_CLOSING moves to TIME_WAIT on the ACK of
+// our FIN). The fixture closing(): our FIN (e.finSeq) went out at t = 1 s (shutdown(SHUT_WR),
+// or close() with { orphan: true }); the peer's FIN then arrived without acknowledging ours and
+// was ACKed at once (h.rSeq = 1000002, e.lSeq = finSeq + 1).
+//
+// Observed (docs/linux-observations.md Q7 vi, Q11): the peer's FIN in FIN_WAIT1 is ACKed at
+// once; `CLOSING ... timer:(on,,1)`; our FIN is retransmitted by its RTO carrying the new ACK;
+// the ACK of our FIN -> TIME-WAIT (59 s left), TW counted.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ACK, FIN, PSH, RST, SYN, bytes, closing, errCode, expectOne, expectSeg, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing,
+} from '../helpers/harness.ts';
+
+const WIN = 510;
+const ackNow = (e: Closing, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
+  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
+
+test('CLOSING: the fixture: the peer\'s FIN was ACKed at once; state CLOSING with our FIN still on the retransmission timer', () => {
+  const e = closing();
+  assert.equal(e.sock.state, 'CLOSING');
+  assert.deepEqual([row(e.h)!.state, row(e.h)!.stateNum, row(e.h)!.timer!.kind], ['CLOSING', 11, 'on']);
+  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+  assert.equal(e.h.counter('TcpCurrEstab'), 0);
+});
+
+test('CLOSING: the ACK of our FIN -> TIME_WAIT for 60 s, nothing sent; TW counted (Q7 vi)', () => {
+  const e = closing();
+  peer(e, ACK);
+  e.h.none();
+  assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', { kind: 'timewait', expiresMs: 60000, retrans: 0 }]);
+  assert.equal(e.h.counter('TcpExtTW'), 1);
+  assert.equal(e.sock.state, 'CLOSED');
+});
+
+test('CLOSING (orphan): the ACK of our FIN -> TIME_WAIT as well', () => {
+  const e = closing({ orphan: true });
+  assert.equal(row(e.h)!.orphan, true);
+  peer(e, ACK);
+  e.h.none();
+  assert.equal(tableState(e.h), 'TIME_WAIT');
+});
+
+test('CLOSING: an ACK that does not cover our FIN changes nothing', () => {
+  const e = closing();
+  peer(e, ACK, { ack: e.finSeq });
+  e.h.none();
+  assert.equal(e.sock.state, 'CLOSING');
+});
+
+test('CLOSING: an ACK for data never sent -> challenge ACK', () => {
+  const e = closing();
+  const ecr = e.h.peerTs;
+  peer(e, ACK, { ack: e.lSeq + 3 });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.equal(e.sock.state, 'CLOSING');
+});
+
+test('CLOSING: their FIN retransmitted -> immediate ACK with a D-SACK of it', () => {
+  const e = closing();
+  peer(e, FIN | ACK, { seq: e.h.rSeq - 1, ack: e.finSeq });
+  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }));
+  assert.equal(e.sock.state, 'CLOSING');
+});
+
+test('CLOSING: their FIN retransmitted together with the ACK of ours -> TIME_WAIT, nothing sent (tcp_time_wait; goto consume)', () => {
+  const e = closing();
+  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
+  e.h.none();
+  assert.equal(tableState(e.h), 'TIME_WAIT');
+});
+
+test('CLOSING: data after their FIN is ignored (step 7): nothing sent', () => {
+  const e = closing({ orphan: true });
+  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(4) });
+  e.h.none();
+  assert.equal(tableState(e.h), 'CLOSING');
+});
+
+test('CLOSING: RST at RCV.NXT (or at RCV.NXT-1, tcp_reset_check) -> CLOSED; the owner sees EOF then ECONNRESET on send', () => {
+  const e = closing();
+  e.h.inject({ flags: RST, seq: e.h.rSeq });
+  e.h.none();
+  assert.equal(tableState(e.h), '');
+  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+  assert.equal(errCode(() => e.sock.send(bytes(1))), 'ECONNRESET');
+  const f = closing();
+  f.h.inject({ flags: RST, seq: f.h.rSeq - 1 });
+  f.h.none();
+  assert.equal(tableState(f.h), '');
+});
+
+test('CLOSING: an in-window RST elsewhere -> challenge ACK; a SYN -> challenge ACK (TCPSYNChallenge)', () => {
+  const e = closing();
+  const ecr = e.h.peerTs;
+  e.h.inject({ flags: RST, seq: e.h.rSeq + 30 });
+  expectOne(e.h, ackNow(e, ecr));
+  e.h.advance(500_000);
+  assert.deepEqual(e.h.take().map((o) => o.flags), ['F.'], 'meanwhile our FIN was retransmitted');
+  peer(e, SYN, { seq: e.h.rSeq + 30, options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.deepEqual(['TcpExtTCPChallengeACK', 'TcpExtTCPSYNChallenge'].map((n) => e.h.counter(n)), [2, 1]);
+  assert.equal(e.sock.state, 'CLOSING');
+});
+
+test('CLOSING: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
+  const e = closing();
+  const ecr = e.h.peerTs;
+  peer(e, SYN | ACK, { ack: e.finSeq, options: e.h.synOptions() });
+  expectOne(e.h, ackNow(e, ecr));
+  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, ack: e.finSeq, payload: bytes(3) });
+  expectOne(e.h, ackNow(e, ecr));
+  assert.equal(e.sock.state, 'CLOSING');
+});
+
+// ---- timers
+
+test('CLOSING timer: our FIN is retransmitted by its RTO, now acknowledging their FIN (Q7 vi: "ack now 5")', () => {
+  const e = closing();
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
+  e.h.advance(Math.ceil(rto0));
+  expectOne(e.h, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
+  assert.deepEqual(row(e.h)!.timer!.retrans, 1);
+});
+
+test('CLOSING timer: with an owner, 15 FIN retransmissions then ETIMEDOUT (924.6 s); as an orphan, 8 then gone', () => {
+  const e = closing();
+  const ev = recordEvents(e.sock);
+  e.h.advance(924_600_000);
+  const q = e.h.take();
+  assert.equal(q.length, 15);
+  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
+  e.h.advance(1_000_000);
+  assert.equal(tableState(e.h), '');
+  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
+  const o = closing({ orphan: true });
+  o.h.advance(102_300_000);
+  assert.equal(o.h.take().length, 8);
+  assert.equal(tableState(o.h), '');
+});
+
+// ---- application calls
+
+test('CLOSING: send() EPIPE, recv() EOF, shutdown() again sends nothing', () => {
+  const e = closing();
+  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
+  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+  e.sock.shutdown('SHUT_RDWR');
+  e.h.none();
+});
+
+test('CLOSING: close() makes it an orphan and sends nothing', () => {
+  const e = closing();
+  e.sock.close();
+  e.h.none();
+  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['CLOSING', true]);
+});
+
+test('CLOSING: SO_LINGER {1,0} + close() with our FIN already sent: no reset (tcp_disconnect), socket gone; TCPAbortOnData', () => {
+  const e = closing();
+  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
+  e.sock.close();
+  e.h.none();
+  assert.equal(tableState(e.h), '');
+  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
+});
+
+test('CLOSING: close() with data received before their FIN still unread -> [R.] seq=SND.NXT; TCPAbortOnClose', () => {
+  const f = closingWithData(3);
+  f.sock.close();
+  expectOne(f.h, { flags: 'R.', seq: f.lSeq, ack: f.h.rSeq, win: WIN, ts: { val: ourTs(f), ecr: f.h.peerTs } });
+  assert.equal(tableState(f.h), '');
+  assert.equal(f.h.counter('TcpExtTCPAbortOnClose'), 1);
+});
+
+test('CLOSING: SO_LINGER {1,N} + close(): "close" once our FIN is acknowledged', () => {
+  const e = closing();
+  const ev = recordEvents(e.sock);
+  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 9 });
+  e.sock.close();
+  assert.deepEqual(ev, []);
+  peer(e, ACK);
+  assert.deepEqual(ev, ['close']);
+  assert.equal(tableState(e.h), 'TIME_WAIT');
+});
+
+test('CLOSING: dup() + close() of one descriptor: nothing sent, still owned', () => {
+  const e = closing();
+  const other = e.sock.dup();
+  e.sock.close();
+  e.h.none();
+  assert.equal(row(e.h)!.orphan, false);
+  assert.equal(other.state, 'CLOSING');
+});
+
+/** CLOSING with n unread bytes received in FIN_WAIT1 before the peer's FIN. */
+function closingWithData(n: number): Closing {
+  const e = closing({
+    before: (est) => {
+      est.h.inject({ flags: ACK | PSH, seq: est.h.rSeq, ack: est.lSeq, window: 502, payload: bytes(n), options: est.h.ts(est.lastTs) });
+      est.h.rSeq += n;
+      est.h.take();
+    },
+  });
+  return e;
+}
