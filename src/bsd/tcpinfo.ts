@@ -10,6 +10,7 @@
 // tcpi_sndbuf_limited, tcpi_delivered, tcpi_delivered_ce, tcpi_dsack_dups, tcpi_reord_seen,
 // tcpi_rcv_ooopack, tcpi_rehash, tcpi_total_rto, tcpi_total_rto_recoveries,
 // tcpi_total_rto_time, tcpi_delivery_rate_app_limited, tcpi_fastopen_client_fail.
+// tcpi_rto is the engine's RTO in µs, not rounded up to jiffies as Linux's is.
 // Derived rather than kept: tcpi_ca_state (Recovery while in fast recovery, Loss after an RTO
 // until the head is acknowledged, Disorder with duplicate ACKs or SACKed data), tcpi_unacked
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
@@ -182,8 +183,9 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
   i.tcpi_rcv_mss = c.rcvMss;
   i.tcpi_unacked = packetsOut(c);
   i.tcpi_sacked = sackedOut(c);
-  // lsndtime and lrcvtime are stamped when the connection is established in Linux; the engine
-  // stamps lsndtime at the first data segment, so before that the open time stands in.
+  // Linux stamps lsndtime and lrcvtime when the connection is established; the engine stamps
+  // them at the first data segment (lrcvtime also at the handshake), so until then the time of
+  // connect() (or of the SYN, for an accepted socket) stands in: one RTT more than Linux says.
   i.tcpi_last_data_sent = ms(now - (c.lsndtime || c.openedAt));
   i.tcpi_last_data_recv = ms(now - (c.lrcvtime || c.openedAt));
   i.tcpi_last_ack_recv = ms(now - (c.rcvTstamp || c.openedAt));

@@ -7,6 +7,7 @@ import { nodeEnv } from '../lab/node/index.ts';
 import { COMMON_PARAMS, LabError, findScenario, runScenario } from '../lab/runner.ts';
 import { toJson, toPcap, toTimeline } from '../lab/render.ts';
 import { registerInspect } from './inspect.ts';
+import { ProxyUsageError, registerProxy } from './proxy.ts';
 
 class UsageError extends Error {}
 
@@ -83,13 +84,14 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerInspect(program);
+  registerProxy(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError || e instanceof LabError) {
+    if (e instanceof UsageError || e instanceof LabError || e instanceof ProxyUsageError) {
       process.stderr.write(`linger: ${e.message}\n`);
       return 2;
     }

@@ -111,24 +111,26 @@ export function renderFindings(findings: Finding[], opts: { brief?: boolean } = 
   if (!findings.length) return 'Findings: none';
   const out = [`Findings (${findings.length}):`];
   for (const f of findings) {
-    out.push(`  ${SEV[f.severity]} ${f.title}`);
-    if (!opts.brief) {
-      out.push(wrap(`evidence: ${f.evidence}`, '             '));
-      out.push(wrap(`fix: ${f.fix}`, '             '));
+    if (opts.brief) {
+      out.push(`  ${SEV[f.severity]} ${f.title}`);
+      continue;
     }
+    out.push(wrap(`${SEV[f.severity]} ${f.title}`, '  ', '             '));
+    out.push(wrap(`evidence: ${f.evidence}`, '             ', '               '));
+    out.push(wrap(`fix: ${f.fix}`, '             ', '               '));
   }
   return out.join('\n');
 }
 
-/** Wraps at 100 columns with a hanging indent. */
-export function wrap(text: string, indent: string, width = 100): string {
+/** Wraps at 100 columns: the first line starts with `first`, the others with `rest`. */
+export function wrap(text: string, first: string, rest: string, width = 100): string {
   const words = text.split(' ');
   const lines: string[] = [];
-  let cur = indent;
+  let cur = first;
   for (const w of words) {
     if (cur.length + w.length + 1 > width && cur.trim()) {
       lines.push(cur.trimEnd());
-      cur = indent + '  ';
+      cur = rest;
     }
     cur += (cur.trim() ? ' ' : '') + w;
   }

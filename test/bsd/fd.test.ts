@@ -139,7 +139,9 @@ test('dup2 and F_DUPFD: exact and lowest-above numbers; dup2 onto an open descri
   assert.equal(ok(w.c.fcntl(cfd, F_DUPFD_CLOEXEC, 0)).ret, other + 1);
   assert.equal(ok(w.c.fcntl(other + 1, F_GETFD)).ret, FD_CLOEXEC);
   // dup2 onto the fresh socket: it is closed and the descriptor now names the connection.
+  const replaced = w.c.socketOf(other)!;
   assert.equal(ok(w.c.dup2(cfd, other)).ret, other);
+  assert.ok(replaced.closed, 'the socket newfd named was closed');
   assert.equal(w.c.socketOf(other), w.c.socketOf(cfd));
   assert.equal(w.c.socketOf(cfd)!.refs, 5);
   // Closing every descriptor but the last sends nothing.

@@ -165,6 +165,9 @@ test('TCP_INFO state numbers as Linux\'s: CLOSE (7) fresh, LISTEN (10) with the 
   assert.equal(li.tcpi_state, 10);
   assert.equal(li.tcpi_sacked, 16, 'the backlog');
   assert.equal(li.tcpi_unacked, 0, 'the accept queue');
+  const big = tcp(w.s);
+  ok(w.s.listen(big, -1));
+  assert.equal(info(w.s, big).tcpi_sacked, 4096, 'a negative backlog is (unsigned) above somaxconn: somaxconn');
   const fd = tcp(w.c, true);
   w.c.begin.connect(fd, { addr: SERVER, port: 80 });
   const ss = info(w.c, fd);
