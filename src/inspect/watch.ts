@@ -101,7 +101,9 @@ export function renderFrame(r: Report, history: Point[], o: { view: View; interv
     const cut = own.findIndex((l) => l.startsWith('Findings'));
     lines.push('', ...(cut >= 0 ? own.slice(0, cut) : own));
   }
-  return lines.map((l) => l.split('\n').map((x) => (x.length > o.width ? x.slice(0, o.width - 1) + '…' : x)).join('\n')).join('\n').trimEnd();
+  // Cut long lines to the terminal's width; coloured lines (the chart) are sized to fit already.
+  const fit = (x: string): string => (x.length > o.width && !x.includes('\x1b') ? x.slice(0, o.width - 1) + '…' : x);
+  return lines.map((l) => l.split('\n').map(fit).join('\n')).join('\n').trimEnd();
 }
 
 export interface WatchOptions {
