@@ -286,3 +286,88 @@ test('fastify serves on a linger host unchanged (serverFactory); a keep-alive cl
     w.dispose();
   }
 });
+
+test('library timeouts follow the virtual clock: a 1-hour keepAliveTimeout and Agent timeout cost milliseconds', async () => {
+  const w = world({ trace: true });
+  try {
+    const hs = http.createServer((req, res) => res.end('ok'));
+    hs.keepAliveTimeout = 3_600_000; // one hour: the server sends Keep-Alive: timeout=3600
+    serveHttp(w, hs);
+    const firstFin = (since: number) => w.events.find((e) => e.kind === 'segment' && e.dir === 'out' && e.flags.includes('F') && e.t > since) as { host: string; t: number } | undefined;
+    // An agent without a timeout of its own: Node 20 ignores the hint then, and the server
+    // closes keepAliveTimeout + 1 s after the response.
+    const plain = agent(w, { keepAlive: true, maxSockets: 1 });
+    let t0 = w.net.now;
+    await w.rt.wait(get(plain, '/'));
+    await w.rt.runFor(3_700_000_000);
+    let fin = firstFin(t0)!;
+    assert.equal(fin.host, 'server');
+    assert.equal(fin.t - (w.net.now - 3_700_000_000), 3_601_000_000 - 5_000, 'an hour and a second after the response left');
+    // An agent with a 2 h timeout: the hint lowers it to 3600 s - 1 s, and the client closes first.
+    const timed = agent(w, { keepAlive: true, maxSockets: 1, timeout: 7_200_000 });
+    t0 = w.net.now;
+    await w.rt.wait(get(timed, '/'));
+    const tResp = w.net.now;
+    await w.rt.runFor(3_700_000_000);
+    fin = firstFin(t0)!;
+    assert.equal(fin.host, 'client');
+    assert.equal(fin.t - tResp, 3_599_000_000);
+  } finally {
+    w.dispose();
+  }
+});
+
+test('undici: a 100 MB download with sha256 and an aborted request', async () => {
+  const w = world({ link: { latencyUs: 500 }, trace: false });
+  try {
+    const chunk = pattern(1 << 20);
+    const hs = http.createServer((req, res) => {
+      if (req.url === '/slow') {
+        const tick = setInterval(() => res.write(chunk.subarray(0, 1000)), 5);
+        res.on('close', () => clearInterval(tick));
+        return;
+      }
+      let i = 0;
+      const more = () => {
+        while (i < 100) {
+          i++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    serveHttp(w, hs);
+    const connect = (_opts: object, cb: (err: Error | null, s: NetSocket | null) => void) => {
+      const s = w.cnet.connect(80, 'server');
+      s.once('connect', () => cb(null, s));
+      s.once('error', (e) => cb(e, null));
+    };
+    const client = new Client('http://server', { connect: connect as never });
+    const r = await w.rt.wait(client.request({ path: '/big', method: 'GET' }));
+    const h = createHash('sha256');
+    let n = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      r.body.on('data', (d: Buffer) => { h.update(d); n += d.length; });
+      r.body.on('end', () => resolve());
+      r.body.on('error', reject);
+    });
+    await w.rt.wait(done);
+    const want = createHash('sha256');
+    for (let i = 0; i < 100; i++) want.update(chunk);
+    assert.equal(n, 100 << 20);
+    assert.equal(h.digest('hex'), want.digest('hex'));
+    const ac = new AbortController();
+    const slow = client.request({ path: '/slow', method: 'GET', signal: ac.signal });
+    const res = await w.rt.wait(slow);
+    setTimeout(() => ac.abort(), 50);
+    const err = await w.rt.wait(new Promise<Error & { name: string }>((resolve) => {
+      res.body.on('error', (e: Error) => resolve(e as Error & { name: string }));
+      res.body.resume();
+    }));
+    assert.equal(err.name, 'AbortError');
+    await w.rt.wait(client.close());
+  } finally {
+    w.dispose();
+  }
+});
