@@ -39,6 +39,8 @@ export interface HostConfig {
   somaxconn: number; // net.core.somaxconn
   /** Link MTU of the host's interface. */
   mtu: number;
+  /** The kernel's timer frequency (CONFIG_HZ): RTOs are whole jiffies. 250 on this machine's kernel. */
+  hz: number;
   /**
    * Not a Linux sysctl: Linux's TIME_WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN). This is the
    * time-wait-timeout of a load balancer's TCP profile (F5: 2000 ms), for hosts that play one.
@@ -79,6 +81,7 @@ export const defaultConfig = (): HostConfig => ({
   tcp_ofo_max_segments: 1024,
   somaxconn: 4096,
   mtu: 1500,
+  hz: 250,
   lb_time_wait_timeout_ms: 60_000,
 });
 

@@ -65,7 +65,11 @@ export function renderCloseWait(r: Report): string {
   for (const g of c.groups) {
     rows.push([g.pid !== null ? `${g.process}[${g.pid}]` : g.process ?? '?', num(g.count), `${g.direction === 'incoming' ? 'local ' : 'remote '}${g.service}`, g.peer, g.oldestAgeSec === null ? 'unknown' : `>= ${duration(g.oldestAgeSec)}`, `${num(g.readToEnd)} of ${num(g.count)}`, num(g.unreadBytes)]);
   }
-  return `CLOSE_WAIT: ${num(c.total)} (the peer closed; the local process has not)\n${table(rows)}`;
+  const aged = r.sockets.filter((x) => x.state === 'CLOSE_WAIT' && x.ageSec !== null).sort((x, y) => y.ageSec! - x.ageSec!);
+  const oldest = aged.length
+    ? `\nOldest sockets (age as watched, by inode):\n${table([['inode', 'process', 'local', 'remote', 'age', 'rx_queue'], ...aged.slice(0, 10).map((x) => [String(x.inode), x.pid !== null ? `${x.process}[${x.pid}]` : '?', x.local, x.remote, `>= ${duration(x.ageSec!)}`, String(x.rxQueue)])])}`
+    : '';
+  return `CLOSE_WAIT: ${num(c.total)} (the peer closed; the local process has not)\n${table(rows)}${oldest}`;
 }
 
 export function renderOrphans(r: Report): string {

@@ -158,8 +158,11 @@ export class TcpConn {
 
   // Round-trip and retransmission (RFC 6298 as Linux computes it, tcp_rtt_estimator).
   srtt = 0; // µs, 0 = no sample yet
-  mdev = 0; // µs
-  rttvar = 0;
+  mdev = 0; // µs, mean deviation (tcpi_rttvar)
+  mdevUs = 0; // Linux mdev_us: 4 x mean deviation
+  mdevMaxUs = 0; // largest mdev_us in the current RTT
+  rttvar = 0; // Linux rttvar_us, at least rto_min
+  rttVarSeq = 0; // Linux rtt_seq: when SND.UNA passes it, an RTT has gone by
   rto = 1_000_000;
   backoff = 0;
   retransmits = 0; // consecutive timeouts of the head (icsk_retransmits)

@@ -1,29 +1,51 @@
-// RTT estimation and RTO (RFC 6298 as Linux computes it: tcp_rtt_estimator, tcp_set_rto).
-// Linux differs from the RFC's RTO = SRTT + max(G, 4*RTTVAR) with a 1 s floor: it uses
-// RTO = SRTT + max(mdev_max, rto_min), so on a fast path RTO is about SRTT + 200 ms.
+// RTT estimation and RTO exactly as Linux's tcp_rtt_estimator and tcp_set_rto compute them
+// (Jacobson/Karels with Linux's twists): mdev is kept as 4 x mean deviation, its maximum over
+// the last RTT feeds rttvar (at least tcp_rto_min), rttvar decays once per RTT, a falling RTT
+// barely moves mdev (Eifel-like), and RTO = SRTT + rttvar rounded up to whole jiffies.
+// RFC 6298 would give SRTT + 4 x RTTVAR with a 1 s floor; Linux's floor is rto_min (200 ms).
 
 import type { TcpConn } from './conn.ts';
+import { seqGt } from './seq.ts';
 
 export function rttSample(c: TcpConn, m: number): void {
-  if (m <= 0) m = 1;
+  m = Math.max(1, Math.round(m));
   const rtoMin = c.env.cfg.tcp_rto_min_us;
-  if (c.srtt === 0) {
-    c.srtt = m;
-    c.mdev = m / 2;
-    c.rttvar = Math.max(c.mdev * 4, rtoMin);
+  if (c.srtt !== 0) {
+    let err = m - c.srtt; // error in the estimate
+    c.srtt += err / 8; // srtt = 7/8 srtt + 1/8 m
+    if (err < 0) {
+      err = -err - c.mdevUs / 4;
+      if (err > 0) err /= 8; // a falling RTT moves mdev with a finer gain
+    } else {
+      err -= c.mdevUs / 4;
+    }
+    c.mdevUs += err; // mdev = 3/4 mdev + 1/4 |err|
+    if (c.mdevUs > c.mdevMaxUs) {
+      c.mdevMaxUs = c.mdevUs;
+      if (c.mdevMaxUs > c.rttvar) c.rttvar = c.mdevMaxUs;
+    }
+    if (seqGt(c.sndUna, c.rttVarSeq)) {
+      // Once per RTT: rttvar decays towards the largest mdev seen in that RTT.
+      if (c.mdevMaxUs < c.rttvar) c.rttvar -= (c.rttvar - c.mdevMaxUs) / 4;
+      c.rttVarSeq = c.sndMax;
+      c.mdevMaxUs = rtoMin;
+    }
   } else {
-    const err = m - c.srtt;
-    c.srtt += err / 8;
-    const aerr = Math.abs(err);
-    c.mdev += (aerr - c.mdev) / 4;
-    c.rttvar = Math.max(c.mdev * 4, rtoMin);
+    c.srtt = m;
+    c.mdevUs = m * 2; // so that the first RTO is 3 x RTT
+    c.rttvar = Math.max(c.mdevUs, rtoMin);
+    c.mdevMaxUs = c.rttvar;
+    c.rttVarSeq = c.sndMax;
   }
+  c.mdev = c.mdevUs / 4; // the mean deviation that tcp_info and ss report
   setRto(c);
 }
 
+/** RTO = SRTT + rttvar in whole jiffies (usecs_to_jiffies rounds up), at most TCP_RTO_MAX. */
 export function setRto(c: TcpConn): void {
   const cfg = c.env.cfg;
-  c.rto = Math.min(Math.round(c.srtt + c.rttvar), cfg.tcp_rto_max_us);
+  const jiffy = 1_000_000 / cfg.hz;
+  c.rto = Math.min(Math.ceil((c.srtt + c.rttvar) / jiffy) * jiffy, cfg.tcp_rto_max_us);
 }
 
 /**

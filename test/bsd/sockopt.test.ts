@@ -109,7 +109,7 @@ test('TCP_INFO after the handshake: ESTABLISHED (1), rto in µs, snd_mss 1448, s
   assert.equal(c.tcpi_snd_cwnd, 10);
   assert.equal(c.tcpi_rtt, 2000, 'µs: one 2 ms RTT sample');
   assert.equal(c.tcpi_rttvar, 1000, 'mdev = rtt / 2 after the first sample');
-  assert.equal(c.tcpi_rto, 202_000, 'µs: srtt + max(4 * mdev, 200 ms)');
+  assert.equal(c.tcpi_rto, 204_000, 'µs: srtt + max(4 * mdev, 200 ms), rounded up to jiffies (HZ 250)');
   assert.equal(c.tcpi_options, TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
   assert.equal(c.tcpi_snd_wscale, 7);
   assert.equal(c.tcpi_rcv_wscale, 7);
@@ -197,7 +197,7 @@ test('TCP_INFO during a retransmission timeout: retransmits, backoff, total_retr
   w.net.addFilter((p) => (p.to === 'server' ? null : 'pass'));
   const t0 = w.net.now;
   ok(await w.c.write(cfd, 'lost'));
-  await w.driver.runUntil(() => false, t0 + 202_000 + 1);
+  await w.driver.runUntil(() => false, t0 + 204_000 + 1);
   const i = info(w.c, cfd);
   assert.equal(i.tcpi_retransmits, 1);
   assert.equal(i.tcpi_backoff, 1);
@@ -206,7 +206,7 @@ test('TCP_INFO during a retransmission timeout: retransmits, backoff, total_retr
   assert.equal(i.tcpi_snd_cwnd, 1);
   assert.equal(i.tcpi_unacked, 1);
   assert.equal(i.tcpi_bytes_retrans, 4);
-  assert.equal(i.tcpi_rto, 202_000, 'icsk_rto; the backoff is separate');
+  assert.equal(i.tcpi_rto, 204_000, 'icsk_rto; the backoff is separate');
 });
 
 test('TCP_INFO tcpi_probes counts unanswered keepalive probes', async () => {

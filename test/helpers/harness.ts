@@ -440,3 +440,20 @@ export function timeWait(o: CloseOpts = {}): Closing {
   if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
   return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
 }
+
+/**
+ * When Linux gives up retransmitting: at the first RTO expiry whose time since the original
+ * send reaches the budget of retransmits_timed_out (924.6 s for tcp_retries2 = 15, 102.2 s for
+ * 8 orphan retries), the RTO starting at rto0 (whole jiffies) and doubling up to 120 s.
+ * Returns the retransmissions sent before that expiry and its time after the original send.
+ */
+export function giveUpAt(rto0: number, budgetUs: number): { retransmissions: number; at: number } {
+  let t = 0;
+  for (let k = 0; ; k++) {
+    t += Math.min(rto0 * 2 ** k, 120_000_000);
+    if (t >= budgetUs) return { retransmissions: k, at: t };
+  }
+}
+
+/** The RTO the socket table shows for the host's one connection, in µs. */
+export const rtoOf = (h: Harness): number => Math.round(row(h)!.rtoMs! * 1000);

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
 } from '../helpers/harness.ts';
 
 const WIN = 510;
@@ -249,11 +249,12 @@ test('FIN_WAIT1 timer: the FIN is retransmitted at ~200 ms, doubling; it carries
 test('FIN_WAIT1 timer: with an owner, the FIN is retransmitted 15 times (tcp_retries2), then ETIMEDOUT at 924.6 s, no RST', () => {
   const e = finWait1();
   const ev = recordEvents(e.sock);
-  e.h.advance(924_600_000);
+  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
+  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
   const q = e.h.take();
   assert.equal(q.length, 15);
   for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(1_000_000);
+  e.h.advance(2);
   e.h.none();
   assert.equal(tableState(e.h), '');
   assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
@@ -263,12 +264,15 @@ test('FIN_WAIT1 timer: with an owner, the FIN is retransmitted 15 times (tcp_ret
 test('FIN_WAIT1 timer (orphan): tcp_orphan_retries 0 means 8: eight FIN retransmissions, then gone silently at 102.2 s', () => {
   const e = finWait1({ orphan: true });
   const t0 = e.h.clock.now();
-  e.h.advance(102_100_000);
+  // 8 retries = a 102.2 s budget, checked at RTO expiry: the 9th expiry (204 ms RTOs) is past it.
+  const g = giveUpAt(rtoOf(e.h), 102_200_000);
+  assert.equal(g.retransmissions, 8);
+  e.h.advance(g.at - (t0 - e.fin.t) - 1);
   const q = e.h.take();
   assert.equal(q.length, 8);
   assert.ok(q.every((o) => o.flags === 'F.' && o.tcp.seq === e.finSeq));
   assert.equal(tableState(e.h), 'FIN_WAIT1');
-  e.h.advance(200_000);
+  e.h.advance(2);
   e.h.none();
   assert.equal(tableState(e.h), '', `gone by +${(e.h.clock.now() - t0) / 1e6} s`);
   assert.equal(e.h.counter('TcpExtTCPAbortOnTimeout'), 1);
