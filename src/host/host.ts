@@ -31,6 +31,11 @@ export interface HostOptions {
   trace?: TraceSink;
   /** Keep each packet's bytes on segment events (for pcap). Default true. */
   tracePackets?: boolean;
+  /**
+   * Replaces the RFC 6528 ISN generator (lab use only: to show what an old stack with a
+   * predictable ISN would suffer). Never set it to model Linux.
+   */
+  isn?: (laddr: string, lport: number, raddr: string, rport: number, nowUs: number) => number;
 }
 
 type Timed = TcpConn | TimeWaitEntry;
@@ -61,6 +66,7 @@ export class Host implements ConnEnv {
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
   private ipId = 0;
+  private readonly isnOverride: HostOptions['isn'];
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
@@ -70,6 +76,7 @@ export class Host implements ConnEnv {
     this.cfg = { ...defaultConfig(), ...opts.config };
     if (opts.trace) this.traceSinks.push(opts.trace);
     this.tracePackets = opts.tracePackets ?? true;
+    this.isnOverride = opts.isn;
     this.wheel = new TimerWheel<Timed>(opts.clock.now());
   }
 
@@ -184,7 +191,7 @@ export class Host implements ConnEnv {
     conn.listener = l;
     conn.accepted = false;
     const o = parseSegOpts(seg);
-    conn.iss = isnOverride ?? secureSeq(this.seed, ip.dst, ip.src, seg.dstPort, seg.srcPort, this.now());
+    conn.iss = isnOverride ?? this.isnFor(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     conn.sndUna = conn.iss;
     conn.sndNxt = conn.iss;
     conn.sndMax = conn.iss;
@@ -280,7 +287,7 @@ export class Host implements ConnEnv {
 
   private twExpire(tw: TimeWaitEntry): void {
     this.emitTrace({ kind: 'timer', t: this.now(), host: this.name, socket: tw.label, timer: tw.substate === 'TIME_WAIT' ? 'time-wait' : 'fin-wait2', action: 'fired' });
-    this.twRemove(tw, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT timer (60 s)' : 'tcp_fin_timeout', 'timer');
+    this.twRemove(tw, tw.substate === 'TIME_WAIT' ? `TIME_WAIT timer (${this.cfg.lb_time_wait_timeout_ms / 1000} s)` : 'tcp_fin_timeout', 'timer');
   }
 
   private twRemove(tw: TimeWaitEntry, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
@@ -559,6 +566,7 @@ export class Host implements ConnEnv {
   }
 
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
+    if (this.isnOverride) return this.isnOverride(laddr, lport, raddr, rport, this.now()) >>> 0;
     return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
   }
 

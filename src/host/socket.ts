@@ -109,7 +109,8 @@ export class Socket {
   private fail(code: ErrnoCode, syscall: string, detail?: string): never {
     const h = this.host;
     const err = new SocketError(code, syscall, detail);
-    h.trace({ kind: 'error', t: h.now(), host: h.name, socket: this.conn?.label ?? `sock#${this.id}`, code, errno: err.errno, message: `${syscall}: ${err.message}` });
+    if (syscall === 'send' || syscall === 'recv') this.call(syscall === 'send' ? 'write' : 'read', undefined, code);
+    h.trace({ kind: 'error', t: h.now(), host: h.name, socket: this.conn?.label ?? `sock#${this.id}`, code, errno: err.errno, message: err.message });
     throw err;
   }
 

@@ -74,6 +74,8 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
       return `${head} ! ${e.code} (errno ${e.errno}): ${e.message}`;
     case 'drop':
       return `${head} x dropped: ${e.reason}`;
+    case 'stats':
+      return `${head} S ${Object.entries(e.byState).map(([k, v]) => `${k}=${v}`).join(' ') || '(no sockets)'}`;
     case 'http': {
       const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
       if (e.phase === 'request') return `${head} H ${e.method} ${e.path}${conn}`;

@@ -71,8 +71,8 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
   const v6 = params['ipv6'] === 1;
   const clientAddr = v6 ? 'fd00::1' : '10.0.0.1';
   const serverAddr = v6 ? 'fd00::2' : '10.0.0.2';
-  const client = new Host({ name: 'client', addresses: [clientAddr], clock: net.clock, seed: (seed * 2654435761) >>> 0, config: cfg.client, trace: sink });
-  const server = new Host({ name: 'server', addresses: [serverAddr], clock: net.clock, seed: (seed * 2246822519 + 1) >>> 0, config: cfg.server, trace: sink });
+  const client = new Host({ name: 'client', addresses: [clientAddr, ...(scenario.extraClientAddresses ?? [])], clock: net.clock, seed: (seed * 2654435761) >>> 0, config: cfg.client, trace: sink, ...scenario.hostOptions?.(params).client });
+  const server = new Host({ name: 'server', addresses: [serverAddr], clock: net.clock, seed: (seed * 2246822519 + 1) >>> 0, config: cfg.server, trace: sink, ...scenario.hostOptions?.(params).server });
   net.addNode(client);
   net.addNode(server);
   const hosts = [client, server];
@@ -100,6 +100,17 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
     },
     note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
     http: (ev) => events.push({ kind: 'http', t: net.now, ...ev }),
+    stats: (host) => {
+      const byState: Record<string, number> = {};
+      const byRemote: Record<string, number> = {};
+      for (const r of host.sockets()) {
+        byState[r.state] = (byState[r.state] ?? 0) + 1;
+        if (r.state === 'LISTEN') continue;
+        const addr = r.remote.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+        byRemote[addr] = (byRemote[addr] ?? 0) + 1;
+      }
+      events.push({ kind: 'stats', t: net.now, host: host.name, byState, byRemote });
+    },
     ext: {},
   };
   if (scenario.node) {

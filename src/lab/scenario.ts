@@ -1,7 +1,7 @@
 // A lab scenario: a small declarative description (who, what question, which parameters)
 // plus a script of application calls and faults, run on the simulated network in virtual time.
 
-import type { Host } from '../host/host.ts';
+import type { Host, HostOptions } from '../host/host.ts';
 import type { TraceEvent } from '../host/trace.ts';
 import type { HostConfig } from '../host/config.ts';
 import type { Network, LinkParams } from '../sim/network.ts';
@@ -34,8 +34,17 @@ export interface HttpEvent {
   detail?: string;
 }
 
-/** Everything a lab run records: the hosts' trace plus the applications' HTTP events. */
-export type LabEvent = TraceEvent | HttpEvent;
+/** A sample of one host's socket table: counts per state and per remote address (the "connection statistics" view). */
+export interface StatsEvent {
+  kind: 'stats';
+  t: number;
+  host: string;
+  byState: Record<string, number>;
+  byRemote: Record<string, number>;
+}
+
+/** Everything a lab run records: the hosts' trace plus the applications' HTTP events and samples. */
+export type LabEvent = TraceEvent | HttpEvent | StatsEvent;
 
 export interface ScenarioContext {
   net: Network;
@@ -55,6 +64,8 @@ export interface ScenarioContext {
   note(host: Host, text: string): void;
   /** Records an HTTP event at the current time. */
   http(ev: Omit<HttpEvent, 'kind' | 't'>): void;
+  /** Records a sample of a host's socket table at the current time. */
+  stats(host: Host): void;
   /** What a Node-side run environment adds (runtime, node:net bindings) for scenarios with `node`. */
   ext: Record<string, unknown>;
 }
@@ -72,6 +83,10 @@ export interface Scenario {
   /** Host configuration (sysctls) per host, from the parameters. */
   config?: (p: Record<string, number>) => { client?: Partial<HostConfig>; server?: Partial<HostConfig>; proxy?: Partial<HostConfig> };
   link?: (p: Record<string, number>) => LinkParams;
+  /** More addresses for the client host (e.g. to show counts per remote address). */
+  extraClientAddresses?: string[];
+  /** Options for the hosts (lab-only hooks such as a predictable ISN). */
+  hostOptions?: (p: Record<string, number>) => { client?: Pick<HostOptions, 'isn'>; server?: Pick<HostOptions, 'isn'> };
   /** 'proxy': client - proxy - server, with no direct link between client and server. */
   topology?: 'pair' | 'proxy';
   /** Needs Node (node:http and friends): runs only where a RunEnv is given (the CLI, tests). */

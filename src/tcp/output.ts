@@ -282,6 +282,29 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
   if (!sent) checkProbeTimer(c);
 }
 
+/**
+ * tcp_write_wakeup with an open but small window: send what fits (at most one MSS) with PSH,
+ * even below the sender-side SWS rule that held it back. Returns the bytes sent.
+ */
+export function sendWindowFill(c: TcpConn): number {
+  const wndEnd = seqAdd(c.sndUna, c.sndWnd);
+  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
+  const room = seqLt(c.sndNxt, wndEnd) ? (wndEnd - c.sndNxt) >>> 0 : 0;
+  const len = Math.min(room, c.mssCache, unsent);
+  if (len <= 0) return 0;
+  const seq = c.sndNxt;
+  const fin = c.finQueued && seqAdd(seq, len) === c.writeSeq && len < room;
+  sendWithAck(c, PSH | (fin ? FIN : 0), seq, c.sndBuf.slice((seq - c.sndUna) >>> 0, len), 'window probe with data');
+  c.env.counters.inc('TCPOrigDataSent');
+  c.bytesSent += len;
+  c.lsndtime = c.lastDataSent = c.env.now();
+  c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+  if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
+  c.rtxDeadline = Infinity;
+  armRto(c); // tcp_event_new_data_sent
+  return len;
+}
+
 /** tcp_check_probe_timer: nothing in flight, data or FIN waiting on the window. */
 export function checkProbeTimer(c: TcpConn): void {
   const waiting = seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);

@@ -7,9 +7,9 @@ import type { TcpConn } from './conn.ts';
 import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl } from './input.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
-import { retransmitHead, sendAck, sendActiveReset, sendProbe, tcpOutput } from './output.ts';
+import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendWindowFill, tcpOutput } from './output.ts';
 import { retransTimeoutBudget } from './rtt.ts';
-import { seqAdd, seqLt } from './seq.ts';
+import { seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
@@ -157,12 +157,9 @@ function probeTimer(c: TcpConn): void {
     tcpWriteErr(c, 'zero-window probes exhausted');
     return;
   }
-  // tcp_write_wakeup: send what fits in the window, or a probe at SND.UNA - 1.
-  const wndEnd = seqAdd(c.sndUna, c.sndWnd);
-  if (c.sndWnd > 0 && seqLt(c.sndNxt, wndEnd)) {
-    tcpOutput(c);
-    if (c.flight > 0) return;
-  }
+  // tcp_write_wakeup: send what fits in the window (one MSS at most, PSH), or, with the window
+  // closed, a probe at SND.UNA - 1.
+  if (sendWindowFill(c) > 0) return;
   sendProbe(c, 'window probe');
   c.probesOut++;
   if (c.backoff < cfg.tcp_retries2) c.backoff++;

@@ -353,3 +353,77 @@ export const http2MultiplexIdle: Scenario = {
 };
 
 HTTP_SCENARIOS.push(http2MultiplexIdle);
+
+// ---- the same 100 requests over HTTP/1.0, HTTP/1.1 and HTTP/2 ----
+
+export const httpVersionsCompared: Scenario = {
+  id: 'http-versions-compared',
+  title: 'HTTP/1.0 vs HTTP/1.1 vs HTTP/2 for the same 100 requests: connections, handshakes, TIME_WAITs, time',
+  topic: 'E',
+  node: true,
+  explain:
+    'The same 100 requests, one after another, three times: with HTTP/1.0 and no keep-alive (a connection per request, closed by the server), ' +
+    'with HTTP/1.1 keep-alive (one connection reused), and with HTTP/2 (one connection, all 100 as concurrent streams). ' +
+    'The notes after each phase count the TCP connections opened, the TIME_WAIT entries left on each side and the time taken: persistence removes the per-request handshake and close, multiplexing removes the waiting.',
+  question: 'What does each HTTP version cost at the TCP level for the same work?',
+  params: [latencyParam, reqParam(100)],
+  notice: ['HTTP/1.0: 100 connections, 100 server TIME_WAITs', 'HTTP/1.1: 1 connection', 'HTTP/2: 1 connection, the shortest time'],
+  async setup(ctx) {
+    const http2 = await import('node:http2');
+    const n = ctx.p['requests']!;
+    const { clientNet, serverNet } = nodeExt(ctx);
+    httpServer(ctx, {}); // HTTP/1.x on port 80
+    const h2 = http2.createServer();
+    h2.on('stream', (stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end(BODY);
+    });
+    serverNet.createServer({ allowHalfOpen: true, noDelay: true }, (s) => h2.emit('connection', s)).listen(8080);
+    const syns = () => ctx.client.counters.get('ActiveOpens');
+    const tws = (h: typeof ctx.client) => h.counters.get('TW');
+    const measure = async (label: string, run: () => Promise<void>) => {
+      const t0 = ctx.net.now;
+      const s0 = syns();
+      const cw = tws(ctx.client);
+      const sw = tws(ctx.server);
+      await run();
+      await new Promise((r) => setTimeout(r, 1000)); // let the closes finish
+      ctx.note(ctx.client, `${label}: ${n} requests, ${syns() - s0} connections, TIME_WAITs client ${tws(ctx.client) - cw} / server ${tws(ctx.server) - sw}, ${((ctx.net.now - 1_000_000 - t0) / 1000).toFixed(0)} ms`);
+    };
+    const phases = async () => {
+      await measure('HTTP/1.0', async () => {
+        for (let i = 0; i < n; i++) {
+          const s = await connect(ctx);
+          await http10(ctx, s, `/10/${i + 1}`, false);
+          s.end();
+        }
+      });
+      const agent = lingerAgent(ctx, { keepAlive: true, maxSockets: 1 });
+      await measure('HTTP/1.1 keep-alive', async () => {
+        for (let i = 0; i < n; i++) await request(ctx, agent, `/11/${i + 1}`);
+      });
+      agent.destroy();
+      await measure('HTTP/2', async () => {
+        const session = http2.connect('http://server:8080', { createConnection: () => clientNet.connect(8080, 'server') as never });
+        await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {
+          const path = `/2/${i + 1}`;
+          const req = session.request({ ':path': path });
+          ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: connOf(session.socket) });
+          req.on('response', (hd) => {
+            req.resume();
+            req.on('end', () => {
+              ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: Number(hd[':status']), connection: connOf(session.socket) });
+              resolve();
+            });
+          });
+          req.end();
+        })));
+        session.close();
+      });
+    };
+    ctx.net.at(ms(1), () => void phases());
+  },
+  duration: (p) => sec(p['requests']! * 0.05 + 80),
+};
+
+HTTP_SCENARIOS.push(httpVersionsCompared);

@@ -20,6 +20,8 @@ export interface Reader {
   total: number;
   eof: boolean;
   error: string | null;
+  /** Reads what is already queued (for a reader attached after the data arrived). */
+  pump(): void;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface Reader {
  * stream, onError with the errno code when a read fails.
  */
 export function reader(s: Socket, h: { onData?: (d: Uint8Array) => void; onEof?: () => void; onError?: (code: string) => void; chunk?: number }): Reader {
-  const st: Reader = { total: 0, eof: false, error: null };
+  const st: Reader = { total: 0, eof: false, error: null, pump: () => pump() };
   const pump = () => {
     while (!st.eof && !st.error && !s.closed) {
       let d: Uint8Array | null;

@@ -5,18 +5,40 @@ import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero
 import { keepaliveAlivePeer, keepaliveDeadPeer, keepaliveRebootedPeer } from './keepalive.ts';
 import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts';
 import { proxyIdleTimeout } from './proxy.ts';
+import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './middlebox.ts';
+import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
+import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
+import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close2.ts';
 
 export const SCENARIOS: Scenario[] = [
   handshakeClose,
+  simultaneousOpen,
+  connectRefused,
+  synToDeadHost,
   simultaneousClose,
   closeUnsentData,
   closeUnreadData,
   lingerZero,
   halfClose,
+  closeVsShutdown,
+  sharedSocket,
+  closeBehindZeroWindow,
+  lingerN,
+  listenerClosePending,
+  abnormalClose,
+  peerProcessKilled,
   keepaliveDeadPeer,
   keepaliveAlivePeer,
   keepaliveRebootedPeer,
+  natIdleTimeout,
+  heartbeatVsKeepalive,
+  timeWaitLastAckLost,
+  oldDuplicateNoTimeWait,
+  timeWaitPileup,
   shortConnectionsPortExhaustion,
   closeWaitLeak,
+  finWait2Orphan,
+  connectionStatistics,
   proxyIdleTimeout,
+  longVsShortConnections,
 ];
