@@ -94,7 +94,7 @@ test('http2-multiplex-idle: 100 streams on one connection, GOAWAY then FIN, exac
   assert.equal(syns(t), 1);
   const resp = ev(t, 'http', { host: 'client', phase: 'response', status: 200 });
   assert.equal(resp.length, 100);
-  assert.equal(new Set(resp.map((e) => e['connection'])).size, 1);
+  assert.deepEqual([...new Set(resp.map((e) => e['connection']))], [ev(t, 'state', { host: 'client', to: 'SYN_SENT' })[0]!['socket']]);
   assert.equal(ev(t, 'state', { to: 'TIME_WAIT' }).length, 1);
   assert.equal(tw(t, 'server'), 1);
   assert.deepEqual(Object.values(firstFin(t)), ['server']);
@@ -123,4 +123,25 @@ test('close-wait-leak: the server\'s sockets stay in CLOSE_WAIT, the clients\' F
   assert.equal(t.sockets['client']!.length, 0);
   // Each client closed after its response: orphan FIN_WAIT2 entries that expire (FIN_WAIT2 -> CLOSED).
   assert.equal(ev(t, 'state', { host: 'client', from: 'FIN_WAIT2', to: 'CLOSED' }).length, 20);
+});
+
+test('http-versions-compared: 100 requests cost 100 connections (1.0), one (1.1), one with all streams concurrent (2)', async () => {
+  const t = await run('http-versions-compared');
+  const phase = (prefix: string) => {
+    const reqs = ev(t, 'http', { host: 'client', phase: 'request' }).filter((e) => (e['path'] as string).startsWith(prefix));
+    const resps = ev(t, 'http', { host: 'client', phase: 'response', status: 200 }).filter((e) => (e['path'] as string).startsWith(prefix));
+    const conns = new Set(resps.map((e) => e['connection'] as string));
+    // TIME_WAIT entries of this phase's connections, on each side (the server's label is the mirror).
+    const mirror = (l: string) => l.split('>').reverse().join('>');
+    const twOf = (host: string, labels: Set<string>) => ev(t, 'state', { host, to: 'TIME_WAIT' }).filter((e) => labels.has(e['socket'] as string)).length;
+    const ms = (resps.at(-1)!['t_ms'] as number) - (reqs[0]!['t_ms'] as number);
+    return { requests: reqs.length, responses: resps.length, connections: conns.size, twClient: twOf('client', conns), twServer: twOf('server', new Set([...conns].map(mirror))), ms };
+  };
+  // 5 ms each way: a handshake and a request-response are one RTT (10 ms) each.
+  assert.deepEqual(phase('/10/'), { requests: 100, responses: 100, connections: 100, twClient: 0, twServer: 100, ms: 2000 - 10 });
+  assert.deepEqual(phase('/11/'), { requests: 100, responses: 100, connections: 1, twClient: 1, twServer: 0, ms: 1010 - 10 });
+  // HTTP/2: the handshake, then the preface, SETTINGS and all 100 HEADERS frames in one flight: two RTTs.
+  assert.deepEqual(phase('/2/'), { requests: 100, responses: 100, connections: 1, twClient: 1, twServer: 0, ms: 20 });
+  assert.equal(t.counters['client']!['TcpActiveOpens'], 102);
+  assert.equal(t.counters['server']!['TcpExtTW'], 100);
 });

@@ -34,4 +34,11 @@ export function nodeEnv(): RunEnv {
 }
 
 /** The connection label of a socket handed out by the node:net bindings. */
-export const connOf = (s: unknown): string | undefined => (s as NetSocket | null)?.connection;
+/**
+ * The 4-tuple label of a node:net socket. http2 wraps a socket without a native stream handle in
+ * a JSStreamSocket (lib/internal/js_stream_socket.js) whose `stream` is ours.
+ */
+export const connOf = (s: unknown): string | undefined => {
+  const sock = s as (NetSocket & { stream?: NetSocket }) | null | undefined;
+  return sock?.connection ?? sock?.stream?.connection;
+};

@@ -401,8 +401,8 @@ export const httpVersionsCompared: Scenario = {
       const agent = lingerAgent(ctx, { keepAlive: true, maxSockets: 1 });
       await measure('HTTP/1.1 keep-alive', async () => {
         for (let i = 0; i < n; i++) await request(ctx, agent, `/11/${i + 1}`);
+        agent.destroy(); // the client closes its pooled connection: its TIME_WAIT counts here
       });
-      agent.destroy();
       await measure('HTTP/2', async () => {
         const session = http2.connect('http://server:8080', { createConnection: () => clientNet.connect(8080, 'server') as never });
         await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import type { Scenario } from '../scenario.ts';
 import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero, simultaneousClose } from './close.ts';
 import { keepaliveAlivePeer, keepaliveDeadPeer, keepaliveRebootedPeer } from './keepalive.ts';
 import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts';
-import { proxyIdleTimeout } from './proxy.ts';
+import { lbTcpProfile, proxyIdleTimeout } from './proxy.ts';
 import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './middlebox.ts';
 import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
@@ -40,5 +40,6 @@ export const SCENARIOS: Scenario[] = [
   finWait2Orphan,
   connectionStatistics,
   proxyIdleTimeout,
+  lbTcpProfile,
   longVsShortConnections,
 ];

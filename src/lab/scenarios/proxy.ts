@@ -139,3 +139,124 @@ export const proxyIdleTimeout: Scenario = {
   },
   duration: (p) => sec((p['requests']! * (p['gap_ms']! + 100)) / 1000 + 70),
 };
+
+export const lbTcpProfile: Scenario = {
+  id: 'lb-tcp-profile',
+  title: 'A load balancer TCP profile: idle timeout, keep-alive interval and TIME_WAIT length',
+  topic: 'D',
+  topology: 'proxy',
+  explain:
+    'A client opens one connection through an L4 load balancer, makes a request and then stays idle longer than the profile allows. ' +
+    'The profile sends TCP keepalive probes to both sides every keep-alive interval (they are answered, but they are not traffic: the idle timer keeps running), ' +
+    'ends the connection when its idle timeout fires (with a reset to both sides when Reset on Timeout is on, with FIN otherwise), ' +
+    'and keeps its own TIME_WAIT sockets only as long as its time-wait timeout (F5: 2 s), not Linux\'s fixed 60 s.',
+  question: 'What do a load balancer profile\'s idle timeout, keep-alive interval and TIME_WAIT length do to an idle connection?',
+  params: [
+    latencyParam,
+    { name: 'idle_timeout_s', description: 'the profile\'s idle timeout (F5 default 300 s)', default: 300, min: 1, max: 86_400 },
+    { name: 'keepalive_interval_s', description: 'the profile\'s keep-alive interval (F5 default 1800 s; 0 = off)', default: 60, min: 0, max: 86_400 },
+    { name: 'reset_on_timeout', description: '1: reset both sides at the idle timeout (F5 default); 0: close with FIN', default: 1, min: 0, max: 1 },
+    { name: 'time_wait_ms', description: 'the profile\'s TIME_WAIT length (F5 time-wait-timeout 2000 ms)', default: 2000, min: 0, max: 600_000 },
+    { name: 'client_idle_s', description: 'how long the client stays idle before its next request', default: 400, min: 1, max: 86_400 },
+  ],
+  config: (p) => ({ proxy: { lb_time_wait_timeout_ms: p['time_wait_ms']! } }),
+  notice: [
+    'keepalive probes to both sides every keep-alive interval, each ACKed',
+    'at the idle timeout: RST to the client and to the backend (or FIN with reset_on_timeout=0)',
+    'with FIN, the proxy\'s TIME_WAITs end after time_wait_ms, not 60 s',
+    'the client\'s next request needs a new connection',
+  ],
+  setup(ctx) {
+    const { net, client, server, proxy, p } = ctx;
+    const bl = server.socket();
+    bl.bind('0.0.0.0', 80);
+    bl.listen(128);
+    bl.on('connection', () => {
+      for (let s = bl.accept(); s; s = bl.accept()) {
+        const conn = s;
+        conn.on('readable', () => {
+          for (;;) {
+            let d: Uint8Array | null;
+            try {
+              d = conn.recv();
+            } catch (e) {
+              if (e instanceof SocketError) return;
+              throw e;
+            }
+            if (d === null) return;
+            if (d.length === 0) {
+              if (!conn.closed) conn.close();
+              return;
+            }
+            conn.send(RESPONSE);
+          }
+        });
+        conn.on('error', () => { if (!conn.closed) conn.close(); });
+      }
+    });
+    new L4Proxy(proxy!, {
+      listen: { addr: '0.0.0.0', port: 80 },
+      upstream: { addr: ctx.serverAddr, port: 80 },
+      profile: {
+        idleTimeoutMs: p['idle_timeout_s']! * 1000,
+        idleAction: p['reset_on_timeout'] ? 'rst' : 'fin',
+        keepAliveIntervalMs: p['keepalive_interval_s']! * 1000,
+      },
+      scheduler: { setTimer: ctx.timer },
+      onEvent: (ev) => {
+        if (ev.kind === 'idle-timeout') ctx.note(proxy!, `profile: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
+      },
+    });
+    let track = (_d: number) => {};
+    const request = (path: string, s: Socket) => {
+      ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label });
+      track(1);
+      s.send(REQUEST);
+      const onData = () => {
+        let d: Uint8Array | null;
+        try {
+          d = s.recv();
+        } catch (e) {
+          if (!(e instanceof SocketError)) throw e;
+          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, connection: s.conn?.label });
+          s.off('readable', onData);
+          track(-1);
+          return;
+        }
+        if (d === null || d.length === 0) return;
+        s.off('readable', onData);
+        track(-1);
+        ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label });
+      };
+      s.on('readable', onData);
+    };
+    // The client holds its connection and learns of the profile's verdict only from the wire.
+    const first = client.socket();
+    let firstDead = false;
+    let outstanding = 0;
+    track = (d) => (outstanding += d);
+    first.on('error', () => (firstDead = true));
+    first.on('readable', () => {
+      // With no request outstanding, only an EOF (the profile closed with FIN) or an error can
+      // arrive: close our side too, as any client library would.
+      if (outstanding || first.closed || firstDead) return;
+      try {
+        const d = first.recv();
+        if (d && d.length === 0) { firstDead = true; first.close(); }
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
+        firstDead = true;
+      }
+    });
+    first.connect(ctx.proxyAddr!, 80);
+    first.once('connect', () => request('/1', first));
+    net.at(ms(1) + sec(p['client_idle_s']!), () => {
+      if (!firstDead && !first.closed) return request('/2', first);
+      if (!first.closed) first.close();
+      const s = client.socket();
+      s.connect(ctx.proxyAddr!, 80);
+      s.once('connect', () => request('/2', s));
+    });
+  },
+  duration: (p) => sec(p['client_idle_s']! + 70),
+};
