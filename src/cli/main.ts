@@ -6,8 +6,13 @@ import { CATALOGUE as SCENARIOS } from '../lab/runner.ts';
 import { nodeEnv } from '../lab/node/index.ts';
 import { COMMON_PARAMS, LabError, findScenario, runScenario } from '../lab/runner.ts';
 import { toJson, toPcap, toTimeline } from '../lab/render.ts';
+import { renderSvg } from '../lab/svg.ts';
+import { renderAscii } from '../lab/ascii.ts';
+import { viewOfRun } from '../lab/view.ts';
+import { registerDrill } from './drill.ts';
 import { registerInspect } from './inspect.ts';
 import { ProxyUsageError, registerProxy } from './proxy.ts';
+import { registerBench } from './bench.ts';
 
 class UsageError extends Error {}
 
@@ -25,6 +30,25 @@ function parseSeed(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed takes an integer 0..4294967295, got "${v}"`);
   return n;
+}
+
+function parsePositive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer, got "${v}"`);
+  return n;
+}
+
+function parseNonNegative(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} takes a number >= 0, got "${v}"`);
+  return n;
+}
+
+/** Colour on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it. */
+function useColor(): boolean {
+  if (process.env['NO_COLOR']) return false;
+  if (process.env['FORCE_COLOR'] && process.env['FORCE_COLOR'] !== '0') return true;
+  return process.stdout.isTTY === true;
 }
 
 const TOUR = ['handshake-close', 'close-unread-data', 'linger-zero', 'simultaneous-close', 'keepalive-dead-peer'];
@@ -64,11 +88,52 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'seed of the simulated network and hosts', '1')
     .option('--set <name=value...>', 'set a scenario parameter', [])
     .option('--max-lines <n>', 'cut the timeline after this many lines')
-    .action(async (id: string, o: { json?: boolean; pcap?: string; seed: string; set: string[]; maxLines?: string }) => {
+    .option('--diagram', 'print a sequence diagram (text) instead of the timeline')
+    .option('--svg <file>', 'write the sequence diagram as SVG')
+    .option('--max-arrows <n>', 'diagrams: draw at most this many segments (default: 200 text, 400 SVG)')
+    .option('--from-ms <ms>', 'diagrams: start at this virtual time')
+    .option('--width <cols>', 'text diagram width (default: the terminal\'s, else 132)')
+    .action(async (id: string, o: { json?: boolean; pcap?: string; seed: string; set: string[]; maxLines?: string; diagram?: boolean; svg?: string; maxArrows?: string; fromMs?: string; width?: string }) => {
+      const maxArrows = o.maxArrows !== undefined ? parsePositive('--max-arrows', o.maxArrows) : undefined;
+      const fromUs = o.fromMs !== undefined ? Math.round(parseNonNegative('--from-ms', o.fromMs) * 1000) : undefined;
+      const width = o.width !== undefined ? parsePositive('--width', o.width) : undefined;
       const run = await runScenario(id, { seed: parseSeed(o.seed), set: parseSet(o.set), env: nodeEnv() });
       if (o.pcap) writeFileSync(o.pcap, toPcap(run));
+      if (o.svg) {
+        const r = renderSvg(viewOfRun(run), { maxArrows: maxArrows ?? 400, fromUs });
+        writeFileSync(o.svg, r.svg);
+        if (!r.layout.window.atEnd) process.stderr.write(`linger: ${o.svg}: the first ${r.layout.window.shown} of ${r.layout.window.total} segments (--max-arrows, --from-ms for more)\n`);
+      }
+      const color = useColor();
       if (o.json) out(JSON.stringify(toJson(run)));
-      else out(toTimeline(run, { maxLines: o.maxLines ? Number(o.maxLines) : undefined }));
+      else if (o.diagram) out(renderAscii(viewOfRun(run), { maxArrows: maxArrows ?? 200, fromUs, color, width: width ?? (process.stdout.isTTY ? process.stdout.columns : undefined) }));
+      else out(toTimeline(run, { maxLines: o.maxLines ? Number(o.maxLines) : undefined, color }));
+    });
+  lab
+    .command('serve')
+    .description('serve the lab\'s web UI on 127.0.0.1 (builds it first when missing or stale)')
+    .option('--port <n>', 'TCP port', '8737')
+    .option('--rebuild', 'build the web UI even if it looks current')
+    .action(async (o: { port: string; rebuild?: boolean }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0..65535, got "${o.port}"`);
+      const { ensureWebBuilt, serveStatic, DIST } = await import('./web.ts');
+      await ensureWebBuilt({ force: o.rebuild, log: (s) => process.stderr.write(s + '\n') });
+      let server;
+      try {
+        server = await serveStatic(DIST, port);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use on 127.0.0.1; pick another with --port N`);
+        throw e;
+      }
+      const addr = server.address();
+      const actual = typeof addr === 'object' && addr ? addr.port : port;
+      out(`linger lab: serving the web UI at http://127.0.0.1:${actual}/  (Ctrl-C stops it)`);
+      await new Promise<void>((done) => {
+        const stop = () => server.close(() => done());
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
   program
     .command('tour')
@@ -78,13 +143,15 @@ export async function main(argv: string[]): Promise<number> {
       for (const id of TOUR) {
         const s = findScenario(id);
         out(`\n${'='.repeat(100)}\n${s.title}\n${'-'.repeat(100)}\n${s.explain}\n`);
-        out(toTimeline(await runScenario(id, { env: nodeEnv() }), { maxLines: 60 }));
+        out(toTimeline(await runScenario(id, { env: nodeEnv() }), { maxLines: 60, color: useColor() }));
       }
       out(`\nMore: npx linger lab list; npx linger lab explain <id>; npx linger lab run <id> [--json] [--pcap FILE] [--set k=v]`);
     });
 
+  registerDrill(program);
   registerInspect(program);
   registerProxy(program);
+  registerBench(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -54,7 +54,7 @@ export class Host implements ConnEnv {
   private tracePackets: boolean;
   readonly wheel: TimerWheel<Timed>;
   /** Established, embryonic and closing connections plus TIME_WAIT entries, by 4-tuple. */
-  readonly demux = new Map<string, TcpConn | TimeWaitEntry>();
+  readonly demux = new DemuxTable();
   /** Listeners by "addr|port" ("*" for the wildcard address). */
   readonly listeners = new Map<string, Listener>();
   /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
@@ -506,11 +506,7 @@ export class Host implements ConnEnv {
       }
     }
     // A connection or TIME_WAIT entry on that local port: Linux refuses unless SO_REUSEADDR.
-    if (!reuse) {
-      for (const e of this.demux.values()) {
-        if (e.localPort === port && (e.localAddr === addr || isWildcard(addr))) return true;
-      }
-    }
+    if (!reuse && this.demux.localPortInUse(addr, port, isWildcard(addr))) return true;
     return false;
   }
 
@@ -554,6 +550,31 @@ export class Host implements ConnEnv {
     }
     throw new SocketError('EADDRNOTAVAIL', 'connect', `no free port in ${low}-${hi} towards ${endpoint(raddr, rport)}`);
   }
+  /**
+   * inet_csk_find_open_port: bind() to port 0 starts at a random odd offset in the range (the
+   * parity __inet_hash_connect does not favour), scans every other port with wrap-around, then
+   * the other parity. Returns 0 when every port is taken.
+   */
+  pickBindPort(addr: string, reuse: boolean, self: Socket): number {
+    const [low, hi] = this.cfg.ip_local_port_range;
+    const high = hi + 1;
+    let remaining = high - low;
+    if (remaining <= 0) return 0;
+    if (remaining > 1) remaining &= ~1;
+    let offset = keyedHash(this.seed ^ 0x3c6ef372, this.bindCount++) % remaining;
+    offset |= 1;
+    for (;;) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += 2, port += 2) {
+        if (port >= high) port -= remaining;
+        if (!this.portBusyForBind(addr, port, reuse, self)) return port;
+      }
+      offset--;
+      if (offset & 1) return 0; // both parities scanned
+    }
+  }
+  private bindCount = 0;
+
   /** table_perturb of __inet_hash_connect, by destination hash. */
   private readonly perturb = new Map<number, number>();
   private connectCount = 0;
@@ -675,4 +696,49 @@ function connRow(c: TcpConn, now: number): SocketRow {
     lastrcvMs: c.lastDataRecv ? (now - c.lastDataRecv) / 1000 : undefined,
     lastackMs: c.lastAckRecv ? (now - c.lastAckRecv) / 1000 : undefined,
   };
+}
+
+/**
+ * The established and TIME_WAIT table (Linux's ehash), keyed by 4-tuple, which also counts the
+ * entries per local port and per local address and port, so bind() can ask "is this local port
+ * used by a connection?" without a scan.
+ */
+export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
+  private readonly perPort = new Map<number, number>();
+  private readonly perAddrPort = new Map<string, number>();
+
+  override set(key: string, e: TcpConn | TimeWaitEntry): this {
+    const prev = super.get(key);
+    if (prev) this.count(prev, -1);
+    this.count(e, 1);
+    return super.set(key, e);
+  }
+
+  override delete(key: string): boolean {
+    const prev = super.get(key);
+    if (!prev) return false;
+    this.count(prev, -1);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.perPort?.clear();
+    this.perAddrPort?.clear();
+    super.clear();
+  }
+
+  localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
+    return anyAddr ? (this.perPort.get(port) ?? 0) > 0 : (this.perAddrPort.get(`${addr}|${port}`) ?? 0) > 0;
+  }
+
+  private count(e: TcpConn | TimeWaitEntry, d: number): void {
+    bump(this.perPort, e.localPort, d);
+    bump(this.perAddrPort, `${e.localAddr}|${e.localPort}`, d);
+  }
+}
+
+function bump<K>(m: Map<K, number>, k: K, d: number): void {
+  const n = (m.get(k) ?? 0) + d;
+  if (n) m.set(k, n);
+  else m.delete(k);
 }

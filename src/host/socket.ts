@@ -137,14 +137,7 @@ export class Socket {
     if (!Number.isInteger(port) || port < 0 || port > 65535) this.fail('EINVAL', 'bind', `bad port ${port}`);
     if (a !== '0.0.0.0' && a !== '::' && !this.host.addresses.includes(a)) this.fail('EADDRNOTAVAIL', 'bind', a);
     if (port === 0) {
-      // inet_csk_get_port: bind() to port 0 prefers odd ports from the range.
-      const [lo, hi] = this.host.cfg.ip_local_port_range;
-      for (let p = lo + ((lo & 1) ? 0 : 1); p <= hi; p += 2) {
-        if (!this.host.portBusyForBind(a, p, this.opts.reuseaddr, this)) {
-          port = p;
-          break;
-        }
-      }
+      port = this.host.pickBindPort(a, this.opts.reuseaddr, this);
       if (port === 0) this.fail('EADDRINUSE', 'bind', 'no free port');
     } else if (this.host.portBusyForBind(a, port, this.opts.reuseaddr, this)) {
       this.fail('EADDRINUSE', 'bind', endpoint(a, port));

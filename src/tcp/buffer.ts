@@ -34,8 +34,14 @@ export class ByteRing {
     const cap = this.buf.length;
     const tail = (this.head + this.len) % cap;
     const first = Math.min(n, cap - tail);
-    this.buf.set(src.subarray(start, start + first), tail);
-    if (first < n) this.buf.set(src.subarray(start + first, start + n), 0);
+    if (n <= 32 && first === n) {
+      // Small writes: a byte loop beats making a subarray view to copy from.
+      const b = this.buf;
+      for (let k = 0; k < n; k++) b[tail + k] = src[start + k]!;
+    } else {
+      this.buf.set(src.subarray(start, start + first), tail);
+      if (first < n) this.buf.set(src.subarray(start + first, start + n), 0);
+    }
     this.len += n;
     return n;
   }
@@ -54,6 +60,17 @@ export class ByteRing {
     const out = new Uint8Array(n);
     this.copyOut(offset, n, out, 0);
     return out;
+  }
+
+  /**
+   * Bytes [offset, offset+n) without a copy when they are contiguous in the ring (a copy when they
+   * wrap). Valid only until the ring next changes: for a segment encoded at once.
+   */
+  view(offset: number, n: number): Uint8Array {
+    const cap = this.buf.length;
+    const s = (this.head + offset) % cap;
+    if (s + n <= cap) return this.buf.subarray(s, s + n);
+    return this.slice(offset, n);
   }
 
   /** Drops n bytes from the front. */

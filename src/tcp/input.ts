@@ -332,16 +332,10 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3). Linux does it in
   // tcp_ack (tcp_replace_ts_recent) only once the ACK is known acceptable: an ACK of unsent
   // data or an old ACK does not update it, so a challenge ACK echoes the previous value.
-  const takeTs = (): void => {
-    if (c.tsOk && o.hasTs && seqLe(seg.seq, c.rcvWup)) {
-      c.tsRecent = o.tsVal;
-      c.tsRecentStamp = c.env.now();
-    }
-  };
 
   // Step 5: the ACK field.
   if (c.state === TcpState.SYN_RECV) {
-    takeTs();
+    takeTs(c, o, seg);
     if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
     if (!c.env.childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
     c.sndWnd = seg.window << c.sndWscale;
@@ -370,7 +364,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   } else {
     const r = processAck(c, seg, o);
     if (r === 'drop') return false;
-    if (r === 'ok') takeTs();
+    if (r === 'ok') takeTs(c, o, seg);
   }
 
   // State changes driven by the ACK of our FIN.
@@ -715,16 +709,25 @@ function drainOfo(c: TcpConn): void {
   }
 }
 
+/** tcp_replace_ts_recent (the caller has checked the ACK is acceptable). */
+function takeTs(c: TcpConn, o: SegOpts, seg: TcpRepr): void {
+  if (c.tsOk && o.hasTs && seqLe(seg.seq, c.rcvWup)) {
+    c.tsRecent = o.tsVal;
+    c.tsRecentStamp = c.env.now();
+  }
+}
+
+/** tcp_incr_quickack(sk, TCP_MAX_QUICKACKS): rcv_wnd / (2 * rcv_mss) quick ACKs, 2 to 16. */
+function incrQuickack(c: TcpConn): void {
+  c.quick = Math.max(c.quick, Math.min(Math.max(Math.floor(c.rcvWnd / (2 * c.rcvMss)), 2), 16));
+}
+
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
 function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   if (len > c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
-  // tcp_incr_quickack(sk, TCP_MAX_QUICKACKS): rcv_wnd / (2 * rcv_mss) quick ACKs, 2 to 16.
-  const incrQuickack = (): void => {
-    c.quick = Math.max(c.quick, Math.min(Math.max(Math.floor(c.rcvWnd / (2 * c.rcvMss)), 2), 16));
-  };
   if (c.ato === 0) {
     // The first data segment initialises the delayed-ACK engine.
-    incrQuickack();
+    incrQuickack(c);
     c.ato = 40_000;
   } else {
     const m = now - c.lrcvtime;
@@ -732,7 +735,7 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
     else if (m < c.ato) c.ato = Math.min(Math.round(c.ato / 2) + m, c.rto);
     // A gap longer than the RTO re-enters quickack mode with the full count (observed on
     // 6.18, Q14: after a 0.5 s pause, 16 more segments were ACKed at once).
-    else if (m > c.rto) incrQuickack();
+    else if (m > c.rto) incrQuickack(c);
   }
   c.lrcvtime = now;
   c.lastDataRecv = now;

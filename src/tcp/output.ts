@@ -242,10 +242,12 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     if (inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0) break;
     // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
     // earlier small one is unacknowledged; a FIN-bearing segment is never held.
-    if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna)) break;
+    // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
+    // that no small segment has set yet (0) never holds anything, whatever the ISN.
+    if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
     if (len > unsent) len = unsent;
     const retrans = seqLt(c.sndNxt, c.sndMax);
-    const payload = len ? c.sndBuf.slice((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
+    const payload = len ? c.sndBuf.view((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
     let flags = fin ? FIN : 0;
     if (len && seqAdd(c.sndNxt, len) === dataEnd) flags |= PSH;
     const seq = c.sndNxt;
@@ -294,7 +296,7 @@ export function sendWindowFill(c: TcpConn): number {
   if (len <= 0) return 0;
   const seq = c.sndNxt;
   const fin = c.finQueued && seqAdd(seq, len) === c.writeSeq && len < room;
-  sendWithAck(c, PSH | (fin ? FIN : 0), seq, c.sndBuf.slice((seq - c.sndUna) >>> 0, len), 'window probe with data');
+  sendWithAck(c, PSH | (fin ? FIN : 0), seq, c.sndBuf.view((seq - c.sndUna) >>> 0, len), 'window probe with data');
   c.env.counters.inc('TCPOrigDataSent');
   c.bytesSent += len;
   c.lsndtime = c.lastDataSent = c.env.now();
@@ -346,7 +348,7 @@ export function retransmitAt(c: TcpConn, seq: number, note: string): number {
   if (len < 0) len = 0;
   const fin = c.finQueued && seqAdd(seq, len) === dataEnd && seqGt(c.sndMax, dataEnd);
   if (!len && !fin) return 0;
-  const payload = len ? c.sndBuf.slice((seq - c.sndUna) >>> 0, len) : EMPTY;
+  const payload = len ? c.sndBuf.view((seq - c.sndUna) >>> 0, len) : EMPTY;
   let flags = fin ? FIN : 0;
   if (len && seqAdd(seq, len) === dataEnd) flags |= PSH;
   sendWithAck(c, flags, seq, payload, note);

@@ -73,6 +73,8 @@ export class TimerWheel<T> {
   private readonly bits = new Int32Array(LEVELS * 2);
   /** Per-slot minimum deadline; NaN = unknown (recomputed on demand). */
   private readonly mins = new Float64Array(NSLOTS);
+  /** How many timers of the slot have its cached minimum deadline: removing one of several keeps the cache. */
+  private readonly minCounts = new Uint32Array(NSLOTS);
   /** The overdue list is not in (deadline, seq) order. */
   private overdueUnsorted = false;
 
@@ -195,9 +197,13 @@ export class TimerWheel<T> {
     if (tail === null) {
       this.heads[idx] = timer;
       this.mins[idx] = d;
+      this.minCounts[idx] = 1;
     } else {
       tail._next = timer;
-      if (d < this.mins[idx]) this.mins[idx] = d; // NaN stays NaN
+      if (d < this.mins[idx]) {
+        this.mins[idx] = d; // NaN stays NaN
+        this.minCounts[idx] = 1;
+      } else if (d === this.mins[idx]) this.minCounts[idx]!++;
       if (tail._deadline > d && idx === OVERDUE) this.overdueUnsorted = true;
     }
     this.tails[idx] = timer;
@@ -217,7 +223,7 @@ export class TimerWheel<T> {
     if (this.heads[idx] === null) {
       if (idx !== OVERDUE) this.bits[2 * (idx >>> 6) + ((idx & 63) >>> 5)] &= ~(1 << (idx & 31));
       else this.overdueUnsorted = false;
-    } else if (timer._deadline === this.mins[idx]) {
+    } else if (timer._deadline === this.mins[idx] && --this.minCounts[idx]! === 0) {
       this.mins[idx] = NaN;
     }
   }
@@ -267,8 +273,15 @@ export class TimerWheel<T> {
     let m = this.mins[idx];
     if (Number.isNaN(m)) {
       m = Infinity;
-      for (let t = this.heads[idx]; t !== null; t = t._next) if (t._deadline < m) m = t._deadline;
+      let n = 0;
+      for (let t = this.heads[idx]; t !== null; t = t._next) {
+        if (t._deadline < m) {
+          m = t._deadline;
+          n = 1;
+        } else if (t._deadline === m) n++;
+      }
       this.mins[idx] = m;
+      this.minCounts[idx] = n;
     }
     return m;
   }

@@ -8,10 +8,16 @@ function bad(layer: WireLayer, detail: string): { ok: false; error: WireError } 
 
 /** 4 for dotted-quad text, 6 for IPv6 text, 0 for anything else (checks full syntax). */
 export function ipVersion(s: string): 4 | 6 | 0 {
-  if (parseIpv4(s).ok) return 4;
-  if (parseIpv6(s).ok) return 6;
-  return 0;
+  let v = VERSION_CACHE.get(s);
+  if (v === undefined) {
+    v = parseIpv4(s).ok ? 4 : parseIpv6(s).ok ? 6 : 0;
+    if (VERSION_CACHE.size >= 4096) VERSION_CACHE.clear();
+    VERSION_CACHE.set(s, v);
+  }
+  return v;
 }
+// Hosts ask about the same few addresses for every packet; bounded, cleared when full.
+const VERSION_CACHE = new Map<string, 4 | 6 | 0>();
 
 /**
  * Dotted quad, four decimal parts 0..255. Like glibc inet_pton, a part may not have a leading
@@ -133,8 +139,17 @@ export function parseIp(s: string): Result<Uint8Array> {
 }
 
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  const n = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  let t = V4_TEXT.get(n);
+  if (t === undefined) {
+    t = `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+    if (V4_TEXT.size >= 4096) V4_TEXT.clear();
+    V4_TEXT.set(n, t);
+  }
+  return t;
 }
+// Every received packet formats two addresses; the strings are interned by value. Bounded.
+const V4_TEXT = new Map<number, string>();
 
 /** RFC 5952 section 4: lower case, no leading zeros, the longest run (first on a tie) of two
  *  or more zero groups as "::"; section 5: IPv4-mapped addresses as ::ffff:a.b.c.d. */

@@ -96,8 +96,10 @@ export function encodeIpv4HeaderBytes(
   buf[o + 9] = ip.protocol & 0xff;
   buf[o + 10] = 0;
   buf[o + 11] = 0;
-  buf.set(src.subarray(0, 4), o + 12);
-  buf.set(dst.subarray(0, 4), o + 16);
+  for (let k = 0; k < 4; k++) {
+    buf[o + 12 + k] = src[k]!;
+    buf[o + 16 + k] = dst[k]!;
+  }
   const c = internetChecksum(buf, o, o + IPV4_HEADER_LEN);
   buf[o + 10] = c >> 8;
   buf[o + 11] = c & 0xff;

@@ -22,7 +22,21 @@ export function makeIpRepr(src: string, dst: string, overrides: Partial<IpRepr> 
     v === 4
       ? { version: 4, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_TTL, id: 0, dontFragment: true, tos: 0 }
       : { version: 6, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_HOP_LIMIT, tos: 0, flowLabel: 0 };
-  return { ...base, ...overrides };
+  if (Object.keys(overrides).length) return { ...base, ...overrides };
+  return base;
+}
+
+// Parsed addresses, memoised: a host sends from and to the same few addresses all the time.
+// The bytes are only read. Bounded: cleared when it fills.
+const ADDR_CACHE = new Map<string, ReturnType<typeof parseIp>>();
+function parseIpCached(s: string): ReturnType<typeof parseIp> {
+  let r = ADDR_CACHE.get(s);
+  if (r === undefined) {
+    r = parseIp(s);
+    if (ADDR_CACHE.size >= 4096) ADDR_CACHE.clear();
+    ADDR_CACHE.set(s, r);
+  }
+  return r;
 }
 
 /** Bytes encodePacket produces. */
@@ -36,8 +50,8 @@ export function packetLength(ip: IpRepr, tcp: TcpRepr): number {
  * addresses that do not match ip.version, unsendable options, or no room in buf.
  */
 export function encodePacketInto(ip: IpRepr, tcp: TcpRepr, buf: Uint8Array, offset = 0): number {
-  const src = parseIp(ip.src);
-  const dst = parseIp(ip.dst);
+  const src = parseIpCached(ip.src);
+  const dst = parseIpCached(ip.dst);
   const want = ip.version === 4 ? 4 : 16;
   if (!src.ok || !dst.ok || src.value.length !== want || dst.value.length !== want) {
     throw new RangeError(`addresses ${ip.src} > ${ip.dst} are not IPv${ip.version}`);

@@ -24,8 +24,8 @@ export function nodeEnv(): RunEnv {
       const ext: NodeExt = { rt, clientNet: bindNet(ctx.client, rt), serverNet: bindNet(ctx.server, rt) };
       Object.assign(ctx.ext, ext);
       return {
-        run: async (untilUs: number) => {
-          await rt.runUntil(() => false, untilUs);
+        run: async (untilUs: number, observe?: () => void) => {
+          await rt.runUntil(observe ? () => (observe(), false) : () => false, untilUs);
         },
         dispose: () => rt.dispose(),
       };

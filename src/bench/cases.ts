@@ -1,0 +1,451 @@
+// The benchmarks of `linger bench`: each measures linger in-process and, where there is a peer,
+// the same work with Node's net over the kernel's loopback in the same invocation.
+
+import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Socket } from '../host/socket.ts';
+import { TimerWheel, Timer } from '../time/wheel.ts';
+import { benchWorld } from './world.ts';
+
+export interface Sample {
+  value: number;
+  unit: string;
+  /** The reference run's figure (same unit), or null. */
+  reference: number | null;
+  note?: string;
+}
+
+export interface BenchCase {
+  name: string;
+  /** Sizes for a full run and for --quick. */
+  run(quick: boolean): Promise<Sample>;
+  /** Repetitions after one warm-up (1 for the long-running ones). */
+  reps: number;
+  needsRoot?: boolean;
+}
+
+const GiB = 1 << 30;
+const MiB = 1 << 20;
+
+// ---- bulk ----
+
+/** Bytes one way between two linger hosts: 64 KiB writes, reads of everything available. */
+export function lingerBulk(total: number, mtu: number): number {
+  const w = benchWorld({ config: { mtu } });
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(16);
+  let got = 0;
+  l.on('connection', () => {
+    const s = l.accept()!;
+    s.on('readable', () => {
+      for (;;) {
+        const d = s.recv(1 << 20);
+        if (!d || !d.length) return;
+        got += d.length;
+      }
+    });
+  });
+  const c = w.client.socket();
+  const chunk = new Uint8Array(65536);
+  let sent = 0;
+  const pump = () => {
+    while (sent < total) {
+      const n = c.send(sent + 65536 <= total ? chunk : chunk.subarray(0, total - sent));
+      sent += n;
+      if (n < 65536) return;
+    }
+  };
+  c.on('connect', pump);
+  c.on('writable', pump);
+  c.connect('10.0.0.2', 80);
+  const t0 = performance.now();
+  w.net.runWhile(() => got < total, 3600e6);
+  const secs = (performance.now() - t0) / 1000;
+  if (got !== total) throw new Error(`bulk: ${got} of ${total} bytes arrived`);
+  return (total * 8) / secs / 1e9;
+}
+
+/** The same over Node's net and the kernel's loopback, both ends in this process. */
+export function nodeBulk(total: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let t0 = 0;
+    const srv = net.createServer((s) => {
+      let got = 0;
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= total) {
+          const secs = (performance.now() - t0) / 1000;
+          s.destroy();
+          c.destroy();
+          srv.close();
+          resolve((total * 8) / secs / 1e9);
+        }
+      });
+    });
+    srv.on('error', reject);
+    let c: net.Socket;
+    srv.listen(0, '127.0.0.1', () => {
+      c = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
+      c.on('error', reject);
+      const chunk = Buffer.alloc(65536);
+      c.on('connect', () => {
+        t0 = performance.now();
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            sent += 65536;
+            if (!c.write(sent <= total ? chunk : chunk.subarray(0, total - (sent - 65536)))) return void c.once('drain', pump);
+          }
+        };
+        pump();
+      });
+    });
+  });
+}
+
+// ---- churn ----
+
+const REQ = new Uint8Array(100).fill(0x71);
+const RESP = new Uint8Array(100).fill(0x72);
+
+/**
+ * Complete lifecycles with `concurrency` clients: connect, 100-byte request, 100-byte response,
+ * the server closes first (so its side holds the TIME_WAIT entry), the client closes on EOF.
+ */
+export function lingerChurn(n: number, concurrency: number): { perSec: number; tw: number } {
+  // 5 µs links: virtual time moves, so a reused 4-tuple meets the server's TIME_WAIT entry with a
+  // higher ISN and timestamp and is accepted (tcp_timewait_state_process), as on a real loopback.
+  const w = benchWorld({ link: { latencyUs: 5 }, config: { ip_local_port_range: [1024, 65535] } });
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(4096);
+  l.on('connection', () => {
+    for (let s = l.accept(); s; s = l.accept()) {
+      const conn = s;
+      let need = REQ.length;
+      conn.on('readable', () => {
+        for (;;) {
+          const d = conn.recv();
+          if (!d) return;
+          if (!d.length) return;
+          need -= d.length;
+          if (need === 0) {
+            conn.send(RESP);
+            conn.close();
+            return;
+          }
+        }
+      });
+    }
+  });
+  let started = 0;
+  let done = 0;
+  const start = () => {
+    if (started >= n) return;
+    started++;
+    const s: Socket = w.client.socket();
+    let got = 0;
+    s.on('connect', () => s.send(REQ));
+    s.on('readable', () => {
+      for (;;) {
+        const d = s.recv();
+        if (!d) return;
+        if (!d.length) {
+          if (got !== RESP.length) throw new Error(`churn: short response (${got})`);
+          s.close();
+          done++;
+          start();
+          return;
+        }
+        got += d.length;
+      }
+    });
+    s.on('error', () => {
+      throw new Error(`churn: connection failed: ${String(s.getsockopt('SO_ERROR'))}`);
+    });
+    s.connect('10.0.0.2', 80);
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < concurrency; i++) start();
+  w.net.runWhile(() => done < n, 3600e6);
+  const secs = (performance.now() - t0) / 1000;
+  return { perSec: n / secs, tw: w.server.counters.get('TW') };
+}
+
+export function nodeChurn(n: number, concurrency: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = Buffer.from(REQ);
+    const resp = Buffer.from(RESP);
+    const srv = net.createServer((s) => {
+      let need = req.length;
+      s.on('data', (d: Buffer) => {
+        need -= d.length;
+        if (need === 0) s.end(resp);
+      });
+      s.on('error', () => {});
+    });
+    srv.on('error', reject);
+    let started = 0;
+    let done = 0;
+    let t0 = 0;
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      const start = () => {
+        if (started >= n) return;
+        started++;
+        const c = net.connect(port, '127.0.0.1');
+        let got = 0;
+        c.on('connect', () => c.write(req));
+        c.on('data', (d: Buffer) => (got += d.length));
+        c.on('end', () => {
+          if (got !== resp.length) return reject(new Error(`node churn: short response (${got})`));
+          c.end();
+          if (++done === n) {
+            const secs = (performance.now() - t0) / 1000;
+            srv.close();
+            resolve(n / secs);
+          } else start();
+        });
+        c.on('error', reject);
+      };
+      t0 = performance.now();
+      for (let i = 0; i < concurrency; i++) start();
+    });
+  });
+}
+
+// ---- pingpong ----
+
+export function lingerPingpong(n: number): number {
+  const w = benchWorld();
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(16);
+  const one = new Uint8Array([0x2a]);
+  l.on('connection', () => {
+    const s = l.accept()!;
+    s.on('readable', () => {
+      for (let d = s.recv(); d && d.length; d = s.recv()) s.send(d);
+    });
+  });
+  const c = w.client.socket();
+  c.setsockopt('TCP_NODELAY', true);
+  let rounds = 0;
+  c.on('connect', () => c.send(one));
+  c.on('readable', () => {
+    for (let d = c.recv(); d && d.length; d = c.recv()) {
+      if (++rounds < n) c.send(one);
+    }
+  });
+  c.connect('10.0.0.2', 80);
+  w.net.runWhile(() => rounds < 1, 10e6);
+  const t0 = performance.now();
+  const r0 = rounds;
+  w.net.runWhile(() => rounds < n, 3600e6);
+  return (rounds - r0) / ((performance.now() - t0) / 1000);
+}
+
+export function nodePingpong(n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer((s) => {
+      s.setNoDelay(true);
+      s.on('data', (d: Buffer) => s.write(d));
+      s.on('error', () => {});
+    });
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const c = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
+      c.setNoDelay(true);
+      const one = Buffer.from([0x2a]);
+      let rounds = 0;
+      let t0 = 0;
+      c.on('connect', () => {
+        t0 = performance.now();
+        c.write(one);
+      });
+      c.on('data', (d: Buffer) => {
+        rounds += d.length;
+        if (rounds < n) c.write(one);
+        else {
+          const secs = (performance.now() - t0) / 1000;
+          c.destroy();
+          srv.close();
+          resolve(rounds / secs);
+        }
+      });
+      c.on('error', reject);
+    });
+  });
+}
+
+// ---- scale ----
+
+let gcFn: (() => void) | null = null;
+function gc(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  gcFn();
+  gcFn();
+}
+/** Heap plus ArrayBuffer backing stores (buffers live outside the V8 heap but are memory all the same). */
+function memory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/**
+ * n idle ESTABLISHED connections (client addresses as needed, 64,512 ports each), then the
+ * same n in TIME_WAIT. Both ends of each connection live in this process: the established
+ * figure is per socket (half a connection), the TIME_WAIT figure per entry.
+ */
+export function lingerScale(n: number): { perSocket: number; perTimeWait: number; establishMs: number } {
+  const perAddr = 64_000;
+  const addrs = Array.from({ length: Math.ceil(n / perAddr) }, (_, i) => `10.${1 + (i >> 8)}.${i & 255}.1`);
+  gc();
+  const m0 = memory();
+  const w = benchWorld({ clientAddrs: addrs, config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 } });
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(65535);
+  let accepted: Socket[] = [];
+  l.on('connection', () => {
+    for (let s = l.accept(); s; s = l.accept()) {
+      const conn = s;
+      conn.on('readable', () => {
+        const d = conn.recv();
+        if (d && d.length === 0) conn.close();
+      });
+      accepted.push(conn);
+    }
+  });
+  let clients: Socket[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = w.client.socket();
+    s.bind(addrs[Math.floor(i / perAddr)]!, 0);
+    s.connect('10.0.0.2', 80);
+    clients.push(s);
+    if (i % 4096 === 4095) w.net.runWhile(() => accepted.length < i - 4096, 60e6);
+  }
+  w.net.runWhile(() => accepted.length < n, 600e6);
+  const establishMs = performance.now() - t0;
+  if (accepted.length !== n) throw new Error(`scale: ${accepted.length} of ${n} established`);
+  gc();
+  const m1 = memory();
+  for (const s of clients) s.close();
+  w.net.runWhile(() => w.client.counters.get('TW') < n, 600e6);
+  w.net.runUntilIdle(w.net.now + 1_000_000);
+  clients = [];
+  accepted = [];
+  gc();
+  const m2 = memory();
+  const tw = w.client.twCount;
+  if (tw !== n) throw new Error(`scale: ${tw} TIME_WAIT entries of ${n}`);
+  return { perSocket: (m1 - m0) / (2 * n), perTimeWait: (m2 - m0) / n, establishMs };
+}
+
+// ---- timers ----
+
+/** Arm/cancel operations per second on a wheel already holding `armed` timers. */
+export function wheelOps(armed: number, ops: number): number {
+  const wheel = new TimerWheel<number>(0);
+  const timers: Timer<number>[] = [];
+  for (let i = 0; i < armed; i++) {
+    const t = new Timer(i);
+    wheel.schedule(t, 1_000_000 + ((i * 7919) % 7_200_000_000));
+    timers.push(t);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < ops; i += 2) {
+    const t = timers[(i * 31) % armed]!;
+    wheel.cancel(t);
+    wheel.schedule(t, 1_000_000 + ((i * 104_729) % 7_200_000_000));
+  }
+  return ops / ((performance.now() - t0) / 1000);
+}
+
+/** Wall seconds to simulate `hours` of idle for n connections with keepalive on (7200/75/9). */
+export function keepaliveIdle(n: number, hours: number): { wallSecs: number; probes: number } {
+  const w = benchWorld({ config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 }, clientAddrs: Array.from({ length: Math.ceil(n / 64_000) }, (_, i) => `10.0.${1 + i}.1`) });
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(65535);
+  let accepted = 0;
+  const keep: Socket[] = [];
+  l.on('connection', () => {
+    for (let s = l.accept(); s; s = l.accept()) {
+      accepted++;
+      keep.push(s);
+    }
+  });
+  for (let i = 0; i < n; i++) {
+    const s = w.client.socket();
+    s.setsockopt('SO_KEEPALIVE', true);
+    s.bind(`10.0.${1 + Math.floor(i / 64_000)}.1`, 0);
+    s.connect('10.0.0.2', 80);
+    keep.push(s);
+    if (i % 4096 === 4095) w.net.runWhile(() => accepted < i - 4096, 60e6);
+  }
+  w.net.runWhile(() => accepted < n, 600e6);
+  const t0 = performance.now();
+  w.net.run(w.net.now + hours * 3600e6);
+  return { wallSecs: (performance.now() - t0) / 1000, probes: w.client.counters.get('TCPKeepAlive') };
+}
+
+// ---- lossy ----
+
+/** total bytes over 1 % loss and rtt; wall seconds and goodput next to the Mathis estimate. */
+export function lingerLossy(total: number, rttMs: number, loss: number): { wallSecs: number; goodputMbit: number; mathisMbit: number } {
+  const w = benchWorld({ link: { latencyUs: (rttMs * 1000) / 2, loss }, seed: 7 });
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(16);
+  let got = 0;
+  let first = 0;
+  let last = 0;
+  l.on('connection', () => {
+    const s = l.accept()!;
+    s.on('readable', () => {
+      for (;;) {
+        const d = s.recv(1 << 20);
+        if (!d || !d.length) return;
+        if (!got) first = w.net.now;
+        got += d.length;
+        last = w.net.now;
+      }
+    });
+  });
+  const c = w.client.socket();
+  const chunk = new Uint8Array(65536);
+  let sent = 0;
+  let t1 = 0;
+  const pump = () => {
+    while (sent < total) {
+      const n = c.send(chunk.subarray(0, Math.min(65536, total - sent)));
+      sent += n;
+      if (!n) return;
+    }
+  };
+  c.on('connect', () => {
+    t1 = w.net.now;
+    pump();
+  });
+  c.on('writable', pump);
+  c.connect('10.0.0.2', 80);
+  const t0 = performance.now();
+  w.net.runWhile(() => got < total, 24 * 3600e6);
+  const wallSecs = (performance.now() - t0) / 1000;
+  if (got !== total) throw new Error(`lossy: ${got} of ${total} bytes`);
+  void first;
+  const goodputMbit = (total * 8) / ((last - t1) / 1e6) / 1e6;
+  // Mathis et al. 1997: rate = (MSS / RTT) * C / sqrt(p), C = sqrt(3/2) for NewReno with delayed ACK off.
+  const mss = 1448;
+  const mathisMbit = ((mss * 8) / (rttMs / 1000)) * Math.sqrt(3 / 2) / Math.sqrt(loss) / 1e6;
+  return { wallSecs, goodputMbit, mathisMbit };
+}
+
+export { GiB, MiB };

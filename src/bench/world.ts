@@ -1,0 +1,22 @@
+// In-process worlds for the benchmarks: linger hosts on a simulated network with no delay (or
+// the delay asked for), nothing traced, packet bytes not kept.
+
+import { Network, type LinkParams } from '../sim/network.ts';
+import { Host } from '../host/host.ts';
+import type { HostConfig } from '../host/config.ts';
+
+export interface BenchWorld {
+  net: Network;
+  client: Host;
+  server: Host;
+}
+
+export function benchWorld(opts: { link?: LinkParams; clientAddrs?: string[]; config?: Partial<HostConfig>; seed?: number } = {}): BenchWorld {
+  const net = new Network({ seed: opts.seed ?? 1, maxStepsPerInstant: Number.MAX_SAFE_INTEGER });
+  const client = new Host({ name: 'client', addresses: opts.clientAddrs ?? ['10.0.0.1'], clock: net.clock, seed: 1, config: opts.config, tracePackets: false });
+  const server = new Host({ name: 'server', addresses: ['10.0.0.2'], clock: net.clock, seed: 2, config: opts.config, tracePackets: false });
+  net.addNode(client);
+  net.addNode(server);
+  net.link('client', 'server', opts.link ?? { latencyUs: 0 });
+  return { net, client, server };
+}
