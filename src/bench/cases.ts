@@ -169,7 +169,8 @@ export function lingerChurn(n: number, concurrency: number): { perSec: number; t
   };
   const t0 = performance.now();
   for (let i = 0; i < concurrency; i++) start();
-  w.net.runWhile(() => done < n, 3600e6);
+  // A lifecycle ends with the server's TIME_WAIT entry: run until the last FINs are in.
+  w.net.runWhile(() => done < n || w.server.counters.get('TW') < n, 3600e6);
   const secs = (performance.now() - t0) / 1000;
   return { perSec: n / secs, tw: w.server.counters.get('TW') };
 }

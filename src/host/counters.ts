@@ -8,7 +8,7 @@ export const TCP_COUNTERS = [
 export const TCPEXT_COUNTERS = [
   'TW', 'TWRecycled', 'TWKilled', 'PAWSEstab', 'DelayedACKs', 'ListenOverflows', 'ListenDrops',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'EmbryonicRsts', 'TCPAbortOnData',
-  'TCPAbortOnClose', 'TCPAbortOnMemory', 'TCPAbortOnTimeout', 'TCPAbortOnLinger', 'TCPKeepAlive',
+  'TCPAbortOnClose', 'TCPAbortOnMemory', 'TCPAbortOnTimeout', 'TCPAbortOnLinger', 'TCPKeepAlive', 'TCPWinProbe',
   'TCPTimeWaitOverflow', 'TCPChallengeACK', 'TCPSYNChallenge', 'TCPTimeouts', 'TCPFastRetrans',
   'TCPOFOQueue', 'TCPOFODrop', 'TCPZeroWindowDrop', 'TCPToZeroWindowAdv', 'TCPFromZeroWindowAdv',
   'TCPWantZeroWindowAdv', 'TCPOrigDataSent', 'TCPLossProbes', 'TCPSACKReneging', 'TCPSackRecovery',

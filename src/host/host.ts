@@ -389,7 +389,7 @@ export class Host implements ConnEnv {
       return false;
     }
     const tw = new TimeWaitEntry(
-      conn.key, conn.label, conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort, substate,
+      conn.key, conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort, substate,
       conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
       conn.tsOk ? conn.tsRecentStamp || this.now() : 0, conn.tsOffset, this.now(),
     );
@@ -705,7 +705,9 @@ function connRow(c: TcpConn, now: number): SocketRow {
  */
 export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
   private readonly perPort = new Map<number, number>();
-  private readonly perAddrPort = new Map<string, number>();
+  /** Keyed by (address index << 16) | port; addresses are interned to small integers. */
+  private readonly perAddrPort = new Map<number, number>();
+  private readonly addrIndex = new Map<string, number>();
 
   override set(key: string, e: TcpConn | TimeWaitEntry): this {
     const prev = super.get(key);
@@ -728,12 +730,20 @@ export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
   }
 
   localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
-    return anyAddr ? (this.perPort.get(port) ?? 0) > 0 : (this.perAddrPort.get(`${addr}|${port}`) ?? 0) > 0;
+    if (anyAddr) return (this.perPort.get(port) ?? 0) > 0;
+    const a = this.addrIndex.get(addr);
+    return a !== undefined && (this.perAddrPort.get(a * 65536 + port) ?? 0) > 0;
+  }
+
+  private indexOf(addr: string): number {
+    let a = this.addrIndex.get(addr);
+    if (a === undefined) this.addrIndex.set(addr, (a = this.addrIndex.size));
+    return a;
   }
 
   private count(e: TcpConn | TimeWaitEntry, d: number): void {
     bump(this.perPort, e.localPort, d);
-    bump(this.perAddrPort, `${e.localAddr}|${e.localPort}`, d);
+    bump(this.perAddrPort, this.indexOf(e.localAddr) * 65536 + e.localPort, d);
   }
 }
 

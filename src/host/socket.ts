@@ -529,7 +529,8 @@ export class Socket {
 
   private unbind(): void {
     if (!this.boundPort) return;
-    this.host.bound.get(this.boundPort)?.delete(this);
+    const set = this.host.bound.get(this.boundPort);
+    if (set?.delete(this) && set.size === 0) this.host.bound.delete(this.boundPort);
   }
 
   /** inet_csk_listen_stop: unaccepted children are reset, embryonic ones dropped. */
@@ -545,7 +546,9 @@ export class Socket {
       if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) sendActiveReset(child, 'listener closed before accept()');
       tcpDone(child, 'listener closed', 'call');
     }
-    for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call');
+    // A request sock is never a full socket: inet_csk_listen_stop drops it without tcp_done, so
+    // no TcpAttemptFails.
+    for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call', false);
   }
 
   // ---- options ----

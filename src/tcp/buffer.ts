@@ -1,13 +1,42 @@
 // A byte ring: the send queue (bytes from SND.UNA on) and the receive queue (in-order bytes
 // not yet read). Capacity grows on demand up to a limit (SO_SNDBUF / SO_RCVBUF style).
+//
+// Like Linux, whose idle socket holds no skb, an empty ring holds no memory: its storage is
+// taken on the first byte and, when it is of the base size, handed back to a small shared pool
+// as soon as the ring empties (the next burst takes it back without allocating). Grown storage
+// stays with its ring: a connection that needed it is moving data.
+
+const BASE = 4096;
+const POOL_MAX = 256;
+const pool: Uint8Array[] = [];
+const NONE = new Uint8Array(0);
 
 export class ByteRing {
-  private buf: Uint8Array;
+  private buf: Uint8Array = NONE;
   private head = 0; // index of the first byte
   private len = 0;
+  private readonly initial: number;
 
-  constructor(initial = 4096, public limit = 1 << 22) {
-    this.buf = new Uint8Array(Math.max(16, Math.min(initial, limit)));
+  constructor(initial = BASE, public limit = 1 << 22) {
+    this.initial = Math.max(16, Math.min(initial, limit));
+  }
+
+  private take(need: number): void {
+    if (this.initial === BASE && need <= BASE && pool.length) this.buf = pool.pop()!;
+    else {
+      let cap = this.initial;
+      while (cap < need) cap *= 2;
+      this.buf = new Uint8Array(cap);
+    }
+    this.head = 0;
+  }
+
+  private release(): void {
+    if (this.buf.length === BASE && pool.length < POOL_MAX) {
+      pool.push(this.buf);
+      this.buf = NONE;
+    }
+    this.head = 0;
   }
 
   get length(): number {
@@ -30,6 +59,7 @@ export class ByteRing {
   push(src: Uint8Array, start = 0, end = src.length): number {
     const n = Math.min(end - start, this.limit - this.len);
     if (n <= 0) return 0;
+    if (this.buf.length === 0) this.take(n);
     if (this.len + n > this.buf.length) this.grow(this.len + n);
     const cap = this.buf.length;
     const tail = (this.head + this.len) % cap;
@@ -48,6 +78,7 @@ export class ByteRing {
 
   /** Copies bytes [offset, offset+n) of the queue into dst at dstOff. */
   copyOut(offset: number, n: number, dst: Uint8Array, dstOff: number): void {
+    if (n <= 0) return;
     const cap = this.buf.length;
     const s = (this.head + offset) % cap;
     const first = Math.min(n, cap - s);
@@ -76,13 +107,14 @@ export class ByteRing {
   /** Drops n bytes from the front. */
   consume(n: number): void {
     if (n > this.len) n = this.len;
+    if (n <= 0) return;
     this.head = (this.head + n) % this.buf.length;
     this.len -= n;
-    if (this.len === 0) this.head = 0;
+    if (this.len === 0) this.release();
   }
 
   clear(): void {
-    this.head = 0;
     this.len = 0;
+    this.release();
   }
 }

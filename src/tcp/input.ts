@@ -547,11 +547,30 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     c.highRxt = c.sndUna;
     recoveryRetransmit(c, 'fast retransmission');
   }
-  if (c.rtxKind === 'persist' && c.sndWnd > 0 && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) {
-    c.rtxDeadline = Infinity; // the window opened: tcpOutput sends and re-arms the RTO
-    c.backoff = 0;
-  }
+  if (flightBefore === 0) ackProbe(c, now);
   return 'ok';
+}
+
+/**
+ * tcp_ack -> no_queue -> tcp_ack_probe: an ACK that finds nothing in flight while data (or the
+ * FIN) waits either opens a usable window, one the head segment fits in (backoff cleared, the
+ * probe timer stopped; tcpOutput sends), or re-arms the probe timer from now with the current
+ * backoff (tcp_probe0_when), so probes are timed from the answers, not from the probes.
+ */
+function ackProbe(c: TcpConn, now: number): void {
+  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
+  const finWaiting = c.finQueued && seqLe(c.sndNxt, c.writeSeq); // the FIN is not out yet
+  if (!unsent && !finWaiting) return;
+  const len = Math.min(unsent, c.mssCache);
+  const headEnd = seqAdd(c.sndNxt, len + (finWaiting && len === unsent ? 1 : 0));
+  if (!seqGt(headEnd, seqAdd(c.sndUna, c.sndWnd))) {
+    c.backoff = 0;
+    if (c.rtxKind === 'persist') c.rtxDeadline = Infinity;
+    return;
+  }
+  const cfg = c.env.cfg;
+  c.rtxKind = 'persist';
+  c.rtxDeadline = now + Math.min(Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff, cfg.tcp_rto_max_us);
 }
 
 function sackedBytes(c: TcpConn): number {

@@ -88,8 +88,11 @@ export function purgeWriteQueue(c: TcpConn): void {
  */
 export function tcpTimeWait(c: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number, cause: string, causeKind: CauseKind): void {
   const timeo = substate === 'TIME_WAIT' ? c.env.cfg.lb_time_wait_timeout_ms * 1000 : timeoutUs;
-  if (substate === 'TIME_WAIT') c.setState(TcpState.TIME_WAIT, cause, causeKind);
+  const from = c.stateName;
+  // inet_twsk_alloc first: over tcp_max_tw_buckets there is no minisock and tcp_done closes the
+  // socket from the state it is in (FIN_WAIT2 or CLOSING -> CLOSE), never showing TIME_WAIT.
   const made = c.env.enterTimeWait(c, substate, timeo);
+  if (made && substate === 'TIME_WAIT') c.setState(TcpState.TIME_WAIT, cause, causeKind);
   // The full socket closes silently: the trace keeps showing the 4-tuple in TIME_WAIT (or
   // FIN_WAIT2) until the entry dies.
   c.state = TcpState.CLOSED;
@@ -99,7 +102,7 @@ export function tcpTimeWait(c: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', tim
   cancelTimers(c);
   if (!made) {
     c.env.counters.inc('TCPTimeWaitOverflow');
-    c.env.trace({ kind: 'state', t: c.env.now(), host: c.env.name, socket: c.label, from: substate, to: 'CLOSED', cause: 'tcp_max_tw_buckets reached (TCPTimeWaitOverflow)', causeKind });
+    c.env.trace({ kind: 'state', t: c.env.now(), host: c.env.name, socket: c.label, from, to: 'CLOSED', cause: `${cause}; tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`, causeKind });
   }
   c.env.notify(c, 'closed');
 }

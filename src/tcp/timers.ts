@@ -161,6 +161,7 @@ function probeTimer(c: TcpConn): void {
   // closed, a probe at SND.UNA - 1.
   if (sendWindowFill(c) > 0) return;
   sendProbe(c, 'window probe');
+  c.env.counters.inc('TCPWinProbe'); // tcp_xmit_probe_skb(sk, 0, LINUX_MIB_TCPWINPROBE)
   c.probesOut++;
   if (c.backoff < cfg.tcp_retries2) c.backoff++;
   c.rtxKind = 'persist';

@@ -17,7 +17,6 @@ export class TimeWaitEntry {
   lastOowAck = -Infinity; // tcp_timewait_check_oow_rate_limit
   constructor(
     readonly key: string,
-    readonly label: string,
     readonly localAddr: string,
     readonly localPort: number,
     readonly remoteAddr: string,
@@ -35,7 +34,14 @@ export class TimeWaitEntry {
   ) {
     this.substate = substate;
   }
+
+  /** addr:port>addr:port as traces show it; built on demand (entries are many, traces few). */
+  get label(): string {
+    return `${ep(this.localAddr, this.localPort)}>${ep(this.remoteAddr, this.remotePort)}`;
+  }
 }
+
+const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
 /** What tcp_timewait_state_process decided (enum tcp_tw_status). */
 export type TwVerdict =

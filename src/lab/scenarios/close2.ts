@@ -35,7 +35,7 @@ export const closeVsShutdown: Scenario = {
   question: 'Why do clients that close() too early make servers see "connection reset by peer"?',
   params: [latencyParam, { name: 'response_delay_ms', description: 'how long the server takes to answer', default: 100, min: 1, max: 100000 }],
   notice: [
-    'client 1: FIN, then R in answer to the response data (TCPAbortOnData); the server\'s next write: EPIPE',
+    'client 1: FIN, then R in answer to the response data (from the FIN_WAIT2 entry; TCPAbortOnData only when the data meets the socket still in FIN_WAIT1, --set response_delay_ms=1); the server\'s next write: EPIPE',
     'client 2: FIN, then it reads the response and EOF; no reset',
   ],
   setup(ctx) {
@@ -119,7 +119,7 @@ export const lingerN: Scenario = {
   explain:
     'With SO_LINGER set to {on, N}, close() blocks until everything sent has been acknowledged (the socket has left FIN_WAIT1) or N seconds have passed. ' +
     'Here the client writes 100 kB and closes; close() returns when the last byte and the FIN are acknowledged. ' +
-    'With --set unreachable=1 the peer vanishes first: close() returns after N seconds and the FIN goes on being retransmitted by the orphaned socket.',
+    'With --set unreachable=1 the peer vanishes first: close() returns after N seconds and the orphaned socket goes on retransmitting the unacknowledged data at its head, the FIN still queued behind it.',
   question: 'How does SO_LINGER with a timeout change close()?',
   params: [latencyParam, { name: 'seconds', description: 'l_linger', default: 5, min: 1, max: 3600 }, { name: 'unreachable', description: '1: the server vanishes just before the close', default: 0, min: 0, max: 1 }],
   notice: ['the call event "close = 0, returns: ..." marks when close() returns', 'unreachable=1: it returns after exactly N s'],

@@ -135,7 +135,7 @@ export const longVsShortConnections: Scenario = {
   topic: 'E',
   explain:
     'The same 200 request/response exchanges, first over one long-lived connection, then over 200 short ones (one per request, the client closing first). ' +
-    'Short connections pay a handshake (one round trip) and a close for every request, send about three times the segments, and leave 200 TIME_WAIT entries for 60 s; ' +
+    'Short connections pay a handshake (one round trip) and a close for every request, send about five times the segments, and leave 200 TIME_WAIT entries for 60 s; ' +
     'the long connection pays once but holds its resources (socket, buffers, a slot in every middlebox) while idle.',
   question: 'What does keeping connections alive save, and what does it cost?',
   params: [latencyParam, { name: 'requests', description: 'requests in each phase', default: 200, min: 1, max: 100000 }],

@@ -53,7 +53,7 @@ export const oldDuplicateNoTimeWait: Scenario = {
     'The client sends "AAAA" on a first connection; one copy of that segment is delayed in the network. The connection closes and, with TIME_WAIT skipped, the client at once opens a new connection on the same 4-tuple. ' +
     'To show the danger both hosts here use predictable initial sequence numbers, as old stacks did (Linux\'s RFC 6528 ISNs make this unlikely, and TIME_WAIT makes it impossible): ' +
     'the old segment lands inside the new connection\'s window and the server\'s application reads "AAAA" as if the new client had sent it. ' +
-    'With --set time_wait_ms=60000 the 4-tuple stays in TIME_WAIT, connect() cannot reuse it (EADDRNOTAVAIL), and the old segment dies in TIME_WAIT. ' +
+    'With --set time_wait_ms=60000 the 4-tuple stays in TIME_WAIT, connect() cannot reuse it (EADDRNOTAVAIL), and the old segment is answered with a RST by the server, which the client\'s TIME_WAIT entry ignores. ' +
     'With --set timestamps=1 (the Linux default) PAWS (RFC 7323) rejects the old copy by its older timestamp even without TIME_WAIT.',
   question: 'What goes wrong if a 4-tuple is reused before old segments have died out?',
   params: [
@@ -70,7 +70,7 @@ export const oldDuplicateNoTimeWait: Scenario = {
   hostOptions: () => ({ client: { isn: () => 1_000_000 }, server: { isn: () => 7_000_000 } }),
   notice: [
     'the delayed copy of the first connection\'s data arrives during the second connection',
-    'defaults: the server reads AAAA on the second connection before the real BBBB',
+    'defaults: the server reads the old AAAA on the second connection; the real BBBB, at the same sequence numbers, is D-SACKed as a duplicate and never delivered',
     'time_wait_ms=60000: the second connect() fails with EADDRNOTAVAIL; timestamps=1: PAWS reject; nothing is corrupted',
   ],
   setup(ctx) {
@@ -146,7 +146,7 @@ export const finWait2Orphan: Scenario = {
   topic: 'C',
   explain:
     'The client closes; the server acknowledges the FIN but never closes its side (an application bug), so the server sits in CLOSE_WAIT. ' +
-    'The client\'s socket, closed by its application, is an orphan in FIN_WAIT2: Linux keeps it only for tcp_fin_timeout (60 s, here --set fin_timeout) and then drops it silently (ss shows it with a timewait timer). ' +
+    'The client\'s socket, closed by its application, is an orphan in FIN_WAIT2: Linux keeps it for tcp_fin_timeout (60 s, here --set fin_timeout; above 60 s its two-stage timer gives 2 x (tcp_fin_timeout - 60) s) and then drops it silently (ss shows it with a timewait timer). ' +
     'A FIN_WAIT2 whose application only called shutdown(SHUT_WR) has no such timer (--set shutdown_only=1): it waits for the peer forever.',
   question: 'What does tcp_fin_timeout really control?',
   params: [latencyParam, { name: 'fin_timeout', description: 'net.ipv4.tcp_fin_timeout (s)', default: 60, min: 1, max: 3600 }, { name: 'shutdown_only', description: '1: the client only shuts down its side instead of closing', default: 0, min: 0, max: 1 }],
