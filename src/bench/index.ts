@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { GiB, MiB, keepaliveIdle, lingerBulk, lingerChurn, lingerLossy, lingerPingpong, lingerScale, nodeBulk, nodeChurn, nodePingpong, wheelOps } from './cases.ts';
+import { GiB, MiB, keepaliveIdle, lingerBulk, lingerChurn, lingerLossy, lingerPingpong, nodeBulk, nodeChurn, nodePingpong, wheelOps } from './cases.ts';
 
 export interface BenchRow {
   name: string;
@@ -103,7 +103,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   }
   if (want('scale-established')) {
     const n = q ? 20_000 : 1_000_000;
-    const r = lingerScale(n);
+    const r = scaleInChild(n);
     add({ name: 'scale-established', value: r.perSocket, unit: 'bytes/socket', reference: null, ratio: null, spread: null, reps: 1,
       note: `${n} idle ESTABLISHED connections (both ends in-process; heap + ArrayBuffers after GC, per socket) established in ${(r.establishMs / 1000).toFixed(1)} s; Linux 6.18 here: TCP slab object 2368 B (plus socket, inode, file); lwIP 224-280 B per PCB`,
       target: '<= 1024 B', met: r.perSocket <= 1024 });
@@ -128,6 +128,14 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   }
   if (want('tun')) rows.push(...tunRows(q, log));
   return rows;
+}
+
+/** lingerScale in a child process with a 16 GiB heap limit (Node's default is far below 10^6 connections). */
+function scaleInChild(n: number): { perSocket: number; perTimeWait: number; establishMs: number } {
+  const script = new URL('./scale-child.ts', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, ['--max-old-space-size=16384', '--import', 'tsx', script, String(n)], { encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`scale: child exited ${r.status ?? r.signal}: ${r.stderr.slice(-500)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { perSocket: number; perTimeWait: number; establishMs: number };
 }
 
 /** The interop issue's TUN figures, from scripts/bench-tun.ts, when root and /dev/net/tun exist. */

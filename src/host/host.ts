@@ -139,7 +139,7 @@ export class Host implements ConnEnv {
   private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): void {
     const key = connKey(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     const found = this.demux.get(key);
-    this.traceSegment('in', ip, seg, found?.label, undefined, packet);
+    if (this.traceSinks.length) this.traceSegment('in', ip, seg, found?.label, undefined, packet);
     if (found instanceof TcpConn) {
       if (connInput(found, seg)) this.sendReset(ip, seg);
       this.reschedule(found);
