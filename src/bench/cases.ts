@@ -299,36 +299,41 @@ function memory(): number {
 }
 
 /**
- * n idle ESTABLISHED connections (client addresses as needed, 64,512 ports each), then the
- * same n in TIME_WAIT. Both ends of each connection live in this process: the established
- * figure is per socket (half a connection), the TIME_WAIT figure per entry.
+ * n idle ESTABLISHED connections, then the same n in TIME_WAIT. The server listens on as many
+ * ports as needed for 30,000 connections each, so connect() picks every client port from
+ * ip_local_port_range per destination (__inet_hash_connect) with no bind() scan, within the even
+ * half of the range that Linux tries first (past it, each connect() scans every even port). Both ends of
+ * each connection live in this process: the established figure is per socket (half a
+ * connection), the TIME_WAIT figure per entry.
  */
 export function lingerScale(n: number): { perSocket: number; perTimeWait: number; establishMs: number } {
-  const perAddr = 64_000;
-  const addrs = Array.from({ length: Math.ceil(n / perAddr) }, (_, i) => `10.${1 + (i >> 8)}.${i & 255}.1`);
+  const perPort = 30_000;
+  const ports = Array.from({ length: Math.ceil(n / perPort) }, (_, i) => 10_000 + i);
   gc();
   const m0 = memory();
-  const w = benchWorld({ clientAddrs: addrs, config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 } });
-  const l = w.server.socket();
-  l.bind('0.0.0.0', 80);
-  l.listen(65535);
+  const w = benchWorld({ config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 } });
   let accepted: Socket[] = [];
-  l.on('connection', () => {
-    for (let s = l.accept(); s; s = l.accept()) {
-      const conn = s;
-      conn.on('readable', () => {
-        const d = conn.recv();
-        if (d && d.length === 0) conn.close();
-      });
-      accepted.push(conn);
-    }
+  const listeners = ports.map((port) => {
+    const l = w.server.socket();
+    l.bind('0.0.0.0', port);
+    l.listen(65535);
+    l.on('connection', () => {
+      for (let s = l.accept(); s; s = l.accept()) {
+        const conn = s;
+        conn.on('readable', () => {
+          const d = conn.recv();
+          if (d && d.length === 0) conn.close();
+        });
+        accepted.push(conn);
+      }
+    });
+    return l;
   });
   let clients: Socket[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const s = w.client.socket();
-    s.bind(addrs[Math.floor(i / perAddr)]!, 0);
-    s.connect('10.0.0.2', 80);
+    s.connect('10.0.0.2', ports[Math.floor(i / perPort)]!);
     clients.push(s);
     if (i % 4096 === 4095) w.net.runWhile(() => accepted.length < i - 4096, 60e6);
   }
@@ -346,6 +351,7 @@ export function lingerScale(n: number): { perSocket: number; perTimeWait: number
   const m2 = memory();
   const tw = w.client.twCount;
   if (tw !== n) throw new Error(`scale: ${tw} TIME_WAIT entries of ${n}`);
+  void listeners;
   return { perSocket: (m1 - m0) / (2 * n), perTimeWait: (m2 - m0) / n, establishMs };
 }
 
@@ -371,23 +377,27 @@ export function wheelOps(armed: number, ops: number): number {
 
 /** Wall seconds to simulate `hours` of idle for n connections with keepalive on (7200/75/9). */
 export function keepaliveIdle(n: number, hours: number): { wallSecs: number; probes: number } {
-  const w = benchWorld({ config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 }, clientAddrs: Array.from({ length: Math.ceil(n / 64_000) }, (_, i) => `10.0.${1 + i}.1`) });
-  const l = w.server.socket();
-  l.bind('0.0.0.0', 80);
-  l.listen(65535);
+  const perPort = 30_000;
+  const ports = Array.from({ length: Math.ceil(n / perPort) }, (_, i) => 10_000 + i);
+  const w = benchWorld({ config: { ip_local_port_range: [1024, 65535], somaxconn: 65535 } });
   let accepted = 0;
   const keep: Socket[] = [];
-  l.on('connection', () => {
-    for (let s = l.accept(); s; s = l.accept()) {
-      accepted++;
-      keep.push(s);
-    }
-  });
+  for (const port of ports) {
+    const l = w.server.socket();
+    l.bind('0.0.0.0', port);
+    l.listen(65535);
+    l.on('connection', () => {
+      for (let s = l.accept(); s; s = l.accept()) {
+        accepted++;
+        keep.push(s);
+      }
+    });
+    keep.push(l);
+  }
   for (let i = 0; i < n; i++) {
     const s = w.client.socket();
     s.setsockopt('SO_KEEPALIVE', true);
-    s.bind(`10.0.${1 + Math.floor(i / 64_000)}.1`, 0);
-    s.connect('10.0.0.2', 80);
+    s.connect('10.0.0.2', ports[Math.floor(i / perPort)]!);
     keep.push(s);
     if (i % 4096 === 4095) w.net.runWhile(() => accepted < i - 4096, 60e6);
   }
