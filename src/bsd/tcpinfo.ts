@@ -10,7 +10,7 @@
 // tcpi_sndbuf_limited, tcpi_delivered, tcpi_delivered_ce, tcpi_dsack_dups, tcpi_reord_seen,
 // tcpi_rcv_ooopack, tcpi_rehash, tcpi_total_rto, tcpi_total_rto_recoveries,
 // tcpi_total_rto_time, tcpi_delivery_rate_app_limited, tcpi_fastopen_client_fail.
-// tcpi_rto is the engine's RTO in µs, not rounded up to jiffies as Linux's is.
+// tcpi_rto is the engine's RTO in µs (whole jiffies, as Linux's), doubled by each retransmission timeout.
 // Derived rather than kept: tcpi_ca_state (Recovery while in fast recovery, Loss after an RTO
 // until the head is acknowledged, Disorder with duplicate ACKs or SACKed data), tcpi_unacked
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
@@ -177,7 +177,9 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
     i.tcpi_snd_wscale = c.sndWscale;
     i.tcpi_rcv_wscale = c.rcvWscale;
   }
-  i.tcpi_rto = c.rto;
+  // tcp_retransmit_timer doubles icsk_rto itself at each timeout (min(rto << 1, TCP_RTO_MAX));
+  // the zero-window probe timer backs off without touching it (tcp_probe0_when).
+  i.tcpi_rto = c.rtxKind !== 'persist' && c.backoff > 0 ? Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us) : c.rto;
   i.tcpi_ato = c.ato;
   i.tcpi_snd_mss = c.mssCache;
   i.tcpi_rcv_mss = c.rcvMss;

@@ -12,6 +12,7 @@ import { viewOfRun } from '../lab/view.ts';
 import { registerDrill } from './drill.ts';
 import { registerInspect } from './inspect.ts';
 import { ProxyUsageError, registerProxy } from './proxy.ts';
+import { registerTun } from './tun.ts';
 import { registerBench } from './bench.ts';
 
 class UsageError extends Error {}
@@ -130,7 +131,10 @@ export async function main(argv: string[]): Promise<number> {
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       out(`linger lab: serving the web UI at http://127.0.0.1:${actual}/  (Ctrl-C stops it)`);
       await new Promise<void>((done) => {
-        const stop = () => server.close(() => done());
+        const stop = () => {
+          server.close(() => done());
+          server.closeAllConnections();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
@@ -151,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDrill(program);
   registerInspect(program);
   registerProxy(program);
+  registerTun(program);
   registerBench(program);
 
   try {

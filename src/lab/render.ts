@@ -5,6 +5,7 @@ import type { SocketRow } from '../host/host.ts';
 import { PcapWriter } from '../wire/pcap.ts';
 import { SS_NAMES, type TcpState } from '../tcp/states.ts';
 import type { LabRun } from './runner.ts';
+import { colorEventLine, colorHeader } from './ansi.ts';
 
 export type JsonEvent = Record<string, unknown> & { t_ms: number; host: string; kind: string };
 
@@ -85,11 +86,13 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
   }
 }
 
-export function toTimeline(run: LabRun, opts: { maxLines?: number } = {}): string {
+/** The readable timeline; `color` adds ANSI colours (for a terminal). */
+export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`# ${run.scenario.id}: ${run.scenario.title}`);
   lines.push(`# seed ${run.seed}; ${Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   lines.push(`# > sent  < received  * state change  $ call  ! error  ~ timer  x drop  H http`);
+  if (opts.color) for (let i = 0; i < lines.length; i++) lines[i] = colorHeader(lines[i]!);
   let n = 0;
   let skipped = 0;
   for (const e of run.events) {
@@ -99,7 +102,7 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number } = {}): strin
       skipped++;
       continue;
     }
-    lines.push(l);
+    lines.push(opts.color ? colorEventLine(e, l) : l);
     n++;
   }
   if (skipped) lines.push(`... ${skipped} more events (use --json for all)`);

@@ -31,7 +31,8 @@ export function registerScenarios(list: Scenario[]): void {
 
 /** Provided by a Node-side caller for scenarios that run real Node code in virtual time. */
 export interface RunEnv {
-  prepare(ctx: ScenarioContext): Promise<{ run(untilUs: number): Promise<void>; dispose(): void }>;
+  /** `observe`, when given, is called after each step of virtual time (possibly more than once per instant). */
+  prepare(ctx: ScenarioContext): Promise<{ run(untilUs: number, observe?: () => void): Promise<void>; dispose(): void }>;
 }
 
 export function findScenario(id: string): Scenario {
@@ -60,7 +61,12 @@ export function resolveParams(s: Scenario, set: Record<string, string>): Record<
   return p;
 }
 
-export async function runScenario(id: string, opts: { seed?: number; set?: Record<string, string>; env?: RunEnv } = {}): Promise<LabRun> {
+/**
+ * Runs a scenario. `observe`, when given, is called after each instant of virtual time has been
+ * processed (for samples of the socket tables and counters; the web UI's time slider). It only
+ * reads: the run is the same with or without it.
+ */
+export async function runScenario(id: string, opts: { seed?: number; set?: Record<string, string>; env?: RunEnv; observe?: (nowUs: number, hosts: Host[]) => void } = {}): Promise<LabRun> {
   const scenario = findScenario(id);
   const seed = opts.seed ?? 1;
   const params = resolveParams(scenario, opts.set ?? {});
@@ -118,13 +124,24 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
     const d = await opts.env.prepare(ctx);
     try {
       await scenario.setup(ctx);
-      await d.run(scenario.duration(params));
+      const observe = opts.observe;
+      await d.run(scenario.duration(params), observe ? () => observe(net.now, hosts) : undefined);
     } finally {
       d.dispose();
     }
   } else {
     await scenario.setup(ctx);
-    net.run(scenario.duration(params));
+    const end = scenario.duration(params);
+    if (opts.observe) {
+      // Instant by instant: run() processes everything due up to t, so this is the same run.
+      for (let t = net.nextEventTime(); t <= end; t = net.nextEventTime()) {
+        net.run(Math.max(t, net.now));
+        opts.observe(net.now, hosts);
+        if (net.nextEventTime() <= net.now) net.run(Math.min(end, net.now + 1)); // never stall
+        if (net.now >= end) break;
+      }
+    }
+    net.run(end);
   }
   return { scenario, seed, params, events, hosts, net };
 }

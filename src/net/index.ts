@@ -3,13 +3,13 @@
 
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { Host } from '../host/host.ts';
-import type { Runtime } from './runtime.ts';
+import type { NetRuntime } from './runtime.ts';
 import { NetServer, type ServerOptions } from './server.ts';
 import { NetSocket, normalizeConnectArgs, type NetSocketOptions } from './socket.ts';
 
 export interface LingerNet {
   host: Host;
-  runtime: Runtime;
+  runtime: NetRuntime;
   Socket: new (opts?: NetSocketOptions) => NetSocket;
   Server: new (opts?: ServerOptions, onConnection?: (s: NetSocket) => void) => NetServer;
   createServer(opts?: ServerOptions | ((s: NetSocket) => void), onConnection?: (s: NetSocket) => void): NetServer;
@@ -20,7 +20,7 @@ export interface LingerNet {
   isIPv6: typeof isIPv6;
 }
 
-export function bindNet(host: Host, runtime: Runtime): LingerNet {
+export function bindNet(host: Host, runtime: NetRuntime): LingerNet {
   class Socket extends NetSocket {
     constructor(opts: NetSocketOptions = {}) {
       super(host, runtime, opts);
@@ -51,4 +51,4 @@ export function bindNet(host: Host, runtime: Runtime): LingerNet {
 }
 
 export { NetSocket, NetServer };
-export { Runtime } from './runtime.ts';
+export { Runtime, type NetRuntime } from './runtime.ts';

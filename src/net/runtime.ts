@@ -35,7 +35,18 @@ export interface VTimer {
   at: number;
 }
 
-export class Runtime {
+/**
+ * What the node:net layer needs of whatever drives a host: a resolver table, the host's clock
+ * (µs) and cancellable timers on it. Runtime (virtual time) and the TUN driver's RealtimeRuntime
+ * (src/link/realtime.ts, real time) both provide it.
+ */
+export interface NetRuntime {
+  readonly names: Map<string, string[]>;
+  readonly now: number;
+  timer(delayUs: number, fn: () => void): VTimer;
+}
+
+export class Runtime implements NetRuntime {
   readonly net: Network;
   readonly epochMs: number;
   private clock: FakeClock | null = null;

@@ -6,7 +6,7 @@ import { SocketError } from '../host/errors.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import { netError, nodeError } from './errors.ts';
-import type { Runtime } from './runtime.ts';
+import type { NetRuntime } from './runtime.ts';
 import { NetSocket } from './socket.ts';
 
 export interface ServerOptions {
@@ -30,7 +30,7 @@ export class NetServer extends EventEmitter {
   private closing = false;
   private closeCbs: Array<(err?: Error) => void> = [];
 
-  constructor(readonly host: Host, readonly runtime: Runtime, readonly options: ServerOptions = {}, onConnection?: (s: NetSocket) => void) {
+  constructor(readonly host: Host, readonly runtime: NetRuntime, readonly options: ServerOptions = {}, onConnection?: (s: NetSocket) => void) {
     super();
     if (onConnection) this.on('connection', onConnection);
   }
@@ -77,7 +77,8 @@ export class NetServer extends EventEmitter {
   private acceptAll(): void {
     const l = this.listener;
     if (!l) return;
-    for (let h = l.accept(); h; h = l.accept()) {
+    // A 'connection' handler may close the server: stop accepting then (as libuv's accept loop).
+    for (let h = l.accept(); h; h = this.listener === l && !l.closed ? l.accept() : null) {
       if (this.maxConnections !== undefined && this.conns.size >= this.maxConnections) {
         h.close(); // Node closes connections over maxConnections at once
         this.emit('drop', { localAddress: h.localAddress, localPort: h.localPort });

@@ -8,7 +8,7 @@ import { SocketError } from '../host/errors.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { netError, nodeError } from './errors.ts';
-import type { Runtime, VTimer } from './runtime.ts';
+import type { NetRuntime, VTimer } from './runtime.ts';
 
 export interface NetSocketOptions {
   allowHalfOpen?: boolean;
@@ -32,7 +32,7 @@ type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
 
 export class NetSocket extends Duplex {
   readonly host: Host;
-  readonly runtime: Runtime;
+  readonly runtime: NetRuntime;
   private handle: EngineSocket | null = null;
   connecting = false;
   private _pendingConnect = true;
@@ -46,7 +46,7 @@ export class NetSocket extends Duplex {
   private remote: { address: string; port: number; family: string } | null = null;
   private connLabel: string | undefined;
 
-  constructor(host: Host, runtime: Runtime, opts: NetSocketOptions = {}) {
+  constructor(host: Host, runtime: NetRuntime, opts: NetSocketOptions = {}) {
     const allowHalfOpen = opts.allowHalfOpen ?? false;
     // 'close' is emitted by _destroy with Node's hadError argument, so not by the stream itself.
     super({ allowHalfOpen, emitClose: false, autoDestroy: true, decodeStrings: true });
@@ -151,6 +151,18 @@ export class NetSocket extends Duplex {
       this.pull();
     }
     return this;
+  }
+
+  /**
+   * As net.Socket's read(): reading from the kernel starts again (tryReadStart) even after
+   * pause(), and the stream's own _read may not be called again while a pull is outstanding.
+   */
+  override read(n?: number): unknown {
+    if (!this.connecting && this.handle && !this.wantRead && !this.readEnded && !this.destroyed) {
+      this.wantRead = true;
+      this.pull();
+    }
+    return super.read(n);
   }
 
   override _read(): void {

@@ -1,0 +1,160 @@
+// `npm run bench:tun`: bulk TCP over linger's TUN link, kernel -> linger and linger -> kernel, at
+// MTU 1500 and 65535, next to a kernel-to-kernel run over veth in the same invocation (the
+// reference). Bounded: fixed byte counts (--mb, default 200 MB per run), a time limit per run,
+// namespaces deleted afterwards, also on failure. Needs root and /dev/net/tun.
+//   node --import tsx scripts/bench-tun.ts [--mb 200] [--mtu 1500,65535] [--json]
+
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { TunStack } from '../src/link/stack.ts';
+import { nsAdd, nsDel, run } from '../src/link/netns.ts';
+import type { NetSocket } from '../src/net/socket.ts';
+
+const PEER = new URL('../test/interop/py/peer.py', import.meta.url).pathname;
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+};
+const MB = Number(arg('mb', '200'));
+const BYTES = MB * 1_000_000;
+const MTUS = arg('mtu', '1500,65535').split(',').map(Number);
+const JSON_OUT = process.argv.includes('--json');
+const LIMIT_S = 120;
+
+interface PeerLine { event: string; secs?: number; bytes?: number; [k: string]: unknown }
+
+/** Runs peer.py in a namespace; resolves with its JSON lines when it exits (killed after LIMIT_S). */
+function peer(ns: string, args: string[], onLine?: (l: PeerLine) => void): Promise<PeerLine[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', PEER, ...args], { env: { ...process.env, PEER_ALARM: String(LIMIT_S) } });
+    const lines: PeerLine[] = [];
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    createInterface({ input: p.stdout }).on('line', (l) => {
+      const j = JSON.parse(l) as PeerLine;
+      lines.push(j);
+      onLine?.(j);
+    });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(lines) : reject(new Error(`peer.py ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+const gbps = (bytes: number, secs: number) => (bytes * 8) / secs / 1e9;
+
+interface Row { what: string; mtu: number; secs: number; gbit: number; pps?: number }
+
+async function tunRuns(mtu: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const st = TunStack.up({ ns: 'lgbench', mtu, replace: true });
+  try {
+    // kernel -> linger: linger's node:net server counts and discards.
+    let got = 0;
+    let t0 = 0;
+    let rx0 = 0;
+    const done = new Promise<{ secs: number; pkts: number }>((resolve) => {
+      st.net.createServer((s: NetSocket) => {
+        t0 = performance.now();
+        rx0 = st.tun.stats.rxPackets;
+        s.on('data', (d: Buffer) => (got += d.length));
+        s.on('end', () => {
+          resolve({ secs: (performance.now() - t0) / 1000, pkts: st.tun.stats.rxPackets - rx0 });
+          s.end();
+        });
+      }).listen(5001);
+    });
+    await peer('lgbench', ['connect', 'host=10.77.0.2', 'port=5001', `do=send:${BYTES},shutwr,recvall`, `timeout=${LIMIT_S}`]);
+    const r = await done;
+    if (got !== BYTES) throw new Error(`kernel -> linger: ${got} of ${BYTES} bytes`);
+    rows.push({ what: 'kernel -> linger (TUN)', mtu, secs: r.secs, gbit: gbps(BYTES, r.secs), pps: r.pkts / r.secs });
+    // linger -> kernel: the kernel's python sink reads to EOF.
+    let tx0 = 0;
+    let tStart = 0;
+    const sink = peer('lgbench', ['listen', 'host=10.77.0.1', 'port=5002', 'do=recvall', `timeout=${LIMIT_S}`], (l) => {
+      if (l.event !== 'ready') return;
+      const c = st.net.connect(5002, '10.77.0.1', () => {
+        tStart = performance.now();
+        tx0 = st.tun.stats.txPackets;
+        const chunk = Buffer.alloc(65536, 0x62);
+        let left = BYTES;
+        const pump = () => {
+          while (left > 0) {
+            const k = Math.min(left, chunk.length);
+            left -= k;
+            if (!c.write(k === chunk.length ? chunk : chunk.subarray(0, k))) return void c.once('drain', pump);
+          }
+          c.end();
+        };
+        pump();
+      });
+      c.on('error', () => undefined);
+    });
+    const lines = await sink;
+    const secs = (performance.now() - tStart) / 1000;
+    const eof = lines.find((l) => l.event === 'eof');
+    if (eof?.bytes !== BYTES) throw new Error(`linger -> kernel: ${eof?.bytes} of ${BYTES} bytes`);
+    rows.push({ what: 'linger -> kernel (TUN)', mtu, secs, gbit: gbps(BYTES, secs), pps: (st.tun.stats.txPackets - tx0) / secs });
+  } finally {
+    await st.down();
+  }
+  return rows;
+}
+
+async function vethRun(mtu: number): Promise<Row> {
+  const a = 'lgbencha';
+  const b = 'lgbenchb';
+  try {
+    nsDel(a);
+    nsDel(b);
+    nsAdd(a);
+    nsAdd(b);
+    run('ip', ['-n', a, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b]);
+    run('ip', ['-n', a, 'link', 'set', 'va', 'mtu', String(mtu), 'up']);
+    run('ip', ['-n', b, 'link', 'set', 'vb', 'mtu', String(mtu), 'up']);
+    run('ip', ['-n', a, 'addr', 'add', '10.78.0.1/24', 'dev', 'va']);
+    run('ip', ['-n', b, 'addr', 'add', '10.78.0.2/24', 'dev', 'vb']);
+    const sink = peer(b, ['listen', 'host=10.78.0.2', 'port=5003', 'do=recvall', `timeout=${LIMIT_S}`], (l) => {
+      if (l.event === 'ready') void peer(a, ['connect', 'host=10.78.0.2', 'port=5003', `do=send:${BYTES},close`, `timeout=${LIMIT_S}`]);
+    });
+    const eof = (await sink).find((l) => l.event === 'eof')!;
+    return { what: 'kernel -> kernel (veth)', mtu, secs: eof.secs!, gbit: gbps(BYTES, eof.secs!) };
+  } finally {
+    nsDel(a);
+    nsDel(b);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench:tun needs root (TUN device, network namespaces)');
+    process.exit(2);
+  }
+  if (!JSON_OUT) console.log(`bench:tun: ${MB} MB per run, one TCP connection, node:net on linger over TUN; ${new Date().toISOString()}`);
+  const rows: Row[] = [];
+  for (const mtu of MTUS) {
+    const ref = await vethRun(mtu);
+    rows.push(ref);
+    for (const r of await tunRuns(mtu)) rows.push(r);
+  }
+  if (JSON_OUT) {
+    // One JSON row per TUN run for `linger bench tun`: {name, value, unit, reference, ratio, note}.
+    for (const r of rows) {
+      if (r.what.includes('veth')) continue;
+      const ref = rows.find((x) => x.mtu === r.mtu && x.what.includes('veth'))!;
+      const name = `tun-${r.what.startsWith('kernel') ? 'kernel-to-linger' : 'linger-to-kernel'}-mtu${r.mtu}`;
+      console.log(JSON.stringify({ name, value: r.gbit, unit: 'Gbit/s', reference: ref.gbit, ratio: r.gbit / ref.gbit, note: `${MB} MB, one connection, node:net on linger over TUN; reference: kernel to kernel over veth at the same MTU` }));
+    }
+    return;
+  }
+  console.log('\n| direction | MTU | seconds | Gbit/s | packets/s | vs veth |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const ref = rows.find((x) => x.mtu === r.mtu && x.what.includes('veth'))!;
+    console.log(`| ${r.what} | ${r.mtu} | ${r.secs.toFixed(2)} | ${r.gbit.toFixed(2)} | ${r.pps ? Math.round(r.pps).toLocaleString('en') : '-'} | ${r === ref ? '1' : (r.gbit / ref.gbit).toFixed(3)} |`);
+  }
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
