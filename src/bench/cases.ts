@@ -6,7 +6,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Socket } from '../host/socket.ts';
 import { TimerWheel, Timer } from '../time/wheel.ts';
-import { benchWorld } from './world.ts';
+import { benchWorld, type BenchWorld } from './world.ts';
 
 export interface Sample {
   value: number;
@@ -30,13 +30,18 @@ const MiB = 1 << 20;
 
 // ---- bulk ----
 
-/** Bytes one way between two linger hosts: 64 KiB writes, reads of everything available. */
-export function lingerBulk(total: number, mtu: number): number {
-  const w = benchWorld({ config: { mtu } });
+/**
+ * One connection client -> server on port 80 of the world: 64 KiB writes until `total` bytes
+ * are queued, reads of everything available. `got()` counts what arrived, `connectedAt()` is the
+ * virtual time of the connect event, `lastAt()` of the last arrival.
+ */
+function oneWayTransfer(w: BenchWorld, total: number): { got: () => number; connectedAt: () => number; lastAt: () => number } {
   const l = w.server.socket();
   l.bind('0.0.0.0', 80);
   l.listen(16);
   let got = 0;
+  let last = 0;
+  let connected = 0;
   l.on('connection', () => {
     const s = l.accept()!;
     s.on('readable', () => {
@@ -44,6 +49,7 @@ export function lingerBulk(total: number, mtu: number): number {
         const d = s.recv(1 << 20);
         if (!d || !d.length) return;
         got += d.length;
+        last = w.net.now;
       }
     });
   });
@@ -57,13 +63,23 @@ export function lingerBulk(total: number, mtu: number): number {
       if (n < 65536) return;
     }
   };
-  c.on('connect', pump);
+  c.on('connect', () => {
+    connected = w.net.now;
+    pump();
+  });
   c.on('writable', pump);
   c.connect('10.0.0.2', 80);
+  return { got: () => got, connectedAt: () => connected, lastAt: () => last };
+}
+
+/** Bytes one way between two linger hosts with no delay: Gbit/s of wall time. */
+export function lingerBulk(total: number, mtu: number): number {
+  const w = benchWorld({ config: { mtu } });
+  const x = oneWayTransfer(w, total);
   const t0 = performance.now();
-  w.net.runWhile(() => got < total, 3600e6);
+  w.net.runWhile(() => x.got() < total, 3600e6);
   const secs = (performance.now() - t0) / 1000;
-  if (got !== total) throw new Error(`bulk: ${got} of ${total} bytes arrived`);
+  if (x.got() !== total) throw new Error(`bulk: ${x.got()} of ${total} bytes arrived`);
   return (total * 8) / secs / 1e9;
 }
 
@@ -412,48 +428,13 @@ export function keepaliveIdle(n: number, hours: number): { wallSecs: number; pro
 /** total bytes over 1 % loss and rtt; wall seconds and goodput next to the Mathis estimate. */
 export function lingerLossy(total: number, rttMs: number, loss: number): { wallSecs: number; goodputMbit: number; mathisMbit: number } {
   const w = benchWorld({ link: { latencyUs: (rttMs * 1000) / 2, loss }, seed: 7 });
-  const l = w.server.socket();
-  l.bind('0.0.0.0', 80);
-  l.listen(16);
-  let got = 0;
-  let first = 0;
-  let last = 0;
-  l.on('connection', () => {
-    const s = l.accept()!;
-    s.on('readable', () => {
-      for (;;) {
-        const d = s.recv(1 << 20);
-        if (!d || !d.length) return;
-        if (!got) first = w.net.now;
-        got += d.length;
-        last = w.net.now;
-      }
-    });
-  });
-  const c = w.client.socket();
-  const chunk = new Uint8Array(65536);
-  let sent = 0;
-  let t1 = 0;
-  const pump = () => {
-    while (sent < total) {
-      const n = c.send(chunk.subarray(0, Math.min(65536, total - sent)));
-      sent += n;
-      if (!n) return;
-    }
-  };
-  c.on('connect', () => {
-    t1 = w.net.now;
-    pump();
-  });
-  c.on('writable', pump);
-  c.connect('10.0.0.2', 80);
+  const x = oneWayTransfer(w, total);
   const t0 = performance.now();
-  w.net.runWhile(() => got < total, 24 * 3600e6);
+  w.net.runWhile(() => x.got() < total, 24 * 3600e6);
   const wallSecs = (performance.now() - t0) / 1000;
-  if (got !== total) throw new Error(`lossy: ${got} of ${total} bytes`);
-  void first;
-  const goodputMbit = (total * 8) / ((last - t1) / 1e6) / 1e6;
-  // Mathis et al. 1997: rate = (MSS / RTT) * C / sqrt(p), C = sqrt(3/2) for NewReno with delayed ACK off.
+  if (x.got() !== total) throw new Error(`lossy: ${x.got()} of ${total} bytes`);
+  const goodputMbit = (total * 8) / ((x.lastAt() - x.connectedAt()) / 1e6) / 1e6;
+  // Mathis et al. 1997: rate = (MSS / RTT) * C / sqrt(p), C = sqrt(3/2).
   const mss = 1448;
   const mathisMbit = ((mss * 8) / (rttMs / 1000)) * Math.sqrt(3 / 2) / Math.sqrt(loss) / 1e6;
   return { wallSecs, goodputMbit, mathisMbit };

@@ -3,10 +3,44 @@
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../host/errors.ts';
 import { L4Proxy } from '../../proxy/l4.ts';
-import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
+import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
 
 const REQUEST = text('GET / HTTP/1.1\r\nHost: backend\r\n\r\n');
 const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+
+/**
+ * The backend on the server host, port 80: answers each request, closes on end-of-stream or an
+ * error, and closes a connection idle for idleUs (Infinity: never).
+ */
+function backend(ctx: ScenarioContext, idleUs: number): void {
+  const bl = ctx.server.socket();
+  bl.bind('0.0.0.0', 80);
+  bl.listen(128);
+  bl.on('connection', () => {
+    for (let s = bl.accept(); s; s = bl.accept()) {
+      const conn = s;
+      const closeIt = () => { if (!conn.closed) conn.close(); };
+      let idle = idleUs === Infinity ? null : ctx.timer(idleUs, closeIt);
+      conn.on('error', closeIt);
+      conn.on('readable', () => {
+        for (;;) {
+          let d: Uint8Array | null;
+          try {
+            d = conn.recv();
+          } catch (e) {
+            if (e instanceof SocketError) return;
+            throw e;
+          }
+          if (d === null) return;
+          idle?.cancel();
+          if (d.length === 0) return closeIt();
+          conn.send(RESPONSE);
+          if (idle) idle = ctx.timer(idleUs, closeIt);
+        }
+      });
+    }
+  });
+}
 
 export const proxyIdleTimeout: Scenario = {
   id: 'proxy-idle-timeout',
@@ -34,37 +68,9 @@ export const proxyIdleTimeout: Scenario = {
     'the proxy\'s TIME_WAITs last 2 s (its profile), the others 60 s',
   ],
   setup(ctx) {
-    const { net, client, server, proxy, p } = ctx;
+    const { net, client, proxy, p } = ctx;
     // The backend: answers requests, closes a connection after backend_keepalive_ms idle.
-    const bl = server.socket();
-    bl.bind('0.0.0.0', 80);
-    bl.listen(128);
-    bl.on('connection', () => {
-      for (let s = bl.accept(); s; s = bl.accept()) {
-        const conn = s;
-        let idle = ctx.timer(ms(p['backend_keepalive_ms']!), () => conn.close());
-        conn.on('readable', () => {
-          for (;;) {
-            let d: Uint8Array | null;
-            try {
-              d = conn.recv();
-            } catch (e) {
-              if (e instanceof SocketError) return;
-              throw e;
-            }
-            if (d === null) return;
-            if (d.length === 0) {
-              idle.cancel();
-              if (!conn.closed) conn.close();
-              return;
-            }
-            conn.send(RESPONSE);
-            idle.cancel();
-            idle = ctx.timer(ms(p['backend_keepalive_ms']!), () => { if (!conn.closed) conn.close(); });
-          }
-        });
-      }
-    });
+    backend(ctx, ms(p['backend_keepalive_ms']!));
     new L4Proxy(proxy!, {
       listen: { addr: '0.0.0.0', port: 80 },
       upstream: { addr: ctx.serverAddr, port: 80 },
@@ -167,33 +173,8 @@ export const lbTcpProfile: Scenario = {
     'the client\'s next request needs a new connection',
   ],
   setup(ctx) {
-    const { net, client, server, proxy, p } = ctx;
-    const bl = server.socket();
-    bl.bind('0.0.0.0', 80);
-    bl.listen(128);
-    bl.on('connection', () => {
-      for (let s = bl.accept(); s; s = bl.accept()) {
-        const conn = s;
-        conn.on('readable', () => {
-          for (;;) {
-            let d: Uint8Array | null;
-            try {
-              d = conn.recv();
-            } catch (e) {
-              if (e instanceof SocketError) return;
-              throw e;
-            }
-            if (d === null) return;
-            if (d.length === 0) {
-              if (!conn.closed) conn.close();
-              return;
-            }
-            conn.send(RESPONSE);
-          }
-        });
-        conn.on('error', () => { if (!conn.closed) conn.close(); });
-      }
-    });
+    const { net, client, proxy, p } = ctx;
+    backend(ctx, Infinity);
     new L4Proxy(proxy!, {
       listen: { addr: '0.0.0.0', port: 80 },
       upstream: { addr: ctx.serverAddr, port: 80 },
