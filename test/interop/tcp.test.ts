@@ -185,7 +185,16 @@ test('the kernel closes with unread data: linger gets ECONNRESET', { skip }, asy
   assert.equal(ev(linger.peer, 'error')?.['error'], 'ECONNRESET', JSON.stringify(linger.peer));
   assert.equal(ev(ref!.peer, 'recv-error')?.['error'], 'ECONNRESET');
   assert.equal(linger.env.st.host.counters.snapshot(true)['TcpEstabResets'], 1);
-  same('rst-kernel-unread', linger, ref);
+  // Segments the peer had in flight when the kernel's RST left meet no socket and are answered
+  // with bare RSTs (tcp_v4_send_reset): how many is a matter of timing (observed 0 and 1 against
+  // linger, 0 against the kernel peer), so they are compared after the first RST, as bare RSTs.
+  const upToReset = (r: CaseResult) => {
+    const i = r.control.indexOf('k> R.');
+    assert.ok(i >= 0, `the kernel resets: ${r.control.join(' | ')}`);
+    assert.ok(r.control.slice(i + 1).every((x) => x === 'k> R'), `after the reset only bare RSTs: ${r.control.join(' | ')}`);
+    return { ...r, control: r.control.slice(0, i + 1) };
+  };
+  same('rst-kernel-unread', upToReset(linger), upToReset(ref!));
 });
 
 test('connection refused both ways: RST for a SYN to a closed port', { skip }, async () => {
