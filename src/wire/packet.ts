@@ -49,7 +49,7 @@ export function packetLength(ip: IpRepr, tcp: TcpRepr): number {
  * length. The IP protocol field is ip.protocol as given (6 for TCP). Throws RangeError on
  * addresses that do not match ip.version, unsendable options, or no room in buf.
  */
-export function encodePacketInto(ip: IpRepr, tcp: TcpRepr, buf: Uint8Array, offset = 0): number {
+export function encodePacketInto(ip: IpRepr, tcp: TcpRepr, buf: Uint8Array, offset = 0, partialChecksum = false): number {
   const src = parseIpCached(ip.src);
   const dst = parseIpCached(ip.dst);
   const want = ip.version === 4 ? 4 : 16;
@@ -62,22 +62,26 @@ export function encodePacketInto(ip: IpRepr, tcp: TcpRepr, buf: Uint8Array, offs
     ip.version === 4
       ? encodeIpv4HeaderBytes(ip, src.value, dst.value, segLen, buf, offset)
       : encodeIpv6HeaderBytes(ip, src.value, dst.value, segLen, buf, offset);
-  return h + encodeTcpInto(tcp, src.value, dst.value, buf, offset + h);
+  return h + encodeTcpInto(tcp, src.value, dst.value, buf, offset + h, partialChecksum);
 }
 
-/** The whole packet as a new Uint8Array, IP and TCP checksums filled. */
-export function encodePacket(ip: IpRepr, tcp: TcpRepr): Uint8Array {
+/**
+ * The whole packet as a new Uint8Array, IP and TCP checksums filled; with partialChecksum the TCP
+ * checksum is left as checksum offload leaves it (the folded pseudo-header sum only).
+ */
+export function encodePacket(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
   const out = new Uint8Array(packetLength(ip, tcp));
-  encodePacketInto(ip, tcp, out, 0);
+  encodePacketInto(ip, tcp, out, 0, partialChecksum);
   return out;
 }
 
 /**
  * Decodes an IPv4 or IPv6 packet carrying TCP, dispatching on the version nibble. Other
  * protocols give 'unsupported-protocol'. With verifyChecksum false neither the IPv4 header
- * checksum nor the TCP checksum is checked. Never throws.
+ * checksum nor the TCP checksum is checked; verifyTcpChecksum false skips only the TCP one (a
+ * receiver behind checksum offload, CHECKSUM_UNNECESSARY). Never throws.
  */
-export function decodePacket(bytes: Uint8Array, verifyChecksum = true): Result<DecodedPacket> {
+export function decodePacket(bytes: Uint8Array, verifyChecksum = true, verifyTcpChecksum = verifyChecksum): Result<DecodedPacket> {
   if (bytes.length === 0) return { ok: false, error: { layer: 'ipv4', kind: 'truncated', detail: 'empty packet' } };
   const version = bytes[0]! >> 4;
   const net =
@@ -91,7 +95,7 @@ export function decodePacket(bytes: Uint8Array, verifyChecksum = true): Result<D
       error: { layer: version === 4 ? 'ipv4' : 'ipv6', kind: 'unsupported-protocol', detail: `protocol ${ip.protocol}` },
     };
   }
-  const tcp = decodeTcp(payload, srcBytes, dstBytes, verifyChecksum);
+  const tcp = decodeTcp(payload, srcBytes, dstBytes, verifyChecksum && verifyTcpChecksum);
   if (!tcp.ok) return tcp;
   return { ok: true, value: { ip, tcp: tcp.value } };
 }

@@ -254,7 +254,7 @@ export function tcpSegmentLength(repr: TcpRepr): number {
  * pseudo header for src/dst, and returns its length. Numeric fields are written modulo their
  * width (seq -1 is 0xffffffff). Throws RangeError on bad addresses, unsendable options or no room.
  */
-export function encodeTcpInto(repr: TcpRepr, srcAddr: Addr, dstAddr: Addr, buf: Uint8Array, offset = 0): number {
+export function encodeTcpInto(repr: TcpRepr, srcAddr: Addr, dstAddr: Addr, buf: Uint8Array, offset = 0, partialChecksum = false): number {
   const src = addrBytes(srcAddr);
   const dst = addrBytes(dstAddr);
   if (!src || !dst || src.length !== dst.length) throw new RangeError('pseudo-header addresses are not a 4/4 or 16/16 pair');
@@ -278,7 +278,11 @@ export function encodeTcpInto(repr: TcpRepr, srcAddr: Addr, dstAddr: Addr, buf: 
   buf[o + 18] = (repr.urgent >> 8) & 0xff;
   buf[o + 19] = repr.urgent & 0xff;
   buf.set(repr.payload, o + headerLength);
-  const c = internetChecksum(buf, o, o + length, pseudoHeaderSum(src, dst, IPPROTO_TCP, length));
+  // Checksum offload (CHECKSUM_PARTIAL, as on Linux's lo): the field keeps the folded pseudo-header
+  // sum (__tcp_v4_send_check: th->check = ~tcp_v4_check(len, saddr, daddr, 0)) and nobody sums the rest.
+  const c = partialChecksum
+    ? fold(pseudoHeaderSum(src, dst, IPPROTO_TCP, length))
+    : internetChecksum(buf, o, o + length, pseudoHeaderSum(src, dst, IPPROTO_TCP, length));
   buf[o + 16] = c >> 8;
   buf[o + 17] = c & 0xff;
   return length;
