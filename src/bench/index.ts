@@ -75,7 +75,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
   const reps = q ? 3 : 5;
 
   if (want('bulk')) {
-    const bytes = q ? 64 * MiB : GiB;
+    const bytes = q ? 256 * MiB : GiB;
     const ref = await paired(reps, () => 0, () => nodeBulk(bytes));
     for (const mtu of [1500, 65535]) {
       const p = await paired(reps, () => lingerBulk(bytes, mtu), null);
