@@ -19,5 +19,15 @@ const filter = process.argv.slice(2);
 let files = walk('test');
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 if (!files.length) { console.error('run-tests: no test files match'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// The kernel interop files run after the rest, one at a time: their outcomes are exact, but a
+// few of them race the kernel's own timers (a 10 ms tail-loss probe), which CPU load from a
+// 1 GB transfer running beside them can make linger miss.
+const interop = files.filter((f) => f.includes('test/interop/'));
+const rest = files.filter((f) => !interop.includes(f));
+let status = 0;
+for (const [group, concurrency] of [[rest, 2], [interop, 1]]) {
+  if (!group.length) continue;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit' });
+  if (r.status !== 0) status = r.status ?? 1;
+}
+process.exit(status);
