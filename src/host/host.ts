@@ -714,7 +714,7 @@ function connRow(c: TcpConn, now: number): SocketRow {
  */
 export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
   private readonly perPort = new Map<number, number>();
-  /** Keyed by (address index << 16) | port; addresses are interned to small integers. */
+  /** Keyed by address index * 65536 + port; addresses are interned to small integers. */
   private readonly perAddrPort = new Map<number, number>();
   private readonly addrIndex = new Map<string, number>();
 
