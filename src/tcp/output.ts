@@ -307,10 +307,14 @@ export function sendWindowFill(c: TcpConn): number {
   return len;
 }
 
+/** Data or our FIN queued and not yet sent (tcp_send_head(sk) != NULL). */
+export function sendQueued(c: TcpConn): boolean {
+  return seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
+}
+
 /** tcp_check_probe_timer: nothing in flight, data or FIN waiting on the window. */
 export function checkProbeTimer(c: TcpConn): void {
-  const waiting = seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
-  if (c.sndNxt === c.sndUna && c.sndMax === c.sndUna && waiting && c.rtxDeadline === Infinity) {
+  if (c.sndNxt === c.sndUna && c.sndMax === c.sndUna && sendQueued(c) && c.rtxDeadline === Infinity) {
     c.rtxKind = 'persist';
     c.rtxDeadline = c.env.now() + Math.min(Math.max(c.rto, c.env.cfg.tcp_rto_min_us) * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
   }

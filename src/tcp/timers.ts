@@ -7,9 +7,8 @@ import type { TcpConn } from './conn.ts';
 import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl } from './input.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
-import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendWindowFill, tcpOutput } from './output.ts';
+import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
 import { retransTimeoutBudget } from './rtt.ts';
-import { seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
@@ -137,8 +136,7 @@ function retransmitTimer(c: TcpConn): void {
 function probeTimer(c: TcpConn): void {
   c.rtxDeadline = Infinity;
   const cfg = c.env.cfg;
-  const waiting = seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
-  if (c.flight > 0 || !waiting) {
+  if (c.flight > 0 || !sendQueued(c)) {
     c.probesOut = 0;
     c.backoff = 0;
     return;
@@ -176,7 +174,7 @@ function keepaliveTimer(c: TcpConn): void {
   // It is alive without keepalive: data in flight or queued (tp->packets_out or a non-empty
   // write queue). A FIN already sent and acknowledged leaves the queue empty, so an owned
   // FIN_WAIT2 with SO_KEEPALIVE probes like ESTABLISHED (SND.NXT is one past writeSeq then).
-  if (c.flight > 0 || seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq)) {
+  if (c.flight > 0 || sendQueued(c)) {
     c.keepaliveDeadline = now + keepIdle(c);
     return;
   }

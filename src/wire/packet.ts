@@ -15,15 +15,14 @@ export interface DecodedPacket {
  * An IpRepr for TCP from src to dst with Linux's defaults (TTL / hop limit 64, DF set, id 0,
  * TOS 0), version taken from the addresses. Throws RangeError on bad or mixed addresses.
  */
-export function makeIpRepr(src: string, dst: string, overrides: Partial<IpRepr> = {}): IpRepr {
+export function makeIpRepr(src: string, dst: string, overrides?: Partial<IpRepr>): IpRepr {
   const v = ipVersion(src);
   if (v === 0 || v !== ipVersion(dst)) throw new RangeError(`not a pair of IPv4 or IPv6 addresses: ${src}, ${dst}`);
   const base: IpRepr =
     v === 4
       ? { version: 4, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_TTL, id: 0, dontFragment: true, tos: 0 }
       : { version: 6, src, dst, protocol: IPPROTO_TCP, ttl: DEFAULT_HOP_LIMIT, tos: 0, flowLabel: 0 };
-  if (Object.keys(overrides).length) return { ...base, ...overrides };
-  return base;
+  return overrides ? { ...base, ...overrides } : base; // no override object per segment sent
 }
 
 // Parsed addresses, memoised: a host sends from and to the same few addresses all the time.

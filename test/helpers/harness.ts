@@ -276,6 +276,18 @@ export function ourTsAt(e: { lastTs: number; tsAt: number }, t: number): number 
   return u32(e.lastTs + Math.floor(t / 1000) - Math.floor(e.tsAt / 1000));
 }
 
+/** Our advertised window once established: 65280 bytes >> wscale 7 (tcp_select_window). */
+export const WIN = 510;
+
+/** The pure ACK the host sends now: seq = SND.NXT, ack = RCV.NXT, window WIN (or over.win), TS echoing ecr. */
+export function ackNow(
+  e: { h: Harness; lSeq: number; lastTs: number; tsAt: number },
+  ecr: number,
+  over: { win?: number; sack?: Array<[number, number]> } = {},
+): SegSpec {
+  return { flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: over.win ?? WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) };
+}
+
 /**
  * The remote peer sends a segment on the fixture's connection: seq = h.rSeq, ack = e.lSeq
  * (everything we sent), window 502 (64256 bytes with wscale 7), a timestamp echoing ours.

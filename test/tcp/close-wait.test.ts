@@ -11,11 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, closeWait, errCode, establishedServer, expectOne, ourTs, peer, recordEvents, row, tableState, type Est,
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
-const ackNow = (e: Est, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 
 test('CLOSE_WAIT: the fixture: state CLOSE_WAIT (CurrEstab counts it), no timer, recv() EOF', () => {
   const e = closeWait();

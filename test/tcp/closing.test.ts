@@ -12,11 +12,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, closing, errCode, expectOne, expectSeg, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
-const ackNow = (e: Closing, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 
 test('CLOSING: the fixture: the peer\'s FIN was ACKed at once; state CLOSING with our FIN still on the retransmission timer', () => {
   const e = closing();

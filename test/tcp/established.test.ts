@@ -12,13 +12,10 @@ import assert from 'node:assert/strict';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, establishedServer, expectOne, expectSeg, ourTs, ourTsAt, peer,
   recordEvents, row, tableState, type Est, giveUpAt,
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
 
-/** The pure ACK the host sends now: seq = SND.NXT, ack = RCV.NXT, window 510, TS echoing ecr. */
-const ackNow = (e: Est, ecr: number, over: { win?: number; sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: over.win ?? WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 
 /** The peer sends n bytes in order and the test's view of RCV.NXT advances. */
 function data(e: Est, n: number, flags = ACK | PSH): void {

@@ -11,12 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
-/** A pure ACK from the host now: seq = SND.NXT (after our FIN). */
-const ackNow = (e: Closing, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 /** Our FIN (re)sent now. */
 const finNow = (e: Closing) => ({ flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
 

@@ -13,12 +13,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, finWait2, ourTs, peer, recordEvents, row, tableState, type Closing,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, finWait2, ourTs, peer, recordEvents, row, tableState, 
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
-const ackNow = (e: Closing, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 
 // ---- the owned FIN_WAIT2 (shutdown(SHUT_WR))
 

@@ -6,12 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, giveUpAt, rtoOf,
+  WIN, ackNow,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
-const ackNow = (e: Closing, ecr: number, over: { sack?: Array<[number, number]> } = {}) =>
-  ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr }, ...(over.sack ? { sack: over.sack } : {}) });
 
 test('LAST_ACK: the fixture: [F.] seq=SND.NXT ack=RCV.NXT (after their FIN); LAST_ACK, timer on, not in CurrEstab', () => {
   const e = lastAck();

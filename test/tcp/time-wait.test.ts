@@ -18,9 +18,9 @@ import { linuxSynOptions } from '../../src/wire/tcp.ts';
 import type { HostConfig } from '../../src/host/config.ts';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf, type Closing, type Est,
+  WIN,
 } from '../helpers/harness.ts';
 
-const WIN = 510;
 const twTimer = (ms: number) => ({ kind: 'timewait', expiresMs: ms, retrans: 0 });
 /** The ACK a TIME_WAIT entry sends (tcp_v4_timewait_ack): SND.NXT, RCV.NXT, last window, TS. */
 const twAck = (e: Closing, ecr: number) => ({ flags: '.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr } });
