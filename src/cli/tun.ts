@@ -51,6 +51,8 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
   checkRoot();
   const mtu = Number(o.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) throw new TunUsageError(`--mtu takes 1280..65535, got "${o.mtu}"`);
+  const port = o.port !== undefined ? Number(o.port) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new TunUsageError(`--port takes 1..65535, got "${o.port}"`);
   const other = ownerPid(o.ns);
   if (other) throw new TunUsageError(`namespace ${o.ns} is in use by linger process ${other} (linger tun down --ns ${o.ns} stops it)`);
   const print = (s: string) => process.stdout.write(s + '\n');
@@ -72,8 +74,6 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
   writeFileSync(pidFile(o.ns), `${process.pid}\n`);
   const d = TUN_DEFAULTS;
   print(`linger tun ${mode}: namespace ${o.ns}, device ${d.dev} (MTU ${mtu}): kernel ${d.kernel4}/${d.prefix4} ${d.kernel6}/${d.prefix6}, linger ${d.linger4} ${d.linger6}`);
-  const port = o.port !== undefined ? Number(o.port) : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new TunUsageError(`--port takes 1..65535, got "${o.port}"`);
   if (mode === 'echo') {
     echoServer(stack.net, port ?? 7);
     print(`linger tun echo: TCP echo on port ${port ?? 7}; try: sudo ip netns exec ${o.ns} nc ${d.linger4} ${port ?? 7}`);
@@ -82,7 +82,7 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
     const h2 = Number(o.h2Port ?? 8080);
     if (h2) http2Server(stack.net, h2);
     print(`linger tun http: node:http (keep-alive) on port ${port ?? 80}${h2 ? `, HTTP/2 h2c on ${h2}` : ''}; try: sudo ip netns exec ${o.ns} curl -v http://${d.linger4}/ http://${d.linger4}/`);
-  } else print(`linger tun up: nothing listens on linger (connections are refused with RST); try: sudo ip netns exec ${o.ns} ping -c1 ${d.linger4} (no ICMP: no answer) or curl`);
+  } else print(`linger tun up: nothing listens on linger (connections are refused with RST); try: sudo ip netns exec ${o.ns} nc -vz ${d.linger4} 80 (refused: linger's RST; linger has no ICMP, so ping gets no answer)`);
   print(`Ctrl-C (SIGINT) or SIGTERM stops it and removes the namespace.`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

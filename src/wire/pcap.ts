@@ -40,10 +40,11 @@ export class PcapWriter {
     this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
   }
 
-  /** Number of packets added. */
+  /** Number of packets added (taken ones included). */
   get count(): number {
-    return this.chunks.length;
+    return this.added;
   }
+  private added = 0;
 
   /** Adds a packet (copied) at a time in microseconds since the epoch; longer than snaplen is cut. */
   add(timestampUs: number, packet: Uint8Array): void {
@@ -60,11 +61,37 @@ export class PcapWriter {
     rec.set(packet.subarray(0, caplen), PCAP_RECORD_HEADER_LEN);
     this.chunks.push(rec);
     this.size += rec.length;
+    this.added++;
   }
 
-  /** The whole file. */
+  /** The whole file. Not after take(): the records taken are gone. */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
+    if (this.taken) throw new Error('PcapWriter.bytes() after take(): the file was streamed');
+    return this.render(true);
+  }
+
+  /**
+   * For streaming a long capture to a file: the bytes not taken yet (the file header with the
+   * first call), and forgets them, so memory stays bounded by what is added between calls.
+   */
+  take(): Uint8Array {
+    const out = this.render(!this.taken);
+    this.taken = true;
+    this.chunks.length = 0;
+    this.size = PCAP_HEADER_LEN;
+    return out;
+  }
+
+  private taken = false;
+
+  private render(header: boolean): Uint8Array {
+    const out = new Uint8Array(this.size - (header ? 0 : PCAP_HEADER_LEN));
+    let o = header ? PCAP_HEADER_LEN : 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    if (!header) return out;
     const dv = new DataView(out.buffer);
     dv.setUint32(0, PCAP_MAGIC_US, true);
     dv.setUint16(4, 2, true); // version 2.4
@@ -73,11 +100,6 @@ export class PcapWriter {
     dv.setUint32(12, 0, true); // sigfigs
     dv.setUint32(16, this.snaplen, true);
     dv.setUint32(20, this.linktype, true);
-    let o = PCAP_HEADER_LEN;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
     return out;
   }
 }

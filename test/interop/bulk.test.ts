@@ -3,21 +3,20 @@
 // kernel's interface, both directions) and reordering (linger's side of the link); and the pcap
 // of linger's side against tcpdump on the kernel's (the same segments, byte for byte).
 //
-// Sizes: LINGER_INTEROP_BULK_MB (default 100 MB each way and MTU. The issue's 1 GB,
-// LINGER_INTEROP_BULK_MB=1000, passed all four runs in 2 min 10 s when run alone, but the traces
-// kept for each run can exhaust Node's default heap in the full suite, so it is opt-in) and
-// LINGER_INTEROP_LOSS_MB (default 100 MB each way under loss, about 10 s each).
+// Sizes: LINGER_INTEROP_BULK_MB (default 1000 MB each way and MTU, as the issue asks; the harness
+// streams the pcap and keeps only the first 20,000 data segments of a trace, so four 1 GB runs
+// peak at about 500 MB of RSS) and LINGER_INTEROP_LOSS_MB (default 100 MB each way under loss).
 // Needs root and /dev/net/tun; skipped with the reason otherwise.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { interopUnavailable, LingerEnv, OUT_DIR, patternSha, runBoth, runCase, record } from './lib.ts';
+import { interopUnavailable, KernelEnv, LingerEnv, OUT_DIR, patternSha, runBoth, runCase, record, type CaseResult, type CaseSpec } from './lib.ts';
 import { spawnSync } from 'node:child_process';
 import { readPcap } from '../../src/wire/pcap.ts';
 
 const skip = interopUnavailable() ?? false;
-const BULK = Math.round(Number(process.env['LINGER_INTEROP_BULK_MB'] ?? 100) * 1_000_000);
+const BULK = Math.round(Number(process.env['LINGER_INTEROP_BULK_MB'] ?? 1000) * 1_000_000);
 const LOSS = Math.round(Number(process.env['LINGER_INTEROP_LOSS_MB'] ?? 100) * 1_000_000);
 const ev = (lines: Array<{ event: string; [k: string]: unknown }>, event: string) => lines.find((l) => l.event === event);
 
@@ -60,27 +59,39 @@ function lossOn(ns: string, dev: string, permille: number): void {
 for (const dir of ['k2l', 'l2k'] as const) {
   test(`loss 1 % both ways and reordering: ${LOSS / 1e6} MB ${dir === 'k2l' ? 'kernel -> linger' : 'linger -> kernel'}, sha256 match`, { skip, timeout: 300_000 }, async () => {
     // tc netem is not in this kernel (CONFIG_NET_SCH_NETEM off), so: loss from nftables on the
-    // kernel's TUN interface, reordering (1 % of the packets swapped with the next) on linger's side.
-    const env = await LingerEnv.up(`loss-${dir}`);
-    let r;
-    try {
-      lossOn(env.ns, 'linger', 10);
-      env.reorderInput(0.01, 7);
-      r = await runCase(env, dir === 'k2l'
-        ? { listener: 'peer', port: 7503, kernel: { do: `send:${LOSS},close` }, peer: { do: 'recvall,close' }, timeoutMs: 240_000 }
-        : { listener: 'kernel', port: 7504, kernel: { do: 'recvall,close' }, peer: { do: `send:${LOSS},close` }, timeoutMs: 240_000 });
-    } finally {
-      await env.close();
+    // kernel's interface, reordering (1 % of the packets swapped with the next) on the way to the
+    // peer. The reference is two kernels over a TUN relay with the same impairments.
+    const spec: CaseSpec = dir === 'k2l'
+      ? { listener: 'peer', port: 7503, kernel: { do: `send:${LOSS},close` }, peer: { do: 'recvall,close' }, timeoutMs: 240_000 }
+      : { listener: 'kernel', port: 7504, kernel: { do: 'recvall,close' }, peer: { do: `send:${LOSS},close` }, timeoutMs: 240_000 };
+    const results: CaseResult[] = [];
+    for (const up of [() => LingerEnv.up(`loss-${dir}`), () => KernelEnv.up(`loss-${dir}`, { link: 'relay' })]) {
+      const env = await up();
+      try {
+        lossOn(env.ns, env.kernelDev, 10);
+        env.reorderInput(0.01, 7);
+        results.push(await runCase(env, spec));
+      } finally {
+        await env.close();
+      }
     }
-    record(`loss-${dir}`, { ...r, env });
-    const eof = ev(dir === 'k2l' ? r.peer : r.kernel, 'eof')!;
-    assert.equal(eof['bytes'], LOSS);
-    assert.equal(eof['sha256'], patternSha(LOSS));
-    const c = env.st.host.counters.snapshot(true);
+    const [r, ref] = results as [CaseResult & { env: LingerEnv }, CaseResult];
+    record(`loss-${dir}`, r, ref);
+    for (const x of [r, ref]) {
+      const eof = ev(dir === 'k2l' ? x.peer : x.kernel, 'eof')!;
+      assert.equal(eof['bytes'], LOSS, x.env.kind);
+      assert.equal(eof['sha256'], patternSha(LOSS), x.env.kind);
+      assert.ok(x.env.reordered > 0, `${x.env.kind}: packets reordered`);
+    }
+    // the sender retransmitted (the reference's sender is in the peer namespace, whose counters
+    // are not read, when the peer sends)
     if (dir === 'k2l') {
       assert.ok((r.nstat['TcpRetransSegs'] ?? 0) > 0, `the kernel retransmitted: ${JSON.stringify(r.nstat)}`);
-      assert.ok(env.reordered > 0);
-    } else assert.ok((c['TcpRetransSegs'] ?? 0) > 0, `linger retransmitted: ${JSON.stringify(c)}`);
+      assert.ok((ref.nstat['TcpRetransSegs'] ?? 0) > 0, `the kernel retransmitted in the reference: ${JSON.stringify(ref.nstat)}`);
+    } else assert.ok((r.env.st.host.counters.snapshot(true)['TcpRetransSegs'] ?? 0) > 0, 'linger retransmitted');
+    // retransmissions aside, the same SYN/FIN sequence and the same final kernel state
+    assert.deepEqual(r.control, ref.control);
+    assert.deepEqual(r.snaps['end']!.kernel.map((k) => k.state), ref.snaps['end']!.kernel.map((k) => k.state));
   });
 }
 

@@ -7,15 +7,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import type { Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { interopUnavailable, KernelEnv, LingerEnv, sleep, ss, controlFlags, controlByConn, type Env, type Seg } from './lib.ts';
+import { eventLine } from '../../src/lab/render.ts';
+import { interopUnavailable, KernelEnv, LingerEnv, OUT_DIR, sleep, ss, controlFlags, controlByConn, type Env, type Seg } from './lib.ts';
 import { http2Server, httpServer } from '../../src/link/apps.ts';
-import type { NetSocket } from '../../src/net/socket.ts';
+import { runPlan, type GetResult, type Step } from './http-plan.ts';
 
 const skip = interopUnavailable() ?? false;
 
@@ -152,78 +153,92 @@ http {
   };
 }
 
-function agentFor(env: LingerEnv): http.Agent {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  (agent as unknown as { createConnection: (o: { port: number; host: string }) => NetSocket }).createConnection = (o) => env.st.net.createConnection({ port: o.port, host: o.host });
-  return agent;
+interface NginxRun {
+  env: Env;
+  results: GetResult[];
+  /** The kernel's sockets on nginx's port after the plan and the settle time. */
+  kernelEnd: string[];
+  segs: Seg[];
 }
 
-function get(agent: http.Agent, host: string, port: number, path: string): Promise<{ status?: number; reused: boolean; error?: string; local?: number }> {
-  return new Promise((resolve) => {
-    const req = http.request({ host, port, path, agent });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, reused: req.reusedSocket, local: (req.socket as unknown as NetSocket | null)?.localPort }));
+/**
+ * The plan from an HTTP client against nginx in the kernel's namespace: linger's node:http
+ * client, then (the reference) Node's client on a kernel peer across a TUN relay, so a mark can
+ * hold the packets to the client in both runs.
+ */
+async function nginxBoth(name: string, port: number, conf: string, steps: Step[], onMark: (tag: string, env: Env) => void, settleMs: number): Promise<[NginxRun & { env: LingerEnv }, NginxRun]> {
+  const runs: NginxRun[] = [];
+  for (const kind of ['linger', 'kernel'] as const) {
+    const env: Env = kind === 'linger' ? await LingerEnv.up(name) : await KernelEnv.up(name, { link: 'relay' });
+    try {
+      const ng = await nginx(env.ns, env.kernelAddr, port, conf);
+      try {
+        const results = env instanceof LingerEnv
+          ? await runPlan(env.kernelAddr, port, steps, (tag) => onMark(tag, env), (o) => env.st.net.createConnection(o) as unknown as Socket)
+          : await kernelClient(env as KernelEnv, port, steps, (tag) => onMark(tag, env));
+        await sleep(settleMs);
+        const kernelEnd = ss(env.ns).filter((r) => r.local.endsWith(`:${port}`) && r.state !== 'LISTEN').map((r) => r.state);
+        runs.push({ env, results, kernelEnd, segs: await env.capture.stop() });
+        if (env instanceof LingerEnv) writeFileSync(`${OUT_DIR}/${name}.linger.txt`, env.events.map((e) => eventLine(e)).filter((l) => l !== null).join('\n') + '\n');
+      } finally {
+        await ng.stop();
+      }
+    } finally {
+      await env.close();
+    }
+  }
+  for (const r of runs) process.stdout.write(`# interop ${name} (${r.env.kind} client): ${JSON.stringify(r.results)} control [${controlFlags(r.segs).join(' | ')}] kernel end [${r.kernelEnd.join(', ')}]\n`);
+  return runs as [NginxRun & { env: LingerEnv }, NginxRun];
+}
+
+/** node-client.ts in the peer namespace: Node's http client on the kernel's TCP. */
+function kernelClient(env: KernelEnv, port: number, steps: Step[], onMark: (tag: string) => void): Promise<GetResult[]> {
+  const p = spawn('ip', ['netns', 'exec', env.peerNs, process.execPath, '--import', 'tsx', new URL('./node-client.ts', import.meta.url).pathname, env.kernelAddr, String(port), JSON.stringify(steps)]);
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { p.kill(); reject(new Error(`node-client did not finish: ${err}`)); }, 30_000);
+    createInterface({ input: p.stdout }).on('line', (l) => {
+      const m = JSON.parse(l) as { event: string; tag?: string; results?: GetResult[] };
+      if (m.event === 'mark') onMark(m.tag!);
+      if (m.event === 'results') {
+        clearTimeout(t);
+        resolve(m.results!);
+      }
     });
-    req.on('error', (e: Error & { code?: string }) => resolve({ error: e.code ?? e.message, reused: req.reusedSocket }));
-    req.end();
+    p.on('exit', (code) => { if (code !== 0) { clearTimeout(t); reject(new Error(`node-client exited ${code}: ${err}`)); } });
   });
 }
 
 test('nginx keepalive_requests 3 and keepalive_timeout 1s against linger\'s HTTP client: nginx closes first each time, TIME_WAIT on the kernel', { skip }, async () => {
-  const env = await LingerEnv.up('nginx-keepalive');
-  try {
-    const ng = await nginx(env.ns, env.kernelAddr, 8081, 'keepalive_requests 3; keepalive_timeout 1s;');
-    try {
-      const agent = agentFor(env);
-      const results = [];
-      for (let i = 0; i < 5; i++) results.push(await get(agent, env.kernelAddr, 8081, `/${i}`));
-      assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
-      assert.deepEqual(results.map((r) => r.reused), [false, true, true, false, true], 'a new connection after keepalive_requests');
-      await sleep(1600); // keepalive_timeout: nginx closes the idle second connection
-      const k = ss(env.ns).filter((r) => r.local.endsWith(':8081') && r.state !== 'LISTEN');
-      assert.deepEqual(k.map((r) => r.state), ['TIME-WAIT', 'TIME-WAIT'], 'nginx closed both connections first');
-      const segs = await env.capture.stop();
-      const ctl = controlFlags(segs);
-      assert.deepEqual(ctl, ['<k S', 'k> S.', 'k> F.', '<k F.', '<k S', 'k> S.', 'k> F.', '<k F.']);
-      const st = env.events.filter((e) => e.kind === 'state' && e.to === 'CLOSE_WAIT');
-      assert.equal(st.length, 2, 'linger: CLOSE_WAIT twice, then LAST_ACK');
-      agent.destroy();
-    } finally {
-      await ng.stop();
-    }
-  } finally {
-    await env.close();
+  // keepalive_timeout: nginx closes the idle second connection after 1 s, before the client ends
+  const steps: Step[] = [...[0, 1, 2, 3, 4].map((i) => ({ get: `/${i}` })), { sleep: 1600 }];
+  const [linger, ref] = await nginxBoth('nginx-keepalive', 8081, 'keepalive_requests 3; keepalive_timeout 1s;', steps, () => {}, 300);
+  for (const r of [linger, ref]) {
+    assert.deepEqual(r.results.map((x) => x.status), [200, 200, 200, 200, 200], r.env.kind);
+    assert.deepEqual(r.results.map((x) => x.reused), [false, true, true, false, true], `${r.env.kind}: a new connection after keepalive_requests`);
+    assert.deepEqual(r.kernelEnd, ['TIME-WAIT', 'TIME-WAIT'], `${r.env.kind}: nginx closed both connections first`);
+    assert.deepEqual(controlFlags(r.segs), ['<k S', 'k> S.', 'k> F.', '<k F.', '<k S', 'k> S.', 'k> F.', '<k F.'], r.env.kind);
   }
+  const st = linger.env.events.filter((e) => e.kind === 'state' && e.to === 'CLOSE_WAIT');
+  assert.equal(st.length, 2, 'linger: CLOSE_WAIT twice, then LAST_ACK');
 });
 
 test('the keep-alive race against nginx: a request sent as nginx closes the idle connection fails with ECONNRESET', { skip }, async () => {
-  const env = await LingerEnv.up('nginx-keepalive-race');
-  try {
-    const ng = await nginx(env.ns, env.kernelAddr, 8082, 'keepalive_timeout 1s;');
-    try {
-      const agent = agentFor(env);
-      const first = await get(agent, env.kernelAddr, 8082, '/first');
-      assert.equal(first.status, 200);
-      // nginx closes at 1 s; linger hears of it 300 ms late (its input is held) and, like a
-      // client on a long path, sends its next request on the idle connection in between.
-      await sleep(700);
-      env.delayInput(300);
-      await sleep(450);
-      const second = await get(agent, env.kernelAddr, 8082, '/second');
-      env.delayInput(0);
-      assert.equal(second.reused, true);
-      assert.equal(second.error, 'ECONNRESET', JSON.stringify(second));
-      await sleep(500);
-      const segs = await env.capture.stop();
-      const ctl = controlFlags(segs);
-      assert.deepEqual(ctl.slice(0, 3), ['<k S', 'k> S.', 'k> F.']);
-      assert.ok(ctl.includes('k> R'), `the kernel answered the request with RST: ${ctl.join(' ')}`);
-      agent.destroy();
-    } finally {
-      await ng.stop();
-    }
-  } finally {
-    await env.close();
+  // nginx closes at 1 s; the client hears of it 300 ms late (the packets to it are held) and,
+  // like a client on a long path, sends its next request on the idle connection in between.
+  // The hold stays to the end: released early, the kernel's RST to the client's FIN would race
+  // the held ACK of the client's keepalive probe (Node's agent probes after 1 s idle), and an
+  // ACK that finds the client's socket gone draws a RST from the client (seen with both peers).
+  const steps: Step[] = [{ get: '/first' }, { sleep: 700 }, { mark: 'hold' }, { sleep: 450 }, { get: '/second' }];
+  const [linger, ref] = await nginxBoth('nginx-keepalive-race', 8082, 'keepalive_timeout 1s;', steps, (_tag, env) => env.delayInput(300), 800);
+  for (const r of [linger, ref]) {
+    assert.deepEqual(r.results, [{ path: '/first', status: 200, reused: false }, { path: '/second', error: 'ECONNRESET', reused: true }], r.env.kind);
+    const ctl = controlFlags(r.segs);
+    // nginx's FIN; a RST for the request (the socket is closed); the client's FIN when it sees
+    // nginx's; a RST for that (no socket any more), which ends the client's LAST_ACK
+    assert.deepEqual(ctl, ['<k S', 'k> S.', 'k> F.', 'k> R', '<k F.', 'k> R'], r.env.kind);
   }
+  assert.deepEqual(controlFlags(linger.segs), controlFlags(ref.segs));
+  assert.deepEqual(linger.env.states(), ['SYN_SENT', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED'], 'linger: the RST ends LAST_ACK');
 });

@@ -15,7 +15,7 @@
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { TraceEvent } from '../../src/host/trace.ts';
 import type { HostConfig } from '../../src/host/config.ts';
@@ -24,11 +24,14 @@ import { PcapWriter } from '../../src/wire/pcap.ts';
 import { eventLine } from '../../src/lab/render.ts';
 import { TunStack } from '../../src/link/stack.ts';
 import { RealtimeDriver } from '../../src/link/realtime.ts';
-import { nsAdd, nsDel, run } from '../../src/link/netns.ts';
+import { configureTunInNs, nsAdd, nsDel, run } from '../../src/link/netns.ts';
+import { TunDevice } from '../../src/link/tun.ts';
 import type { NetSocket } from '../../src/net/socket.ts';
 
 export const PEER_PY = new URL('./py/peer.py', import.meta.url).pathname;
 export const OUT_DIR = 'out/interop';
+/** Data and pure-ACK segments kept per run (by linger's trace and from tcpdump); control ones always. */
+export const KEEP_SEGMENTS = 20_000;
 
 const liveNs = new Set<string>();
 process.on('exit', () => {
@@ -112,6 +115,7 @@ export interface Seg {
   src: string;
   dst: string;
   seq?: number;
+  ack?: number;
   line: string;
 }
 
@@ -157,18 +161,30 @@ export class Capture {
   }
 }
 
-export function readSegs(file: string, kernelAddrs: string[]): Seg[] {
-  // a bulk run is 100k+ lines: spawnSync's default 1 MB output buffer would cut it
-  const r = spawnSync('tcpdump', ['-nn', '-S', '-r', file], { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 60_000 });
+/**
+ * The segments of a tcpdump capture, read line by line from `tcpdump -r` (a 1 GB run is a
+ * million lines). Past the first KEEP_SEGMENTS, only SYN, FIN and RST segments are kept.
+ */
+export async function readSegs(file: string, kernelAddrs: string[]): Promise<Seg[]> {
+  const proc = spawn('tcpdump', ['-nn', '-S', '-r', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const kill = setTimeout(() => proc.kill(), 60_000);
   const segs: Seg[] = [];
-  for (const line of (r.stdout ?? '').split('\n')) {
-    const m = /IP6? (\S+)\.(\d+) > (\S+)\.(\d+): Flags \[([^\]]*)\](?:, seq (\d+)(?::\d+)?)?.*?(?:options \[([^\]]*)\])?, length (\d+)/.exec(line);
+  let other = 0;
+  for await (const line of createInterface({ input: proc.stdout })) {
+    const m = /IP6? (\S+)\.(\d+) > (\S+)\.(\d+): Flags \[([^\]]*)\](?:, seq (\d+)(?::\d+)?)?(?:, ack (\d+))?.*?(?:options \[([^\]]*)\])?, length (\d+)/.exec(line);
     if (!m) continue;
+    if (!/[SFR]/.test(m[5]!) && other++ >= KEEP_SEGMENTS) continue;
     segs.push({
-      dir: kernelAddrs.includes(m[1]!) ? 'k>' : '<k', flags: m[5]!, len: Number(m[8]), options: m[7] ?? '',
-      src: `${m[1]}:${m[2]}`, dst: `${m[3]}:${m[4]}`, seq: m[6] ? Number(m[6]) : undefined, line,
+      dir: kernelAddrs.includes(m[1]!) ? 'k>' : '<k', flags: m[5]!, len: Number(m[9]), options: m[8] ?? '',
+      src: `${m[1]}:${m[2]}`, dst: `${m[3]}:${m[4]}`, seq: m[6] ? Number(m[6]) : undefined, ack: m[7] ? Number(m[7]) : undefined, line,
     });
   }
+  const code = await exited;
+  clearTimeout(kill);
+  if (code !== 0) throw new Error(`tcpdump -r ${file} exited with ${code}: ${stderr.trim()}`);
   return segs;
 }
 
@@ -454,7 +470,60 @@ export interface Env {
   /** The peer's socket table (linger's; `ss` of the peer namespace in the reference). */
   peerSockets(): Array<{ state: string; local: string; remote: string; timerMs?: number }>;
   capture: Capture;
+  /** Holds each packet the peer sends for ms before the kernel under test gets it (0: none). */
+  delayOutput(ms: number): void;
+  /** Holds each packet for the peer for ms before the peer gets it (0: none). */
+  delayInput(ms: number): void;
+  /** Swaps a packet for the peer with the next one with probability prob (seeded). */
+  reorderInput(prob: number, seed?: number): void;
+  /** Packets swapped by reorderInput so far. */
+  reordered: number;
   close(): Promise<void>;
+}
+
+/**
+ * A packet path with the impairments the suite uses: a fixed delay, or a seeded swap of a packet
+ * with the next one (a packet held alone goes on after 5 ms). `deliver` hands a packet on.
+ */
+export class Impairment {
+  private delayMs = 0;
+  private prob = 0;
+  private x = 1;
+  private held: Uint8Array | null = null;
+  swapped = 0;
+  /** `late` is true when the packet comes from a timer rather than from the call to input(). */
+  constructor(private readonly deliver: (p: Uint8Array, late: boolean) => void) {}
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+  reorder(prob: number, seed = 1): void {
+    this.prob = prob;
+    this.x = seed >>> 0 || 1;
+  }
+  readonly input = (p: Uint8Array): void => {
+    if (this.delayMs) {
+      setTimeout(() => this.deliver(p, true), this.delayMs);
+      return;
+    }
+    if (!this.prob) {
+      this.deliver(p, false);
+      return;
+    }
+    if (this.held) {
+      const h = this.held;
+      this.held = null;
+      this.deliver(p, false);
+      this.deliver(h, false);
+      this.swapped++;
+    } else if ((this.x = (Math.imul(this.x, 1103515245) + 12345) >>> 0) / 4294967296 < this.prob) {
+      this.held = p;
+      setTimeout(() => {
+        if (this.held !== p) return;
+        this.held = null;
+        this.deliver(p, true);
+      }, 5);
+    } else this.deliver(p, false);
+  };
 }
 
 let nsCounter = 0;
@@ -467,8 +536,17 @@ export class LingerEnv implements Env {
   readonly kernelAddr6 = 'fd00:77::1';
   readonly peerAddr6 = 'fd00:77::2';
   readonly kernelDev = 'linger';
+  /**
+   * linger's trace. A bulk run is a million segments: past the first KEEP_SEGMENTS, a data or
+   * pure-ACK segment event is counted in elidedSegments instead of kept (SYN, FIN and RST
+   * segments, and every other event, are always kept), so the heap stays bounded at 1 GB.
+   */
   readonly events: TraceEvent[] = [];
-  readonly pcap = new PcapWriter({ snaplen: 256 });
+  elidedSegments = 0;
+  private keptSegments = 0;
+  /** linger's side as a pcap, streamed to out/interop/<case>.linger.pcap in pieces. */
+  private readonly pcap = new PcapWriter({ snaplen: 256 });
+  private pcapFd = -1;
   readonly st: TunStack;
   readonly ns: string;
   capture!: Capture;
@@ -482,16 +560,27 @@ export class LingerEnv implements Env {
   static async up(name: string, opts: { mtu?: number; config?: Partial<HostConfig> } = {}): Promise<LingerEnv> {
     let env: LingerEnv | null = null;
     const sink = (e: TraceEvent): void => {
-      if (e.kind === 'segment' && e.packet) {
-        env?.pcap.add(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000), e.packet);
-        delete e.packet;
+      if (!env) return;
+      if (e.kind === 'segment') {
+        if (e.packet) {
+          env.pcap.add(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000), e.packet);
+          delete e.packet;
+          if (env.pcap.count % 4096 === 0) env.flushPcap();
+        }
+        if (env.keptSegments >= KEEP_SEGMENTS && !/[SFR]/.test(e.flags)) {
+          env.elidedSegments++;
+          return;
+        }
+        env.keptSegments++;
       }
-      env?.events.push(e);
+      env.events.push(e);
     };
+    mkdirSync(OUT_DIR, { recursive: true });
     const st = TunStack.up({ ns: nsName('t'), mtu: opts.mtu, config: opts.config, trace: sink, tracePackets: true, replace: true });
     env = new LingerEnv(st);
+    env.impair();
     env.name = name;
-    mkdirSync(OUT_DIR, { recursive: true });
+    env.pcapFd = openSync(`${OUT_DIR}/${name}.linger.pcap`, 'w');
     env.capture = new Capture(st.ns, 'linger', `${OUT_DIR}/${name}.kernel.pcap`, [env.kernelAddr, env.kernelAddr6]);
     await env.capture.ready();
     return env;
@@ -509,35 +598,33 @@ export class LingerEnv implements Env {
   }
   /** Holds each packet linger sends for ms before it reaches the device (0: none). */
   delayOutput(ms: number): void {
-    const tun = this.st.tun;
-    this.st.host.setEmit(ms ? (p) => void setTimeout(() => tun.write(p), ms) : (p) => void tun.write(p));
+    this.out.delay(ms);
   }
   /** Holds each packet from the device for ms before linger gets it (0: none). */
   delayInput(ms: number): void {
-    const d = this.st.driver;
-    const input = RealtimeDriver.prototype.input;
-    d.input = ms ? (p) => void setTimeout(() => { input.call(d, p); d.arm(); }, ms) : input;
+    this.in.delay(ms);
   }
-  /** Swaps a packet from the device with the next one with probability p (seeded). */
+  /** Swaps a packet from the device with the next one with probability prob (seeded). */
   reorderInput(prob: number, seed = 1): void {
-    const d = this.st.driver;
-    const input = RealtimeDriver.prototype.input;
-    let held: Uint8Array | null = null;
-    let x = seed >>> 0 || 1;
-    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
-    d.input = (p) => {
-      if (held) {
-        input.call(d, p);
-        input.call(d, held);
-        held = null;
-        this.reordered++;
-      } else if (rnd() < prob) {
-        held = p;
-        setTimeout(() => { if (held === p) { held = null; input.call(d, p); d.arm(); } }, 5);
-      } else input.call(d, p);
-    };
+    this.in.reorder(prob, seed);
   }
-  reordered = 0;
+  get reordered(): number {
+    return this.in.swapped;
+  }
+  // linger's packets to the device, and the device's to linger, through the impairments
+  private readonly out = new Impairment((p) => void this.st.tun.write(p));
+  // (the device re-arms linger's timers after each batch it reads; a packet from a timer must)
+  private readonly in = new Impairment((p, late) => {
+    RealtimeDriver.prototype.input.call(this.st.driver, p);
+    if (late) this.st.driver.arm();
+  });
+  private impair(): void {
+    this.st.host.setEmit(this.out.input);
+    this.st.driver.input = this.in.input;
+  }
+  private flushPcap(): void {
+    writeSync(this.pcapFd, this.pcap.take());
+  }
   /** linger's states of one connection, in order, from its trace. */
   states(): string[] {
     return this.events.filter((e) => e.kind === 'state' && !e.socket.includes('*') && e.socket.includes('>')).map((e) => (e as { to: string }).to);
@@ -546,7 +633,8 @@ export class LingerEnv implements Env {
     try {
       await this.capture?.stop();
     } finally {
-      writeFileSync(`${OUT_DIR}/${this.name}.linger.pcap`, this.pcap.bytes());
+      this.flushPcap();
+      closeSync(this.pcapFd);
       await this.st.down();
       liveNs.delete(this.ns);
     }
@@ -564,8 +652,15 @@ export class KernelEnv implements Env {
   readonly ns: string;
   readonly peerNs: string;
   capture!: Capture;
+  /** With link 'relay': the two TUN devices and the paths between them. */
+  private relay: { a: TunDevice; b: TunDevice; toPeer: Impairment; toKernel: Impairment } | null = null;
 
-  private constructor(readonly name: string, mtu: number) {
+  /**
+   * link 'veth': a veth pair (offloads off, so the wire carries real segments). link 'relay': a
+   * TUN device in each namespace and this process moving packets between them, as linger's TUN
+   * link does, so the impairments of LingerEnv (delay, reordering) apply to the reference too.
+   */
+  private constructor(readonly name: string, mtu: number, link: 'veth' | 'relay') {
     this.ns = nsName('a');
     this.peerNs = nsName('b');
     for (const n of [this.ns, this.peerNs]) {
@@ -573,29 +668,59 @@ export class KernelEnv implements Env {
       liveNs.add(n);
     }
     try {
-      run('ip', ['-n', this.ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', this.peerNs]);
-      for (const [n, dev, a4, a6] of [[this.ns, 'va', this.kernelAddr, this.kernelAddr6], [this.peerNs, 'vb', this.peerAddr, this.peerAddr6]] as const) {
-        for (const k of ['accept_ra=0', 'autoconf=0', 'router_solicitations=0', 'accept_dad=0', 'addr_gen_mode=1']) run('ip', ['netns', 'exec', n, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.${k}`], { ok: true });
-        // Real segments on the wire (as the TUN device carries them): no TSO/GSO/GRO super-packets.
-        run('ip', ['netns', 'exec', n, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { ok: true });
-        run('ip', ['-n', n, 'link', 'set', dev, 'mtu', String(mtu), 'up']);
-        run('ip', ['-n', n, 'addr', 'add', `${a4}/24`, 'dev', dev]);
-        run('ip', ['-n', n, '-6', 'addr', 'add', `${a6}/64`, 'dev', dev, 'nodad']);
+      if (link === 'veth') {
+        run('ip', ['-n', this.ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', this.peerNs]);
+        for (const [n, dev, a4, a6] of [[this.ns, 'va', this.kernelAddr, this.kernelAddr6], [this.peerNs, 'vb', this.peerAddr, this.peerAddr6]] as const) {
+          for (const k of ['accept_ra=0', 'autoconf=0', 'router_solicitations=0', 'accept_dad=0', 'addr_gen_mode=1']) run('ip', ['netns', 'exec', n, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.${k}`], { ok: true });
+          // Real segments on the wire (as the TUN device carries them): no TSO/GSO/GRO super-packets.
+          run('ip', ['netns', 'exec', n, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { ok: true });
+          run('ip', ['-n', n, 'link', 'set', dev, 'mtu', String(mtu), 'up']);
+          run('ip', ['-n', n, 'addr', 'add', `${a4}/24`, 'dev', dev]);
+          run('ip', ['-n', n, '-6', 'addr', 'add', `${a6}/64`, 'dev', dev, 'nodad']);
+        }
+      } else {
+        const tag = `lgr${process.pid % 100000}x${nsCounter}`;
+        const a = new TunDevice({ name: `${tag}a` });
+        const b = new TunDevice({ name: `${tag}b` });
+        this.relay = { a, b, toPeer: new Impairment((p) => void b.write(p)), toKernel: new Impairment((p) => void a.write(p)) };
+        configureTunInNs(this.ns, a.name, 'va', mtu, { kernel4: `${this.kernelAddr}/24`, kernel6: `${this.kernelAddr6}/64` });
+        configureTunInNs(this.peerNs, b.name, 'vb', mtu, { kernel4: `${this.peerAddr}/24`, kernel6: `${this.peerAddr6}/64` });
+        a.start(this.relay.toPeer.input);
+        b.start(this.relay.toKernel.input);
       }
     } catch (e) {
+      void this.relay?.a.close();
+      void this.relay?.b.close();
       for (const n of [this.ns, this.peerNs]) nsDel(n);
       throw e;
     }
   }
 
-  static async up(name: string, opts: { mtu?: number; sysctls?: string[] } = {}): Promise<KernelEnv> {
-    const env = new KernelEnv(name, opts.mtu ?? 1500);
+  static async up(name: string, opts: { mtu?: number; sysctls?: string[]; link?: 'veth' | 'relay' } = {}): Promise<KernelEnv> {
+    const env = new KernelEnv(name, opts.mtu ?? 1500, opts.link ?? 'veth');
     // The peer kernel plays linger: linger's sysctls where they differ from a fresh namespace.
     for (const s of opts.sysctls ?? []) run('ip', ['netns', 'exec', env.peerNs, 'sysctl', '-q', '-w', s]);
     mkdirSync(OUT_DIR, { recursive: true });
     env.capture = new Capture(env.ns, 'va', `${OUT_DIR}/${name}.reference.pcap`, [env.kernelAddr, env.kernelAddr6]);
     await env.capture.ready();
     return env;
+  }
+
+  private paths(): NonNullable<KernelEnv['relay']> {
+    if (!this.relay) throw new Error(`${this.name}: delay and reordering need KernelEnv.up(..., { link: 'relay' })`);
+    return this.relay;
+  }
+  delayOutput(ms: number): void {
+    this.paths().toKernel.delay(ms);
+  }
+  delayInput(ms: number): void {
+    this.paths().toPeer.delay(ms);
+  }
+  reorderInput(prob: number, seed = 1): void {
+    this.paths().toPeer.reorder(prob, seed);
+  }
+  get reordered(): number {
+    return this.relay?.toPeer.swapped ?? 0;
   }
 
   peer(cmd: 'listen' | 'connect', args: Record<string, string | number>): Program {
@@ -611,6 +736,7 @@ export class KernelEnv implements Env {
     try {
       await this.capture?.stop();
     } finally {
+      if (this.relay) await Promise.all([this.relay.a.close(), this.relay.b.close()]);
       for (const n of [this.ns, this.peerNs]) {
         nsDel(n);
         liveNs.delete(n);
@@ -724,7 +850,7 @@ export async function runCase(env: Env, spec: CaseSpec): Promise<CaseResult> {
 }
 
 /** Runs the case against linger and against a kernel peer (the reference), each in fresh namespaces. */
-export async function runBoth(name: string, spec: CaseSpec, opts: { mtu?: number; config?: Partial<HostConfig>; sysctls?: string[]; reference?: boolean } = {}): Promise<{ linger: CaseResult & { env: LingerEnv }; ref?: CaseResult }> {
+export async function runBoth(name: string, spec: CaseSpec, opts: { mtu?: number; config?: Partial<HostConfig>; sysctls?: string[]; reference?: boolean; link?: 'veth' | 'relay' } = {}): Promise<{ linger: CaseResult & { env: LingerEnv }; ref?: CaseResult }> {
   const lenv = await LingerEnv.up(name, { mtu: opts.mtu, config: opts.config });
   let linger: CaseResult;
   try {
@@ -734,7 +860,7 @@ export async function runBoth(name: string, spec: CaseSpec, opts: { mtu?: number
   }
   let ref: CaseResult | undefined;
   if (opts.reference ?? true) {
-    const kenv = await KernelEnv.up(name, { mtu: opts.mtu, sysctls: opts.sysctls });
+    const kenv = await KernelEnv.up(name, { mtu: opts.mtu, sysctls: opts.sysctls, link: opts.link });
     try {
       ref = await runCase(kenv, spec);
     } finally {
@@ -759,7 +885,8 @@ export function record(name: string, linger: CaseResult & { env: LingerEnv }, re
   const j = { case: name, linger: { ...summary(linger), lingerStates: linger.env.states(), lingerCounters: linger.env.st.host.counters.snapshot(true) }, reference: ref ? summary(ref) : null };
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(`${OUT_DIR}/${name}.json`, JSON.stringify(j, null, 2));
-  writeFileSync(`${OUT_DIR}/${name}.linger.txt`, linger.env.events.map((e) => eventLine(e)).filter((l) => l !== null).join('\n') + '\n');
+  const elided = linger.env.elidedSegments ? `(${linger.env.elidedSegments} data and ACK segments past the first ${KEEP_SEGMENTS} not kept)\n` : '';
+  writeFileSync(`${OUT_DIR}/${name}.linger.txt`, linger.env.events.map((e) => eventLine(e)).filter((l) => l !== null).join('\n') + '\n' + elided);
   const line = (r: ReturnType<typeof summary>) => `control [${r.control.join(' | ')}] kernel end [${(r.kernelEnd ?? []).join(', ')}]`;
   process.stdout.write(`# interop ${name}\n#   with linger: ${line(j.linger)}\n${ref ? `#   reference:   ${line(j.reference!)}\n` : ''}`);
 }

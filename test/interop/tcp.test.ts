@@ -139,19 +139,34 @@ test('half-close: linger shuts down its side first and still receives 200 kB fro
 });
 
 test('simultaneous close: both FINs cross, both sides go CLOSING -> TIME_WAIT', { skip }, async () => {
-  // linger's packets are held 50 ms on their way out, so the two FINs cross in flight. The
-  // reference cannot make them cross (no netem in this kernel, and over veth both FINs would
-  // have to leave within microseconds), so this case has no kernel-to-kernel run.
-  const { linger } = await runBoth('simultaneous-close', {
+  // At the sync point both programs close at once and every packet between them is held 50 ms
+  // each way, so the two FINs cross in flight. Over veth the kernel cannot be made to do that (no
+  // netem in this kernel), so the reference runs over a TUN relay (two kernels, a TUN device
+  // each, this process moving the packets) with the same 50 ms holds.
+  const { linger, ref } = await runBoth('simultaneous-close', {
     listener: 'peer', port: 7205,
     kernel: { do: 'write:x,recv,wait:sync,close' }, peer: { do: 'recv,write:y,wait:sync,close' },
-    atWait: (tag, env) => { if (env instanceof LingerEnv) env.delayOutput(50); },
+    atWait: (_tag, env) => {
+      env.delayOutput(50);
+      env.delayInput(50);
+    },
     settleMs: 400,
-  }, { reference: false });
+  }, { link: 'relay' });
   assert.deepEqual(linger.control, ['k> S', '<k S.', 'k> F.', '<k F.']);
   assert.ok(linger.env.states().includes('CLOSING'), `linger: ${linger.env.states().join(' ')}`);
   assert.ok(linger.snaps['end']!.peer.some((s) => s.state === 'TIME_WAIT'));
   assert.deepEqual(states(linger, 'end'), ['TIME-WAIT']);
+  // the kernel peer: TIME_WAIT too, after CLOSING (not seen by ss in passing; its nstat shows no
+  // TcpEstabResets and both ends hold the 4-tuple)
+  assert.ok(ref!.snaps['end']!.peer.some((s) => s.state === 'TIME_WAIT'), JSON.stringify(ref!.snaps['end']));
+  same('simultaneous-close', linger, ref);
+  // The FINs crossed: each FIN acknowledges the other side's data but not its FIN.
+  for (const r of [linger, ref!]) {
+    const kFin = r.segs.find((x) => x.dir === 'k>' && x.flags.includes('F'))!;
+    const pFin = r.segs.find((x) => x.dir === '<k' && x.flags.includes('F'))!;
+    assert.equal(pFin.ack, kFin.seq, `${r.env.kind}: the peer's FIN acks up to, not past, the kernel's FIN`);
+    assert.equal(kFin.ack, pFin.seq, `${r.env.kind}: the kernel's FIN acks up to, not past, the peer's FIN`);
+  }
 });
 
 test('linger closes with unread data: RST, the kernel application gets ECONNRESET, TcpEstabResets moves', { skip }, async () => {

@@ -40,6 +40,24 @@ test('writer: record headers hold seconds, microseconds, caplen, origlen', () =>
   assert.throws(() => w.add(1.5, new Uint8Array(1)), RangeError);
 });
 
+test('writer: take() streams the file in pieces that concatenate to the whole, then bytes() refuses', () => {
+  const whole = new PcapWriter();
+  const streamed = new PcapWriter();
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < 5; i++) {
+    const p = new Uint8Array([0x45, i, i]);
+    whole.add(i, p);
+    streamed.add(i, p);
+    if (i % 2 === 1) parts.push(streamed.take());
+  }
+  parts.push(streamed.take());
+  parts.push(streamed.take()); // nothing new: empty, and no second header
+  assert.deepEqual(parts.map((p) => p.length), [24 + 2 * 19, 2 * 19, 19, 0]);
+  assert.equal(hex(Buffer.concat(parts)), hex(whole.bytes()));
+  assert.equal(streamed.count, 5);
+  assert.throws(() => streamed.bytes(), /after take\(\)/);
+});
+
 test('write then read: timestamps, data, link type and lengths survive; snaplen cuts', () => {
   const w = new PcapWriter({ snaplen: 100 });
   const pkts = [kernelPacket('ipv4-connection', 1).bytes, kernelPacket('ipv6-connection', 4).bytes, new Uint8Array(150).fill(0x45)];
