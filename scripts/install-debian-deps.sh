@@ -4,10 +4,10 @@
 # tcpdump, iproute2: capture reference packets from the real kernel in a network namespace.
 # chromium: the web UI's end-to-end test drives it headless (playwright-core); never a downloaded browser.
 # fonts-noto-cjk: so the Simplified Chinese UI renders in that test's screenshots.
-# curl, python3, nginx-light, nftables, netcat-openbsd, ethtool: the TUN interop suite's kernel-side
-#   programs (test/interop: curl and nginx against linger, loss from nftables, veth offloads off).
+# curl, python3, nginx-light, netcat-openbsd, ethtool: the TUN interop suite's kernel-side
+#   programs (test/interop: curl and nginx against linger, nc for tun echo, veth offloads off).
 set -euo pipefail
-PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light nftables netcat-openbsd ethtool)
+PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

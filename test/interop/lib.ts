@@ -47,7 +47,7 @@ export function interopUnavailable(): string | null {
     if (process.getuid?.() !== 0) return 'SKIPPED: the TUN interop suite needs root (TUN device, network namespaces); CI runs it as root. Run: sudo npm run test:interop';
     if (!existsSync('/dev/net/tun')) return 'SKIPPED: the TUN interop suite needs /dev/net/tun (no TUN support in this kernel or container)';
     for (const [cmd, args, pkg] of [['ip', ['-V'], 'iproute2'], ['ss', ['-V'], 'iproute2'], ['nstat', ['-V'], 'iproute2'], ['tcpdump', ['--version'], 'tcpdump'],
-      ['python3', ['--version'], 'python3'], ['curl', ['--version'], 'curl'], ['nginx', ['-v'], 'nginx-light'], ['nft', ['--version'], 'nftables']] as const) {
+      ['python3', ['--version'], 'python3'], ['curl', ['--version'], 'curl'], ['nginx', ['-v'], 'nginx-light']] as const) {
       const r = spawnSync(cmd, [...args], { encoding: 'utf8' });
       if (r.error) return `SKIPPED: the TUN interop suite needs \`${cmd}\` (${r.error.message}); scripts/install-debian-deps.sh installs ${pkg}`;
     }
@@ -478,6 +478,10 @@ export interface Env {
   reorderInput(prob: number, seed?: number): void;
   /** Packets swapped by reorderInput so far. */
   reordered: number;
+  /** Drops packets with probability prob in both directions (seeded), after the kernel's GSO. */
+  lossBoth(prob: number, seed?: number): void;
+  /** Packets dropped by lossBoth so far: [to the peer, to the kernel]. */
+  lost: [number, number];
   close(): Promise<void>;
 }
 
@@ -489,8 +493,11 @@ export class Impairment {
   private delayMs = 0;
   private prob = 0;
   private x = 1;
+  private lossProb = 0;
+  private lx = 1;
   private held: Uint8Array | null = null;
   swapped = 0;
+  dropped = 0;
   /** `late` is true when the packet comes from a timer rather than from the call to input(). */
   constructor(private readonly deliver: (p: Uint8Array, late: boolean) => void) {}
   delay(ms: number): void {
@@ -500,7 +507,16 @@ export class Impairment {
     this.prob = prob;
     this.x = seed >>> 0 || 1;
   }
+  /** Drops a packet with probability prob (seeded; its own sequence, apart from reordering's). */
+  loss(prob: number, seed = 1): void {
+    this.lossProb = prob;
+    this.lx = seed >>> 0 || 1;
+  }
   readonly input = (p: Uint8Array): void => {
+    if (this.lossProb && (this.lx = (Math.imul(this.lx, 1103515245) + 12345) >>> 0) / 4294967296 < this.lossProb) {
+      this.dropped++;
+      return;
+    }
     if (this.delayMs) {
       setTimeout(() => this.deliver(p, true), this.delayMs);
       return;
@@ -610,6 +626,13 @@ export class LingerEnv implements Env {
   }
   get reordered(): number {
     return this.in.swapped;
+  }
+  lossBoth(prob: number, seed = 1): void {
+    this.in.loss(prob, seed);
+    this.out.loss(prob, seed + 1);
+  }
+  get lost(): [number, number] {
+    return [this.in.dropped, this.out.dropped];
   }
   // linger's packets to the device, and the device's to linger, through the impairments
   private readonly out = new Impairment((p) => void this.st.tun.write(p));
@@ -721,6 +744,13 @@ export class KernelEnv implements Env {
   }
   get reordered(): number {
     return this.relay?.toPeer.swapped ?? 0;
+  }
+  lossBoth(prob: number, seed = 1): void {
+    this.paths().toPeer.loss(prob, seed);
+    this.paths().toKernel.loss(prob, seed + 1);
+  }
+  get lost(): [number, number] {
+    return [this.relay?.toPeer.dropped ?? 0, this.relay?.toKernel.dropped ?? 0];
   }
 
   peer(cmd: 'listen' | 'connect', args: Record<string, string | number>): Program {
