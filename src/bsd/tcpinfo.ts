@@ -198,7 +198,7 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
   i.tcpi_snd_ssthresh = c.ssthresh;
   i.tcpi_snd_cwnd = c.cwnd;
   // tcp_rcv_synsent_state_process takes the timestamp option out of advmss on an active open.
-  i.tcpi_advmss = c.advMss - (c.tsOk && !c.synOptsIn ? 12 : 0);
+  i.tcpi_advmss = c.advMss - (c.tsOk && !c.passive ? 12 : 0);
   i.tcpi_total_retrans = c.totalRetrans;
   i.tcpi_bytes_acked = c.bytesAcked;
   i.tcpi_bytes_received = c.bytesReceived;

@@ -3,10 +3,11 @@
 // ports, the sysctl config, counters and the socket table (Linux tcp_ipv4.c, inet_hashtables.c).
 
 import type { Clock } from '../time/clock.ts';
-import { Timer, TimerWheel } from '../time/wheel.ts';
+import { TimerWheel } from '../time/wheel.ts';
 import { decodePacket, encodePacket, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion } from '../wire/addr.ts';
+import { keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
 import { TcpConn, connKey, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput, negotiateSynOptions, parseSegOpts } from '../tcp/input.ts';
 import { tcpDone } from '../tcp/lifecycle.ts';
@@ -14,7 +15,7 @@ import { armRto, initialWindow, offeredWscale, sendActiveReset, sendSynAck } fro
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
-import { TimeWaitEntry, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
+import { TimeWaitEntry, TimeWaitQueue, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
 import { defaultConfig, type HostConfig } from './config.ts';
 import { Counters } from './counters.ts';
 import { SocketError } from './errors.ts';
@@ -45,7 +46,7 @@ export interface HostOptions {
   checksumOffload?: boolean;
 }
 
-type Timed = TcpConn | TimeWaitEntry;
+type Timed = TcpConn | TimeWaitQueue;
 
 export const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1';
 
@@ -67,6 +68,10 @@ export class Host implements ConnEnv {
   /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
   readonly bound = new Map<number, Set<Socket>>();
   twCount = 0;
+  /** TIME_WAIT and FIN_WAIT2 entries waiting to expire, one queue per timeout. */
+  private readonly twQueues = new Map<number, TimeWaitQueue>();
+  /** tw_last_oow_ack_time of the few entries that answered an out-of-window segment. */
+  private readonly twOowAck = new Map<TimeWaitEntry, number>();
   /** Sockets made so far, for their labels (sock#N). */
   socketCount = 0;
   orphanCount = 0;
@@ -107,7 +112,7 @@ export class Host implements ConnEnv {
   /** Runs every timer due at or before now. */
   advance(_now: number): void {
     this.wheel.expire(this.clock.now(), (item) => {
-      if (item instanceof TimeWaitEntry) this.twExpire(item);
+      if (item instanceof TimeWaitQueue) this.twFire(item);
       else {
         connTimers(item, this.clock.now());
         this.reschedule(item);
@@ -196,7 +201,10 @@ export class Host implements ConnEnv {
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: 'SYN queue full (SYN cookies not implemented): SYN dropped' });
       return;
     }
-    const conn = this.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, { ...l.socket.opts });
+    // The children share the listener's options until one of them (or the listener) sets one.
+    let lo = l.socket.opts;
+    if (!Object.isFrozen(lo)) lo = l.socket.opts = Object.freeze({ ...lo });
+    const conn = this.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
     conn.listener = l;
     conn.accepted = false;
     const o = parseSegOpts(seg);
@@ -213,7 +221,7 @@ export class Host implements ConnEnv {
     negotiateSynOptions(conn, o);
     conn.sndWnd = seg.window;
     conn.sndWl1 = seg.seq;
-    conn.synOptsIn = seg;
+    conn.passive = true;
     conn.openedAt = this.now();
     conn.setState(TcpState.SYN_RECV, `rcv SYN on ${endpoint(l.addr, l.port)} (LISTEN)`, 'segment');
     this.demux.set(conn.key, conn);
@@ -266,11 +274,11 @@ export class Host implements ConnEnv {
         if (v.reschedule) this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
         if (seg.payload.length === 0 || seg.flags & SYN) {
           // tcp_timewait_check_oow_rate_limit
-          if (this.now() - tw.lastOowAck < 500_000) {
+          if (this.now() - (this.twOowAck.get(tw) ?? -Infinity) < 500_000) {
             this.counters.inc('TCPACKSkippedTimeWait');
             return;
           }
-          tw.lastOowAck = this.now();
+          this.twOowAck.set(tw, this.now());
         }
         this.twAck(tw);
         return;
@@ -280,7 +288,7 @@ export class Host implements ConnEnv {
   /** tcp_v4_timewait_ack: ACK with the entry's SND.NXT / RCV.NXT, window and timestamps. */
   private twAck(tw: TimeWaitEntry): void {
     const options = tw.tsOk
-      ? [{ kind: 'nop' as const }, { kind: 'nop' as const }, { kind: 'timestamp' as const, val: (Math.floor(this.now() / 1000) + tw.tsOffset) >>> 0, ecr: tw.tsRecent }]
+      ? [{ kind: 'nop' as const }, { kind: 'nop' as const }, { kind: 'timestamp' as const, val: (Math.floor(this.now() / 1000) + secureTsOffset(this.seed, tw.localAddr, tw.remoteAddr)) >>> 0, ecr: tw.tsRecent }]
       : [];
     const seg: TcpRepr = {
       srcPort: tw.localPort, dstPort: tw.remotePort, seq: tw.sndNxt, ack: tw.rcvNxt, flags: ACK,
@@ -289,9 +297,38 @@ export class Host implements ConnEnv {
     this.output(makeIpRepr(tw.localAddr, tw.remoteAddr), seg, tw.label, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT ACK' : 'FIN_WAIT2 ACK');
   }
 
+  /** (Re)arms an entry: it joins the queue of its timeout; a place it leaves behind goes stale. */
   private twSchedule(tw: TimeWaitEntry, us: number): void {
+    const was = this.twHeadQueues(tw);
     tw.deadline = this.now() + us;
-    this.wheel.schedule(tw.timer, tw.deadline);
+    let q = this.twQueues.get(us);
+    if (!q) this.twQueues.set(us, (q = new TimeWaitQueue(us)));
+    q.push(tw);
+    if (!q.armed) this.wheel.schedule(q, tw.deadline);
+    for (const w of was) this.twSettle(w);
+  }
+
+  /** The queues whose first place is this entry's (their timers are armed for it). */
+  private twHeadQueues(tw: TimeWaitEntry): TimeWaitQueue[] {
+    const out: TimeWaitQueue[] = [];
+    for (const q of this.twQueues.values()) if (q.isHead(tw)) out.push(q);
+    return out;
+  }
+
+  /** Arms a queue's timer for its first live entry, or disarms it. */
+  private twSettle(q: TimeWaitQueue): void {
+    const first = q.first();
+    if (!first) {
+      this.wheel.cancel(q);
+      if (this.twQueues.get(q.timeoutUs) === q) this.twQueues.delete(q.timeoutUs);
+    } else if (q.deadline !== first.deadline) this.wheel.schedule(q, first.deadline);
+  }
+
+  /** A queue's timer fired: every entry of it due now expires, in arming order. */
+  private twFire(q: TimeWaitQueue): void {
+    const now = this.now();
+    for (let tw = q.takeDue(now); tw; tw = q.takeDue(now)) this.twExpire(tw);
+    this.twSettle(q);
   }
 
   private twExpire(tw: TimeWaitEntry): void {
@@ -300,7 +337,10 @@ export class Host implements ConnEnv {
   }
 
   private twRemove(tw: TimeWaitEntry, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
-    this.wheel.cancel(tw.timer);
+    const was = this.twHeadQueues(tw);
+    tw.deadline = -1;
+    for (const q of was) this.twSettle(q);
+    this.twOowAck.delete(tw);
     if (this.demux.get(tw.key) === tw) this.demux.delete(tw.key);
     this.twCount--;
     this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: tw.substate, to: 'CLOSED', cause, causeKind });
@@ -326,7 +366,7 @@ export class Host implements ConnEnv {
   /** ConnEnv.transmit: a segment from a connection's 4-tuple. */
   transmit(conn: TcpConn, seg: TcpRepr, note?: string): void {
     conn.segsOut++;
-    this.output(makeIpRepr(conn.localAddr, conn.remoteAddr), seg, conn.label, note);
+    this.output(makeIpRepr(conn.localAddr, conn.remoteAddr), seg, this.traceSinks.length ? conn.label : undefined, note);
   }
 
   /** tcp_v4_send_reset: answer a segment that has no connection (RFC 9293 §3.10.7.1). */
@@ -347,6 +387,9 @@ export class Host implements ConnEnv {
 
   trace(ev: TraceEvent): void {
     this.emitTrace(ev);
+  }
+  get tracing(): boolean {
+    return this.traceSinks.length !== 0;
   }
   private emitTrace(ev: TraceEvent): void {
     for (const s of this.traceSinks) s(ev);
@@ -398,11 +441,9 @@ export class Host implements ConnEnv {
       return false;
     }
     const tw = new TimeWaitEntry(
-      conn.key, conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort, substate,
-      conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
-      conn.tsOk ? conn.tsRecentStamp || this.now() : 0, conn.tsOffset, this.now(),
+      conn.key, substate, conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
+      conn.tsOk ? conn.tsRecentStamp || this.now() : 0,
     );
-    tw.timer = new Timer<Timed>(tw);
     this.demux.set(conn.key, tw);
     this.twCount++;
     // __inet_twsk_schedule counts at creation: TWKilled for a timeout of 4 s or less, else TW
@@ -491,9 +532,13 @@ export class Host implements ConnEnv {
     return conn;
   }
 
+  /** The defaults, one frozen object shared by every socket until setsockopt() copies it. */
   defaultSockOpts(): SockOpts {
-    return defaultSockOpts(this.cfg);
+    const d = this.sharedOpts;
+    if (d && d.rcvbuf === this.cfg.tcp_rmem[1] && d.sndbuf === this.cfg.tcp_wmem[1]) return d;
+    return (this.sharedOpts = Object.freeze(defaultSockOpts(this.cfg)));
   }
+  private sharedOpts: SockOpts | null = null;
 
   /** Local address for a destination: the first of ours with the same family. */
   sourceAddressFor(dst: string): string | undefined {
@@ -609,13 +654,16 @@ export class Host implements ConnEnv {
     for (const e of [...this.demux.values()]) {
       const from = e instanceof TimeWaitEntry ? e.substate : e.stateName;
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: e.label, from, to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
-      this.wheel.cancel(e.timer);
       if (e instanceof TcpConn) {
+        this.wheel.cancel(e.timer);
         e.state = TcpState.CLOSED;
         e.socket = null;
-      }
+      } else e.deadline = -1;
     }
     this.demux.clear();
+    for (const q of this.twQueues.values()) this.wheel.cancel(q);
+    this.twQueues.clear();
+    this.twOowAck.clear();
     for (const l of this.listeners.values()) {
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
     }
@@ -713,10 +761,9 @@ function connRow(c: TcpConn, now: number): SocketRow {
  * used by a connection?" without a scan.
  */
 export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
-  private readonly perPort = new Map<number, number>();
-  /** Keyed by address index * 65536 + port; addresses are interned to small integers. */
-  private readonly perAddrPort = new Map<number, number>();
-  private readonly addrIndex = new Map<string, number>();
+  private readonly perPort = new PortCounts();
+  /** By local address, with the address ids of the demux keys (key.ts). */
+  private readonly perAddrPort = new Map<number, PortCounts>();
 
   override set(key: string, e: TcpConn | TimeWaitEntry): this {
     const prev = super.get(key);
@@ -739,25 +786,34 @@ export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
   }
 
   localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
-    if (anyAddr) return (this.perPort.get(port) ?? 0) > 0;
-    const a = this.addrIndex.get(addr);
-    return a !== undefined && (this.perAddrPort.get(a * 65536 + port) ?? 0) > 0;
-  }
-
-  private indexOf(addr: string): number {
-    let a = this.addrIndex.get(addr);
-    if (a === undefined) this.addrIndex.set(addr, (a = this.addrIndex.size));
-    return a;
+    if (anyAddr) return this.perPort.get(port) > 0;
+    const a = knownAddrId(addr);
+    return a !== undefined && (this.perAddrPort.get(a)?.get(port) ?? 0) > 0;
   }
 
   private count(e: TcpConn | TimeWaitEntry, d: number): void {
-    bump(this.perPort, e.localPort, d);
-    bump(this.perAddrPort, this.indexOf(e.localAddr) * 65536 + e.localPort, d);
+    const port = keyLocalPort(e.key);
+    this.perPort.add(port, d);
+    const a = keyLocalAddrId(e.key);
+    let c = this.perAddrPort.get(a);
+    if (!c) this.perAddrPort.set(a, (c = new PortCounts()));
+    c.add(port, d);
   }
 }
 
-function bump<K>(m: Map<K, number>, k: K, d: number): void {
-  const n = (m.get(k) ?? 0) + d;
-  if (n) m.set(k, n);
-  else m.delete(k);
+/** A count per port in pages of 256 allocated on first use: 4 bytes a port, not a Map entry. */
+class PortCounts {
+  private pages: Array<Int32Array | undefined> = [];
+  get(port: number): number {
+    const p = this.pages[port >>> 8];
+    return p ? p[port & 255]! : 0;
+  }
+  add(port: number, d: number): void {
+    let p = this.pages[port >>> 8];
+    if (!p) this.pages[port >>> 8] = p = new Int32Array(256);
+    p[port & 255]! += d;
+  }
+  clear(): void {
+    this.pages = [];
+  }
 }

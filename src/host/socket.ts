@@ -2,7 +2,7 @@
 // accept, send, recv, shutdown, close, setsockopt. Calls act at once in virtual time and never
 // block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
 
-import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { RCV_SLACK, TcpConn, connKey, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { startKeepalive, keepIdle } from '../tcp/input.ts';
 import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
 import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
@@ -44,7 +44,8 @@ export class Socket {
   closed = false;
   /** A connection that already ended keeps its last state for the owner (CLOSED). */
   private lastConnState: TcpState = TcpState.CLOSED;
-  private handlers = new Map<string, Handler[]>();
+  /** Event, handler, event, handler...: most sockets have one handler or none (a Map each would cost ~230 bytes). */
+  private handlers: Array<SocketEventName | Handler> | null = null;
 
   constructor(readonly host: Host) {
     this.id = ++host.socketCount;
@@ -53,9 +54,8 @@ export class Socket {
 
   // ---- events ----
   on(ev: SocketEventName, fn: Handler): this {
-    const l = this.handlers.get(ev);
-    if (l) l.push(fn);
-    else this.handlers.set(ev, [fn]);
+    if (this.handlers) this.handlers.push(ev, fn);
+    else this.handlers = [ev, fn];
     return this;
   }
   once(ev: SocketEventName, fn: Handler): this {
@@ -66,13 +66,28 @@ export class Socket {
     return this.on(ev, wrapped);
   }
   off(ev: SocketEventName, fn: Handler): this {
-    const l = this.handlers.get(ev);
-    if (l) this.handlers.set(ev, l.filter((f) => f !== fn));
+    const h = this.handlers;
+    if (!h) return this;
+    // A new array: an emit() in progress keeps calling the handlers it started with.
+    const kept: Array<SocketEventName | Handler> = [];
+    for (let i = 0; i < h.length; i += 2) if (h[i] !== ev || h[i + 1] !== fn) kept.push(h[i]!, h[i + 1]!);
+    this.handlers = kept;
     return this;
   }
   emit(ev: SocketEventName, arg?: unknown): void {
-    const l = this.handlers.get(ev);
-    if (l) for (const f of l.slice()) f(arg);
+    const h = this.handlers;
+    if (!h) return;
+    // The handlers registered when the event fires, in order (as a copy of the list would give).
+    let first: Handler | null = null;
+    let more: Handler[] | null = null;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i] !== ev) continue;
+      const f = h[i + 1] as Handler;
+      if (!first) first = f;
+      else (more ??= [first]).push(f);
+    }
+    if (more) for (const f of more) f(arg);
+    else if (first) first(arg);
   }
 
   /** ConnOwner: the connection woke us. */
@@ -103,6 +118,7 @@ export class Socket {
 
   private call(name: string, args?: string, result?: string): void {
     const h = this.host;
+    if (!h.tracing) return; // the label is built on demand
     h.trace({ kind: 'call', t: h.now(), host: h.name, socket: this.conn?.label ?? (this.boundPort ? endpoint(this.boundAddr ?? '*', this.boundPort) : `sock#${this.id}`), call: name, args, result });
   }
 
@@ -210,8 +226,10 @@ export class Socket {
     let laddr = this.boundAddr && this.boundAddr !== '0.0.0.0' && this.boundAddr !== '::' ? this.boundAddr : h.sourceAddressFor(raddr);
     if (!laddr || ipVersion(laddr) !== ipVersion(raddr)) this.fail('ENETUNREACH', 'connect', `no ${ipVersion(raddr) === 6 ? 'IPv6' : 'IPv4'} address on ${h.name}`);
     let lport = this.boundPort;
+    let twIsn: number | undefined;
+    let twTs: { recent: number; stamp: number } | undefined;
     if (lport) {
-      const existing = h.demux.get(`${laddr}|${lport}|${raddr}|${port}`);
+      const existing = h.demux.get(connKey(laddr, lport, raddr, port));
       if (existing) this.fail('EADDRNOTAVAIL', 'connect', `4-tuple in use (${existing instanceof TcpConn ? existing.stateName : existing.substate})`);
     } else {
       let picked;
@@ -225,20 +243,19 @@ export class Socket {
       if (picked.tw) {
         const tw = picked.tw;
         h.reuseTimeWait(tw);
-        this.twIsn = seqAdd(tw.sndNxt, 65535 + 2) || 1;
-        this.twTs = { recent: tw.tsRecent, stamp: tw.tsRecentStamp };
+        twIsn = seqAdd(tw.sndNxt, 65535 + 2) || 1;
+        twTs = { recent: tw.tsRecent, stamp: tw.tsRecentStamp };
       }
     }
     laddr = laddr!;
     const conn = h.newConn({ addr: laddr, port: lport }, { addr: raddr, port }, this.opts);
     conn.socket = this;
     this.conn = conn;
-    conn.iss = this.twIsn ?? h.isnFor(laddr, lport, raddr, port);
-    if (this.twTs) {
-      conn.tsRecent = this.twTs.recent;
-      conn.tsRecentStamp = this.twTs.stamp;
+    conn.iss = twIsn ?? h.isnFor(laddr, lport, raddr, port);
+    if (twTs) {
+      conn.tsRecent = twTs.recent;
+      conn.tsRecentStamp = twTs.stamp;
     }
-    this.twIsn = undefined;
     conn.sndUna = conn.iss;
     conn.sndNxt = conn.iss;
     conn.sndMax = conn.iss;
@@ -260,8 +277,6 @@ export class Socket {
     armRto(conn, 'syn-retransmit');
     h.reschedule(conn);
   }
-  private twIsn: number | undefined;
-  private twTs: { recent: number; stamp: number } | undefined;
 
   /** send(): bytes accepted into the send buffer (0 = EAGAIN); throws EPIPE, ECONNRESET, ... */
   send(data: Uint8Array): number {
@@ -563,8 +578,13 @@ export class Socket {
 
   private setsockoptImpl(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
     this.checkOpen('setsockopt');
-    const o = this.opts;
     const c = this.conn;
+    let o = this.opts;
+    if (Object.isFrozen(o)) {
+      // Shared options (the host's defaults, a listener's for its children): copy on write.
+      o = this.opts = { ...o };
+      if (c) c.opts = o;
+    }
     const num = (v: unknown): number => {
       if (typeof v === 'boolean') return v ? 1 : 0;
       if (typeof v !== 'number' || !Number.isInteger(v)) this.fail('EINVAL', 'setsockopt', `${name} takes an integer`);

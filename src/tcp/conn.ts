@@ -8,8 +8,9 @@ import type { ErrnoCode } from '../host/errors.ts';
 import type { TimerKind, TraceEvent } from '../host/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { Timer } from '../time/wheel.ts';
-import type { TimeWaitEntry } from './timewait.ts';
+import type { TimeWaitQueue } from './timewait.ts';
 import { ByteRing } from './buffer.ts';
+import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
 
 /** What a connection needs from its host: the imperative edge of the pure core. */
@@ -21,6 +22,8 @@ export interface ConnEnv {
   /** Sends a segment from this connection's 4-tuple (builds IP, checksums, traces, counts). */
   transmit(conn: TcpConn, seg: TcpRepr, note?: string): void;
   trace(ev: TraceEvent): void;
+  /** Someone listens to trace(): events (and their labels) are worth building. */
+  readonly tracing: boolean;
   /** Re-arms the connection's single wheel entry at conn.nextDeadline(). */
   reschedule(conn: TcpConn): void;
   /** The connection leaves the demux table (CLOSED), or hands its 4-tuple to a TIME_WAIT entry. */
@@ -96,61 +99,186 @@ let nextConnId = 1;
  */
 export const RCV_SLACK = 65536;
 
-export class TcpConn {
+// Memory layout (a million idle connections per process). Every field of a V8 object costs
+// 8 bytes, plus a 16-byte box when it holds a number that is not a small integer. So, without
+// changing what any field means:
+// - the 4-tuple is read back from the demux key (key.ts); the trace label is built on demand;
+// - 32-bit sequence numbers are kept as int32 behind accessors, "no deadline" (Infinity) as -1;
+// - the booleans share one bit field, as Linux packs tcp_sock's bit flags;
+// - the connection is its own wheel timer (no separate Timer object);
+// - what an idle connection does not use (loss recovery, out-of-order queue, SACK scoreboard,
+//   data statistics, teardown) lives in ConnRare, allocated on first use.
+
+const F_FIN_QUEUED = 1 << 0;
+const F_FIN_RECEIVED = 1 << 1;
+const F_WSCALE_OK = 1 << 2;
+const F_SACK_OK = 1 << 3;
+const F_TS_OK = 1 << 4;
+const F_SYN_RETRANSMITTED = 1 << 5;
+const F_IN_RECOVERY = 1 << 6;
+const F_ACK_PENDING = 1 << 7;
+const F_ACK_NOW = 1 << 8;
+const F_PINGPONG = 1 << 9;
+const F_ORPHAN = 1 << 10;
+const F_RCV_SHUTDOWN = 1 << 11;
+const F_SND_SHUTDOWN = 1 << 12;
+const F_DONE = 1 << 13;
+const F_LINGERING = 1 << 14;
+const F_ACCEPTED = 1 << 15;
+const F_PASSIVE = 1 << 16;
+
+/** Shared empty queues: replaced by a connection's own array on first insertion. */
+export const NO_OFO: OfoSegment[] = [];
+export const NO_SACKED: Array<[number, number]> = [];
+
+const deadlineIn = (v: number): number => (v === Infinity ? -1 : v);
+const deadlineOut = (d: number): number => (d < 0 ? Infinity : d);
+
+/**
+ * State an idle connection does not have: loss recovery, out-of-order data, data statistics,
+ * the teardown. Allocated the first time one of these leaves its default (NO_RARE until then),
+ * the way Linux allocates skbs and the SACK scoreboard only when there is data.
+ */
+class ConnRare {
+  windowClamp: number = 0;
+  sndSml: number = 0; // end of the last small segment sent (Minshall's Nagle)
+  ofo: OfoSegment[] = NO_OFO;
+  dsack: [number, number] | null = null; // A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]).
+  backoff: number = 0;
+  retransmits: number = 0; // consecutive timeouts of the head (icsk_retransmits)
+  totalRetrans: number = 0;
+  cwndCnt: number = 0; // congestion-avoidance byte counter
+  dupAcks: number = 0;
+  ssthresh: number = 0x7fffffff;
+  sackedBlocks: Array<[number, number]> = NO_SACKED; // peer's SACK scoreboard above sndUna
+  highRxt: number = 0;
+  quick: number = 0; // quickack segments left
+  ato: number = 0; // icsk_ack.ato: 0 until the first data segment arrives
+  delackDeadline: number = -1;
+  finWait2Deadline: number = -1; // orphaned FIN_WAIT2 kept as a full socket (linger2 > 60 s)
+  lingerDeadline: number = -1; // SO_LINGER {1, N}: close() gives up waiting
+  lsndtime: number = 0; // last time data was sent
+  softError: ErrnoCode | null = null; // sk_err, reported once
+  lingerOwner: ConnOwner | null = null; // who gets 'closed' when that close() returns
+  bytesSent: number = 0;
+  bytesRetrans: number = 0;
+  bytesAcked: number = 0;
+  bytesReceived: number = 0;
+  dataSegsOut: number = 0;
+  dataSegsIn: number = 0;
+  lastDataSent: number = 0;
+  lastDataRecv: number = 0;
+}
+const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
+
+/**
+ * µs times pass 2^31 after 36 minutes of virtual time, out of the small-integer range. Left to
+ * V8, the first such store turns the field into a boxed double in every instance, each object
+ * migrated when next touched (a second of work for 10^5 connections at minute 36, and 16
+ * bytes more each). Made "any value" fields up front, on a throwaway instance, small times
+ * stay unboxed and a large one costs a heap number only where it is stored.
+ */
+export function taggedFields(dummy: object, names: readonly string[]): void {
+  for (const k of names) (dummy as Record<string, unknown>)[k] = null;
+}
+taggedFields(new ConnRare(), ['lsndtime', 'lastDataSent', 'lastDataRecv', 'delackDeadline', 'finWait2Deadline', 'lingerDeadline']);
+
+export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
   readonly uid = nextConnId++;
   state: TcpState = TcpState.CLOSED;
-  readonly timer: Timer<TcpConn | TimeWaitEntry>;
+  /** The wheel entry: the connection itself. */
+  get timer(): Timer<TcpConn | TimeWaitQueue> {
+    return this;
+  }
+  private flags = F_ACCEPTED;
+  private getF(f: number): boolean {
+    return (this.flags & f) !== 0;
+  }
+  private setF(f: number, on: boolean): void {
+    this.flags = on ? this.flags | f : this.flags & ~f;
+  }
 
-  // Addresses.
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
-  readonly v6: boolean;
-  readonly key: string; // demux key
-  readonly label: string; // addr:port>addr:port, for traces
+  // Addresses: read from the demux key, which holds the 4-tuple (key.ts).
+  readonly key: string;
+  get localAddr(): string { return keyLocalAddr(this.key); }
+  get localPort(): number { return keyLocalPort(this.key); }
+  get remoteAddr(): string { return keyRemoteAddr(this.key); }
+  get remotePort(): number { return keyRemotePort(this.key); }
+  get v6(): boolean {
+    return this.localAddr.includes(':');
+  }
+  /** addr:port>addr:port, for traces; built on demand (connections are many, traces few). */
+  get label(): string {
+    return `${ep(this.localAddr, this.localPort)}>${ep(this.remoteAddr, this.remotePort)}`;
+  }
 
   // Send sequence space (RFC 9293 §3.3.1). sndMax is the highest SND.NXT reached, since a
   // retransmission timeout pulls sndNxt back to sndUna (go-back-N, as BSD and RFC 6582 do).
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  sndMax = 0;
+  private _iss = 0;
+  get iss(): number { return this._iss >>> 0; }
+  set iss(v: number) { this._iss = v | 0; }
+  private _sndUna = 0;
+  get sndUna(): number { return this._sndUna >>> 0; }
+  set sndUna(v: number) { this._sndUna = v | 0; }
+  private _sndNxt = 0;
+  get sndNxt(): number { return this._sndNxt >>> 0; }
+  set sndNxt(v: number) { this._sndNxt = v | 0; }
+  private _sndMax = 0;
+  get sndMax(): number { return this._sndMax >>> 0; }
+  set sndMax(v: number) { this._sndMax = v | 0; }
   sndWnd = 0; // peer's window, already scaled
-  sndWl1 = 0;
-  sndWl2 = 0;
+  private _sndWl1 = 0;
+  get sndWl1(): number { return this._sndWl1 >>> 0; }
+  set sndWl1(v: number) { this._sndWl1 = v | 0; }
+  private _sndWl2 = 0;
+  get sndWl2(): number { return this._sndWl2 >>> 0; }
+  set sndWl2(v: number) { this._sndWl2 = v | 0; }
   maxWindow = 0; // largest window the peer offered
-  sndSml = 0; // end of the last small segment sent (Minshall's Nagle)
   /** Sequence number of the byte after the last queued byte (Linux write_seq). */
-  writeSeq = 0;
+  private _writeSeq = 0;
+  get writeSeq(): number { return this._writeSeq >>> 0; }
+  set writeSeq(v: number) { this._writeSeq = v | 0; }
   readonly sndBuf: ByteRing;
-  finQueued = false; // the application closed its write side
+  /** The application closed its write side. */
+  get finQueued(): boolean { return this.getF(F_FIN_QUEUED); }
+  set finQueued(v: boolean) { this.setF(F_FIN_QUEUED, v); }
   get finSeq(): number {
     return this.writeSeq; // the FIN takes the sequence number after the last data byte
   }
 
   // Receive sequence space.
-  irs = 0;
-  rcvNxt = 0;
+  private _irs = 0;
+  get irs(): number { return this._irs >>> 0; }
+  set irs(v: number) { this._irs = v | 0; }
+  private _rcvNxt = 0;
+  get rcvNxt(): number { return this._rcvNxt >>> 0; }
+  set rcvNxt(v: number) { this._rcvNxt = v | 0; }
   rcvWnd = 0; // window last advertised (bytes)
-  rcvWup = 0; // rcvNxt when rcvWnd was last advertised
+  private _rcvWup = 0; // rcvNxt when rcvWnd was last advertised
+  get rcvWup(): number { return this._rcvWup >>> 0; }
+  set rcvWup(v: number) { this._rcvWup = v | 0; }
   rcvSsthresh = 0; // Linux rcv_ssthresh: the window grows towards the buffer as data arrives
-  windowClamp = 0;
   readonly rcvBuf: ByteRing;
-  ofo: OfoSegment[] = [];
-  finReceived = false; // peer's FIN consumed into sequence space (EOF after the buffer)
-  /** A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]). */
-  dsack: [number, number] | null = null;
+  /** Peer's FIN consumed into sequence space (EOF after the buffer). */
+  get finReceived(): boolean { return this.getF(F_FIN_RECEIVED); }
+  set finReceived(v: boolean) { this.setF(F_FIN_RECEIVED, v); }
 
   // Options negotiated (RFC 7323, RFC 2018).
   sndWscale = 0; // shift applied to the windows the peer sends
   rcvWscale = 0; // shift we apply to windows we send
-  wscaleOk = false;
-  sackOk = false;
-  tsOk = false;
-  tsRecent = 0;
+  get wscaleOk(): boolean { return this.getF(F_WSCALE_OK); }
+  set wscaleOk(v: boolean) { this.setF(F_WSCALE_OK, v); }
+  get sackOk(): boolean { return this.getF(F_SACK_OK); }
+  set sackOk(v: boolean) { this.setF(F_SACK_OK, v); }
+  get tsOk(): boolean { return this.getF(F_TS_OK); }
+  set tsOk(v: boolean) { this.setF(F_TS_OK, v); }
+  private _tsRecent = 0;
+  get tsRecent(): number { return this._tsRecent >>> 0; }
+  set tsRecent(v: number) { this._tsRecent = v | 0; }
   tsRecentStamp = 0; // µs when tsRecent was taken
-  tsOffset = 0; // per-connection random TS offset (Linux 4.10+)
+  private _tsOffset = 0; // per-connection random TS offset (Linux 4.10+)
+  get tsOffset(): number { return this._tsOffset >>> 0; }
+  set tsOffset(v: number) { this._tsOffset = v | 0; }
   advMss = 1460; // MSS we announce
   peerMss = 536; // MSS the peer announced (536 for IPv4 / 1220 IPv6 without the option)
   mssCache = 536; // effective send MSS (payload bytes, options deducted)
@@ -158,78 +286,162 @@ export class TcpConn {
 
   // Round-trip and retransmission (RFC 6298 as Linux computes it, tcp_rtt_estimator).
   srtt = 0; // µs, 0 = no sample yet
-  mdev = 0; // µs, mean deviation (tcpi_rttvar)
   mdevUs = 0; // Linux mdev_us: 4 x mean deviation
+  /** µs, mean deviation (tcpi_rttvar). */
+  get mdev(): number {
+    return this.mdevUs / 4;
+  }
   mdevMaxUs = 0; // largest mdev_us in the current RTT
   rttvar = 0; // Linux rttvar_us, at least rto_min
-  rttVarSeq = 0; // Linux rtt_seq: when SND.UNA passes it, an RTT has gone by
+  private _rttVarSeq = 0; // Linux rtt_seq: when SND.UNA passes it, an RTT has gone by
+  get rttVarSeq(): number { return this._rttVarSeq >>> 0; }
+  set rttVarSeq(v: number) { this._rttVarSeq = v | 0; }
   rto = 1_000_000;
-  backoff = 0;
-  retransmits = 0; // consecutive timeouts of the head (icsk_retransmits)
-  totalRetrans = 0;
   retransStamp = 0; // retrans_stamp: original send time of the first segment retransmitted in this loss episode (0 = none)
-  rttSeq = 0; // Karn: seq whose ACK gives a sample
+  private _rttSeq = 0; // Karn: seq whose ACK gives a sample
+  get rttSeq(): number { return this._rttSeq >>> 0; }
+  set rttSeq(v: number) { this._rttSeq = v | 0; }
   rttTime = -1; // µs when rttSeq was sent; -1 = no sample in flight
-  synRetransmitted = false;
+  get synRetransmitted(): boolean { return this.getF(F_SYN_RETRANSMITTED); }
+  set synRetransmitted(v: boolean) { this.setF(F_SYN_RETRANSMITTED, v); }
 
   // Congestion control: NewReno (RFC 5681, RFC 6582), counted in segments like Linux.
   cwnd = 10;
-  ssthresh = 0x7fffffff;
-  cwndCnt = 0; // congestion-avoidance byte counter
-  dupAcks = 0;
-  inRecovery = false;
-  recover = 0; // RFC 6582 "recover"
-  sackedBlocks: Array<[number, number]> = []; // peer's SACK scoreboard above sndUna
-  highRxt = 0;
+  get inRecovery(): boolean { return this.getF(F_IN_RECOVERY); }
+  set inRecovery(v: boolean) { this.setF(F_IN_RECOVERY, v); }
+  private _recover = 0; // RFC 6582 "recover"
+  get recover(): number { return this._recover >>> 0; }
+  set recover(v: number) { this._recover = v | 0; }
 
   // Delayed ACK (Linux icsk_ack).
-  ackPending = false;
-  ackNow = false; // ICSK_ACK_NOW: send the ACK at the end of this segment's processing
-  lastOowAck = -Infinity; // tcp_oow_rate_limited
-  quick = 0; // quickack segments left
-  ato = 0; // icsk_ack.ato: 0 until the first data segment arrives
-  pingpong = false;
+  get ackPending(): boolean { return this.getF(F_ACK_PENDING); }
+  set ackPending(v: boolean) { this.setF(F_ACK_PENDING, v); }
+  /** ICSK_ACK_NOW: send the ACK at the end of this segment's processing. */
+  get ackNow(): boolean { return this.getF(F_ACK_NOW); }
+  set ackNow(v: boolean) { this.setF(F_ACK_NOW, v); }
+  get pingpong(): boolean { return this.getF(F_PINGPONG); }
+  set pingpong(v: boolean) { this.setF(F_PINGPONG, v); }
   lrcvtime = 0; // last time data was received
   lastAckTime = 0;
 
   // Timers: each an absolute µs deadline, Infinity when off; one wheel entry per connection.
-  rtxDeadline = Infinity; // retransmit, SYN/SYN-ACK retransmit or zero-window probe
+  private _rtxDeadline = -1; // retransmit, SYN/SYN-ACK retransmit or zero-window probe
+  get rtxDeadline(): number { return deadlineOut(this._rtxDeadline); }
+  set rtxDeadline(v: number) { this._rtxDeadline = deadlineIn(v); }
   rtxKind: TimerKind = 'retransmit';
-  delackDeadline = Infinity;
-  keepaliveDeadline = Infinity;
-  finWait2Deadline = Infinity; // orphaned FIN_WAIT2 kept as a full socket (linger2 > 60 s)
-  lingerDeadline = Infinity; // SO_LINGER {1, N}: close() gives up waiting
-  probesOut = 0; // keepalive or zero-window probes without answer
+  private _keepaliveDeadline = -1;
+  get keepaliveDeadline(): number { return deadlineOut(this._keepaliveDeadline); }
+  set keepaliveDeadline(v: number) { this._keepaliveDeadline = deadlineIn(v); }
   rcvTstamp = 0; // last time an ACK was received (tp->rcv_tstamp)
-  lsndtime = 0; // last time data was sent
+  probesOut = 0; // keepalive or zero-window probes without answer
+  private _lastOowAck = -1; // tcp_oow_rate_limited; -1 = never (-Infinity)
+  get lastOowAck(): number { return this._lastOowAck < 0 ? -Infinity : this._lastOowAck; }
+  set lastOowAck(v: number) { this._lastOowAck = v === -Infinity ? -1 : v; }
+  lastAckRecv = 0; // for tcpi_last_ack_recv (keepalive ACKs too)
 
   // Application side.
   opts: SockOpts;
-  orphan = false; // close() was called; no owner left
-  rcvShutdown = false; // SHUT_RD or close
-  sndShutdown = false; // SHUT_WR or close
-  softError: ErrnoCode | null = null; // sk_err, reported once
-  done = false; // tcp_done: reads return 0 after the buffer, writes fail
-  lingering = false; // close() blocked in SO_LINGER {1, N}
-  lingerOwner: ConnOwner | null = null; // who gets 'closed' when that close() returns
+  /** close() was called; no owner left. */
+  get orphan(): boolean { return this.getF(F_ORPHAN); }
+  set orphan(v: boolean) { this.setF(F_ORPHAN, v); }
+  /** SHUT_RD or close. */
+  get rcvShutdown(): boolean { return this.getF(F_RCV_SHUTDOWN); }
+  set rcvShutdown(v: boolean) { this.setF(F_RCV_SHUTDOWN, v); }
+  /** SHUT_WR or close. */
+  get sndShutdown(): boolean { return this.getF(F_SND_SHUTDOWN); }
+  set sndShutdown(v: boolean) { this.setF(F_SND_SHUTDOWN, v); }
+  /** tcp_done: reads return 0 after the buffer, writes fail. */
+  get done(): boolean { return this.getF(F_DONE); }
+  set done(v: boolean) { this.setF(F_DONE, v); }
+  /** close() blocked in SO_LINGER {1, N}. */
+  get lingering(): boolean { return this.getF(F_LINGERING); }
+  set lingering(v: boolean) { this.setF(F_LINGERING, v); }
   listener: unknown = null; // the listener that made this child (host type)
   socket: ConnOwner | null = null;
-  accepted = true;
-  synOptsIn: TcpRepr | null = null; // the SYN that created a passive child
+  get accepted(): boolean { return this.getF(F_ACCEPTED); }
+  set accepted(v: boolean) { this.setF(F_ACCEPTED, v); }
+  /** A passive child, made by a SYN on a listener (Linux keeps no more of that SYN). */
+  get passive(): boolean { return this.getF(F_PASSIVE); }
+  set passive(v: boolean) { this.setF(F_PASSIVE, v); }
 
   // Statistics for ss -i and tcp_info.
-  bytesSent = 0;
-  bytesRetrans = 0;
-  bytesAcked = 0;
-  bytesReceived = 0;
   segsOut = 0;
   segsIn = 0;
-  dataSegsOut = 0;
-  dataSegsIn = 0;
-  lastDataSent = 0;
-  lastDataRecv = 0;
-  lastAckRecv = 0;
   openedAt = 0;
+
+  // The rarely used state (ConnRare), behind accessors so every user reads and writes it as before.
+  private rare: ConnRare = NO_RARE;
+  private ownRare(): ConnRare {
+    return (this.rare = new ConnRare());
+  }
+  get windowClamp(): number { return this.rare.windowClamp; }
+  set windowClamp(v: number) { const r = this.rare; if (r !== NO_RARE) r.windowClamp = v; else if (v !== 0) this.ownRare().windowClamp = v; }
+  /** end of the last small segment sent (Minshall's Nagle) */
+  get sndSml(): number { return this.rare.sndSml >>> 0; }
+  set sndSml(v: number) { const x = v | 0; const r = this.rare; if (r !== NO_RARE) r.sndSml = x; else if (x !== 0) this.ownRare().sndSml = x; }
+  get ofo(): OfoSegment[] { return this.rare.ofo; }
+  set ofo(v: OfoSegment[]) { const r = this.rare; if (r !== NO_RARE) r.ofo = v; else if (v !== NO_OFO) this.ownRare().ofo = v; }
+  /** A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]). */
+  get dsack(): [number, number] | null { return this.rare.dsack; }
+  set dsack(v: [number, number] | null) { const r = this.rare; if (r !== NO_RARE) r.dsack = v; else if (v !== null) this.ownRare().dsack = v; }
+  get backoff(): number { return this.rare.backoff; }
+  set backoff(v: number) { const r = this.rare; if (r !== NO_RARE) r.backoff = v; else if (v !== 0) this.ownRare().backoff = v; }
+  /** consecutive timeouts of the head (icsk_retransmits) */
+  get retransmits(): number { return this.rare.retransmits; }
+  set retransmits(v: number) { const r = this.rare; if (r !== NO_RARE) r.retransmits = v; else if (v !== 0) this.ownRare().retransmits = v; }
+  get totalRetrans(): number { return this.rare.totalRetrans; }
+  set totalRetrans(v: number) { const r = this.rare; if (r !== NO_RARE) r.totalRetrans = v; else if (v !== 0) this.ownRare().totalRetrans = v; }
+  /** congestion-avoidance byte counter */
+  get cwndCnt(): number { return this.rare.cwndCnt; }
+  set cwndCnt(v: number) { const r = this.rare; if (r !== NO_RARE) r.cwndCnt = v; else if (v !== 0) this.ownRare().cwndCnt = v; }
+  get dupAcks(): number { return this.rare.dupAcks; }
+  set dupAcks(v: number) { const r = this.rare; if (r !== NO_RARE) r.dupAcks = v; else if (v !== 0) this.ownRare().dupAcks = v; }
+  get ssthresh(): number { return this.rare.ssthresh; }
+  set ssthresh(v: number) { const r = this.rare; if (r !== NO_RARE) r.ssthresh = v; else if (v !== 0x7fffffff) this.ownRare().ssthresh = v; }
+  /** peer's SACK scoreboard above sndUna */
+  get sackedBlocks(): Array<[number, number]> { return this.rare.sackedBlocks; }
+  set sackedBlocks(v: Array<[number, number]>) { const r = this.rare; if (r !== NO_RARE) r.sackedBlocks = v; else if (v !== NO_SACKED) this.ownRare().sackedBlocks = v; }
+  get highRxt(): number { return this.rare.highRxt >>> 0; }
+  set highRxt(v: number) { const x = v | 0; const r = this.rare; if (r !== NO_RARE) r.highRxt = x; else if (x !== 0) this.ownRare().highRxt = x; }
+  /** quickack segments left */
+  get quick(): number { return this.rare.quick; }
+  set quick(v: number) { const r = this.rare; if (r !== NO_RARE) r.quick = v; else if (v !== 0) this.ownRare().quick = v; }
+  /** icsk_ack.ato: 0 until the first data segment arrives */
+  get ato(): number { return this.rare.ato; }
+  set ato(v: number) { const r = this.rare; if (r !== NO_RARE) r.ato = v; else if (v !== 0) this.ownRare().ato = v; }
+  get delackDeadline(): number { return deadlineOut(this.rare.delackDeadline); }
+  set delackDeadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.delackDeadline = x; else if (x !== -1) this.ownRare().delackDeadline = x; }
+  /** orphaned FIN_WAIT2 kept as a full socket (linger2 > 60 s) */
+  get finWait2Deadline(): number { return deadlineOut(this.rare.finWait2Deadline); }
+  set finWait2Deadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.finWait2Deadline = x; else if (x !== -1) this.ownRare().finWait2Deadline = x; }
+  /** SO_LINGER {1, N}: close() gives up waiting */
+  get lingerDeadline(): number { return deadlineOut(this.rare.lingerDeadline); }
+  set lingerDeadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.lingerDeadline = x; else if (x !== -1) this.ownRare().lingerDeadline = x; }
+  /** last time data was sent */
+  get lsndtime(): number { return this.rare.lsndtime; }
+  set lsndtime(v: number) { const r = this.rare; if (r !== NO_RARE) r.lsndtime = v; else if (v !== 0) this.ownRare().lsndtime = v; }
+  /** sk_err, reported once */
+  get softError(): ErrnoCode | null { return this.rare.softError; }
+  set softError(v: ErrnoCode | null) { const r = this.rare; if (r !== NO_RARE) r.softError = v; else if (v !== null) this.ownRare().softError = v; }
+  /** who gets 'closed' when that close() returns */
+  get lingerOwner(): ConnOwner | null { return this.rare.lingerOwner; }
+  set lingerOwner(v: ConnOwner | null) { const r = this.rare; if (r !== NO_RARE) r.lingerOwner = v; else if (v !== null) this.ownRare().lingerOwner = v; }
+  get bytesSent(): number { return this.rare.bytesSent; }
+  set bytesSent(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesSent = v; else if (v !== 0) this.ownRare().bytesSent = v; }
+  get bytesRetrans(): number { return this.rare.bytesRetrans; }
+  set bytesRetrans(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesRetrans = v; else if (v !== 0) this.ownRare().bytesRetrans = v; }
+  get bytesAcked(): number { return this.rare.bytesAcked; }
+  set bytesAcked(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesAcked = v; else if (v !== 0) this.ownRare().bytesAcked = v; }
+  get bytesReceived(): number { return this.rare.bytesReceived; }
+  set bytesReceived(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesReceived = v; else if (v !== 0) this.ownRare().bytesReceived = v; }
+  get dataSegsOut(): number { return this.rare.dataSegsOut; }
+  set dataSegsOut(v: number) { const r = this.rare; if (r !== NO_RARE) r.dataSegsOut = v; else if (v !== 0) this.ownRare().dataSegsOut = v; }
+  get dataSegsIn(): number { return this.rare.dataSegsIn; }
+  set dataSegsIn(v: number) { const r = this.rare; if (r !== NO_RARE) r.dataSegsIn = v; else if (v !== 0) this.ownRare().dataSegsIn = v; }
+  get lastDataSent(): number { return this.rare.lastDataSent; }
+  set lastDataSent(v: number) { const r = this.rare; if (r !== NO_RARE) r.lastDataSent = v; else if (v !== 0) this.ownRare().lastDataSent = v; }
+  get lastDataRecv(): number { return this.rare.lastDataRecv; }
+  set lastDataRecv(v: number) { const r = this.rare; if (r !== NO_RARE) r.lastDataRecv = v; else if (v !== 0) this.ownRare().lastDataRecv = v; }
 
   constructor(
     readonly env: ConnEnv,
@@ -237,17 +449,12 @@ export class TcpConn {
     remote: { addr: string; port: number },
     opts: SockOpts,
   ) {
-    this.localAddr = local.addr;
-    this.localPort = local.port;
-    this.remoteAddr = remote.addr;
-    this.remotePort = remote.port;
-    this.v6 = local.addr.includes(':');
+    super(null as unknown as TcpConn);
+    (this as { payload: TcpConn | TimeWaitQueue }).payload = this;
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
-    this.label = `${ep(local.addr, local.port)}>${ep(remote.addr, remote.port)}`;
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
     this.rcvBuf = new ByteRing(4096, opts.rcvbuf + RCV_SLACK);
-    this.timer = new Timer<TcpConn | TimeWaitEntry>(this);
   }
 
   /** A function, not a property test, so TypeScript does not narrow across calls that change state. */
@@ -283,7 +490,7 @@ export class TcpConn {
     else if (to === TcpState.CLOSE_WAIT) {
       if (from === TcpState.SYN_RECV) c.inc('CurrEstab');
     } else if (from === TcpState.ESTABLISHED || from === TcpState.CLOSE_WAIT) c.inc('CurrEstab', -1);
-    this.env.trace({
+    if (this.env.tracing) this.env.trace({
       kind: 'state', t: this.env.now(), host: this.env.name, socket: this.label,
       from: STATE_NAMES[from], to: STATE_NAMES[to], cause, causeKind,
     });
@@ -306,5 +513,11 @@ export class TcpConn {
   }
 }
 
-export const connKey = (la: string, lp: number, ra: string, rp: number): string => `${la}|${lp}|${ra}|${rp}`;
+export { connKey };
+
+taggedFields(new TcpConn(null as unknown as ConnEnv, { addr: '0.0.0.0', port: 0 }, { addr: '0.0.0.0', port: 0 }, { sndbuf: 0, rcvbuf: 0 } as SockOpts), [
+  '_deadline', '_rtxDeadline', '_keepaliveDeadline', '_lastOowAck', 'rcvTstamp', 'lastAckRecv', 'tsRecentStamp',
+  'lrcvtime', 'lastAckTime', 'openedAt', 'retransStamp', 'rttTime',
+]);
+nextConnId--; // the throwaway instance takes no id
 const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);

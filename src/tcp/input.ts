@@ -3,7 +3,7 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
-import type { TcpConn } from './conn.ts';
+import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
@@ -600,6 +600,7 @@ function recoveryRetransmit(c: TcpConn, note: string): void {
 function recordSack(c: TcpConn, blocks: Array<[number, number]>): void {
   for (const [l, r] of blocks) {
     if (!seqGt(r, c.sndUna) || seqGt(r, c.sndMax) || !seqLt(l, r)) continue; // D-SACK or bogus
+    if (c.sackedBlocks === NO_SACKED) c.sackedBlocks = [];
     c.sackedBlocks.push([l, r]);
   }
   if (c.sackedBlocks.length > 1) {
@@ -699,6 +700,7 @@ function insertOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): voi
   // Exact duplicates are dropped; overlaps are kept and trimmed when drained.
   const at = c.ofo[i];
   if (at && at.seq === seq && at.end === end && at.fin === fin) return;
+  if (c.ofo === NO_OFO) c.ofo = [];
   c.ofo.splice(i, 0, { seq, end, data: copy, fin });
 }
 

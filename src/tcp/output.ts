@@ -150,11 +150,9 @@ export function sendActiveReset(c: TcpConn, note?: string): void {
 
 export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
   const cfg = c.env.cfg;
-  const peer = c.synOptsIn;
   const ts = synAck ? c.tsOk : cfg.tcp_timestamps !== 0;
   const sack = synAck ? c.sackOk : cfg.tcp_sack !== 0;
   const ws = synAck ? c.wscaleOk : cfg.tcp_window_scaling !== 0;
-  void peer;
   return linuxSynOptions({
     mss: c.advMss,
     sackPermitted: sack,

@@ -37,7 +37,6 @@ export function rttSample(c: TcpConn, m: number): void {
     c.mdevMaxUs = c.rttvar;
     c.rttVarSeq = c.sndMax;
   }
-  c.mdev = c.mdevUs / 4; // the mean deviation that tcp_info and ss report
   setRto(c);
 }
 

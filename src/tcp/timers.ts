@@ -13,7 +13,7 @@ import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
 function fired(c: TcpConn, timer: TimerKind, detail?: string): void {
-  c.env.trace({ kind: 'timer', t: c.env.now(), host: c.env.name, socket: c.label, timer, action: 'fired', detail });
+  if (c.env.tracing) c.env.trace({ kind: 'timer', t: c.env.now(), host: c.env.name, socket: c.label, timer, action: 'fired', detail });
 }
 
 /** Runs every timer of this connection due at or before now. */

@@ -3,43 +3,136 @@
 // (substate FIN_WAIT2, timeout tcp_fin_timeout), which ss shows with timer:(timewait,...).
 
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
-import type { Timer } from '../time/wheel.ts';
+import { Timer } from '../time/wheel.ts';
+import { taggedFields, type TcpConn } from './conn.ts';
+import { keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 
 export const TCP_TIMEWAIT_LEN = 60_000_000; // µs, fixed in Linux (include/net/tcp.h)
 const TCP_PAWS_MSL = 60; // s
 const TCP_PAWS_24DAYS = 24 * 24 * 3600; // s
 
+/**
+ * A TIME_WAIT (or orphan FIN_WAIT2) entry, as small as Linux's inet_timewait_sock is next to a
+ * tcp_sock: the 4-tuple lives in the demux key (key.ts), the flags share one small integer,
+ * sequence numbers are kept as int32 (never boxed as doubles), the timestamp offset is
+ * recomputed by the host when an ACK needs it, and there is no per-entry timer object: entries
+ * wait in a TimeWaitQueue (Linux's old tcp_death_row did the same with slots).
+ */
 export class TimeWaitEntry {
-  substate: 'TIME_WAIT' | 'FIN_WAIT2';
-  deadline = 0;
-  timer!: Timer<TimeWaitEntry | import('./conn.ts').TcpConn>;
-  lastOowAck = -Infinity; // tcp_timewait_check_oow_rate_limit
+  private bits: number; // bit 0: FIN_WAIT2 substate, bit 1: tsOk, bits 2..5: rcvWscale, bits 6..: queue places
+  private _sndNxt: number;
+  private _rcvNxt: number;
+  private _tsRecent: number;
+  /** µs; -1 once the entry is gone (which also marks its queue places stale). */
+  deadline = -1;
   constructor(
     readonly key: string,
-    readonly localAddr: string,
-    readonly localPort: number,
-    readonly remoteAddr: string,
-    readonly remotePort: number,
     substate: 'TIME_WAIT' | 'FIN_WAIT2',
-    public sndNxt: number,
-    public rcvNxt: number,
+    sndNxt: number,
+    rcvNxt: number,
     public rcvWnd: number, // bytes
-    readonly rcvWscale: number,
-    readonly tsOk: boolean,
-    public tsRecent: number,
+    rcvWscale: number,
+    tsOk: boolean,
+    tsRecent: number,
     public tsRecentStamp: number, // µs; 0 = never saw a timestamp
-    readonly tsOffset: number,
-    readonly createdAt: number,
   ) {
-    this.substate = substate;
+    this.bits = (substate === 'FIN_WAIT2' ? 1 : 0) | (tsOk ? 2 : 0) | (rcvWscale << 2);
+    this._sndNxt = sndNxt | 0;
+    this._rcvNxt = rcvNxt | 0;
+    this._tsRecent = tsRecent | 0;
   }
+
+  get substate(): 'TIME_WAIT' | 'FIN_WAIT2' {
+    return this.bits & 1 ? 'FIN_WAIT2' : 'TIME_WAIT';
+  }
+  set substate(v: 'TIME_WAIT' | 'FIN_WAIT2') {
+    this.bits = (this.bits & ~1) | (v === 'FIN_WAIT2' ? 1 : 0);
+  }
+  get tsOk(): boolean {
+    return (this.bits & 2) !== 0;
+  }
+  get rcvWscale(): number {
+    return (this.bits >>> 2) & 15;
+  }
+  /** @internal How many places in TimeWaitQueues hold this entry: only the latest is live. */
+  get places(): number {
+    return this.bits >>> 6;
+  }
+  set places(n: number) {
+    this.bits = (this.bits & 63) | (n << 6);
+  }
+  get sndNxt(): number { return this._sndNxt >>> 0; }
+  set sndNxt(v: number) { this._sndNxt = v | 0; }
+  get rcvNxt(): number { return this._rcvNxt >>> 0; }
+  set rcvNxt(v: number) { this._rcvNxt = v | 0; }
+  get tsRecent(): number { return this._tsRecent >>> 0; }
+  set tsRecent(v: number) { this._tsRecent = v | 0; }
+  get localAddr(): string { return keyLocalAddr(this.key); }
+  get localPort(): number { return keyLocalPort(this.key); }
+  get remoteAddr(): string { return keyRemoteAddr(this.key); }
+  get remotePort(): number { return keyRemotePort(this.key); }
 
   /** addr:port>addr:port as traces show it; built on demand (entries are many, traces few). */
   get label(): string {
     return `${ep(this.localAddr, this.localPort)}>${ep(this.remoteAddr, this.remotePort)}`;
   }
 }
+
+/**
+ * The entries armed with one timeout, in arming order, which is also deadline order: a FIFO
+ * with one wheel timer at the deadline of its first live entry. An entry rescheduled (it takes
+ * a new place) or removed (deadline -1) leaves a stale place behind, skipped when reached.
+ */
+export class TimeWaitQueue extends Timer<TcpConn | TimeWaitQueue> {
+  private items: TimeWaitEntry[] = [];
+  private head = 0;
+  constructor(readonly timeoutUs: number) {
+    super(null as unknown as TimeWaitQueue);
+    (this as { payload: TcpConn | TimeWaitQueue }).payload = this;
+  }
+
+  push(tw: TimeWaitEntry): void {
+    this.items.push(tw);
+    tw.places++;
+  }
+
+  /** The first live entry (stale places before it dropped), or null. */
+  first(): TimeWaitEntry | null {
+    while (this.head < this.items.length) {
+      const tw = this.items[this.head]!;
+      if (tw.places === 1 && tw.deadline >= 0) return tw;
+      this.shift();
+    }
+    return null;
+  }
+
+  /** Takes the first entry off if it is due at or before now. */
+  takeDue(now: number): TimeWaitEntry | null {
+    const tw = this.first();
+    if (!tw || tw.deadline > now) return null;
+    this.shift();
+    return tw;
+  }
+
+  isHead(tw: TimeWaitEntry): boolean {
+    return this.head < this.items.length && this.items[this.head] === tw;
+  }
+
+  private shift(): void {
+    this.items[this.head]!.places--;
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+taggedFields(new TimeWaitEntry('', 'TIME_WAIT', 0, 0, 0, 0, false, 0, 0), ['tsRecentStamp', 'deadline']);
 
 const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 

@@ -23,7 +23,7 @@ export class Timer<T> {
   /** @internal */ _next: Timer<T> | null = null;
   /** @internal */ _prev: Timer<T> | null = null;
   /** @internal slot index in the owning wheel, -1 when not armed */ _slot = -1;
-  /** @internal */ _deadline = NaN;
+  /** @internal -1 when not armed (a small integer, not a NaN box) */ _deadline = -1;
   /** @internal arming sequence, breaks deadline ties */ _seq = 0;
   /** @internal */ _wheel: TimerWheel<T> | null = null;
 
@@ -37,7 +37,7 @@ export class Timer<T> {
 
   /** The deadline in µs while armed; NaN when not armed (also after it fired or was cancelled). */
   get deadline(): number {
-    return this._deadline;
+    return this._slot >= 0 ? this._deadline : NaN;
   }
 }
 
@@ -114,7 +114,7 @@ export class TimerWheel<T> {
     if (timer._wheel !== this) throw new Error('TimerWheel.cancel: timer is armed on another wheel');
     this.unlink(timer);
     this.count--;
-    timer._deadline = NaN;
+    timer._deadline = -1;
     timer._wheel = null;
   }
 
@@ -234,7 +234,7 @@ export class TimerWheel<T> {
     const d = timer._deadline;
     this.unlink(timer);
     this.count--;
-    timer._deadline = NaN;
+    timer._deadline = -1;
     timer._wheel = null;
     fire(timer.payload, d);
   }
