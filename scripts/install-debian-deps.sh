@@ -6,8 +6,9 @@
 # fonts-noto-cjk: so the Simplified Chinese UI renders in that test's screenshots.
 # curl, python3, nginx-light, netcat-openbsd, ethtool: the TUN interop suite's kernel-side
 #   programs (test/interop: curl and nginx against linger, nc for tun echo, veth offloads off).
+# nftables: test/inspect drops a connection's keepalive answers with it.
 set -euo pipefail
-PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool)
+PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool nftables)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,7 +4,7 @@
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
-import { decodePacket, encodePacket, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
+import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion } from '../wire/addr.ts';
 import { keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
@@ -124,7 +124,7 @@ export class Host implements ConnEnv {
   /** One IP packet from the link. Malformed packets are counted and dropped, never thrown. */
   deliver(_now: number, packet: Uint8Array): void {
     const c = this.counters;
-    c.inc('InReceives');
+    c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
     const r = decodePacket(packet, true, !this.checksumOffload);
     if (!r.ok) {
       const e = r.error;
@@ -142,8 +142,8 @@ export class Host implements ConnEnv {
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `not our address: ${ip.dst}`, packet });
       return;
     }
-    c.inc('InDelivers');
-    c.inc('InSegs');
+    c.v.InDelivers++;
+    c.v.InSegs++;
     this.segmentIn(ip, tcp, packet);
     this.flush();
   }
@@ -356,9 +356,9 @@ export class Host implements ConnEnv {
 
   private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string): void {
     if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
-    const packet = encodePacket(ip, seg, this.checksumOffload);
-    this.counters.inc('OutSegs');
-    this.counters.inc('OutRequests');
+    const packet = encodePacketSlab(ip, seg, this.checksumOffload);
+    this.counters.v.OutSegs++;
+    this.counters.v.OutRequests++;
     this.traceSegment('out', ip, seg, label, note, packet);
     this.emitFn?.(packet);
   }

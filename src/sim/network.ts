@@ -375,6 +375,8 @@ export class Network {
   private readonly deadlines: number[] = [];
   private readonly byName = new Map<string, NodeEntry>();
   private readonly byAddr = new Map<string, NodeEntry>();
+  /** IPv4 addresses as numbers: the per-packet route lookup builds no string. */
+  private readonly byAddr4 = new Map<number, NodeEntry>();
   private readonly links: Link[] = [];
   private readonly heap = new EventHeap();
   private readonly partitions: Array<{ a: string; b: string; from: number; to: number }> = [];
@@ -414,7 +416,11 @@ export class Network {
     this.nodes.push(e);
     this.deadlines.push(Infinity);
     this.byName.set(node.name, e);
-    for (const k of keys) this.byAddr.set(k, e);
+    for (const k of keys) {
+      this.byAddr.set(k, e);
+      const b = k.includes('.') ? v4Bytes(k) : null;
+      if (b) this.byAddr4.set(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, e);
+    }
     node.setEmit((packet) => this.send(e, packet));
   }
 
@@ -581,8 +587,12 @@ export class Network {
   }
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
-    const key = destinationKey(packet);
-    const dst = key === null ? undefined : this.byAddr.get(key);
+    let dst: NodeEntry | undefined;
+    if (packet.length >= 20 && packet[0]! >> 4 === 4) dst = this.byAddr4.get(((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0);
+    else {
+      const key = destinationKey(packet);
+      dst = key === null ? undefined : this.byAddr.get(key);
+    }
     if (!dst) return null;
     return src.out.get(dst) ?? dst.name;
   }

@@ -11,6 +11,26 @@ const POOL_MAX = 256;
 const pool: Uint8Array[] = [];
 const NONE = new Uint8Array(0);
 
+/**
+ * Memory for a copy handed to the application (recv): as Node's Buffer.allocUnsafe, sizes
+ * under 4 KiB come out of a shared 8 KiB pool (each a view no other copy overlaps) instead of
+ * an ArrayBuffer of their own, whose allocation costs more than the copy; a view kept for long
+ * keeps at most its 8 KiB pool alive. 64 bytes and under live in V8's heap: no pool needed.
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n <= 64 || n >= 4096) return new Uint8Array(n);
+  if (poolOff + n > SMALL_POOL) {
+    smallPool = new ArrayBuffer(SMALL_POOL);
+    poolOff = 0;
+  }
+  const out = new Uint8Array(smallPool, poolOff, n);
+  poolOff += (n + 7) & ~7;
+  return out;
+}
+const SMALL_POOL = 8192;
+let smallPool = new ArrayBuffer(0); // the first call takes a fresh pool
+let poolOff = SMALL_POOL;
+
 export class ByteRing {
   private buf: Uint8Array = NONE;
   private head = 0; // index of the first byte
@@ -88,7 +108,7 @@ export class ByteRing {
 
   /** A fresh copy of bytes [offset, offset+n). */
   slice(offset: number, n: number): Uint8Array {
-    const out = new Uint8Array(n);
+    const out = allocBytes(n);
     this.copyOut(offset, n, out, 0);
     return out;
   }

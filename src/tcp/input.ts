@@ -499,7 +499,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     c.bytesAcked += dataAcked;
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
-    c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
+    if (c.sackedBlocks.length) c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
     // RTT: Karn's algorithm, or the timestamp echo after a retransmission.
     if (c.rttTime >= 0 && seqGt(ack, c.rttSeq)) {
       rttSample(c, now - c.rttTime);

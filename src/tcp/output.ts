@@ -2,7 +2,7 @@
 // Nagle; ACKs (now or delayed); SYN and SYN-ACK with Linux's option layout; probes; resets.
 
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import { linuxDataOptions, linuxSynOptions } from '../wire/tcp.ts';
+import { linuxDataOptions, linuxSynOptions, NOP_OPTION } from '../wire/tcp.ts';
 import type { TcpConn } from './conn.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -75,6 +75,8 @@ function ofoBytes(c: TcpConn): number {
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
 function dataOptions(c: TcpConn): TcpOption[] {
   if (!c.tsOk && !(c.sackOk && (c.ofo.length || c.dsack))) return [];
+  // the common case, built directly: NOP, NOP, timestamp (tcp_options_write)
+  if (!(c.sackOk && (c.ofo.length || c.dsack))) return [NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val: tsNow(c), ecr: c.tsRecent }];
   let sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
   if (c.sackOk && c.dsack) {
     // tcp_options_write: a pending D-SACK block goes first and is sent once (observed on 6.18,
@@ -265,7 +267,7 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
       c.env.counters.inc('RetransSegs');
     } else {
       if (len) {
-        c.env.counters.inc('TCPOrigDataSent');
+        c.env.counters.v.TCPOrigDataSent++;
         c.bytesSent += len;
       }
       if (c.rttTime < 0 && len) {
@@ -295,7 +297,7 @@ export function sendWindowFill(c: TcpConn): number {
   const seq = c.sndNxt;
   const fin = c.finQueued && seqAdd(seq, len) === c.writeSeq && len < room;
   sendWithAck(c, PSH | (fin ? FIN : 0), seq, c.sndBuf.view((seq - c.sndUna) >>> 0, len), 'window probe with data');
-  c.env.counters.inc('TCPOrigDataSent');
+  c.env.counters.v.TCPOrigDataSent++;
   c.bytesSent += len;
   c.lsndtime = c.lastDataSent = c.env.now();
   c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));

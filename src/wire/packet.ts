@@ -1,8 +1,9 @@
 // Whole IP + TCP packets in one call, and a tcpdump-style one-line description of a segment.
-import { ipVersion, parseIp } from './addr.ts';
+import { formatIpv4, ipVersion, parseIp } from './addr.ts';
+import { fold, internetChecksum, sum16, verifyChecksum as verifyChecksumRange } from './checksum.ts';
 import { DEFAULT_TTL, decodeIpv4, encodeIpv4HeaderBytes, IPV4_HEADER_LEN } from './ipv4.ts';
 import { DEFAULT_HOP_LIMIT, decodeIpv6, encodeIpv6HeaderBytes, IPV6_HEADER_LEN } from './ipv6.ts';
-import { decodeTcp, encodeTcpInto, IPPROTO_TCP, rawOptionsLength, tcpSegmentLength } from './tcp.ts';
+import { decodeTcp, encodeTcpInto, IPPROTO_TCP, NOP_OPTION, rawOptionsLength, tcpSegmentLength } from './tcp.ts';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from './types.ts';
 import type { IpRepr, Result, TcpOption, TcpRepr } from './types.ts';
 
@@ -75,12 +76,112 @@ export function encodePacket(ip: IpRepr, tcp: TcpRepr, partialChecksum = false):
 }
 
 /**
+ * encodePacket for a host's own output, many packets a second: packets over 64 bytes (smaller
+ * typed arrays live in V8's heap and cost nothing) are views into a shared 256 KiB slab rather
+ * than each an ArrayBuffer of its own, whose allocation and release cost more than the encoding
+ * itself. A view keeps its whole slab alive, so whoever keeps a packet for long (a trace, a pcap
+ * writer) keeps up to 256 KiB with it; the engine copies what it keeps.
+ */
+export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
+  const opts = tcp.options;
+  // The common segment (IPv4, no options or NOP NOP timestamp) is written here directly; the
+  // general encoder below gives the same bytes (test/wire/packet.test.ts holds them equal).
+  const common = ip.version === 4 && ip.protocol === IPPROTO_TCP &&
+    (opts.length === 0 || (opts.length === 3 && opts[0] === NOP_OPTION && opts[1] === NOP_OPTION && opts[2]!.kind === 'timestamp'));
+  const n = common ? 40 + (opts.length ? 12 : 0) + tcp.payload.length : packetLength(ip, tcp);
+  let out: Uint8Array;
+  if (n <= 64 || n > SLAB_MAX_PACKET) out = new Uint8Array(n);
+  else {
+    if (slabOff + n > SLAB_SIZE) {
+      slab = new ArrayBuffer(SLAB_SIZE);
+      slabOff = 0;
+    }
+    out = new Uint8Array(slab, slabOff, n);
+    slabOff += (n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
+  }
+  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
+  return out;
+}
+
+/** IPv4 + TCP with no options or NOP NOP timestamp, into out (exactly the packet's length). */
+function encodeCommonIpv4(ip: IpRepr, tcp: TcpRepr, b: Uint8Array, partial: boolean): boolean {
+  const src = parseIpCached(ip.src);
+  const dst = parseIpCached(ip.dst);
+  if (!src.ok || !dst.ok || src.value.length !== 4 || dst.value.length !== 4) return false; // the general path throws
+  const s = src.value;
+  const d = dst.value;
+  const n = b.length;
+  b[0] = 0x45;
+  b[1] = (ip.tos ?? 0) & 0xff;
+  b[2] = n >> 8;
+  b[3] = n & 0xff;
+  const id = ip.id ?? 0;
+  b[4] = (id >> 8) & 0xff;
+  b[5] = id & 0xff;
+  b[6] = ip.dontFragment === false ? 0 : 0x40;
+  b[7] = 0;
+  b[8] = ip.ttl & 0xff;
+  b[9] = IPPROTO_TCP;
+  b[10] = 0;
+  b[11] = 0;
+  b[12] = s[0]!; b[13] = s[1]!; b[14] = s[2]!; b[15] = s[3]!;
+  b[16] = d[0]!; b[17] = d[1]!; b[18] = d[2]!; b[19] = d[3]!;
+  const ipc = internetChecksum(b, 0, 20);
+  b[10] = ipc >> 8;
+  b[11] = ipc & 0xff;
+  const hl = tcp.options.length ? 32 : 20;
+  b[20] = (tcp.srcPort >> 8) & 0xff;
+  b[21] = tcp.srcPort & 0xff;
+  b[22] = (tcp.dstPort >> 8) & 0xff;
+  b[23] = tcp.dstPort & 0xff;
+  put32(b, 24, tcp.seq);
+  put32(b, 28, tcp.ack);
+  b[32] = (hl / 4) << 4;
+  b[33] = tcp.flags & 0xff;
+  b[34] = (tcp.window >> 8) & 0xff;
+  b[35] = tcp.window & 0xff;
+  b[36] = 0;
+  b[37] = 0;
+  b[38] = (tcp.urgent >> 8) & 0xff;
+  b[39] = tcp.urgent & 0xff;
+  if (hl === 32) {
+    const ts = tcp.options[2] as { val: number; ecr: number };
+    b[40] = 1; b[41] = 1; b[42] = 8; b[43] = 10;
+    put32(b, 44, ts.val);
+    put32(b, 48, ts.ecr);
+  }
+  if (tcp.payload.length) b.set(tcp.payload, 20 + hl);
+  const len = n - 20;
+  const pseudo = sum16(b, 12, 20) + IPPROTO_TCP + len;
+  const c = partial ? fold(pseudo) : ~fold(sum16(b, 20, n, pseudo)) & 0xffff;
+  b[36] = c >> 8;
+  b[37] = c & 0xff;
+  return true;
+}
+
+function put32(b: Uint8Array, i: number, v: number): void {
+  b[i] = (v >>> 24) & 0xff;
+  b[i + 1] = (v >>> 16) & 0xff;
+  b[i + 2] = (v >>> 8) & 0xff;
+  b[i + 3] = v & 0xff;
+}
+const SLAB_SIZE = 256 * 1024;
+const SLAB_MAX_PACKET = 16 * 1024;
+let slab = new ArrayBuffer(0); // the first call takes a fresh slab
+let slabOff = SLAB_SIZE;
+
+/**
  * Decodes an IPv4 or IPv6 packet carrying TCP, dispatching on the version nibble. Other
  * protocols give 'unsupported-protocol'. With verifyChecksum false neither the IPv4 header
  * checksum nor the TCP checksum is checked; verifyTcpChecksum false skips only the TCP one (a
  * receiver behind checksum offload, CHECKSUM_UNNECESSARY). Never throws.
  */
 export function decodePacket(bytes: Uint8Array, verifyChecksum = true, verifyTcpChecksum = verifyChecksum): Result<DecodedPacket> {
+  return decodeCommonIpv4(bytes, verifyChecksum, verifyChecksum && verifyTcpChecksum) ?? decodePacketGeneral(bytes, verifyChecksum, verifyTcpChecksum);
+}
+
+/** decodePacket without its fast path (every packet, every error); exported for the tests that hold the two equal. */
+export function decodePacketGeneral(bytes: Uint8Array, verifyChecksum = true, verifyTcpChecksum = verifyChecksum): Result<DecodedPacket> {
   if (bytes.length === 0) return { ok: false, error: { layer: 'ipv4', kind: 'truncated', detail: 'empty packet' } };
   const version = bytes[0]! >> 4;
   const net =
@@ -97,6 +198,58 @@ export function decodePacket(bytes: Uint8Array, verifyChecksum = true, verifyTcp
   const tcp = decodeTcp(payload, srcBytes, dstBytes, verifyChecksum && verifyTcpChecksum);
   if (!tcp.ok) return tcp;
   return { ok: true, value: { ip, tcp: tcp.value } };
+}
+
+/**
+ * The receive fast path: the packet every connection sends all the time, IPv4 with no IP
+ * options and no fragmentation carrying TCP with no options or with Linux's data-segment
+ * layout (NOP, NOP, timestamp). It builds the same representation as the general path below,
+ * without its intermediate views and results; anything else (and every error) returns null and
+ * goes the general way, which alone reports errors.
+ */
+function decodeCommonIpv4(b: Uint8Array, verifyIp: boolean, verifyTcp: boolean): Result<DecodedPacket> | null {
+  const n = b.length;
+  if (n < 40 || b[0] !== 0x45 || b[9] !== IPPROTO_TCP) return null;
+  const total = (b[2]! << 8) | b[3]!;
+  const frag = (b[6]! << 8) | b[7]!;
+  if (total > n || total < 40 || (frag & 0x3fff) !== 0) return null;
+  if (verifyIp && !verifyChecksumRange(b, 0, 20)) return null;
+  const hl = (b[32]! >> 4) * 4;
+  const optLen = hl - 20;
+  if (optLen !== 0 && !(optLen === 12 && b[40] === 1 && b[41] === 1 && b[42] === 8 && b[43] === 10)) return null;
+  if (hl > total - 20) return null;
+  if (verifyTcp) {
+    const len = total - 20;
+    const pseudo = sum16(b, 12, 20) + IPPROTO_TCP + len;
+    if (fold(sum16(b, 20, total, pseudo)) !== 0xffff) return null;
+  }
+  const ip: IpRepr = {
+    version: 4,
+    src: formatIpv4(b, 12),
+    dst: formatIpv4(b, 16),
+    protocol: IPPROTO_TCP,
+    ttl: b[8]!,
+    id: (b[4]! << 8) | b[5]!,
+    dontFragment: (frag & 0x4000) !== 0,
+    tos: b[1]!,
+  };
+  const options: TcpOption[] = optLen === 0 ? [] : [NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val: u32(b, 44), ecr: u32(b, 48) }];
+  const tcp: TcpRepr = {
+    srcPort: (b[20]! << 8) | b[21]!,
+    dstPort: (b[22]! << 8) | b[23]!,
+    seq: u32(b, 24),
+    ack: u32(b, 28),
+    flags: b[33]!,
+    window: (b[34]! << 8) | b[35]!,
+    urgent: (b[38]! << 8) | b[39]!,
+    options,
+    payload: b.subarray(20 + hl, total),
+  };
+  return { ok: true, value: { ip, tcp } };
+}
+
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 }
 
 // tcpdump's print-tcp.c tcp_flag_values, in its order (low bit first).

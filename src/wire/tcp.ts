@@ -51,6 +51,12 @@ function put32(b: Uint8Array, i: number, v: number): void {
  * The only error is an option with no length byte, a length < 2, or one running past `end`
  * (Linux stops parsing there; a segment carrying one is malformed).
  */
+/**
+ * The NOP option, shared: every decoded or built option list uses this one object for NOPs (a
+ * data segment carries two), so treat option objects as read-only.
+ */
+export const NOP_OPTION: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+
 export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length): Result<TcpOption[]> {
   const opts: TcpOption[] = [];
   let i = start;
@@ -61,7 +67,7 @@ export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length
       break;
     }
     if (kind === OPT_NOP) {
-      opts.push({ kind: 'nop' });
+      opts.push(NOP_OPTION);
       i++;
       continue;
     }
@@ -345,13 +351,13 @@ export function linuxDataOptions(input: LinuxDataOptionsInput): TcpOption[] {
   const opts: TcpOption[] = [];
   let size = 0;
   if (input.timestamp) {
-    opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamp', val: input.timestamp.val, ecr: input.timestamp.ecr });
+    opts.push(NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val: input.timestamp.val, ecr: input.timestamp.ecr });
     size += 12;
   }
   const blocks = input.sack ?? [];
   const fit = Math.min(blocks.length, Math.floor((MAX_OPTIONS_LEN - size - 4) / 8));
   if (fit > 0) {
-    opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: blocks.slice(0, fit).map(([l, r]) => [l, r]) });
+    opts.push(NOP_OPTION, NOP_OPTION, { kind: 'sack', blocks: blocks.slice(0, fit).map(([l, r]) => [l, r]) });
   }
   return opts;
 }

@@ -115,7 +115,7 @@ export class Netns {
     return JSON.parse(r.stdout);
   }
 
-  /** Runs a command in the namespace (python3 -c ..., iptables ...). */
+  /** Runs a command in the namespace (python3 -c ..., nft ...). */
   exec(cmd: string[], timeoutMs = 20_000): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync('ip', ['netns', 'exec', this.name, ...cmd], { encoding: 'utf8', timeout: timeoutMs });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -77,7 +77,7 @@ test('keepalive against a 350 s idle timeout: too late, missing, unanswered prob
     assert.equal(k.idleTimeoutSec, 350);
     assert.deepEqual(k.settings, { time: 7200, intvl: 75, probes: 9 });
     const probing = py.info.probing === true;
-    if (!probing) t.diagnostic(`iptables unavailable in the namespace (${py.info.why}): the unanswered-probe case is not checked`);
+    if (!probing) t.diagnostic(`nft unavailable in the namespace (${py.info.why}): the unanswered-probe case is not checked`);
     assert.equal(k.withTimer, probing ? 4 : 3);
     assert.equal(k.tooLate.count, 2, 'TCP_KEEPIDLE 600 and the 7200 s default');
     assert.deepEqual(k.tooLate.examples.map((x: J) => Number(/:(\d+)$/.exec(x.local)![1])).sort(), [py.info.a, py.info.c].sort());

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatIp, parseIp } from '../../src/wire/addr.ts';
 import { internetChecksum, pseudoHeaderSum } from '../../src/wire/checksum.ts';
-import { decodePacket, encodePacket } from '../../src/wire/packet.ts';
+import { decodePacket, decodePacketGeneral, encodePacket } from '../../src/wire/packet.ts';
 import { PcapWriter, readPcap } from '../../src/wire/pcap.ts';
 import type { Result, WireErrorKind } from '../../src/wire/types.ts';
 import { allKernelPackets, prng } from './helpers.ts';
@@ -111,6 +111,9 @@ test('10,000 seeded mutations of kernel packets: decodePacket never throws; what
     const m = mutate(corpus[int(rnd, corpus.length)]!, rnd);
     for (const verify of [true, false]) {
       const r = decodeNoThrow(() => decodePacket(m, verify), `mutation ${i}`);
+      // the receive fast path decodes exactly as the general path, errors included
+      assert.deepEqual(r, decodePacketGeneral(m, verify), `mutation ${i}: fast path = general path`);
+      if (verify) assert.deepEqual(decodePacket(m, true, false), decodePacketGeneral(m, true, false), `mutation ${i}, TCP checksum offloaded`);
       const key = r.ok ? 'ok' : r.error.kind;
       seen.set(key, (seen.get(key) ?? 0) + 1);
       if (!r.ok) {

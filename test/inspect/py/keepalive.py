@@ -19,7 +19,9 @@ d = pair('d', '127.0.0.1')      # no keepalive at all
 # added once the connection is up).
 srv2 = listener(9501)
 e = socket.create_connection(('127.0.0.1', 9501)); s2, _ = srv2.accept(); conns['e'] = (e, s2)
-probing = subprocess.run(['iptables', '-A', 'INPUT', '-p', 'tcp', '--sport', '9501', '-j', 'DROP'], capture_output=True, text=True)
+# nftables (scripts/install-debian-deps.sh installs it; Debian 12 has no iptables by default)
+probing = subprocess.run(['nft', '-f', '-'], input='table ip ka {\n chain in { type filter hook input priority 0; tcp sport 9501 drop; }\n}\n',
+                         capture_output=True, text=True)
 if probing.returncode == 0:
     for opt, v in ((socket.TCP_KEEPIDLE, 1), (socket.TCP_KEEPINTVL, 1), (socket.TCP_KEEPCNT, 30)):
         e.setsockopt(socket.IPPROTO_TCP, opt, v)
