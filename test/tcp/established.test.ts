@@ -569,6 +569,28 @@ test('ESTABLISHED timer: zero window: data waits; probes [.] seq=SND.UNA-1 len 0
   assert.equal(e.sock.state, 'ESTABLISHED');
 });
 
+test('ESTABLISHED timer: zero-window probes answered late: each next probe is timed from the answer (tcp_ack_probe), one TCPWinProbe each (Q16 a)', () => {
+  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py), answers 150 ms after each probe:
+  // probes at 0.206, 0.790, 1.782, 3.574 s; probe - previous answer 0.425, 0.839, 1.634 s (the
+  // backed-off RTO 408, 816, 1632 ms plus timer slack); TCPWinProbe +4 for 4 probes.
+  const e = fresh();
+  peer(e, ACK, { window: 0 });
+  e.sock.send(bytes(100));
+  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
+  const probe = () => ({ flags: '.', seq: e.lSeq - 1, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
+  e.h.advance(Math.ceil(rto0));
+  expectOne(e.h, probe(), 'probe 1');
+  for (const [n, backoff] of [[2, 2], [3, 4], [4, 8]] as const) {
+    e.h.advance(150_000);
+    peer(e, ACK, { window: 0 }); // the answer, 150 ms late: the timer starts again from here
+    e.h.advance(backoff * rto0 - 1_000);
+    e.h.none(`no probe ${n} before the answer + ${backoff} RTO`);
+    e.h.advance(1_000);
+    expectOne(e.h, probe(), `probe ${n} at the answer + ${backoff} RTO`);
+  }
+  assert.equal(e.h.counter('TcpExtTCPWinProbe'), 4);
+});
+
 test('ESTABLISHED timer: zero-window probes answered by the peer never give up', () => {
   const e = fresh();
   peer(e, ACK, { window: 0 });

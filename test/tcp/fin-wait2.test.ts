@@ -297,3 +297,13 @@ test('FIN_WAIT2 (orphan, full socket with TCP_LINGER2 100): new data -> [R] seq=
   assert.equal(tableState(e.h), '');
   assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
 });
+
+test('FIN_WAIT2 (orphan) with tcp_max_tw_buckets 0: no entry at all, TCPTimeWaitOverflow; the peer\'s FIN then gets [R] (Q16 c1)', () => {
+  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py): 0.3 s after close() ss lists no
+  // socket, counters +TCPTimeWaitOverflow, and B's FIN is answered by `R` from no socket.
+  const e = finWait2({ orphan: true, config: { tcp_max_tw_buckets: 0 } });
+  assert.equal(tableState(e.h), '');
+  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
+  peer(e, FIN | ACK);
+  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
+});
