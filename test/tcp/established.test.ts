@@ -584,7 +584,7 @@ test('ESTABLISHED timer: zero-window probes answered late: each next probe is ti
     e.h.advance(150_000);
     peer(e, ACK, { window: 0 }); // the answer, 150 ms late: the timer starts again from here
     e.h.advance(backoff * rto0 - 1_000);
-    e.h.none(`no probe ${n} before the answer + ${backoff} RTO`);
+    e.h.none(); // no probe before the answer + the backed-off RTO
     e.h.advance(1_000);
     expectOne(e.h, probe(), `probe ${n} at the answer + ${backoff} RTO`);
   }
