@@ -27,7 +27,8 @@ import { defaultConfig, type HostConfig } from '../host/config.ts';
 import { Host } from '../host/host.ts';
 import type { Socket } from '../host/socket.ts';
 import type { TraceEvent } from '../host/trace.ts';
-import { TcpConn, connKey } from '../tcp/conn.ts';
+import { TcpConn } from '../tcp/conn.ts';
+import { findKey } from '../tcp/key.ts';
 import { VirtualClock } from '../time/clock.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import { decodePacket, encodePacket, formatFlags, makeIpRepr } from '../wire/packet.ts';
@@ -748,7 +749,8 @@ export class DrillRun {
       return { info: r as TcpInfo };
     }
     if (s.localPort !== null && s.remotePort !== null) {
-      const c = this.host.demux.get(connKey(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort));
+      const k = findKey(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
+      const c = k === undefined ? undefined : this.host.demux.get(k);
       if (c instanceof TcpConn) return { info: tcpInfo({ listener: null } as unknown as Socket, c, this.host.now(), this.host.cfg.mtu) };
     }
     return { info: null, why: 'the socket under test has no descriptor' };

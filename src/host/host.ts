@@ -7,8 +7,8 @@ import { TimerWheel } from '../time/wheel.ts';
 import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion } from '../wire/addr.ts';
-import { keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
-import { TcpConn, connKey, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { findKey, keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
+import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput, negotiateSynOptions, parseSegOpts } from '../tcp/input.ts';
 import { tcpDone } from '../tcp/lifecycle.ts';
 import { armRto, initialWindow, offeredWscale, sendActiveReset, sendSynAck } from '../tcp/output.ts';
@@ -151,8 +151,8 @@ export class Host implements ConnEnv {
   // ---- Demultiplexing (tcp_v4_rcv) ----
 
   private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): void {
-    const key = connKey(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    const found = this.demux.get(key);
+    const key = findKey(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const found = key === undefined ? undefined : this.demux.get(key);
     if (this.traceSinks.length) this.traceSegment('in', ip, seg, found?.label, undefined, packet);
     if (found instanceof TcpConn) {
       if (connInput(found, seg)) this.sendReset(ip, seg);
@@ -588,7 +588,8 @@ export class Host implements ConnEnv {
         if (port >= high) port -= remaining;
         const binds = this.bound.get(port);
         if (binds && binds.size) continue; // a bind() bucket: not shared with connect()
-        const e = this.demux.get(connKey(laddr, port, raddr, rport));
+        const k = findKey(laddr, port, raddr, rport);
+        const e = k === undefined ? undefined : this.demux.get(k);
         let tw: TimeWaitEntry | null = null;
         if (e) {
           if (!(e instanceof TimeWaitEntry && this.twReusable(e, laddr, raddr))) continue;

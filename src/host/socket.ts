@@ -2,7 +2,8 @@
 // accept, send, recv, shutdown, close, setsockopt. Calls act at once in virtual time and never
 // block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
 
-import { RCV_SLACK, TcpConn, connKey, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { findKey } from '../tcp/key.ts';
 import { startKeepalive, keepIdle } from '../tcp/input.ts';
 import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
 import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
@@ -229,7 +230,8 @@ export class Socket {
     let twIsn: number | undefined;
     let twTs: { recent: number; stamp: number } | undefined;
     if (lport) {
-      const existing = h.demux.get(connKey(laddr, lport, raddr, port));
+      const k = findKey(laddr, lport, raddr, port);
+      const existing = k === undefined ? undefined : h.demux.get(k);
       if (existing) this.fail('EADDRNOTAVAIL', 'connect', `4-tuple in use (${existing instanceof TcpConn ? existing.stateName : existing.substate})`);
     } else {
       let picked;

@@ -15,10 +15,11 @@ const NONE = new Uint8Array(0);
  * Memory for a copy handed to the application (recv): as Node's Buffer.allocUnsafe, sizes
  * under 4 KiB come out of a shared 8 KiB pool (each a view no other copy overlaps) instead of
  * an ArrayBuffer of their own, whose allocation costs more than the copy; a view kept for long
- * keeps at most its 8 KiB pool alive. 64 bytes and under live in V8's heap: no pool needed.
+ * keeps at most its 8 KiB pool alive. Small copies too: a typed array V8 keeps in its heap (64
+ * bytes or less) is moved out, allocating and copying, the first time anyone takes a subarray.
  */
 export function allocBytes(n: number): Uint8Array {
-  if (n <= 64 || n >= 4096) return new Uint8Array(n);
+  if (n === 0 || n >= 4096) return new Uint8Array(n);
   if (poolOff + n > SMALL_POOL) {
     smallPool = new ArrayBuffer(SMALL_POOL);
     poolOff = 0;

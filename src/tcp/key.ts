@@ -21,6 +21,19 @@ export const connKey = (la: string, lp: number, ra: string, rp: number): string 
   return String.fromCharCode(a & 0xffff, a >>> 16, lp, b & 0xffff, b >>> 16, rp);
 };
 
+/**
+ * The key of a 4-tuple for a lookup, or undefined when either address is in no key yet (so no
+ * entry can match): looking up never adds an address to the table, so segments from addresses
+ * that never had a connection (scans, spoofed sources answered with RST) cost no memory. The
+ * table holds each address that ever had a connection or TIME_WAIT entry, a few dozen bytes each.
+ */
+export const findKey = (la: string, lp: number, ra: string, rp: number): string | undefined => {
+  const a = addrIds.get(la);
+  const b = addrIds.get(ra);
+  if (a === undefined || b === undefined) return undefined;
+  return String.fromCharCode(a & 0xffff, a >>> 16, lp, b & 0xffff, b >>> 16, rp);
+};
+
 export const keyLocalAddr = (k: string): string => addrs[k.charCodeAt(0) | (k.charCodeAt(1) << 16)]!;
 export const keyLocalPort = (k: string): number => k.charCodeAt(2);
 export const keyRemoteAddr = (k: string): string => addrs[k.charCodeAt(3) | (k.charCodeAt(4) << 16)]!;
@@ -28,3 +41,5 @@ export const keyRemotePort = (k: string): number => k.charCodeAt(5);
 export const keyLocalAddrId = (k: string): number => k.charCodeAt(0) | (k.charCodeAt(1) << 16);
 /** The id of an address seen in a key, or undefined (no key has it). */
 export const knownAddrId = (a: string): number | undefined => addrIds.get(a);
+/** How many addresses the key table holds (each one that ever had a connection). */
+export const internedAddresses = (): number => addrs.length;

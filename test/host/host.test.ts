@@ -11,6 +11,7 @@ import type { Socket } from '../../src/host/socket.ts';
 import { SocketError } from '../../src/host/errors.ts';
 import { encodePacket, makeIpRepr } from '../../src/wire/packet.ts';
 import { ACK, SYN } from '../../src/wire/types.ts';
+import { internedAddresses } from '../../src/tcp/key.ts';
 
 interface Pair {
   net: Network;
@@ -209,6 +210,23 @@ test('malformed packets are counted and dropped; nothing is sent and nothing thr
   assert.equal(k['IpInAddrErrors'], 1);
   assert.equal(k['TcpOutSegs'], 0);
   assert.equal(p.events.filter((e) => e.kind === 'drop').length, 3);
+});
+
+test('segments from 2,000 addresses that never had a connection are answered (RST) and cost no memory in the key table', () => {
+  const p = pair();
+  listen(p.server, 80);
+  const before = internedAddresses();
+  let rsts = 0;
+  p.server.setEmit(() => rsts++);
+  for (let i = 0; i < 2000; i++) {
+    const src = `172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+    // an ACK to the listener and a SYN to a closed port: both answered with RST from no socket
+    p.server.deliver(0, encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 80, seq: 1, ack: 5, flags: ACK, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
+    p.server.deliver(0, encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 81, seq: 1, ack: 0, flags: SYN, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
+  }
+  assert.equal(rsts, 4000);
+  assert.equal(p.server.counters.get('OutRsts'), 4000);
+  assert.equal(internedAddresses(), before, 'no address was added by a lookup');
 });
 
 test('a socket shared by two owners closes on the wire only when the last owner closes; shutdown acts at once', () => {
