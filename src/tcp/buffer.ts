@@ -28,7 +28,7 @@ export function allocBytes(n: number): Uint8Array {
   poolOff += (n + 7) & ~7;
   return out;
 }
-const SMALL_POOL = 8192;
+const SMALL_POOL = 65536;
 let smallPool = new ArrayBuffer(0); // the first call takes a fresh pool
 let poolOff = SMALL_POOL;
 
@@ -137,5 +137,89 @@ export class ByteRing {
   clear(): void {
     this.len = 0;
     this.release();
+  }
+}
+
+const NO_SEGS: Uint8Array[] = [];
+
+/**
+ * The receive queue: in-order bytes not yet read, kept as the payload views of the segments
+ * that brought them (as Linux's sk_receive_queue keeps the skbs), not copied into a ring; the
+ * one copy is recv()'s, into memory the application owns. A packet handed to the host must not
+ * be modified afterwards (as a driver hands an skb over). Empty, it holds no array.
+ */
+export class SegmentQueue {
+  private segs: Uint8Array[] = NO_SEGS;
+  private first = 0; // index of the first live view in segs
+  private skip = 0; // bytes already consumed from segs[first]
+  private len = 0;
+
+  constructor(public limit = 1 << 22) {}
+
+  get length(): number {
+    return this.len;
+  }
+  get free(): number {
+    return this.limit - this.len;
+  }
+
+  /** Queues up to `free` bytes of src[start, end) as a view (no copy); returns how many. */
+  push(src: Uint8Array, start = 0, end = src.length): number {
+    const n = Math.min(end - start, this.limit - this.len);
+    if (n <= 0) return 0;
+    if (this.segs === NO_SEGS) this.segs = [];
+    this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
+    this.len += n;
+    return n;
+  }
+
+  /** A fresh copy of bytes [offset, offset+n). */
+  slice(offset: number, n: number): Uint8Array {
+    const out = allocBytes(n);
+    let at = 0;
+    let skip = this.skip + offset;
+    for (let i = this.first; at < n && i < this.segs.length; i++) {
+      const s = this.segs[i]!;
+      if (skip >= s.length) {
+        skip -= s.length;
+        continue;
+      }
+      const take = Math.min(s.length - skip, n - at);
+      out.set(skip === 0 && take === s.length ? s : s.subarray(skip, skip + take), at);
+      at += take;
+      skip = 0;
+    }
+    return out;
+  }
+
+  /** Drops n bytes from the front. */
+  consume(n: number): void {
+    if (n > this.len) n = this.len;
+    if (n <= 0) return;
+    this.len -= n;
+    if (this.len === 0) {
+      this.clear();
+      return;
+    }
+    const segs = this.segs;
+    let skip = this.skip + n;
+    let i = this.first;
+    while (skip >= segs[i]!.length) {
+      skip -= segs[i]!.length;
+      segs[i++] = NONE; // let the packet go
+    }
+    this.first = i;
+    this.skip = skip;
+    if (i > 64 && i * 2 > segs.length) {
+      segs.splice(0, i);
+      this.first = 0;
+    }
+  }
+
+  clear(): void {
+    this.segs = NO_SEGS;
+    this.first = 0;
+    this.skip = 0;
+    this.len = 0;
   }
 }

@@ -9,7 +9,7 @@ import type { TimerKind, TraceEvent } from '../host/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { Timer } from '../time/wheel.ts';
 import type { TimeWaitQueue } from './timewait.ts';
-import { ByteRing } from './buffer.ts';
+import { ByteRing, SegmentQueue } from './buffer.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
 
@@ -258,7 +258,7 @@ export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
   get rcvWup(): number { return this._rcvWup >>> 0; }
   set rcvWup(v: number) { this._rcvWup = v | 0; }
   rcvSsthresh = 0; // Linux rcv_ssthresh: the window grows towards the buffer as data arrives
-  readonly rcvBuf: ByteRing;
+  readonly rcvBuf: SegmentQueue;
   /** Peer's FIN consumed into sequence space (EOF after the buffer). */
   get finReceived(): boolean { return this.getF(F_FIN_RECEIVED); }
   set finReceived(v: boolean) { this.setF(F_FIN_RECEIVED, v); }
@@ -454,7 +454,7 @@ export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
-    this.rcvBuf = new ByteRing(4096, opts.rcvbuf + RCV_SLACK);
+    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK);
   }
 
   /** A function, not a property test, so TypeScript does not narrow across calls that change state. */

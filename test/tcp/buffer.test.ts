@@ -1,0 +1,63 @@
+// The byte queues of a connection: ByteRing (the send queue) and SegmentQueue (the receive
+// queue, views of the segments' payloads), held to the same model: a plain array of bytes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ByteRing, SegmentQueue, allocBytes } from '../../src/tcp/buffer.ts';
+
+function rnd(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+}
+
+for (const [name, make] of [['ByteRing', (limit: number) => new ByteRing(16, limit)], ['SegmentQueue', (limit: number) => new SegmentQueue(limit)]] as const) {
+  test(`${name}: 5,000 random pushes, slices and consumes match a plain byte array; limit and free hold`, () => {
+    const r = rnd(name.length);
+    const q = make(3000);
+    let model: number[] = [];
+    let next = 0;
+    for (let step = 0; step < 5000; step++) {
+      const op = r(3);
+      if (op === 0) {
+        const src = new Uint8Array(1 + r(700)).map(() => next++ & 255);
+        const start = r(4);
+        const end = Math.max(start, src.length - r(4));
+        const took = q.push(src, start, end);
+        assert.equal(took, Math.max(0, Math.min(end - start, 3000 - model.length)));
+        model.push(...src.subarray(start, start + took));
+      } else if (op === 1 && model.length) {
+        const off = r(model.length);
+        const n = r(model.length - off + 1);
+        assert.deepEqual([...q.slice(off, n)], model.slice(off, off + n), `slice(${off}, ${n}) at step ${step}`);
+      } else {
+        const n = r(model.length + 2);
+        q.consume(n);
+        model = model.slice(Math.min(n, model.length));
+      }
+      assert.equal(q.length, model.length);
+      assert.equal(q.free, 3000 - model.length);
+    }
+  });
+}
+
+test('SegmentQueue: keeps the pushed views (no copy), lets consumed ones go, holds no array when empty', () => {
+  const q = new SegmentQueue(1 << 20);
+  const a = new Uint8Array([1, 2, 3, 4]);
+  const b = new Uint8Array([5, 6]);
+  q.push(a);
+  q.push(b, 1);
+  assert.deepEqual([...q.slice(0, 5)], [1, 2, 3, 4, 6]);
+  q.consume(3);
+  assert.deepEqual([...q.slice(0, 2)], [4, 6]);
+  q.consume(2);
+  assert.equal(q.length, 0);
+  assert.equal((q as unknown as { segs: unknown[] }).segs.length, 0);
+});
+
+test('allocBytes: copies under 4 KiB share a pool without overlapping; larger ones stand alone', () => {
+  const xs = Array.from({ length: 100 }, (_, i) => allocBytes(1 + ((i * 37) % 3000)));
+  xs.forEach((x, i) => x.fill(i));
+  xs.forEach((x, i) => assert.ok(x.every((v) => v === i), `copy ${i} intact`));
+  assert.equal(allocBytes(5000).byteOffset, 0);
+  assert.equal(allocBytes(0).length, 0);
+});
