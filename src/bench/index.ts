@@ -116,8 +116,10 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     const p = await paired(reps, () => wheelOps(armed, ops), null);
     add(row('timers-arm-cancel', 'ops/s', p, { note: `${armed} timers armed, ${ops} arm/cancel operations`, target: '>= 1e7/s' }));
     const n = q ? 10_000 : 100_000;
-    const k = keepaliveIdle(n, 2);
-    add({ name: 'timers-keepalive-2h', value: k.wallSecs, unit: 's', reference: null, ratio: null, spread: null, reps: 1,
+    keepaliveIdle(n / 10, 2); // warm-up
+    const runs = Array.from({ length: q ? 1 : 3 }, () => keepaliveIdle(n, 2));
+    const k = { wallSecs: median(runs.map((x) => x.wallSecs)), probes: runs[0]!.probes };
+    add({ name: 'timers-keepalive-2h', value: k.wallSecs, unit: 's', reference: null, ratio: null, spread: spread(runs.map((x) => x.wallSecs)), reps: runs.length,
       note: `2 simulated hours of idle for ${n} keepalive connections (${k.probes} probes: tcp_keepalive_time 7200 s)`, target: n === 100_000 ? '< 2 s' : undefined, met: n === 100_000 ? k.wallSecs < 2 : null });
   }
   if (want('lossy')) {
