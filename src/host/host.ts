@@ -121,7 +121,11 @@ export class Host implements ConnEnv {
     this.flush();
   }
 
-  /** One IP packet from the link. Malformed packets are counted and dropped, never thrown. */
+  /**
+   * One IP packet from the link. Malformed packets are counted and dropped, never thrown. The
+   * host keeps views of the payload in its receive queues (as Linux keeps the skb), so the
+   * caller must not modify the packet's bytes afterwards: hand each packet over, as a driver does.
+   */
   deliver(_now: number, packet: Uint8Array): void {
     const c = this.counters;
     c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
