@@ -15,7 +15,7 @@ const NONE = new Uint8Array(0);
  * Memory for a copy handed to the application (recv): as with Node's Buffer.allocUnsafe, sizes
  * under 4 KiB come out of a shared pool (each a view no other copy overlaps) instead of an
  * ArrayBuffer of their own, whose allocation (zeroed memory) costs more than the copy. The pool
- * is 64 KiB, not Node's 8 KiB: a bulk reader takes one segment a wake-up, and a fresh 8 KiB
+ * is 32 KiB, not Node's 8 KiB: a bulk reader takes one segment a wake-up, and a fresh 8 KiB
  * every five reads cost 7 % of a bulk transfer. A view kept for long keeps its pool alive.
  * Small copies too: a typed array V8 keeps in its heap (64 bytes or less) is moved out,
  * allocating and copying, the first time anyone takes a subarray.
@@ -30,7 +30,7 @@ export function allocBytes(n: number): Uint8Array {
   poolOff += (n + 7) & ~7;
   return out;
 }
-const SMALL_POOL = 65536;
+const SMALL_POOL = 32768;
 let smallPool = new ArrayBuffer(0); // the first call takes a fresh pool
 let poolOff = SMALL_POOL;
 

@@ -77,12 +77,12 @@ export function encodePacket(ip: IpRepr, tcp: TcpRepr, partialChecksum = false):
 
 /**
  * encodePacket for a host's own output, many packets a second: packets are views into a shared
- * 256 KiB slab rather than each an ArrayBuffer of its own, whose allocation and release cost more
+ * 32 KiB slab rather than each an ArrayBuffer of its own, whose allocation and release cost more
  * than the encoding itself. Small ones too: V8 keeps a typed array of 64 bytes or less inside its
  * heap, and the receiver's payload view (subarray) would then move it out, allocating and
  * copying, on every packet (measured: 350 ns of a 410 ns decode). A view keeps its whole slab
- * alive, so whoever keeps a packet for long (a trace, a pcap writer) keeps up to 256 KiB with
- * it; the engine copies what it keeps.
+ * alive: a receive queue holding one segment, or a trace keeping a packet, keeps up to 32 KiB,
+ * as a Linux skb keeps its page fragment (32 KiB page_frag pages) alive.
  */
 export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
   const opts = tcp.options;
@@ -167,7 +167,7 @@ function put32(b: Uint8Array, i: number, v: number): void {
   b[i + 2] = (v >>> 8) & 0xff;
   b[i + 3] = v & 0xff;
 }
-const SLAB_SIZE = 256 * 1024;
+const SLAB_SIZE = 32 * 1024;
 const SLAB_MAX_PACKET = 16 * 1024;
 let slab = new ArrayBuffer(0); // the first call takes a fresh slab
 let slabOff = SLAB_SIZE;
