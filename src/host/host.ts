@@ -4,6 +4,7 @@
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
+import { timestampOptions } from '../wire/tcp.ts';
 import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion } from '../wire/addr.ts';
@@ -292,7 +293,7 @@ export class Host implements ConnEnv {
   /** tcp_v4_timewait_ack: ACK with the entry's SND.NXT / RCV.NXT, window and timestamps. */
   private twAck(tw: TimeWaitEntry): void {
     const options = tw.tsOk
-      ? [{ kind: 'nop' as const }, { kind: 'nop' as const }, { kind: 'timestamp' as const, val: (Math.floor(this.now() / 1000) + secureTsOffset(this.seed, tw.localAddr, tw.remoteAddr)) >>> 0, ecr: tw.tsRecent }]
+      ? timestampOptions((Math.floor(this.now() / 1000) + secureTsOffset(this.seed, tw.localAddr, tw.remoteAddr)) >>> 0, tw.tsRecent)
       : [];
     const seg: TcpRepr = {
       srcPort: tw.localPort, dstPort: tw.remotePort, seq: tw.sndNxt, ack: tw.rcvNxt, flags: ACK,

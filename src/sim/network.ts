@@ -316,6 +316,11 @@ function destinationKey(p: Uint8Array): string | null {
   return null;
 }
 
+/** The IPv4 address at b[o] as a number (the sim's numeric route key). */
+function v4Number(b: ArrayLike<number>, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
 function v4Bytes(s: string): number[] | null {
   const parts = s.split('.');
   if (parts.length !== 4) return null;
@@ -419,7 +424,7 @@ export class Network {
     for (const k of keys) {
       this.byAddr.set(k, e);
       const b = k.includes('.') ? v4Bytes(k) : null;
-      if (b) this.byAddr4.set(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, e);
+      if (b) this.byAddr4.set(v4Number(b, 0), e);
     }
     node.setEmit((packet) => this.send(e, packet));
   }
@@ -526,12 +531,7 @@ export class Network {
     const evT = top ? top.t : Infinity;
     // An event due now runs before any node timer (a node's deadline is never earlier than now
     // once clamped below, and ties go to events): no need to ask every node for its deadline.
-    if (evT <= this.clock.now() && evT <= limit) {
-      this.enter(evT);
-      this.heap.pop();
-      this.runEvent(top!);
-      return STEPPED;
-    }
+    if (evT <= this.clock.now() && evT <= limit) return this.popAndRun(top!);
     let nodeT = Infinity;
     const nodes = this.nodes;
     const dl = this.deadlines;
@@ -543,16 +543,18 @@ export class Network {
     if (evT === Infinity && nodeT === Infinity) return IDLE;
     const now = this.clock.now();
     if (nodeT < now) nodeT = now;
-    if (evT <= nodeT) {
-      if (evT > limit) return BEYOND;
-      this.enter(evT);
-      this.heap.pop();
-      this.runEvent(top!);
-    } else {
-      if (nodeT > limit) return BEYOND;
-      this.enter(nodeT);
-      for (let i = 0; i < nodes.length; i++) if (dl[i]! <= nodeT) nodes[i]!.node.advance(nodeT);
-    }
+    if (evT <= nodeT) return evT > limit ? BEYOND : this.popAndRun(top!);
+    if (nodeT > limit) return BEYOND;
+    this.enter(nodeT);
+    for (let i = 0; i < nodes.length; i++) if (dl[i]! <= nodeT) nodes[i]!.node.advance(nodeT);
+    return STEPPED;
+  }
+
+  /** Runs the event at the top of the heap (ev), at its time. */
+  private popAndRun(ev: Ev): number {
+    this.enter(ev.t);
+    this.heap.pop();
+    this.runEvent(ev);
     return STEPPED;
   }
 
@@ -596,7 +598,7 @@ export class Network {
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
     let dst: NodeEntry | undefined;
-    if (packet.length >= 20 && packet[0]! >> 4 === 4) dst = this.byAddr4.get(((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0);
+    if (packet.length >= 20 && packet[0]! >> 4 === 4) dst = this.byAddr4.get(v4Number(packet, 16));
     else {
       const key = destinationKey(packet);
       dst = key === null ? undefined : this.byAddr.get(key);

@@ -370,78 +370,81 @@ export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
   openedAt = 0;
 
   // The rarely used state (ConnRare), behind accessors so every user reads and writes it as before.
+  // Each setter writes only when the value leaves its default or the object exists already, so
+  // an idle connection never allocates one. The accessors are written out field by field: one
+  // generic setter would be a keyed store with ~30 keys on the per-segment path.
   private rare: ConnRare = NO_RARE;
-  private ownRare(): ConnRare {
-    return (this.rare = new ConnRare());
+  private writableRare(): ConnRare {
+    return this.rare !== NO_RARE ? this.rare : (this.rare = new ConnRare());
   }
   get windowClamp(): number { return this.rare.windowClamp; }
-  set windowClamp(v: number) { const r = this.rare; if (r !== NO_RARE) r.windowClamp = v; else if (v !== 0) this.ownRare().windowClamp = v; }
+  set windowClamp(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().windowClamp = v; }
   /** end of the last small segment sent (Minshall's Nagle) */
   get sndSml(): number { return this.rare.sndSml >>> 0; }
-  set sndSml(v: number) { const x = v | 0; const r = this.rare; if (r !== NO_RARE) r.sndSml = x; else if (x !== 0) this.ownRare().sndSml = x; }
+  set sndSml(v: number) { const x = v | 0; if (x !== 0 || this.rare !== NO_RARE) this.writableRare().sndSml = x; }
   get ofo(): OfoSegment[] { return this.rare.ofo; }
-  set ofo(v: OfoSegment[]) { const r = this.rare; if (r !== NO_RARE) r.ofo = v; else if (v !== NO_OFO) this.ownRare().ofo = v; }
+  set ofo(v: OfoSegment[]) { if (v !== NO_OFO || this.rare !== NO_RARE) this.writableRare().ofo = v; }
   /** A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]). */
   get dsack(): [number, number] | null { return this.rare.dsack; }
-  set dsack(v: [number, number] | null) { const r = this.rare; if (r !== NO_RARE) r.dsack = v; else if (v !== null) this.ownRare().dsack = v; }
+  set dsack(v: [number, number] | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().dsack = v; }
   get backoff(): number { return this.rare.backoff; }
-  set backoff(v: number) { const r = this.rare; if (r !== NO_RARE) r.backoff = v; else if (v !== 0) this.ownRare().backoff = v; }
+  set backoff(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().backoff = v; }
   /** consecutive timeouts of the head (icsk_retransmits) */
   get retransmits(): number { return this.rare.retransmits; }
-  set retransmits(v: number) { const r = this.rare; if (r !== NO_RARE) r.retransmits = v; else if (v !== 0) this.ownRare().retransmits = v; }
+  set retransmits(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().retransmits = v; }
   get totalRetrans(): number { return this.rare.totalRetrans; }
-  set totalRetrans(v: number) { const r = this.rare; if (r !== NO_RARE) r.totalRetrans = v; else if (v !== 0) this.ownRare().totalRetrans = v; }
+  set totalRetrans(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().totalRetrans = v; }
   /** congestion-avoidance byte counter */
   get cwndCnt(): number { return this.rare.cwndCnt; }
-  set cwndCnt(v: number) { const r = this.rare; if (r !== NO_RARE) r.cwndCnt = v; else if (v !== 0) this.ownRare().cwndCnt = v; }
+  set cwndCnt(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndCnt = v; }
   get dupAcks(): number { return this.rare.dupAcks; }
-  set dupAcks(v: number) { const r = this.rare; if (r !== NO_RARE) r.dupAcks = v; else if (v !== 0) this.ownRare().dupAcks = v; }
+  set dupAcks(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().dupAcks = v; }
   get ssthresh(): number { return this.rare.ssthresh; }
-  set ssthresh(v: number) { const r = this.rare; if (r !== NO_RARE) r.ssthresh = v; else if (v !== 0x7fffffff) this.ownRare().ssthresh = v; }
+  set ssthresh(v: number) { if (v !== 0x7fffffff || this.rare !== NO_RARE) this.writableRare().ssthresh = v; }
   /** peer's SACK scoreboard above sndUna */
   get sackedBlocks(): Array<[number, number]> { return this.rare.sackedBlocks; }
-  set sackedBlocks(v: Array<[number, number]>) { const r = this.rare; if (r !== NO_RARE) r.sackedBlocks = v; else if (v !== NO_SACKED) this.ownRare().sackedBlocks = v; }
+  set sackedBlocks(v: Array<[number, number]>) { if (v !== NO_SACKED || this.rare !== NO_RARE) this.writableRare().sackedBlocks = v; }
   get highRxt(): number { return this.rare.highRxt >>> 0; }
-  set highRxt(v: number) { const x = v | 0; const r = this.rare; if (r !== NO_RARE) r.highRxt = x; else if (x !== 0) this.ownRare().highRxt = x; }
+  set highRxt(v: number) { const x = v | 0; if (x !== 0 || this.rare !== NO_RARE) this.writableRare().highRxt = x; }
   /** quickack segments left */
   get quick(): number { return this.rare.quick; }
-  set quick(v: number) { const r = this.rare; if (r !== NO_RARE) r.quick = v; else if (v !== 0) this.ownRare().quick = v; }
+  set quick(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().quick = v; }
   /** icsk_ack.ato: 0 until the first data segment arrives */
   get ato(): number { return this.rare.ato; }
-  set ato(v: number) { const r = this.rare; if (r !== NO_RARE) r.ato = v; else if (v !== 0) this.ownRare().ato = v; }
+  set ato(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().ato = v; }
   get delackDeadline(): number { return deadlineOut(this.rare.delackDeadline); }
-  set delackDeadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.delackDeadline = x; else if (x !== -1) this.ownRare().delackDeadline = x; }
+  set delackDeadline(v: number) { const x = deadlineIn(v); if (x !== -1 || this.rare !== NO_RARE) this.writableRare().delackDeadline = x; }
   /** orphaned FIN_WAIT2 kept as a full socket (linger2 > 60 s) */
   get finWait2Deadline(): number { return deadlineOut(this.rare.finWait2Deadline); }
-  set finWait2Deadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.finWait2Deadline = x; else if (x !== -1) this.ownRare().finWait2Deadline = x; }
+  set finWait2Deadline(v: number) { const x = deadlineIn(v); if (x !== -1 || this.rare !== NO_RARE) this.writableRare().finWait2Deadline = x; }
   /** SO_LINGER {1, N}: close() gives up waiting */
   get lingerDeadline(): number { return deadlineOut(this.rare.lingerDeadline); }
-  set lingerDeadline(v: number) { const x = deadlineIn(v); const r = this.rare; if (r !== NO_RARE) r.lingerDeadline = x; else if (x !== -1) this.ownRare().lingerDeadline = x; }
+  set lingerDeadline(v: number) { const x = deadlineIn(v); if (x !== -1 || this.rare !== NO_RARE) this.writableRare().lingerDeadline = x; }
   /** last time data was sent */
   get lsndtime(): number { return this.rare.lsndtime; }
-  set lsndtime(v: number) { const r = this.rare; if (r !== NO_RARE) r.lsndtime = v; else if (v !== 0) this.ownRare().lsndtime = v; }
+  set lsndtime(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lsndtime = v; }
   /** sk_err, reported once */
   get softError(): ErrnoCode | null { return this.rare.softError; }
-  set softError(v: ErrnoCode | null) { const r = this.rare; if (r !== NO_RARE) r.softError = v; else if (v !== null) this.ownRare().softError = v; }
+  set softError(v: ErrnoCode | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().softError = v; }
   /** who gets 'closed' when that close() returns */
   get lingerOwner(): ConnOwner | null { return this.rare.lingerOwner; }
-  set lingerOwner(v: ConnOwner | null) { const r = this.rare; if (r !== NO_RARE) r.lingerOwner = v; else if (v !== null) this.ownRare().lingerOwner = v; }
+  set lingerOwner(v: ConnOwner | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().lingerOwner = v; }
   get bytesSent(): number { return this.rare.bytesSent; }
-  set bytesSent(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesSent = v; else if (v !== 0) this.ownRare().bytesSent = v; }
+  set bytesSent(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().bytesSent = v; }
   get bytesRetrans(): number { return this.rare.bytesRetrans; }
-  set bytesRetrans(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesRetrans = v; else if (v !== 0) this.ownRare().bytesRetrans = v; }
+  set bytesRetrans(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().bytesRetrans = v; }
   get bytesAcked(): number { return this.rare.bytesAcked; }
-  set bytesAcked(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesAcked = v; else if (v !== 0) this.ownRare().bytesAcked = v; }
+  set bytesAcked(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().bytesAcked = v; }
   get bytesReceived(): number { return this.rare.bytesReceived; }
-  set bytesReceived(v: number) { const r = this.rare; if (r !== NO_RARE) r.bytesReceived = v; else if (v !== 0) this.ownRare().bytesReceived = v; }
+  set bytesReceived(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().bytesReceived = v; }
   get dataSegsOut(): number { return this.rare.dataSegsOut; }
-  set dataSegsOut(v: number) { const r = this.rare; if (r !== NO_RARE) r.dataSegsOut = v; else if (v !== 0) this.ownRare().dataSegsOut = v; }
+  set dataSegsOut(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().dataSegsOut = v; }
   get dataSegsIn(): number { return this.rare.dataSegsIn; }
-  set dataSegsIn(v: number) { const r = this.rare; if (r !== NO_RARE) r.dataSegsIn = v; else if (v !== 0) this.ownRare().dataSegsIn = v; }
+  set dataSegsIn(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().dataSegsIn = v; }
   get lastDataSent(): number { return this.rare.lastDataSent; }
-  set lastDataSent(v: number) { const r = this.rare; if (r !== NO_RARE) r.lastDataSent = v; else if (v !== 0) this.ownRare().lastDataSent = v; }
+  set lastDataSent(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataSent = v; }
   get lastDataRecv(): number { return this.rare.lastDataRecv; }
-  set lastDataRecv(v: number) { const r = this.rare; if (r !== NO_RARE) r.lastDataRecv = v; else if (v !== 0) this.ownRare().lastDataRecv = v; }
+  set lastDataRecv(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataRecv = v; }
 
   constructor(
     readonly env: ConnEnv,

@@ -15,11 +15,9 @@ const addrId = (a: string): number => {
   return id;
 };
 
-export const connKey = (la: string, lp: number, ra: string, rp: number): string => {
-  const a = addrId(la);
-  const b = addrId(ra);
-  return String.fromCharCode(a & 0xffff, a >>> 16, lp, b & 0xffff, b >>> 16, rp);
-};
+const pack = (a: number, lp: number, b: number, rp: number): string => String.fromCharCode(a & 0xffff, a >>> 16, lp, b & 0xffff, b >>> 16, rp);
+
+export const connKey = (la: string, lp: number, ra: string, rp: number): string => pack(addrId(la), lp, addrId(ra), rp);
 
 /**
  * The key of a 4-tuple for a lookup, or undefined when either address is in no key yet (so no
@@ -30,15 +28,14 @@ export const connKey = (la: string, lp: number, ra: string, rp: number): string 
 export const findKey = (la: string, lp: number, ra: string, rp: number): string | undefined => {
   const a = addrIds.get(la);
   const b = addrIds.get(ra);
-  if (a === undefined || b === undefined) return undefined;
-  return String.fromCharCode(a & 0xffff, a >>> 16, lp, b & 0xffff, b >>> 16, rp);
+  return a === undefined || b === undefined ? undefined : pack(a, lp, b, rp);
 };
 
-export const keyLocalAddr = (k: string): string => addrs[k.charCodeAt(0) | (k.charCodeAt(1) << 16)]!;
+export const keyLocalAddrId = (k: string): number => k.charCodeAt(0) | (k.charCodeAt(1) << 16);
+export const keyLocalAddr = (k: string): string => addrs[keyLocalAddrId(k)]!;
 export const keyLocalPort = (k: string): number => k.charCodeAt(2);
 export const keyRemoteAddr = (k: string): string => addrs[k.charCodeAt(3) | (k.charCodeAt(4) << 16)]!;
 export const keyRemotePort = (k: string): number => k.charCodeAt(5);
-export const keyLocalAddrId = (k: string): number => k.charCodeAt(0) | (k.charCodeAt(1) << 16);
 /** The id of an address seen in a key, or undefined (no key has it). */
 export const knownAddrId = (a: string): number | undefined => addrIds.get(a);
 /** How many addresses the key table holds (each one that ever had a connection). */

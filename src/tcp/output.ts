@@ -2,7 +2,7 @@
 // Nagle; ACKs (now or delayed); SYN and SYN-ACK with Linux's option layout; probes; resets.
 
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import { linuxDataOptions, linuxSynOptions, NOP_OPTION } from '../wire/tcp.ts';
+import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
 import type { TcpConn } from './conn.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -74,9 +74,7 @@ function ofoBytes(c: TcpConn): number {
 
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
 function dataOptions(c: TcpConn): TcpOption[] {
-  if (!c.tsOk && !(c.sackOk && (c.ofo.length || c.dsack))) return [];
-  // the common case, built directly: NOP, NOP, timestamp (tcp_options_write)
-  if (!(c.sackOk && (c.ofo.length || c.dsack))) return [NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val: tsNow(c), ecr: c.tsRecent }];
+  if (!(c.sackOk && (c.ofo.length || c.dsack))) return c.tsOk ? timestampOptions(tsNow(c), c.tsRecent) : [];
   let sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
   if (c.sackOk && c.dsack) {
     // tcp_options_write: a pending D-SACK block goes first and is sent once (observed on 6.18,

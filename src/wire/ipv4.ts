@@ -44,17 +44,22 @@ export function decodeIpv4(bytes: Uint8Array, checkChecksum = true): Result<Ipv4
   }
   const srcBytes = bytes.subarray(12, 16);
   const dstBytes = bytes.subarray(16, 20);
-  const ip: IpRepr = {
+  const ip = ipv4Repr(bytes);
+  return { ok: true, value: { ip, headerLength, payload: bytes.subarray(headerLength, totalLength), srcBytes, dstBytes } };
+}
+
+/** The IpRepr of a checked IPv4 header at bytes[0]. */
+export function ipv4Repr(bytes: Uint8Array): IpRepr {
+  return {
     version: 4,
     src: formatIpv4(bytes, 12),
     dst: formatIpv4(bytes, 16),
     protocol: bytes[9]!,
     ttl: bytes[8]!,
     id: (bytes[4]! << 8) | bytes[5]!,
-    dontFragment: (fragField & 0x4000) !== 0,
+    dontFragment: (bytes[6]! & 0x40) !== 0,
     tos: bytes[1]!,
   };
-  return { ok: true, value: { ip, headerLength, payload: bytes.subarray(headerLength, totalLength), srcBytes, dstBytes } };
 }
 
 /**

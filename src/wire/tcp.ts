@@ -33,15 +33,28 @@ function addrBytes(a: Addr): Uint8Array | undefined {
   return r.ok ? r.value : undefined;
 }
 
-function u32(b: Uint8Array, i: number): number {
+/** The big-endian 32-bit word at b[i]. */
+export function u32(b: Uint8Array, i: number): number {
   return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 }
 
-function put32(b: Uint8Array, i: number, v: number): void {
+/** Writes v as a big-endian 32-bit word at b[i]. */
+export function put32(b: Uint8Array, i: number, v: number): void {
   b[i] = v >>> 24;
   b[i + 1] = (v >>> 16) & 0xff;
   b[i + 2] = (v >>> 8) & 0xff;
   b[i + 3] = v & 0xff;
+}
+
+/**
+ * The NOP option, shared: every decoded or built option list uses this one object for NOPs (a
+ * data segment carries two), so treat option objects as read-only.
+ */
+export const NOP_OPTION: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
+
+/** Linux's options of a data segment with timestamps and nothing else: NOP, NOP, TS (tcp_options_write). */
+export function timestampOptions(val: number, ecr: number): TcpOption[] {
+  return [NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val, ecr }];
 }
 
 /**
@@ -51,12 +64,6 @@ function put32(b: Uint8Array, i: number, v: number): void {
  * The only error is an option with no length byte, a length < 2, or one running past `end`
  * (Linux stops parsing there; a segment carrying one is malformed).
  */
-/**
- * The NOP option, shared: every decoded or built option list uses this one object for NOPs (a
- * data segment carries two), so treat option objects as read-only.
- */
-export const NOP_OPTION: TcpOption = Object.freeze({ kind: 'nop' }) as TcpOption;
-
 export function parseTcpOptions(bytes: Uint8Array, start = 0, end = bytes.length): Result<TcpOption[]> {
   const opts: TcpOption[] = [];
   let i = start;
@@ -327,12 +334,12 @@ export function linuxSynOptions(input: LinuxSynOptionsInput): TcpOption[] {
   const opts: TcpOption[] = [{ kind: 'mss', value: input.mss }];
   if (input.timestamp) {
     if (input.sackPermitted) opts.push({ kind: 'sackPermitted' });
-    else opts.push({ kind: 'nop' }, { kind: 'nop' });
+    else opts.push(NOP_OPTION, NOP_OPTION);
     opts.push({ kind: 'timestamp', val: input.timestamp.val, ecr: input.timestamp.ecr });
   } else if (input.sackPermitted) {
-    opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackPermitted' });
+    opts.push(NOP_OPTION, NOP_OPTION, { kind: 'sackPermitted' });
   }
-  if (input.wscale !== undefined) opts.push({ kind: 'nop' }, { kind: 'wscale', shift: input.wscale });
+  if (input.wscale !== undefined) opts.push(NOP_OPTION, { kind: 'wscale', shift: input.wscale });
   return opts;
 }
 
@@ -348,12 +355,8 @@ export interface LinuxDataOptionsInput {
  * tcp_established_options; no SACK option when there are no blocks.
  */
 export function linuxDataOptions(input: LinuxDataOptionsInput): TcpOption[] {
-  const opts: TcpOption[] = [];
-  let size = 0;
-  if (input.timestamp) {
-    opts.push(NOP_OPTION, NOP_OPTION, { kind: 'timestamp', val: input.timestamp.val, ecr: input.timestamp.ecr });
-    size += 12;
-  }
+  const opts: TcpOption[] = input.timestamp ? timestampOptions(input.timestamp.val, input.timestamp.ecr) : [];
+  const size = opts.length ? 12 : 0;
   const blocks = input.sack ?? [];
   const fit = Math.min(blocks.length, Math.floor((MAX_OPTIONS_LEN - size - 4) / 8));
   if (fit > 0) {

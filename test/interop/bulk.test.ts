@@ -85,7 +85,8 @@ for (const dir of ['k2l', 'l2k'] as const) {
     // Retransmissions aside, the same SYN/FIN sequence and the same final kernel state. A RST
     // from the kernel after both FINs is left out: when the kernel's last ACK and FIN are swapped
     // on the way, the peer (linger or a kernel) in TIME_WAIT answers the late ACK with a duplicate
-    // ACK (tcp_timewait_state_process: out of window, TCP_TW_ACK), which finds the kernel's socket
+    // ACK (an out-of-window segment in TIME_WAIT gets an ACK: docs/linux-observations.md Q3,
+    // tcp_timewait_state_process TCP_TW_ACK), which finds the kernel's socket
     // gone and draws a RST; whether that swap happens depends on the packet count, not on TCP.
     const settled = (c: string[]) => (c.at(-1) === 'k> R' ? c.slice(0, -1) : c);
     assert.deepEqual(settled(r.control), settled(ref.control));

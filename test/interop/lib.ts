@@ -489,12 +489,18 @@ export interface Env {
  * A packet path with the impairments the suite uses: a fixed delay, or a seeded swap of a packet
  * with the next one (a packet held alone goes on after 5 ms). `deliver` hands a packet on.
  */
+/** A seeded uniform [0, 1) sequence (an LCG): the same impairments on every run. */
+function uniform(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296;
+}
+
 export class Impairment {
   private delayMs = 0;
   private prob = 0;
-  private x = 1;
+  private reorderRnd = uniform(1);
   private lossProb = 0;
-  private lx = 1;
+  private lossRnd = uniform(1);
   private held: Uint8Array | null = null;
   swapped = 0;
   dropped = 0;
@@ -505,15 +511,15 @@ export class Impairment {
   }
   reorder(prob: number, seed = 1): void {
     this.prob = prob;
-    this.x = seed >>> 0 || 1;
+    this.reorderRnd = uniform(seed);
   }
   /** Drops a packet with probability prob (seeded; its own sequence, apart from reordering's). */
   loss(prob: number, seed = 1): void {
     this.lossProb = prob;
-    this.lx = seed >>> 0 || 1;
+    this.lossRnd = uniform(seed);
   }
   readonly input = (p: Uint8Array): void => {
-    if (this.lossProb && (this.lx = (Math.imul(this.lx, 1103515245) + 12345) >>> 0) / 4294967296 < this.lossProb) {
+    if (this.lossProb && this.lossRnd() < this.lossProb) {
       this.dropped++;
       return;
     }
@@ -531,7 +537,7 @@ export class Impairment {
       this.deliver(p, false);
       this.deliver(h, false);
       this.swapped++;
-    } else if ((this.x = (Math.imul(this.x, 1103515245) + 12345) >>> 0) / 4294967296 < this.prob) {
+    } else if (this.reorderRnd() < this.prob) {
       this.held = p;
       setTimeout(() => {
         if (this.held !== p) return;
