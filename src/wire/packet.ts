@@ -3,7 +3,7 @@ import { ipVersion, parseIp } from './addr.ts';
 import { fold, sum16, verifyChecksum as verifyChecksumRange } from './checksum.ts';
 import { DEFAULT_TTL, decodeIpv4, encodeIpv4HeaderBytes, ipv4Repr, IPV4_HEADER_LEN } from './ipv4.ts';
 import { DEFAULT_HOP_LIMIT, decodeIpv6, encodeIpv6HeaderBytes, IPV6_HEADER_LEN } from './ipv6.ts';
-import { decodeTcp, encodeTcpInto, IPPROTO_TCP, NOP_OPTION, put32, rawOptionsLength, tcpSegmentLength, timestampOptions, u32 } from './tcp.ts';
+import { decodeTcp, encodeTcpInto, IPPROTO_TCP, NOP_OPTION, put32, rawOptionsLength, tcpReprAt, tcpSegmentLength, timestampOptions, u32 } from './tcp.ts';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from './types.ts';
 import type { IpRepr, Result, TcpOption, TcpRepr } from './types.ts';
 
@@ -203,17 +203,7 @@ function decodeCommonIpv4(b: Uint8Array, verifyIp: boolean, verifyTcp: boolean):
   if (verifyTcp && fold(sum16(b, 20, total, pseudoSum4(b, total - 20))) !== 0xffff) return null;
   const ip = ipv4Repr(b);
   const options = optLen === 0 ? [] : timestampOptions(u32(b, 44), u32(b, 48));
-  const tcp: TcpRepr = {
-    srcPort: (b[20]! << 8) | b[21]!,
-    dstPort: (b[22]! << 8) | b[23]!,
-    seq: u32(b, 24),
-    ack: u32(b, 28),
-    flags: b[33]!,
-    window: (b[34]! << 8) | b[35]!,
-    urgent: (b[38]! << 8) | b[39]!,
-    options,
-    payload: b.subarray(20 + hl, total),
-  };
+  const tcp = tcpReprAt(b, 20, options, b.subarray(20 + hl, total));
   return { ok: true, value: { ip, tcp } };
 }
 

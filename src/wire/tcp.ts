@@ -135,17 +135,22 @@ export function decodeTcp(bytes: Uint8Array, srcAddr: Addr, dstAddr: Addr, verif
   if (!options.ok) return options;
   return {
     ok: true,
-    value: {
-      srcPort: (bytes[0]! << 8) | bytes[1]!,
-      dstPort: (bytes[2]! << 8) | bytes[3]!,
-      seq: u32(bytes, 4),
-      ack: u32(bytes, 8),
-      flags: bytes[13]!,
-      window: (bytes[14]! << 8) | bytes[15]!,
-      urgent: (bytes[18]! << 8) | bytes[19]!,
-      options: options.value,
-      payload: bytes.subarray(headerLength),
-    },
+    value: tcpReprAt(bytes, 0, options.value, bytes.subarray(headerLength)),
+  };
+}
+
+/** The TcpRepr of a checked TCP header at b[o], with its options and payload already cut out. */
+export function tcpReprAt(b: Uint8Array, o: number, options: TcpOption[], payload: Uint8Array): TcpRepr {
+  return {
+    srcPort: (b[o]! << 8) | b[o + 1]!,
+    dstPort: (b[o + 2]! << 8) | b[o + 3]!,
+    seq: u32(b, o + 4),
+    ack: u32(b, o + 8),
+    flags: b[o + 13]!,
+    window: (b[o + 14]! << 8) | b[o + 15]!,
+    urgent: (b[o + 18]! << 8) | b[o + 19]!,
+    options,
+    payload,
   };
 }
 
