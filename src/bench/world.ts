@@ -4,7 +4,7 @@
 
 import { Network, type LinkParams } from '../sim/network.ts';
 import { Host } from '../host/host.ts';
-import type { HostConfig } from '../host/config.ts';
+import type { HostConfig } from '../base/config.ts';
 
 export interface BenchWorld {
   net: Network;

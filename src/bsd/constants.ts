@@ -2,7 +2,7 @@
 // generic ABI: include/uapi/linux/*.h, include/uapi/asm-generic/*.h, include/linux/socket.h).
 // The packetdrill runner maps script symbols through SYMBOLS.
 
-import { ERRNO } from '../host/errors.ts';
+import { ERRNO } from '../base/errno.ts';
 
 // Address families, socket types and protocols (include/linux/socket.h, linux/net.h, linux/in.h).
 export const AF_UNSPEC = 0;
@@ -121,7 +121,7 @@ export const TCPI_OPT_ECN_SEEN = 16;
 export const TCPI_OPT_SYN_DATA = 32;
 
 /**
- * errno values: the engine's table (src/host/errors.ts) plus the ones only the call layer
+ * errno values: the engine's table (src/base/errno.ts) plus the ones only the call layer
  * returns (a descriptor that is not a socket, an unsupported family or type, a full fd table).
  */
 export const BSD_ERRNO = {

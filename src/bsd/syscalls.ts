@@ -18,9 +18,9 @@
 // tcp_get_info), net/core/sock.c and fs/fcntl.c.
 
 import type { Host } from '../host/host.ts';
-import { SocketError } from '../host/errors.ts';
+import { SocketError } from '../base/errno.ts';
 import type { Socket, SockOptName } from '../host/socket.ts';
-import { endpoint } from '../host/trace.ts';
+import { endpoint } from '../base/trace.ts';
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { formatIpv4, parseIpv4, parseIpv6, formatIpv6 } from '../wire/addr.ts';

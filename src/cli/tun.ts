@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { eventLine, ssLine } from '../lab/render.ts';
-import type { TraceEvent } from '../host/trace.ts';
+import type { TraceEvent } from '../base/trace.ts';
 import { echoServer, http2Server, httpServer } from '../link/apps.ts';
 import { nsDel, nsExists, NetnsError } from '../link/netns.ts';
 import { TunStack, TUN_DEFAULTS } from '../link/stack.ts';

@@ -1,10 +1,10 @@
 // Backquoted shell commands. A userspace stack cannot run a shell on the kernel it does not
 // have: the runner understands the commands Linux suites use to set sysctls (`sysctl -q
 // net.ipv4.tcp_x=N`, `sysctl -w ...`, `echo N > /proc/sys/net/ipv4/tcp_x`) and applies the
-// names linger's host config has (src/host/config.ts). Anything else is unsupported: the
+// names linger's host config has (src/base/config.ts). Anything else is unsupported: the
 // script is reported UNSUPPORTED, never silently passed.
 
-import { ConfigError, applySysctl, defaultConfig, type HostConfig } from '../host/config.ts';
+import { ConfigError, applySysctl, defaultConfig, type HostConfig } from '../base/config.ts';
 
 export interface SysctlWrite {
   name: string;

@@ -17,12 +17,12 @@ import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
 import { TimeWaitEntry, TimeWaitQueue, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
-import { defaultConfig, type HostConfig } from './config.ts';
-import { Counters } from './counters.ts';
-import { SocketError } from './errors.ts';
-import { secureSeq, secureTsOffset, keyedHash } from './isn.ts';
+import { defaultConfig, type HostConfig } from '../base/config.ts';
+import { Counters } from '../base/counters.ts';
+import { SocketError } from '../base/errno.ts';
+import { secureSeq, secureTsOffset, keyedHash } from '../tcp/isn.ts';
 import { Listener, Socket } from './socket.ts';
-import { endpoint, type TraceEvent, type TraceSink } from './trace.ts';
+import { endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
 
 export interface HostOptions {
   name: string;

@@ -11,9 +11,9 @@ import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { TCP_TIMEWAIT_LEN } from '../tcp/timewait.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
-import { SocketError, type ErrnoCode } from './errors.ts';
+import { SocketError, type ErrnoCode } from '../base/errno.ts';
 import type { Host } from './host.ts';
-import { endpoint } from './trace.ts';
+import { endpoint } from '../base/trace.ts';
 
 export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;

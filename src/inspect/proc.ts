@@ -243,7 +243,7 @@ export function parseSockstat(text: string, file = '/proc/net/sockstat'): { tcp:
 /**
  * Parses /proc/net/snmp or /proc/net/netstat: pairs of lines "Prefix: name name ..." and
  * "Prefix: value value ...". Counters are returned under their nstat names, prefix + name
- * (TcpActiveOpens, TcpExtTW, IpInReceives), the vocabulary of src/host/counters.ts.
+ * (TcpActiveOpens, TcpExtTW, IpInReceives), the vocabulary of src/base/counters.ts.
  */
 export function parseNstatFile(text: string, file: string): { counters: Record<string, number>; errors: ParseError[] } {
   const counters: Record<string, number> = {};

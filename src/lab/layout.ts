@@ -3,7 +3,7 @@
 // holds at most one segment end, one state change and one note, in trace order).
 
 import type { LabEvent } from './scenario.ts';
-import type { StateEvent } from '../host/trace.ts';
+import type { StateEvent } from '../base/trace.ts';
 import { buildArrows, noteOf, typicalLatency, type Arrow, type Note, type TraceView } from './view.ts';
 
 export interface Row {

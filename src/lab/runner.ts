@@ -1,7 +1,7 @@
 // Runs a scenario on a fresh two-host network and collects the trace of both hosts.
 
 import { Host } from '../host/host.ts';
-import type { TraceEvent } from '../host/trace.ts';
+import type { TraceEvent } from '../base/trace.ts';
 import { Network } from '../sim/network.ts';
 import type { LabEvent, ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';

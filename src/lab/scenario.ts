@@ -2,8 +2,8 @@
 // plus a script of application calls and faults, run on the simulated network in virtual time.
 
 import type { Host, HostOptions } from '../host/host.ts';
-import type { TraceEvent } from '../host/trace.ts';
-import type { HostConfig } from '../host/config.ts';
+import type { TraceEvent } from '../base/trace.ts';
+import type { HostConfig } from '../base/config.ts';
 import type { Network, LinkParams } from '../sim/network.ts';
 
 export type Topic = 'A' | 'B' | 'C' | 'D' | 'E';

@@ -3,7 +3,7 @@
 // states over time) and annotations (calls, errors, timers, notes, HTTP). Browser-safe: no Node imports.
 
 import type { LabEvent } from './scenario.ts';
-import type { SegmentEvent, StateEvent } from '../host/trace.ts';
+import type { SegmentEvent, StateEvent } from '../base/trace.ts';
 import type { LabJson } from './render.ts';
 import type { LabRun } from './runner.ts';
 import type { WebRun } from './record.ts';

@@ -4,8 +4,8 @@
 
 import { randomInt } from 'node:crypto';
 import { Host } from '../host/host.ts';
-import type { HostConfig } from '../host/config.ts';
-import type { TraceSink } from '../host/trace.ts';
+import type { HostConfig } from '../base/config.ts';
+import type { TraceSink } from '../base/trace.ts';
 import { bindNet, type LingerNet } from '../net/index.ts';
 import { configureTunInNs, nsAdd, nsDel, nsExists, NetnsError } from './netns.ts';
 import { RealClock, RealtimeDriver, RealtimeRuntime } from './realtime.ts';

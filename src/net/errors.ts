@@ -1,7 +1,7 @@
 // Errors shaped like Node's system errors from libuv: `connect ECONNREFUSED 10.0.0.2:80`, with
 // code, errno (negative, as libuv reports it), syscall, address and port.
 
-import { ERRNO, type ErrnoCode } from '../host/errors.ts';
+import { ERRNO, type ErrnoCode } from '../base/errno.ts';
 
 export interface NodeSystemError extends Error {
   code: string;

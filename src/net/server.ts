@@ -2,7 +2,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Host } from '../host/host.ts';
-import { SocketError } from '../host/errors.ts';
+import { SocketError } from '../base/errno.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import { netError, nodeError } from './errors.ts';

@@ -4,7 +4,7 @@
 
 import { Duplex } from 'node:stream';
 import type { Host } from '../host/host.ts';
-import { SocketError } from '../host/errors.ts';
+import { SocketError } from '../base/errno.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { netError, nodeError } from './errors.ts';

@@ -4,7 +4,7 @@
 // a reset, and the profile's timers (idle, close-wait, FIN_WAIT2, keep-alive) apply.
 
 import type { Host } from '../host/host.ts';
-import { ERRNO, SocketError, type ErrnoCode } from '../host/errors.ts';
+import { ERRNO, SocketError, type ErrnoCode } from '../base/errno.ts';
 
 const errnoName = (n: number): string => (Object.keys(ERRNO) as ErrnoCode[]).find((k) => ERRNO[k] === n) ?? `errno ${n}`;
 import type { Socket } from '../host/socket.ts';

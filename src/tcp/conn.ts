@@ -2,10 +2,10 @@
 // name them. Behaviour lives beside it by concern: input.ts (segment arrival), output.ts
 // (what is sent and when), timers.ts, timewait.ts, congestion.ts.
 
-import type { HostConfig } from '../host/config.ts';
-import type { Counters } from '../host/counters.ts';
-import type { ErrnoCode } from '../host/errors.ts';
-import type { TimerKind, TraceEvent } from '../host/trace.ts';
+import type { HostConfig } from '../base/config.ts';
+import type { Counters } from '../base/counters.ts';
+import type { ErrnoCode } from '../base/errno.ts';
+import type { TimerKind, TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { Timer } from '../time/wheel.ts';
 import type { TimeWaitQueue } from './timewait.ts';

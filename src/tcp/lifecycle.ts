@@ -1,8 +1,8 @@
 // The ends of a connection: tcp_done, tcp_reset (RST received), tcp_write_err (timeouts),
 // tcp_time_wait (hand the 4-tuple to a TIME_WAIT entry), and errors reported to the owner.
 
-import type { ErrnoCode } from '../host/errors.ts';
-import { ERRNO, errnoMessage } from '../host/errors.ts';
+import type { ErrnoCode } from '../base/errno.ts';
+import { ERRNO, errnoMessage } from '../base/errno.ts';
 import type { TcpConn } from './conn.ts';
 import { TcpState } from './states.ts';
 

@@ -2,7 +2,7 @@
 // zero-window probe, delayed ACK, keepalive, orphaned FIN_WAIT2, SO_LINGER wait.
 // Every timer is an absolute deadline on the TCB; the host keeps one wheel entry per connection.
 
-import type { TimerKind } from '../host/trace.ts';
+import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
 import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl } from './input.ts';

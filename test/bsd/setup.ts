@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { Network, type Link } from '../../src/sim/network.ts';
 import { Host } from '../../src/host/host.ts';
-import type { HostConfig } from '../../src/host/config.ts';
-import type { SegmentEvent, TraceEvent } from '../../src/host/trace.ts';
+import type { HostConfig } from '../../src/base/config.ts';
+import type { SegmentEvent, TraceEvent } from '../../src/base/trace.ts';
 import { NetworkDriver } from '../../src/bsd/call.ts';
 import { Syscalls, type Ret, type SysError } from '../../src/bsd/syscalls.ts';
 import { AF_INET, SOCK_NONBLOCK, SOCK_STREAM, IPPROTO_TCP } from '../../src/bsd/constants.ts';

@@ -3,8 +3,8 @@
 
 import { VirtualClock } from '../../src/time/clock.ts';
 import { Host } from '../../src/host/host.ts';
-import type { HostConfig } from '../../src/host/config.ts';
-import type { TraceEvent } from '../../src/host/trace.ts';
+import type { HostConfig } from '../../src/base/config.ts';
+import type { TraceEvent } from '../../src/base/trace.ts';
 import type { Socket } from '../../src/host/socket.ts';
 import { decodePacket, encodePacket, makeIpRepr } from '../../src/wire/packet.ts';
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../../src/wire/types.ts';

@@ -4,8 +4,8 @@
 import type { EventEmitter } from 'node:events';
 import { Network, type LinkParams } from '../../src/sim/network.ts';
 import { Host } from '../../src/host/host.ts';
-import type { HostConfig } from '../../src/host/config.ts';
-import type { TraceEvent } from '../../src/host/trace.ts';
+import type { HostConfig } from '../../src/base/config.ts';
+import type { TraceEvent } from '../../src/base/trace.ts';
 import { Runtime } from '../../src/net/runtime.ts';
 import { bindNet, type LingerNet } from '../../src/net/index.ts';
 

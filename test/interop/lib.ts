@@ -17,8 +17,8 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { TraceEvent } from '../../src/host/trace.ts';
-import type { HostConfig } from '../../src/host/config.ts';
+import type { TraceEvent } from '../../src/base/trace.ts';
+import type { HostConfig } from '../../src/base/config.ts';
 import type { SocketRow } from '../../src/host/host.ts';
 import { PcapWriter } from '../../src/wire/pcap.ts';
 import { eventLine } from '../../src/lab/render.ts';

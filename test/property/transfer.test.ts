@@ -9,8 +9,8 @@ import { Network } from '../../src/sim/network.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { Host } from '../../src/host/host.ts';
 import type { Socket } from '../../src/host/socket.ts';
-import { SocketError } from '../../src/host/errors.ts';
-import type { TraceEvent } from '../../src/host/trace.ts';
+import { SocketError } from '../../src/base/errno.ts';
+import type { TraceEvent } from '../../src/base/trace.ts';
 import { eventLine } from '../../src/lab/render.ts';
 
 const RUNS = Number(process.env['LINGER_PROPERTY_RUNS'] ?? 1000);

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Network } from '../../src/sim/network.ts';
 import { Host } from '../../src/host/host.ts';
-import type { HostConfig } from '../../src/host/config.ts';
+import type { HostConfig } from '../../src/base/config.ts';
 import type { Socket } from '../../src/host/socket.ts';
-import type { TraceEvent } from '../../src/host/trace.ts';
-import { SocketError } from '../../src/host/errors.ts';
+import type { TraceEvent } from '../../src/base/trace.ts';
+import { SocketError } from '../../src/base/errno.ts';
 import { L4Proxy, type ProxyEvent, type TcpProfile } from '../../src/proxy/l4.ts';
 
 const BIG = { tcp_wmem: [4096, 16384, 4194304] as [number, number, number], tcp_rmem: [4096, 131072, 6291456] as [number, number, number] };

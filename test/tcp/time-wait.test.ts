@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linuxSynOptions } from '../../src/wire/tcp.ts';
-import type { HostConfig } from '../../src/host/config.ts';
+import type { HostConfig } from '../../src/base/config.ts';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf, type Closing, type Est,
   WIN,

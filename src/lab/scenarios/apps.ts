@@ -2,7 +2,7 @@
 
 import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 
 /** listen() on port 80 (or `port`) and hand each accepted socket to onConn. */
 export function serve(host: Host, port: number, onConn: (s: Socket) => void, backlog = 128): Socket {

@@ -2,7 +2,7 @@
 
 import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
 import { reader, serve, writeBytes } from './apps.ts';
 

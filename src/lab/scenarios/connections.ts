@@ -1,7 +1,7 @@
 // Topics C and E: many short connections (TIME_WAIT and the port range), and the CLOSE_WAIT leak.
 
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
 import { reader, serve } from './apps.ts';
 

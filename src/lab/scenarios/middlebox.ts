@@ -2,7 +2,7 @@
 
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, RST, SYN } from '../../wire/types.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 import type { Socket } from '../../host/socket.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
 import { reader, serve } from './apps.ts';

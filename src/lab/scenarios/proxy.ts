@@ -1,7 +1,7 @@
 // Topic D/E: a load balancer's TCP profile in the path, and the idle-timeout ordering rule.
 
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 import { L4Proxy } from '../../proxy/l4.ts';
 import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
 

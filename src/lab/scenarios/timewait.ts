@@ -3,7 +3,7 @@
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, FIN, SYN } from '../../wire/types.ts';
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../host/errors.ts';
+import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
 import { reader, serve } from './apps.ts';
 
