@@ -16,6 +16,7 @@ import { armRto, initialWindow, offeredWscale, sendActiveReset, sendSynAck } fro
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
+import type { TcpTimer } from '../tcp/timer.ts';
 import { TimeWaitEntry, TimeWaitQueue, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Counters } from '../base/counters.ts';
@@ -47,8 +48,6 @@ export interface HostOptions {
   checksumOffload?: boolean;
 }
 
-type Timed = TcpConn | TimeWaitQueue;
-
 export const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1';
 
 export class Host implements ConnEnv {
@@ -61,7 +60,7 @@ export class Host implements ConnEnv {
   private emitFn: ((packet: Uint8Array) => void) | null = null;
   private traceSinks: TraceSink[] = [];
   private tracePackets: boolean;
-  readonly wheel: TimerWheel<Timed>;
+  readonly wheel: TimerWheel<TcpTimer>;
   /** Established, embryonic and closing connections plus TIME_WAIT entries, by 4-tuple. */
   readonly demux = new DemuxTable();
   /** Listeners by "addr|port" ("*" for the wildcard address). */
@@ -92,7 +91,7 @@ export class Host implements ConnEnv {
     this.tracePackets = opts.tracePackets ?? true;
     this.isnOverride = opts.isn;
     this.checksumOffload = opts.checksumOffload ?? false;
-    this.wheel = new TimerWheel<Timed>(opts.clock.now());
+    this.wheel = new TimerWheel<TcpTimer>(opts.clock.now());
   }
 
   // ---- The driver's side (SimNode) ----
@@ -114,7 +113,7 @@ export class Host implements ConnEnv {
   advance(_now: number): void {
     this.wheel.expire(this.clock.now(), (item) => {
       if (item instanceof TimeWaitQueue) this.twFire(item);
-      else {
+      else if (item instanceof TcpConn) {
         connTimers(item, this.clock.now());
         this.reschedule(item);
       }
@@ -418,12 +417,12 @@ export class Host implements ConnEnv {
 
   reschedule(conn: TcpConn): void {
     const d = conn.nextDeadline();
-    if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn.timer);
-    else this.wheel.schedule(conn.timer, Math.ceil(d));
+    if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
+    else this.wheel.schedule(conn, Math.ceil(d));
   }
 
   release(conn: TcpConn): void {
-    this.wheel.cancel(conn.timer);
+    this.wheel.cancel(conn);
     if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
     const l = conn.listener as Listener | null;
     if (l) {
@@ -437,7 +436,7 @@ export class Host implements ConnEnv {
   }
 
   enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
-    this.wheel.cancel(conn.timer);
+    this.wheel.cancel(conn);
     if (conn.orphan) this.orphanCount--;
     conn.orphan = false;
     if (this.twCount >= this.cfg.tcp_max_tw_buckets) {
@@ -661,7 +660,7 @@ export class Host implements ConnEnv {
       const from = e instanceof TimeWaitEntry ? e.substate : e.stateName;
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: e.label, from, to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
       if (e instanceof TcpConn) {
-        this.wheel.cancel(e.timer);
+        this.wheel.cancel(e);
         e.state = TcpState.CLOSED;
         e.socket = null;
       } else e.deadline = -1;

@@ -5,10 +5,10 @@
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
-import type { TimerKind, TraceEvent } from '../base/trace.ts';
+import type { TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
-import { Timer } from '../time/wheel.ts';
-import type { TimeWaitQueue } from './timewait.ts';
+import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
+import { TcpTimer, type RtxKind } from './timer.ts';
 import { ByteRing, SegmentQueue } from './buffer.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
@@ -99,15 +99,8 @@ let nextConnId = 1;
  */
 export const RCV_SLACK = 65536;
 
-// Memory layout (a million idle connections per process). Every field of a V8 object costs
-// 8 bytes, plus a 16-byte box when it holds a number that is not a small integer. So, without
-// changing what any field means:
-// - the 4-tuple is read back from the demux key (key.ts); the trace label is built on demand;
-// - 32-bit sequence numbers are kept as int32 behind accessors, "no deadline" (Infinity) as -1;
-// - the booleans share one bit field, as Linux packs tcp_sock's bit flags;
-// - the connection is its own wheel timer (no separate Timer object);
-// - what an idle connection does not use (loss recovery, out-of-order queue, SACK scoreboard,
-//   data statistics, teardown) lives in ConnRare, allocated on first use.
+// The storage tricks (int32 sequence numbers, bit flags, -1 for no deadline, ConnRare) are
+// explained once, in storage.ts.
 
 const F_FIN_QUEUED = 1 << 0;
 const F_FIN_RECEIVED = 1 << 1;
@@ -130,9 +123,6 @@ const F_PASSIVE = 1 << 16;
 /** Shared empty queues: replaced by a connection's own array on first insertion. */
 export const NO_OFO: OfoSegment[] = [];
 export const NO_SACKED: Array<[number, number]> = [];
-
-const deadlineIn = (v: number): number => (v === Infinity ? -1 : v);
-const deadlineOut = (d: number): number => (d < 0 ? Infinity : d);
 
 /**
  * State an idle connection does not have: loss recovery, out-of-order data, data statistics,
@@ -171,25 +161,12 @@ class ConnRare {
 }
 const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
 
-/**
- * µs times pass 2^31 after 36 minutes of virtual time, out of the small-integer range. Left to
- * V8, the first such store turns the field into a boxed double in every instance, each object
- * migrated when next touched (a second of work for 10^5 connections at minute 36, and 16
- * bytes more each). Made "any value" fields up front, on a throwaway instance, small times
- * stay unboxed and a large one costs a heap number only where it is stored.
- */
-export function taggedFields(dummy: object, names: readonly string[]): void {
-  for (const k of names) (dummy as Record<string, unknown>)[k] = null;
-}
 taggedFields(new ConnRare(), ['lsndtime', 'lastDataSent', 'lastDataRecv', 'delackDeadline', 'finWait2Deadline', 'lingerDeadline']);
 
-export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
+/** A connection; it is also its own entry in the host's timer wheel (TcpTimer). */
+export class TcpConn extends TcpTimer {
   readonly uid = nextConnId++;
   state: TcpState = TcpState.CLOSED;
-  /** The wheel entry: the connection itself. */
-  get timer(): Timer<TcpConn | TimeWaitQueue> {
-    return this;
-  }
   private flags = F_ACCEPTED;
   private getF(f: number): boolean {
     return (this.flags & f) !== 0;
@@ -328,7 +305,7 @@ export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
   private _rtxDeadline = -1; // retransmit, SYN/SYN-ACK retransmit or zero-window probe
   get rtxDeadline(): number { return deadlineOut(this._rtxDeadline); }
   set rtxDeadline(v: number) { this._rtxDeadline = deadlineIn(v); }
-  rtxKind: TimerKind = 'retransmit';
+  rtxKind: RtxKind = 'retransmit';
   private _keepaliveDeadline = -1;
   get keepaliveDeadline(): number { return deadlineOut(this._keepaliveDeadline); }
   set keepaliveDeadline(v: number) { this._keepaliveDeadline = deadlineIn(v); }
@@ -452,8 +429,7 @@ export class TcpConn extends Timer<TcpConn | TimeWaitQueue> {
     remote: { addr: string; port: number },
     opts: SockOpts,
   ) {
-    super(null as unknown as TcpConn);
-    (this as { payload: TcpConn | TimeWaitQueue }).payload = this;
+    super();
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);

@@ -3,8 +3,8 @@
 // (substate FIN_WAIT2, timeout tcp_fin_timeout), which ss shows with timer:(timewait,...).
 
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
-import { Timer } from '../time/wheel.ts';
-import { taggedFields, type TcpConn } from './conn.ts';
+import { taggedFields } from './storage.ts';
+import { TcpTimer } from './timer.ts';
 import { keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 
@@ -84,12 +84,11 @@ export class TimeWaitEntry {
  * with one wheel timer at the deadline of its first live entry. An entry rescheduled (it takes
  * a new place) or removed (deadline -1) leaves a stale place behind, skipped when reached.
  */
-export class TimeWaitQueue extends Timer<TcpConn | TimeWaitQueue> {
+export class TimeWaitQueue extends TcpTimer {
   private items: TimeWaitEntry[] = [];
   private head = 0;
   constructor(readonly timeoutUs: number) {
-    super(null as unknown as TimeWaitQueue);
-    (this as { payload: TcpConn | TimeWaitQueue }).payload = this;
+    super();
   }
 
   push(tw: TimeWaitEntry): void {

@@ -19,7 +19,8 @@ const TWO32 = 4294967296;
 
 /** An intrusive timer: allocate once, arm and cancel as often as needed without allocation. */
 export class Timer<T> {
-  readonly payload: T;
+  /** What the wheel hands to `fire`; an intrusive entry sets it to itself (TcpTimer). */
+  protected _payload: T;
   /** @internal */ _next: Timer<T> | null = null;
   /** @internal */ _prev: Timer<T> | null = null;
   /** @internal slot index in the owning wheel, -1 when not armed */ _slot = -1;
@@ -28,7 +29,11 @@ export class Timer<T> {
   /** @internal */ _wheel: TimerWheel<T> | null = null;
 
   constructor(payload: T) {
-    this.payload = payload;
+    this._payload = payload;
+  }
+
+  get payload(): T {
+    return this._payload;
   }
 
   get armed(): boolean {
