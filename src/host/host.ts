@@ -10,9 +10,10 @@ import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts'
 import { ipVersion } from '../wire/addr.ts';
 import { findKey, keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
 import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
-import { connInput, negotiateSynOptions, parseSegOpts } from '../tcp/input.ts';
-import { tcpDone } from '../tcp/lifecycle.ts';
-import { armRto, initialWindow, offeredWscale, sendActiveReset, sendSynAck } from '../tcp/output.ts';
+import { connInput } from '../tcp/input.ts';
+import { Listener, listenInput, unlinkChild } from '../tcp/listen.ts';
+import { parseSegOpts } from '../tcp/options.ts';
+import { initialWindow } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
@@ -22,7 +23,7 @@ import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Counters } from '../base/counters.ts';
 import { SocketError } from '../base/errno.ts';
 import { secureSeq, secureTsOffset, keyedHash } from '../tcp/isn.ts';
-import { Listener, Socket } from './socket.ts';
+import { Socket } from './socket.ts';
 import { endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
 
 export interface HostOptions {
@@ -169,7 +170,7 @@ export class Host implements ConnEnv {
     }
     const l = this.lookupListener(ip.dst, seg.dstPort);
     if (l) {
-      this.listenInput(l, ip, seg);
+      listenInput(this, l, ip, seg);
       return;
     }
     this.sendReset(ip, seg);
@@ -178,64 +179,6 @@ export class Host implements ConnEnv {
   lookupListener(addr: string, port: number): Listener | undefined {
     return this.listeners.get(`${addr}|${port}`) ?? this.listeners.get(`${ipVersion(addr) === 6 ? '::' : '0.0.0.0'}|${port}`) ??
       (ipVersion(addr) === 4 ? this.listeners.get(`::|${port}`) : undefined);
-  }
-
-  /** LISTEN: a SYN makes an embryonic child in SYN_RECV (tcp_conn_request). */
-  private listenInput(l: Listener, ip: IpRepr, seg: TcpRepr, isnOverride?: number): void {
-    const f = seg.flags;
-    if (f & RST) return;
-    if (f & ACK) {
-      this.sendReset(ip, seg); // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>
-      return;
-    }
-    // tcp_rcv_state_process, TCP_LISTEN: a SYN that also carries FIN is discarded.
-    if (!(f & SYN) || f & FIN) return;
-    const c = this.counters;
-    // inet_csk_reqsk_queue_is_full / sk_acceptq_is_full: the SYN is dropped.
-    if (l.acceptQueue.length > l.backlog) {
-      c.inc('ListenOverflows');
-      c.inc('ListenDrops');
-      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: SYN dropped` });
-      return;
-    }
-    if (l.synQueue.size >= Math.min(this.cfg.tcp_max_syn_backlog, Math.max(l.backlog, 8)) * 2) {
-      // SYN flood territory: Linux would answer with a SYN cookie (tcp_syncookies = 1);
-      // linger drops the SYN instead and counts it.
-      c.inc('ListenDrops');
-      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: 'SYN queue full (SYN cookies not implemented): SYN dropped' });
-      return;
-    }
-    // The children share the listener's options until one of them (or the listener) sets one.
-    let lo = l.socket.opts;
-    if (!Object.isFrozen(lo)) lo = l.socket.opts = Object.freeze({ ...lo });
-    const conn = this.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
-    conn.listener = l;
-    conn.accepted = false;
-    const o = parseSegOpts(seg);
-    conn.iss = isnOverride ?? this.isnFor(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    conn.sndUna = conn.iss;
-    conn.sndNxt = conn.iss;
-    conn.sndMax = conn.iss;
-    conn.recover = conn.iss; // RFC 6582 §3.2 step 1: recover starts at ISS
-    conn.writeSeq = seqAdd(conn.iss, 1);
-    conn.irs = seg.seq;
-    conn.rcvNxt = seqAdd(seg.seq, 1);
-    conn.rcvWup = conn.rcvNxt;
-    conn.rcvWscale = offeredWscale(conn);
-    negotiateSynOptions(conn, o);
-    conn.sndWnd = seg.window;
-    conn.sndWl1 = seg.seq;
-    conn.passive = true;
-    conn.openedAt = this.now();
-    conn.setState(TcpState.SYN_RECV, `rcv SYN on ${endpoint(l.addr, l.port)} (LISTEN)`, 'segment');
-    this.demux.set(conn.key, conn);
-    l.synQueue.add(conn);
-    sendSynAck(conn);
-    conn.rttTime = this.now();
-    conn.retransStamp = this.now();
-    conn.rto = 1_000_000;
-    armRto(conn, 'synack-retransmit');
-    this.reschedule(conn);
   }
 
   /** TIME_WAIT and orphan FIN_WAIT2 entries (tcp_timewait_state_process and its caller). */
@@ -267,7 +210,7 @@ export class Host implements ConnEnv {
         if (l) {
           const isn = isnAfterTimeWait(tw);
           this.twRemove(tw, 'rcv SYN with higher seq: 4-tuple reused', 'segment');
-          this.listenInput(l, ip, seg, isn);
+          listenInput(this, l, ip, seg, isn);
           return;
         }
         this.twAck(tw);
@@ -424,15 +367,13 @@ export class Host implements ConnEnv {
   release(conn: TcpConn): void {
     this.wheel.cancel(conn);
     if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
-    const l = conn.listener as Listener | null;
-    if (l) {
-      l.synQueue.delete(conn);
-      const i = l.acceptQueue.indexOf(conn);
-      if (i >= 0) l.acceptQueue.splice(i, 1);
-    }
+    unlinkChild(conn);
     if (conn.orphan) this.orphanCount--;
     conn.orphan = false;
-    conn.socket?.connReleased();
+  }
+
+  hashConn(conn: TcpConn): void {
+    this.demux.set(conn.key, conn);
   }
 
   enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
@@ -441,7 +382,6 @@ export class Host implements ConnEnv {
     conn.orphan = false;
     if (this.twCount >= this.cfg.tcp_max_tw_buckets) {
       if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
-      conn.socket?.connReleased();
       return false;
     }
     const tw = new TimeWaitEntry(
@@ -454,33 +394,6 @@ export class Host implements ConnEnv {
     // (observed on 6.18: the counters move when the entry is made, not when it expires).
     this.counters.inc(timeoutUs <= 4_000_000 ? 'TWKilled' : 'TW');
     this.twSchedule(tw, timeoutUs);
-    conn.socket?.connReleased();
-    return true;
-  }
-
-  childEstablished(conn: TcpConn): void {
-    const l = conn.listener as Listener | null;
-    if (!l) return;
-    l.synQueue.delete(conn);
-    l.acceptQueue.push(conn);
-    this.defer(() => l.socket.emit('connection'));
-  }
-
-  childAcceptable(conn: TcpConn): boolean {
-    const l = conn.listener as Listener | null;
-    if (!l || conn.accepted) return true;
-    if (l.acceptQueue.length > l.backlog) {
-      // tcp_check_req -> listen_overflow: with tcp_abort_on_overflow = 0 the ACK is dropped
-      // and the SYN-ACK timer keeps running.
-      this.counters.inc('ListenOverflows');
-      this.counters.inc('ListenDrops');
-      this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: final ACK dropped` });
-      if (this.cfg.tcp_abort_on_overflow) {
-        sendActiveReset(conn, 'accept queue overflow (tcp_abort_on_overflow)');
-        tcpDone(conn, 'accept queue overflow', 'segment');
-      }
-      return false;
-    }
     return true;
   }
 

@@ -4,6 +4,7 @@
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { findKey } from '../tcp/key.ts';
+import { Listener, acceptChild, listenStop } from '../tcp/listen.ts';
 import { startKeepalive, keepIdle } from '../tcp/input.ts';
 import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
 import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
@@ -17,15 +18,6 @@ import { endpoint } from '../base/trace.ts';
 
 export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;
-
-export class Listener {
-  readonly synQueue = new Set<TcpConn>();
-  readonly acceptQueue: TcpConn[] = [];
-  constructor(readonly socket: Socket, readonly addr: string, readonly port: number, public backlog: number) {}
-  get key(): string {
-    return `${this.addr}|${this.port}`;
-  }
-}
 
 export type ShutdownHow = 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR';
 
@@ -101,9 +93,6 @@ export class Socket {
       case 'closed': this.emit('close'); break;
       default: break;
     }
-  }
-  connReleased(): void {
-    // The connection left the demux table; the object stays readable for the owner.
   }
 
   get state(): string {
@@ -190,14 +179,12 @@ export class Socket {
     this.checkOpen('accept');
     const l = this.listener;
     if (!l) this.fail('EINVAL', 'accept', 'not listening');
-    const conn = l.acceptQueue.shift();
+    const conn = acceptChild(l);
     if (!conn) return null;
     const s = new Socket(this.host);
     s.opts = conn.opts;
     s.conn = conn;
     conn.socket = s;
-    conn.accepted = true;
-    conn.listener = null;
     this.call('accept', undefined, conn.label);
     return s;
   }
@@ -558,14 +545,7 @@ export class Socket {
     h.listeners.delete(l.key);
     this.listener = null;
     h.trace({ kind: 'state', t: h.now(), host: h.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause, causeKind: 'call' });
-    for (const child of [...l.acceptQueue]) {
-      // Observed on 6.18: only EstabResets and OutRsts move, no abort counter.
-      if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) sendActiveReset(child, 'listener closed before accept()');
-      tcpDone(child, 'listener closed', 'call');
-    }
-    // A request sock is never a full socket: inet_csk_listen_stop drops it without tcp_done, so
-    // no TcpAttemptFails.
-    for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call', false);
+    listenStop(l);
   }
 
   // ---- options ----

@@ -29,10 +29,6 @@ export interface ConnEnv {
   /** The connection leaves the demux table (CLOSED), or hands its 4-tuple to a TIME_WAIT entry. */
   release(conn: TcpConn): void;
   enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean;
-  /** A child of a listener finished its handshake. */
-  childEstablished(conn: TcpConn): void;
-  /** May this SYN_RECV child complete now? False when the accept queue is full (the ACK is dropped). */
-  childAcceptable(conn: TcpConn): boolean;
   /** Host-wide challenge ACK budget (tcp_challenge_ack_limit per second). */
   challengeBudget(): boolean;
   /** Wakes the application (readable, writable, connected, error, closed). */
@@ -43,12 +39,27 @@ export interface ConnEnv {
   tooManyOrphans(): boolean;
 }
 
-export type ConnEvent = 'connected' | 'readable' | 'writable' | 'error' | 'closed' | 'accepted';
+export type ConnEvent = 'connected' | 'readable' | 'writable' | 'error' | 'closed';
 
 /** The application-side object that owns a connection (host/socket.ts). */
 export interface ConnOwner {
   connEvent(what: ConnEvent): void;
-  connReleased(): void;
+}
+
+/** The application-side object that owns a listener: its options are the children's. */
+export interface ListenOwner {
+  opts: SockOpts;
+  emit(ev: 'connection'): void;
+}
+
+/** The listener that made a passive child (Listener, listen.ts): its SYN and accept queues. */
+export interface ParentListener {
+  readonly owner: ListenOwner;
+  readonly addr: string;
+  readonly port: number;
+  backlog: number;
+  readonly synQueue: Set<TcpConn>;
+  readonly acceptQueue: TcpConn[];
 }
 
 export interface OfoSegment {
@@ -333,7 +344,8 @@ export class TcpConn extends TcpTimer {
   /** close() blocked in SO_LINGER {1, N}. */
   get lingering(): boolean { return this.getF(F_LINGERING); }
   set lingering(v: boolean) { this.setF(F_LINGERING, v); }
-  listener: unknown = null; // the listener that made this child (host type)
+  /** The listener that made this child, until accept() takes it. */
+  listener: ParentListener | null = null;
   socket: ConnOwner | null = null;
   get accepted(): boolean { return this.getF(F_ACCEPTED); }
   set accepted(v: boolean) { this.setF(F_ACCEPTED, v); }

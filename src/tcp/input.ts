@@ -5,59 +5,16 @@
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
+import { childAcceptable, childEstablished } from './listen.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
 import { rttSample, setRto } from './rtt.ts';
+import { negotiateSynOptions, parseSegOpts, type SegOpts } from './options.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
-export interface SegOpts {
-  mss: number;
-  wscale: number; // -1 absent
-  sackOk: boolean;
-  tsVal: number;
-  tsEcr: number;
-  hasTs: boolean;
-  sack: Array<[number, number]> | null;
-}
-
-export function parseSegOpts(seg: TcpRepr): SegOpts {
-  const o: SegOpts = { mss: 0, wscale: -1, sackOk: false, tsVal: 0, tsEcr: 0, hasTs: false, sack: null };
-  for (const opt of seg.options) {
-    switch (opt.kind) {
-      case 'mss': o.mss = opt.value; break;
-      case 'wscale': o.wscale = Math.min(opt.shift, 14); break; // RFC 7323 §2.3: cap at 14
-      case 'sackPermitted': o.sackOk = true; break;
-      case 'timestamp': o.hasTs = true; o.tsVal = opt.val; o.tsEcr = opt.ecr; break;
-      case 'sack': o.sack = opt.blocks; break;
-      default: break;
-    }
-  }
-  return o;
-}
-
 const segLen = (seg: TcpRepr): number => seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
-
-/** Options of the SYN (or SYN-ACK) negotiate MSS, window scale, SACK, timestamps. */
-export function negotiateSynOptions(c: TcpConn, o: SegOpts): void {
-  const cfg = c.env.cfg;
-  c.peerMss = o.mss || (c.v6 ? 1220 : 536);
-  c.wscaleOk = o.wscale >= 0 && cfg.tcp_window_scaling !== 0;
-  if (c.wscaleOk) c.sndWscale = o.wscale;
-  else {
-    c.sndWscale = 0;
-    c.rcvWscale = 0;
-  }
-  c.sackOk = o.sackOk && cfg.tcp_sack !== 0;
-  c.tsOk = o.hasTs && cfg.tcp_timestamps !== 0;
-  if (c.tsOk) {
-    c.tsRecent = o.tsVal;
-    c.tsRecentStamp = c.env.now();
-  }
-  const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
-  c.mssCache = Math.min(c.peerMss, mtuMss) - (c.tsOk ? 12 : 0);
-}
 
 /** The entry point: one segment for this connection. */
 export function connInput(c: TcpConn, seg: TcpRepr): boolean {
@@ -337,7 +294,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   if (c.state === TcpState.SYN_RECV) {
     takeTs(c, o, seg);
     if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
-    if (!c.env.childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
+    if (!childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
     c.sndWnd = seg.window << c.sndWscale;
     c.maxWindow = c.sndWnd;
     c.sndWl1 = seg.seq;
@@ -359,7 +316,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     sndbufExpand(c); // tcp_init_buffer_space
     if (c.listener) counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
     startKeepalive(c);
-    c.env.childEstablished(c);
+    childEstablished(c);
     c.env.notify(c, 'connected');
   } else {
     const r = processAck(c, seg, o);

@@ -1,0 +1,159 @@
+// LISTEN and the passive open (Linux tcp_v4_conn_request / tcp_conn_request, the accept-queue
+// check of tcp_check_req, inet_csk_reqsk_queue_add, inet_csk_listen_stop). A SYN on a listener
+// makes a child in SYN_RECV (a request: linger keeps it as a small TcpConn in the SYN queue);
+// the ACK that completes the handshake moves it to the accept queue, where accept() takes it.
+
+import type { HostConfig } from '../base/config.ts';
+import type { Counters } from '../base/counters.ts';
+import { endpoint, type TraceEvent } from '../base/trace.ts';
+import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
+import type { ListenOwner, ParentListener, SockOpts, TcpConn } from './conn.ts';
+import { tcpDone } from './lifecycle.ts';
+import { armSynTimer, initSendSequence } from './open.ts';
+import { negotiateSynOptions, parseSegOpts } from './options.ts';
+import { offeredWscale, sendActiveReset, sendSynAck } from './output.ts';
+import { seqAdd } from './seq.ts';
+import { TcpState } from './states.ts';
+
+/** A socket in LISTEN: its SYN queue (requests in SYN_RECV) and accept queue. */
+export class Listener implements ParentListener {
+  readonly synQueue = new Set<TcpConn>();
+  readonly acceptQueue: TcpConn[] = [];
+  constructor(readonly owner: ListenOwner, readonly addr: string, readonly port: number, public backlog: number) {}
+  /** Its key in the host's listener table: "addr|port". */
+  get key(): string {
+    return `${this.addr}|${this.port}`;
+  }
+}
+
+/** What the passive open needs of its host. */
+export interface ListenEnv {
+  readonly cfg: HostConfig;
+  readonly counters: Counters;
+  readonly name: string;
+  now(): number;
+  trace(ev: TraceEvent): void;
+  /** A TCB for this 4-tuple with the host's MSS, timestamps offset and initial windows. */
+  newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn;
+  /** secure_tcp_seq for the 4-tuple. */
+  isnFor(laddr: string, lport: number, raddr: string, rport: number): number;
+  /** inet_ehash_insert: the connection joins the demux table. */
+  hashConn(conn: TcpConn): void;
+  /** tcp_v4_send_reset for a segment that found no connection. */
+  sendReset(ip: IpRepr, seg: TcpRepr): void;
+  reschedule(conn: TcpConn): void;
+}
+
+/**
+ * A segment for a listener (tcp_rcv_state_process, TCP_LISTEN, then tcp_conn_request). `iss`
+ * is set when the SYN reuses a TIME_WAIT 4-tuple (isnAfterTimeWait).
+ */
+export function listenInput(env: ListenEnv, l: Listener, ip: IpRepr, seg: TcpRepr, iss?: number): void {
+  const f = seg.flags;
+  if (f & RST) return;
+  if (f & ACK) {
+    env.sendReset(ip, seg); // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>
+    return;
+  }
+  // tcp_rcv_state_process, TCP_LISTEN: a SYN that also carries FIN is discarded.
+  if (!(f & SYN) || f & FIN) return;
+  const c = env.counters;
+  // inet_csk_reqsk_queue_is_full / sk_acceptq_is_full: the SYN is dropped.
+  if (l.acceptQueue.length > l.backlog) {
+    c.inc('ListenOverflows');
+    c.inc('ListenDrops');
+    env.trace({ kind: 'drop', t: env.now(), host: env.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: SYN dropped` });
+    return;
+  }
+  if (l.synQueue.size >= Math.min(env.cfg.tcp_max_syn_backlog, Math.max(l.backlog, 8)) * 2) {
+    // SYN flood territory: Linux would answer with a SYN cookie (tcp_syncookies = 1);
+    // linger drops the SYN instead and counts it.
+    c.inc('ListenDrops');
+    env.trace({ kind: 'drop', t: env.now(), host: env.name, reason: 'SYN queue full (SYN cookies not implemented): SYN dropped' });
+    return;
+  }
+  // The children share the listener's options until one of them (or the listener) sets one.
+  const owner = l.owner;
+  let lo = owner.opts;
+  if (!Object.isFrozen(lo)) lo = owner.opts = Object.freeze({ ...lo });
+  const conn = env.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
+  conn.listener = l;
+  conn.accepted = false;
+  const o = parseSegOpts(seg);
+  // tcp_create_openreq_child: the child's sequence spaces and the SYN's options.
+  initSendSequence(conn, iss ?? env.isnFor(ip.dst, seg.dstPort, ip.src, seg.srcPort));
+  conn.irs = seg.seq;
+  conn.rcvNxt = seqAdd(seg.seq, 1);
+  conn.rcvWup = conn.rcvNxt;
+  conn.rcvWscale = offeredWscale(conn);
+  negotiateSynOptions(conn, o);
+  conn.sndWnd = seg.window;
+  conn.sndWl1 = seg.seq;
+  conn.passive = true;
+  conn.openedAt = env.now();
+  conn.setState(TcpState.SYN_RECV, `rcv SYN on ${endpoint(l.addr, l.port)} (LISTEN)`, 'segment');
+  env.hashConn(conn);
+  l.synQueue.add(conn);
+  sendSynAck(conn);
+  armSynTimer(conn, 'synack-retransmit');
+  env.reschedule(conn);
+}
+
+/**
+ * tcp_check_req -> listen_overflow: may this request become a full socket now? With the accept
+ * queue full the final ACK is dropped and the SYN-ACK timer keeps running
+ * (tcp_abort_on_overflow = 0), or the request is reset (= 1).
+ */
+export function childAcceptable(conn: TcpConn): boolean {
+  const l = conn.listener;
+  if (!l || conn.accepted) return true;
+  if (l.acceptQueue.length <= l.backlog) return true;
+  const env = conn.env;
+  env.counters.inc('ListenOverflows');
+  env.counters.inc('ListenDrops');
+  env.trace({ kind: 'drop', t: env.now(), host: env.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: final ACK dropped` });
+  if (env.cfg.tcp_abort_on_overflow) {
+    sendActiveReset(conn, 'accept queue overflow (tcp_abort_on_overflow)');
+    tcpDone(conn, 'accept queue overflow', 'segment');
+  }
+  return false;
+}
+
+/** inet_csk_reqsk_queue_add: the child finished its handshake; accept() can take it. */
+export function childEstablished(conn: TcpConn): void {
+  const l = conn.listener;
+  if (!l) return;
+  l.synQueue.delete(conn);
+  l.acceptQueue.push(conn);
+  conn.env.defer(() => l.owner.emit('connection'));
+}
+
+/** accept(): the first completed child, now owned by the caller, or undefined (EAGAIN). */
+export function acceptChild(l: Listener): TcpConn | undefined {
+  const conn = l.acceptQueue.shift();
+  if (!conn) return undefined;
+  conn.accepted = true;
+  conn.listener = null;
+  return conn;
+}
+
+/** A child leaves its listener's queues (it closed before accept()). */
+export function unlinkChild(conn: TcpConn): void {
+  const l = conn.listener;
+  if (!l) return;
+  l.synQueue.delete(conn);
+  const i = l.acceptQueue.indexOf(conn);
+  if (i >= 0) l.acceptQueue.splice(i, 1);
+}
+
+/** inet_csk_listen_stop: unaccepted children are reset, requests dropped. */
+export function listenStop(l: Listener): void {
+  for (const child of [...l.acceptQueue]) {
+    // Observed on 6.18: only EstabResets and OutRsts move, no abort counter.
+    if (child.state === TcpState.ESTABLISHED || child.state === TcpState.CLOSE_WAIT) sendActiveReset(child, 'listener closed before accept()');
+    tcpDone(child, 'listener closed', 'call');
+  }
+  // A request sock is never a full socket: inet_csk_listen_stop drops it without tcp_done, so
+  // no TcpAttemptFails.
+  for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call', false);
+}
