@@ -90,3 +90,7 @@ export type TraceSink = (ev: TraceEvent) => void;
 /** Formats addr:port, with brackets for IPv6 (RFC 3986 style). */
 export const endpoint = (addr: string, port: number): string =>
   addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+
+/** A connection's trace label: local>remote, as `addr:port>addr:port`. */
+export const connLabel = (laddr: string, lport: number, raddr: string, rport: number): string =>
+  `${endpoint(laddr, lport)}>${endpoint(raddr, rport)}`;

@@ -367,7 +367,7 @@ export function lingerScale(n: number): { perSocket: number; perTimeWait: number
   accepted = [];
   gc();
   const m2 = memory();
-  const tw = w.client.twCount;
+  const tw = w.client.timeWait.count;
   if (tw !== n) throw new Error(`scale: ${tw} TIME_WAIT entries of ${n}`);
   void listeners;
   return { perSocket: (m1 - m0) / (2 * n), perTimeWait: (m2 - m0) / n, establishMs };

@@ -4,7 +4,6 @@
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
-import { timestampOptions } from '../wire/tcp.ts';
 import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion } from '../wire/addr.ts';
@@ -12,19 +11,18 @@ import { findKey, keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.t
 import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput } from '../tcp/input.ts';
 import { Listener, listenInput, unlinkChild } from '../tcp/listen.ts';
-import { parseSegOpts } from '../tcp/options.ts';
 import { initialWindow } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
 import type { TcpTimer } from '../tcp/timer.ts';
-import { TimeWaitEntry, TimeWaitQueue, isnAfterTimeWait, timewaitProcess } from '../tcp/timewait.ts';
+import { TimeWaitEntry, TimeWaitQueue, TimeWaitTable, twReusable } from '../tcp/timewait.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Counters } from '../base/counters.ts';
 import { SocketError } from '../base/errno.ts';
 import { secureSeq, secureTsOffset, keyedHash } from '../tcp/isn.ts';
 import { Socket } from './socket.ts';
-import { endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
+import { connLabel, endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
 
 export interface HostOptions {
   name: string;
@@ -68,11 +66,8 @@ export class Host implements ConnEnv {
   readonly listeners = new Map<string, Listener>();
   /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
   readonly bound = new Map<number, Set<Socket>>();
-  twCount = 0;
-  /** TIME_WAIT and FIN_WAIT2 entries waiting to expire, one queue per timeout. */
-  private readonly twQueues = new Map<number, TimeWaitQueue>();
-  /** tw_last_oow_ack_time of the few entries that answered an out-of-window segment. */
-  private readonly twOowAck = new Map<TimeWaitEntry, number>();
+  /** TIME_WAIT and orphan FIN_WAIT2 entries (tcp/timewait.ts). */
+  readonly timeWait = new TimeWaitTable(this);
   /** Sockets made so far, for their labels (sock#N). */
   socketCount = 0;
   orphanCount = 0;
@@ -113,7 +108,7 @@ export class Host implements ConnEnv {
   /** Runs every timer due at or before now. */
   advance(_now: number): void {
     this.wheel.expire(this.clock.now(), (item) => {
-      if (item instanceof TimeWaitQueue) this.twFire(item);
+      if (item instanceof TimeWaitQueue) this.timeWait.fire(item);
       else if (item instanceof TcpConn) {
         connTimers(item, this.clock.now());
         this.reschedule(item);
@@ -165,7 +160,7 @@ export class Host implements ConnEnv {
       return;
     }
     if (found instanceof TimeWaitEntry) {
-      this.twInput(found, ip, seg);
+      this.timeWait.input(found, ip, seg);
       return;
     }
     const l = this.lookupListener(ip.dst, seg.dstPort);
@@ -179,124 +174,6 @@ export class Host implements ConnEnv {
   lookupListener(addr: string, port: number): Listener | undefined {
     return this.listeners.get(`${addr}|${port}`) ?? this.listeners.get(`${ipVersion(addr) === 6 ? '::' : '0.0.0.0'}|${port}`) ??
       (ipVersion(addr) === 4 ? this.listeners.get(`::|${port}`) : undefined);
-  }
-
-  /** TIME_WAIT and orphan FIN_WAIT2 entries (tcp_timewait_state_process and its caller). */
-  private twInput(tw: TimeWaitEntry, ip: IpRepr, seg: TcpRepr): void {
-    const o = parseSegOpts(seg);
-    const ts = o.hasTs ? { val: o.tsVal, ecr: o.tsEcr } : undefined;
-    const v = timewaitProcess(tw, seg, ts, this.now(), this.cfg.tcp_rfc1337);
-    switch (v.kind) {
-      case 'success':
-        return;
-      case 'reschedule':
-        this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
-        return;
-      case 'kill':
-        // Observed on 6.18: the assassination moves no counter.
-        this.twRemove(tw, `rcv RST (tcp_rfc1337=${this.cfg.tcp_rfc1337})`, 'segment');
-        return;
-      case 'rst':
-        this.sendReset(ip, seg);
-        this.twRemove(tw, 'rcv data after close: RST', 'segment');
-        return;
-      case 'fin':
-        this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: 'FIN_WAIT2', to: 'TIME_WAIT', cause: 'rcv FIN', causeKind: 'segment' });
-        this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
-        this.twAck(tw);
-        return;
-      case 'syn': {
-        const l = this.lookupListener(ip.dst, seg.dstPort);
-        if (l) {
-          const isn = isnAfterTimeWait(tw);
-          this.twRemove(tw, 'rcv SYN with higher seq: 4-tuple reused', 'segment');
-          listenInput(this, l, ip, seg, isn);
-          return;
-        }
-        this.twAck(tw);
-        return;
-      }
-      case 'ack':
-        if (v.paws) this.counters.inc('PAWSEstab');
-        if (v.reschedule) this.twSchedule(tw, this.cfg.lb_time_wait_timeout_ms * 1000);
-        if (seg.payload.length === 0 || seg.flags & SYN) {
-          // tcp_timewait_check_oow_rate_limit
-          if (this.now() - (this.twOowAck.get(tw) ?? -Infinity) < 500_000) {
-            this.counters.inc('TCPACKSkippedTimeWait');
-            return;
-          }
-          this.twOowAck.set(tw, this.now());
-        }
-        this.twAck(tw);
-        return;
-    }
-  }
-
-  /** tcp_v4_timewait_ack: ACK with the entry's SND.NXT / RCV.NXT, window and timestamps. */
-  private twAck(tw: TimeWaitEntry): void {
-    const options = tw.tsOk
-      ? timestampOptions((Math.floor(this.now() / 1000) + secureTsOffset(this.seed, tw.localAddr, tw.remoteAddr)) >>> 0, tw.tsRecent)
-      : [];
-    const seg: TcpRepr = {
-      srcPort: tw.localPort, dstPort: tw.remotePort, seq: tw.sndNxt, ack: tw.rcvNxt, flags: ACK,
-      window: Math.min(tw.rcvWnd >>> tw.rcvWscale, 65535), urgent: 0, options, payload: new Uint8Array(0),
-    };
-    this.output(makeIpRepr(tw.localAddr, tw.remoteAddr), seg, tw.label, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT ACK' : 'FIN_WAIT2 ACK');
-  }
-
-  /** (Re)arms an entry: it joins the queue of its timeout; a place it leaves behind goes stale. */
-  private twSchedule(tw: TimeWaitEntry, us: number): void {
-    const was = this.twHeadQueues(tw);
-    tw.deadline = this.now() + us;
-    let q = this.twQueues.get(us);
-    if (!q) this.twQueues.set(us, (q = new TimeWaitQueue(us)));
-    q.push(tw);
-    if (!q.armed) this.wheel.schedule(q, tw.deadline);
-    for (const w of was) this.twSettle(w);
-  }
-
-  /** The queues whose first place is this entry's (their timers are armed for it). */
-  private twHeadQueues(tw: TimeWaitEntry): TimeWaitQueue[] {
-    const out: TimeWaitQueue[] = [];
-    for (const q of this.twQueues.values()) if (q.isHead(tw)) out.push(q);
-    return out;
-  }
-
-  /** Arms a queue's timer for its first live entry, or disarms it. */
-  private twSettle(q: TimeWaitQueue): void {
-    const first = q.first();
-    if (!first) {
-      this.wheel.cancel(q);
-      if (this.twQueues.get(q.timeoutUs) === q) this.twQueues.delete(q.timeoutUs);
-    } else if (q.deadline !== first.deadline) this.wheel.schedule(q, first.deadline);
-  }
-
-  /** A queue's timer fired: every entry of it due now expires, in arming order. */
-  private twFire(q: TimeWaitQueue): void {
-    const now = this.now();
-    for (let tw = q.takeDue(now); tw; tw = q.takeDue(now)) this.twExpire(tw);
-    this.twSettle(q);
-  }
-
-  private twExpire(tw: TimeWaitEntry): void {
-    this.emitTrace({ kind: 'timer', t: this.now(), host: this.name, socket: tw.label, timer: tw.substate === 'TIME_WAIT' ? 'time-wait' : 'fin-wait2', action: 'fired' });
-    this.twRemove(tw, tw.substate === 'TIME_WAIT' ? `TIME_WAIT timer (${this.cfg.lb_time_wait_timeout_ms / 1000} s)` : 'tcp_fin_timeout', 'timer');
-  }
-
-  private twRemove(tw: TimeWaitEntry, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
-    const was = this.twHeadQueues(tw);
-    tw.deadline = -1;
-    for (const q of was) this.twSettle(q);
-    this.twOowAck.delete(tw);
-    if (this.demux.get(tw.key) === tw) this.demux.delete(tw.key);
-    this.twCount--;
-    this.emitTrace({ kind: 'state', t: this.now(), host: this.name, socket: tw.label, from: tw.substate, to: 'CLOSED', cause, causeKind });
-  }
-
-  /** Replaces a TIME_WAIT entry taken over by connect() (tcp_tw_reuse). */
-  reuseTimeWait(tw: TimeWaitEntry): void {
-    this.counters.inc('TWRecycled');
-    this.twRemove(tw, 'connect() reused the 4-tuple (tcp_tw_reuse)', 'call');
   }
 
   // ---- Output ----
@@ -327,7 +204,7 @@ export class Host implements ConnEnv {
         flags: RST | ACK, window: 0, urgent: 0, options: [], payload: new Uint8Array(0),
       };
     this.counters.inc('OutRsts');
-    this.output(makeIpRepr(ip.dst, ip.src), reply, `${endpoint(ip.dst, seg.dstPort)}>${endpoint(ip.src, seg.srcPort)}`, 'reset');
+    this.output(makeIpRepr(ip.dst, ip.src), reply, connLabel(ip.dst, seg.dstPort, ip.src, seg.srcPort), 'reset');
   }
 
   // ---- Trace ----
@@ -380,21 +257,31 @@ export class Host implements ConnEnv {
     this.wheel.cancel(conn);
     if (conn.orphan) this.orphanCount--;
     conn.orphan = false;
-    if (this.twCount >= this.cfg.tcp_max_tw_buckets) {
-      if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
-      return false;
-    }
-    const tw = new TimeWaitEntry(
-      conn.key, substate, conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
-      conn.tsOk ? conn.tsRecentStamp || this.now() : 0,
-    );
-    this.demux.set(conn.key, tw);
-    this.twCount++;
-    // __inet_twsk_schedule counts at creation: TWKilled for a timeout of 4 s or less, else TW
-    // (observed on 6.18: the counters move when the entry is made, not when it expires).
-    this.counters.inc(timeoutUs <= 4_000_000 ? 'TWKilled' : 'TW');
-    this.twSchedule(tw, timeoutUs);
-    return true;
+    return this.timeWait.enter(conn, substate, timeoutUs);
+  }
+
+  // ---- TimeWaitEnv ----
+
+  arm(t: TcpTimer, at: number): void {
+    this.wheel.schedule(t, at);
+  }
+  disarm(t: TcpTimer): void {
+    this.wheel.cancel(t);
+  }
+  lookup(key: string): TcpConn | TimeWaitEntry | undefined {
+    return this.demux.get(key);
+  }
+  hash(key: string, e: TimeWaitEntry): void {
+    this.demux.set(key, e);
+  }
+  unhash(key: string): void {
+    this.demux.delete(key);
+  }
+  transmitBare(src: string, dst: string, seg: TcpRepr, label: string, note: string): void {
+    this.output(makeIpRepr(src, dst), seg, label, note);
+  }
+  tsOffsetFor(laddr: string, raddr: string): number {
+    return secureTsOffset(this.seed, laddr, raddr);
   }
 
   challengeBudget(): boolean {
@@ -509,7 +396,7 @@ export class Host implements ConnEnv {
         const e = k === undefined ? undefined : this.demux.get(k);
         let tw: TimeWaitEntry | null = null;
         if (e) {
-          if (!(e instanceof TimeWaitEntry && this.twReusable(e, laddr, raddr))) continue;
+          if (!(e instanceof TimeWaitEntry && twReusable(e, this.now(), this.cfg.tcp_tw_reuse, this.cfg.tcp_tw_reuse_delay, isLoopback(laddr) && isLoopback(raddr)))) continue;
           tw = e;
         }
         // "a little bit of randomness to the next source port": max(i, random(8) * step).
@@ -551,13 +438,6 @@ export class Host implements ConnEnv {
   private readonly perturb = new Map<number, number>();
   private connectCount = 0;
 
-  private twReusable(tw: TimeWaitEntry, laddr: string, raddr: string): boolean {
-    if (tw.substate !== 'TIME_WAIT' || !tw.tsRecentStamp) return false;
-    const reuse = this.cfg.tcp_tw_reuse;
-    if (reuse === 0 || (reuse === 2 && !(isLoopback(laddr) && isLoopback(raddr)))) return false;
-    return this.now() - tw.tsRecentStamp > this.cfg.tcp_tw_reuse_delay * 1000;
-  }
-
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
     if (this.isnOverride) return this.isnOverride(laddr, lport, raddr, rport, this.now()) >>> 0;
     return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
@@ -579,15 +459,12 @@ export class Host implements ConnEnv {
       } else e.deadline = -1;
     }
     this.demux.clear();
-    for (const q of this.twQueues.values()) this.wheel.cancel(q);
-    this.twQueues.clear();
-    this.twOowAck.clear();
+    this.timeWait.clear();
     for (const l of this.listeners.values()) {
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
     }
     this.listeners.clear();
     this.bound.clear();
-    this.twCount = 0;
     this.orphanCount = 0;
   }
 

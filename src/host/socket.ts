@@ -10,7 +10,7 @@ import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../
 import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
-import { TCP_TIMEWAIT_LEN } from '../tcp/timewait.ts';
+import { TCP_TIMEWAIT_LEN, isnAfterTimeWait } from '../tcp/timewait.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { SocketError, type ErrnoCode } from '../base/errno.ts';
 import type { Host } from './host.ts';
@@ -231,8 +231,8 @@ export class Socket {
       lport = picked.port;
       if (picked.tw) {
         const tw = picked.tw;
-        h.reuseTimeWait(tw);
-        twIsn = seqAdd(tw.sndNxt, 65535 + 2) || 1;
+        h.timeWait.reuse(tw);
+        twIsn = isnAfterTimeWait(tw);
         twTs = { recent: tw.tsRecent, stamp: tw.tsRecentStamp };
       }
     }

@@ -5,7 +5,7 @@
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
-import type { TraceEvent } from '../base/trace.ts';
+import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
 import { TcpTimer, type RtxKind } from './timer.ts';
@@ -197,7 +197,7 @@ export class TcpConn extends TcpTimer {
   }
   /** addr:port>addr:port, for traces; built on demand (connections are many, traces few). */
   get label(): string {
-    return `${ep(this.localAddr, this.localPort)}>${ep(this.remoteAddr, this.remotePort)}`;
+    return connLabel(this.localAddr, this.localPort, this.remoteAddr, this.remotePort);
   }
 
   // Send sequence space (RFC 9293 §3.3.1). sndMax is the highest SND.NXT reached, since a
@@ -511,4 +511,3 @@ taggedFields(new TcpConn(null as unknown as ConnEnv, { addr: '0.0.0.0', port: 0 
   'lrcvtime', 'lastAckTime', 'openedAt', 'retransStamp', 'rttTime',
 ]);
 nextConnId--; // the throwaway instance takes no id
-const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);

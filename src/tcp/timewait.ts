@@ -2,7 +2,12 @@
 // that owns the 4-tuple after tcp_time_wait(). It also carries orphaned FIN_WAIT2 sockets
 // (substate FIN_WAIT2, timeout tcp_fin_timeout), which ss shows with timer:(timewait,...).
 
-import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
+import { connLabel } from '../base/trace.ts';
+import { timestampOptions } from '../wire/tcp.ts';
+import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
+import type { TcpConn } from './conn.ts';
+import { type Listener, type ListenEnv, listenInput } from './listen.ts';
+import { parseSegOpts } from './options.ts';
 import { taggedFields } from './storage.ts';
 import { TcpTimer } from './timer.ts';
 import { keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
@@ -75,7 +80,7 @@ export class TimeWaitEntry {
 
   /** addr:port>addr:port as traces show it; built on demand (entries are many, traces few). */
   get label(): string {
-    return `${ep(this.localAddr, this.localPort)}>${ep(this.remoteAddr, this.remotePort)}`;
+    return connLabel(this.localAddr, this.localPort, this.remoteAddr, this.remotePort);
   }
 }
 
@@ -133,7 +138,6 @@ export class TimeWaitQueue extends TcpTimer {
 
 taggedFields(new TimeWaitEntry('', 'TIME_WAIT', 0, 0, 0, 0, false, 0, 0), ['tsRecentStamp', 'deadline']);
 
-const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
 /** What tcp_timewait_state_process decided (enum tcp_tw_status). */
 export type TwVerdict =
@@ -150,7 +154,7 @@ export interface SegTs {
   ecr: number;
 }
 
-/** PAWS for a TIME_WAIT entry (tcp_paws_reject). nowSec: seconds of the virtual clock. */
+/** PAWS for a TIME_WAIT entry (tcp_paws_reject); nowUs is the host's time in µs. */
 function pawsReject(tw: TimeWaitEntry, ts: SegTs | undefined, rst: boolean, nowUs: number): boolean {
   if (!ts || !tw.tsRecentStamp) return false;
   if (((tw.tsRecent - ts.val) | 0) <= 0) return false;
@@ -220,9 +224,12 @@ export function timewaitProcess(tw: TimeWaitEntry, seg: TcpRepr, ts: SegTs | und
   return { kind: 'success' };
 }
 
-/** tcp_twsk_unique: may connect() take over this TIME_WAIT 4-tuple (tcp_tw_reuse)? */
+/**
+ * tcp_twsk_unique: may connect() take over this TIME_WAIT 4-tuple (tcp_tw_reuse: 1 always, 2 for
+ * loopback only), once tcp_tw_reuse_delay has passed since its last timestamp?
+ */
 export function twReusable(tw: TimeWaitEntry, nowUs: number, reuse: number, reuseDelayMs: number, loopback: boolean): boolean {
-  if (!tw.tsRecentStamp) return false;
+  if (tw.substate !== 'TIME_WAIT' || !tw.tsRecentStamp) return false;
   if (reuse === 0 || (reuse === 2 && !loopback)) return false;
   return nowUs - tw.tsRecentStamp > reuseDelayMs * 1000;
 }
@@ -230,3 +237,191 @@ export function twReusable(tw: TimeWaitEntry, nowUs: number, reuse: number, reus
 /** Linux picks the new ISN after a reused TIME_WAIT as tw_snd_nxt + 65535 + 2. */
 export const isnAfterTimeWait = (tw: TimeWaitEntry): number => seqAdd(tw.sndNxt, 65535 + 2) || 1;
 
+
+/** What the TIME_WAIT table needs of its host (and, for a SYN that reuses a 4-tuple, listen.ts's). */
+export interface TimeWaitEnv extends ListenEnv {
+  /** Arms (or re-arms) a wheel entry at `at` µs; disarm takes it off. */
+  arm(t: TcpTimer, at: number): void;
+  disarm(t: TcpTimer): void;
+  /** The entry now holding a 4-tuple in the demux table, and its removal. */
+  lookup(key: string): TcpConn | TimeWaitEntry | undefined;
+  hash(key: string, e: TimeWaitEntry): void;
+  unhash(key: string): void;
+  /** The listener a SYN to addr:port would reach (inet_lookup_listener). */
+  lookupListener(addr: string, port: number): Listener | undefined;
+  /** Sends a segment from a 4-tuple that has no full socket (builds IP, checksums, traces, counts). */
+  transmitBare(src: string, dst: string, seg: TcpRepr, label: string, note: string): void;
+  /** The timestamp offset of the 4-tuple's addresses (secure_tcp_ts_off). */
+  tsOffsetFor(laddr: string, raddr: string): number;
+}
+
+/**
+ * The host's TIME_WAIT and orphan FIN_WAIT2 entries and their timers (Linux's
+ * tcp_death_row with the action half of tcp_timewait_state_process): entries wait in one
+ * TimeWaitQueue per timeout, each queue one wheel timer.
+ */
+export class TimeWaitTable {
+  /** Live entries (tw_count), bounded by tcp_max_tw_buckets. */
+  count = 0;
+  private readonly queues = new Map<number, TimeWaitQueue>();
+  /** tw_last_oow_ack_time of the few entries that answered an out-of-window segment. */
+  private readonly oowAck = new Map<TimeWaitEntry, number>();
+
+  constructor(private readonly env: TimeWaitEnv) {}
+
+  /** TIME_WAIT's length: Linux's fixed 60 s, or the load-balancer profile's (config.ts). */
+  private get timewaitLen(): number {
+    return this.env.cfg.lb_time_wait_timeout_ms * 1000;
+  }
+
+  /**
+   * inet_twsk_alloc, inet_twsk_hashdance and the first schedule: the entry takes the 4-tuple
+   * from the full socket. False over tcp_max_tw_buckets (no entry; the caller closes the socket).
+   */
+  enter(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
+    const env = this.env;
+    if (this.count >= env.cfg.tcp_max_tw_buckets) {
+      if (env.lookup(conn.key) === conn) env.unhash(conn.key);
+      return false;
+    }
+    const tw = new TimeWaitEntry(
+      conn.key, substate, conn.sndMax, conn.rcvNxt, conn.rcvWnd, conn.rcvWscale, conn.tsOk, conn.tsRecent,
+      conn.tsOk ? conn.tsRecentStamp || env.now() : 0,
+    );
+    env.hash(conn.key, tw);
+    this.count++;
+    // __inet_twsk_schedule counts at creation: TWKilled for a timeout of 4 s or less, else TW
+    // (observed on 6.18: the counters move when the entry is made, not when it expires).
+    env.counters.inc(timeoutUs <= 4_000_000 ? 'TWKilled' : 'TW');
+    this.schedule(tw, timeoutUs);
+    return true;
+  }
+
+  /** A segment for an entry (tcp_v4_rcv's TCP_TIME_WAIT branch acting on the verdict). */
+  input(tw: TimeWaitEntry, ip: IpRepr, seg: TcpRepr): void {
+    const env = this.env;
+    const o = parseSegOpts(seg);
+    const ts = o.hasTs ? { val: o.tsVal, ecr: o.tsEcr } : undefined;
+    const v = timewaitProcess(tw, seg, ts, env.now(), env.cfg.tcp_rfc1337);
+    switch (v.kind) {
+      case 'success':
+        return;
+      case 'reschedule':
+        this.schedule(tw, this.timewaitLen);
+        return;
+      case 'kill':
+        // Observed on 6.18: the assassination moves no counter.
+        this.remove(tw, `rcv RST (tcp_rfc1337=${env.cfg.tcp_rfc1337})`, 'segment');
+        return;
+      case 'rst':
+        env.sendReset(ip, seg);
+        this.remove(tw, 'rcv data after close: RST', 'segment');
+        return;
+      case 'fin':
+        env.trace({ kind: 'state', t: env.now(), host: env.name, socket: tw.label, from: 'FIN_WAIT2', to: 'TIME_WAIT', cause: 'rcv FIN', causeKind: 'segment' });
+        this.schedule(tw, this.timewaitLen);
+        this.ack(tw);
+        return;
+      case 'syn': {
+        const l = env.lookupListener(ip.dst, seg.dstPort);
+        if (l) {
+          const isn = isnAfterTimeWait(tw);
+          this.remove(tw, 'rcv SYN with higher seq: 4-tuple reused', 'segment');
+          listenInput(env, l, ip, seg, isn);
+          return;
+        }
+        this.ack(tw);
+        return;
+      }
+      case 'ack':
+        if (v.paws) env.counters.inc('PAWSEstab');
+        if (v.reschedule) this.schedule(tw, this.timewaitLen);
+        if (seg.payload.length === 0 || seg.flags & SYN) {
+          // tcp_timewait_check_oow_rate_limit
+          if (env.now() - (this.oowAck.get(tw) ?? -Infinity) < 500_000) {
+            env.counters.inc('TCPACKSkippedTimeWait');
+            return;
+          }
+          this.oowAck.set(tw, env.now());
+        }
+        this.ack(tw);
+        return;
+    }
+  }
+
+  /** connect() takes over the entry's 4-tuple (tcp_tw_reuse). */
+  reuse(tw: TimeWaitEntry): void {
+    this.env.counters.inc('TWRecycled');
+    this.remove(tw, 'connect() reused the 4-tuple (tcp_tw_reuse)', 'call');
+  }
+
+  /** A queue's timer fired: every entry of it due now expires, in arming order. */
+  fire(q: TimeWaitQueue): void {
+    const now = this.env.now();
+    for (let tw = q.takeDue(now); tw; tw = q.takeDue(now)) this.expire(tw);
+    this.settle(q);
+  }
+
+  /** The host lost its state (crash): every queue and timer goes; the entries are already unhashed. */
+  clear(): void {
+    for (const q of this.queues.values()) this.env.disarm(q);
+    this.queues.clear();
+    this.oowAck.clear();
+    this.count = 0;
+  }
+
+  /** tcp_v4_timewait_ack: ACK with the entry's SND.NXT / RCV.NXT, window and timestamps. */
+  private ack(tw: TimeWaitEntry): void {
+    const env = this.env;
+    const options = tw.tsOk ? timestampOptions((Math.floor(env.now() / 1000) + env.tsOffsetFor(tw.localAddr, tw.remoteAddr)) >>> 0, tw.tsRecent) : [];
+    const seg: TcpRepr = {
+      srcPort: tw.localPort, dstPort: tw.remotePort, seq: tw.sndNxt, ack: tw.rcvNxt, flags: ACK,
+      window: Math.min(tw.rcvWnd >>> tw.rcvWscale, 65535), urgent: 0, options, payload: new Uint8Array(0),
+    };
+    env.transmitBare(tw.localAddr, tw.remoteAddr, seg, tw.label, tw.substate === 'TIME_WAIT' ? 'TIME_WAIT ACK' : 'FIN_WAIT2 ACK');
+  }
+
+  /** (Re)arms an entry: it joins the queue of its timeout; a place it leaves behind goes stale. */
+  private schedule(tw: TimeWaitEntry, us: number): void {
+    const was = this.headQueues(tw);
+    tw.deadline = this.env.now() + us;
+    let q = this.queues.get(us);
+    if (!q) this.queues.set(us, (q = new TimeWaitQueue(us)));
+    q.push(tw);
+    if (!q.armed) this.env.arm(q, tw.deadline);
+    for (const w of was) this.settle(w);
+  }
+
+  /** The queues whose first place is this entry's (their timers are armed for it). */
+  private headQueues(tw: TimeWaitEntry): TimeWaitQueue[] {
+    const out: TimeWaitQueue[] = [];
+    for (const q of this.queues.values()) if (q.isHead(tw)) out.push(q);
+    return out;
+  }
+
+  /** Arms a queue's timer for its first live entry, or disarms it. */
+  private settle(q: TimeWaitQueue): void {
+    const first = q.first();
+    if (!first) {
+      this.env.disarm(q);
+      if (this.queues.get(q.timeoutUs) === q) this.queues.delete(q.timeoutUs);
+    } else if (q.deadline !== first.deadline) this.env.arm(q, first.deadline);
+  }
+
+  private expire(tw: TimeWaitEntry): void {
+    const env = this.env;
+    env.trace({ kind: 'timer', t: env.now(), host: env.name, socket: tw.label, timer: tw.substate === 'TIME_WAIT' ? 'time-wait' : 'fin-wait2', action: 'fired' });
+    this.remove(tw, tw.substate === 'TIME_WAIT' ? `TIME_WAIT timer (${env.cfg.lb_time_wait_timeout_ms / 1000} s)` : 'tcp_fin_timeout', 'timer');
+  }
+
+  private remove(tw: TimeWaitEntry, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
+    const env = this.env;
+    const was = this.headQueues(tw);
+    tw.deadline = -1;
+    for (const q of was) this.settle(q);
+    this.oowAck.delete(tw);
+    if (env.lookup(tw.key) === tw) env.unhash(tw.key);
+    this.count--;
+    env.trace({ kind: 'state', t: env.now(), host: env.name, socket: tw.label, from: tw.substate, to: 'CLOSED', cause, causeKind });
+  }
+}
