@@ -320,6 +320,12 @@ export class Host implements ConnEnv {
   private pending: Array<() => void> = [];
   private flushing = false;
 
+  orphan(conn: TcpConn): void {
+    conn.orphan = true;
+    conn.socket = null;
+    this.orphanCount++;
+  }
+
   tooManyOrphans(): boolean {
     return this.orphanCount > this.cfg.tcp_max_orphans;
   }

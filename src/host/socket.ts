@@ -3,14 +3,15 @@
 // block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
 import { findKey } from '../tcp/key.ts';
 import { Listener, acceptChild, listenStop } from '../tcp/listen.ts';
 import { startKeepalive, keepIdle } from '../tcp/input.ts';
-import { purgeWriteQueue, reportError, tcpDone, tcpTimeWait, finTime } from '../tcp/lifecycle.ts';
-import { armRto, offeredWscale, sendActiveReset, sendSyn, tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
+import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
+import { tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
-import { TCP_TIMEWAIT_LEN, isnAfterTimeWait } from '../tcp/timewait.ts';
+import { isnAfterTimeWait, type TimeWaitEntry } from '../tcp/timewait.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { SocketError, type ErrnoCode } from '../base/errno.ts';
 import type { Host } from './host.ts';
@@ -19,7 +20,6 @@ import { endpoint } from '../base/trace.ts';
 export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;
 
-export type ShutdownHow = 'SHUT_RD' | 'SHUT_WR' | 'SHUT_RDWR';
 
 /** Names accepted by setsockopt/getsockopt, Linux's. */
 export type SockOptName =
@@ -214,8 +214,7 @@ export class Socket {
     let laddr = this.boundAddr && this.boundAddr !== '0.0.0.0' && this.boundAddr !== '::' ? this.boundAddr : h.sourceAddressFor(raddr);
     if (!laddr || ipVersion(laddr) !== ipVersion(raddr)) this.fail('ENETUNREACH', 'connect', `no ${ipVersion(raddr) === 6 ? 'IPv6' : 'IPv4'} address on ${h.name}`);
     let lport = this.boundPort;
-    let twIsn: number | undefined;
-    let twTs: { recent: number; stamp: number } | undefined;
+    let tw: TimeWaitEntry | null = null;
     if (lport) {
       const k = findKey(laddr, lport, raddr, port);
       const existing = k === undefined ? undefined : h.demux.get(k);
@@ -229,41 +228,17 @@ export class Socket {
         throw e;
       }
       lport = picked.port;
-      if (picked.tw) {
-        const tw = picked.tw;
-        h.timeWait.reuse(tw);
-        twIsn = isnAfterTimeWait(tw);
-        twTs = { recent: tw.tsRecent, stamp: tw.tsRecentStamp };
-      }
+      tw = picked.tw;
+      if (tw) h.timeWait.reuse(tw);
     }
     laddr = laddr!;
     const conn = h.newConn({ addr: laddr, port: lport }, { addr: raddr, port }, this.opts);
     conn.socket = this;
     this.conn = conn;
-    conn.iss = twIsn ?? h.isnFor(laddr, lport, raddr, port);
-    if (twTs) {
-      conn.tsRecent = twTs.recent;
-      conn.tsRecentStamp = twTs.stamp;
-    }
-    conn.sndUna = conn.iss;
-    conn.sndNxt = conn.iss;
-    conn.sndMax = conn.iss;
-    conn.recover = conn.iss; // RFC 6582 §3.2 step 1: recover starts at ISS
-    conn.writeSeq = seqAdd(conn.iss, 1);
-    conn.rcvWscale = h.cfg.tcp_window_scaling ? offeredWscale(conn) : 0;
-    conn.openedAt = h.now();
-    h.demux.set(conn.key, conn);
-    if (this.boundPort) {
-      // The explicit binding moves to the connection.
-    }
-    h.counters.inc('ActiveOpens');
+    tcpConnectInit(conn, tw ? isnAfterTimeWait(tw) : h.isnFor(laddr, lport, raddr, port), tw ?? undefined);
+    h.hashConn(conn);
     this.call('connect', endpoint(raddr, port), 'EINPROGRESS');
-    conn.setState(TcpState.SYN_SENT, 'connect()', 'call');
-    conn.rttTime = h.now();
-    conn.retransStamp = h.now();
-    conn.rto = 1_000_000; // TCP_TIMEOUT_INIT
-    sendSyn(conn);
-    armRto(conn, 'syn-retransmit');
+    tcpConnect(conn);
     h.reschedule(conn);
   }
 
@@ -378,45 +353,7 @@ export class Socket {
     }
     const c = this.conn;
     if (!c || c.state === TcpState.CLOSED) this.fail('ENOTCONN', 'shutdown');
-    if (c.state === TcpState.SYN_SENT) {
-      // inet_shutdown -> tcp_disconnect: the attempt is abandoned, sk_err = ECONNRESET, and
-      // shutdown() itself returns 0 (observed on 6.18: no error, SO_ERROR 104, nothing sent,
-      // no AttemptFails).
-      reportError(c, 'ECONNRESET');
-      tcpDone(c, 'shutdown() in SYN_SENT', 'call', false);
-      // tcp_disconnect clears sk_shutdown and SOCK_DONE: a fresh, unconnected socket (recv()
-      // ENOTCONN once the error is taken, observed), not one whose connection ended.
-      c.done = false;
-      c.rcvShutdown = false;
-      return;
-    }
-    if (how !== 'SHUT_WR') {
-      c.rcvShutdown = true;
-      this.emit('readable');
-    }
-    if (how !== 'SHUT_RD') {
-      if (!c.sndShutdown) {
-        c.sndShutdown = true;
-        this.closeState(c, 'shutdown(SHUT_WR)');
-      }
-    }
-    this.host.reschedule(c);
-  }
-
-  /** tcp_close_state + tcp_send_fin. */
-  private closeState(c: TcpConn, cause: string): boolean {
-    let to: TcpState | null = null;
-    switch (c.state) {
-      case TcpState.ESTABLISHED: to = TcpState.FIN_WAIT1; break;
-      case TcpState.SYN_RECV: to = TcpState.FIN_WAIT1; break;
-      case TcpState.CLOSE_WAIT: to = TcpState.LAST_ACK; break;
-      default: return false;
-    }
-    c.finQueued = true;
-    // FIN_WAIT1 (or LAST_ACK) at once, even while the FIN waits behind data or a zero window.
-    c.setState(to, cause, 'call');
-    tcpOutput(c);
-    return true;
+    tcpShutdown(c, how);
   }
 
   /** close(): drops one reference; the last one closes the connection as tcp_close does. */
@@ -436,7 +373,6 @@ export class Socket {
       return;
     }
     this.closed = true;
-    const h = this.host;
     if (this.listener) {
       this.call('close');
       this.closeListener('close()');
@@ -450,79 +386,8 @@ export class Socket {
       return;
     }
     this.call('close');
-    c.rcvShutdown = true;
-    c.sndShutdown = true;
-    const unread = c.rcvBuf.length;
-    c.rcvBuf.clear();
-    c.ofo.length = 0;
-    if (c.state === TcpState.CLOSED) {
-      this.detach(c);
-      return;
-    }
-    if (unread > 0) {
-      // RFC 2525 §2.17, Linux tcp_close: unread data turns the close into a reset.
-      h.counters.inc('TCPAbortOnClose');
-      purgeWriteQueue(c);
-      sendActiveReset(c, 'close() with unread data');
-      tcpDone(c, `close() with ${unread} unread bytes`, 'call');
-      this.detach(c);
-      return;
-    }
-    if (c.opts.linger.on && c.opts.linger.seconds === 0) {
-      // SO_LINGER {1, 0}: tcp_disconnect, a reset and no TIME_WAIT.
-      h.counters.inc('TCPAbortOnData');
-      const needReset = c.state === TcpState.ESTABLISHED || c.state === TcpState.CLOSE_WAIT || c.state === TcpState.FIN_WAIT1 ||
-        c.state === TcpState.FIN_WAIT2 || c.state === TcpState.SYN_RECV ||
-        ((c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK) && c.sndMax !== seqAdd(c.writeSeq, 1)); // FIN not yet sent
-      purgeWriteQueue(c);
-      if (needReset) sendActiveReset(c, 'SO_LINGER {1, 0}');
-      // tcp_disconnect sets TCP_CLOSE directly: no AttemptFails from SYN_SENT (observed).
-      tcpDone(c, 'close() with SO_LINGER {1, 0}', 'call', false);
-      this.detach(c);
-      return;
-    }
-    if (c.state === TcpState.SYN_SENT) {
-      // tcp_close_state: SYN_SENT -> CLOSE through tcp_set_state, so no AttemptFails (observed).
-      tcpDone(c, 'close() in SYN_SENT', 'call', false);
-      this.detach(c);
-      return;
-    }
-    this.closeState(c, 'close()');
-    if (c.opts.linger.on && c.opts.linger.seconds > 0 && (c.state === TcpState.FIN_WAIT1 || c.state === TcpState.CLOSING || c.state === TcpState.LAST_ACK)) {
-      // SO_LINGER {1, N}: close() blocks until everything is acknowledged or N s pass; here
-      // the call returns at once and 'close' is emitted when it would have returned.
-      c.lingering = true;
-      c.lingerOwner = this;
-      c.lingerDeadline = h.now() + c.opts.linger.seconds * 1e6;
-    }
-    // The socket is now an orphan (sock_orphan).
-    c.orphan = true;
-    h.orphanCount++;
-    c.socket = null;
-    this.lastConnState = c.state;
-    if (c.state === TcpState.FIN_WAIT2) {
-      if (c.opts.linger2 < 0) {
-        sendActiveReset(c, 'TCP_LINGER2 < 0');
-        h.counters.inc('TCPAbortOnLinger');
-        tcpDone(c, 'close() in FIN_WAIT2 with TCP_LINGER2 < 0', 'call');
-        this.detach(c);
-        return;
-      }
-      const tmo = finTime(c);
-      if (tmo > TCP_TIMEWAIT_LEN) c.finWait2Deadline = h.now() + tmo - TCP_TIMEWAIT_LEN;
-      else {
-        tcpTimeWait(c, 'FIN_WAIT2', tmo, 'close() in FIN_WAIT2', 'call');
-        this.detach(c);
-        return;
-      }
-    }
-    if (!c.isClosed() && h.tooManyOrphans()) {
-      h.counters.inc('TCPAbortOnMemory');
-      sendActiveReset(c, 'too many orphaned sockets');
-      tcpDone(c, 'tcp_max_orphans exceeded', 'call');
-    }
+    tcpClose(c, this);
     this.detach(c);
-    h.reschedule(c);
   }
 
   private detach(c: TcpConn): void {

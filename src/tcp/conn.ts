@@ -35,6 +35,8 @@ export interface ConnEnv {
   notify(conn: TcpConn, what: ConnEvent): void;
   /** Runs fn after the current segment or timer has been processed (application context). */
   defer(fn: () => void): void;
+  /** sock_orphan: the owner closed; the connection counts towards tcp_max_orphans until it ends. */
+  orphan(conn: TcpConn): void;
   /** Orphans beyond tcp_max_orphans. */
   tooManyOrphans(): boolean;
 }
