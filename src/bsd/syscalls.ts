@@ -308,7 +308,7 @@ export class Syscalls {
     f.shut = 0;
     if (old.boundPort) {
       // The explicit binding survives tcp_disconnect (SOCK_BINDPORT_LOCK): move it.
-      this.host.bound.get(old.boundPort)?.delete(old);
+      this.host.ports.unbind(old, old.boundPort);
       const r = engine(() => s.bind(old.boundAddr!, old.boundPort));
       if (isErr(r)) return r;
     }

@@ -6,22 +6,26 @@ import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
 import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
-import { ipVersion } from '../wire/addr.ts';
-import { findKey, keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
+import { ipVersion, isLoopback } from '../wire/addr.ts';
+import { findKey } from '../tcp/key.ts';
 import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput } from '../tcp/input.ts';
 import { Listener, listenInput, unlinkChild } from '../tcp/listen.ts';
 import { initialWindow } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
-import { TcpState, STATE_NAMES } from '../tcp/states.ts';
+import { TcpState } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
 import type { TcpTimer } from '../tcp/timer.ts';
-import { TimeWaitEntry, TimeWaitQueue, TimeWaitTable, twReusable } from '../tcp/timewait.ts';
+import { TimeWaitEntry, TimeWaitQueue, TimeWaitTable } from '../tcp/timewait.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Counters } from '../base/counters.ts';
-import { SocketError } from '../base/errno.ts';
-import { secureSeq, secureTsOffset, keyedHash } from '../tcp/isn.ts';
-import { Socket } from './socket.ts';
+import { secureSeq, secureTsOffset } from '../tcp/isn.ts';
+import { DemuxTable } from './demux.ts';
+import { PortTable } from './ports.ts';
+import { Socket, type SocketHost } from './socket.ts';
+import { socketRows, type SocketRow } from './ss.ts';
+
+export type { SocketRow } from './ss.ts';
 import { connLabel, endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
 
 export interface HostOptions {
@@ -47,9 +51,7 @@ export interface HostOptions {
   checksumOffload?: boolean;
 }
 
-export const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1';
-
-export class Host implements ConnEnv {
+export class Host implements ConnEnv, SocketHost {
   readonly name: string;
   readonly addresses: string[];
   readonly cfg: HostConfig;
@@ -62,15 +64,16 @@ export class Host implements ConnEnv {
   readonly wheel: TimerWheel<TcpTimer>;
   /** Established, embryonic and closing connections plus TIME_WAIT entries, by 4-tuple. */
   readonly demux = new DemuxTable();
-  /** Listeners by "addr|port" ("*" for the wildcard address). */
-  readonly listeners = new Map<string, Listener>();
-  /** Sockets bound to a local port (bind() or listen()), for EADDRINUSE. */
-  readonly bound = new Map<number, Set<Socket>>();
+  /** Listeners by "addr|port" (the wildcard address as 0.0.0.0 or ::). */
+  private readonly listeners = new Map<string, Listener>();
+  /** Local ports: bind(), port 0, ephemeral ports. */
+  readonly ports: PortTable;
   /** TIME_WAIT and orphan FIN_WAIT2 entries (tcp/timewait.ts). */
   readonly timeWait = new TimeWaitTable(this);
   /** Sockets made so far, for their labels (sock#N). */
-  socketCount = 0;
-  orphanCount = 0;
+  private socketCount = 0;
+  /** Orphaned connections (tcp_orphan_count), bounded by tcp_max_orphans. */
+  private orphanCount = 0;
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
   private ipId = 0;
@@ -88,6 +91,7 @@ export class Host implements ConnEnv {
     this.isnOverride = opts.isn;
     this.checksumOffload = opts.checksumOffload ?? false;
     this.wheel = new TimerWheel<TcpTimer>(opts.clock.now());
+    this.ports = new PortTable(this.cfg, this.seed, this.clock, this.demux);
   }
 
   // ---- The driver's side (SimNode) ----
@@ -171,6 +175,18 @@ export class Host implements ConnEnv {
     this.sendReset(ip, seg);
   }
 
+  /** listen(): the listener joins the table; false when addr:port has one (EADDRINUSE). */
+  addListener(l: Listener): boolean {
+    if (this.listeners.has(l.key)) return false;
+    this.listeners.set(l.key, l);
+    return true;
+  }
+
+  removeListener(l: Listener): void {
+    if (this.listeners.get(l.key) === l) this.listeners.delete(l.key);
+  }
+
+  /** inet_lookup_listener: the exact address first, then the wildcard of the family, then ::. */
   lookupListener(addr: string, port: number): Listener | undefined {
     return this.listeners.get(`${addr}|${port}`) ?? this.listeners.get(`${ipVersion(addr) === 6 ? '::' : '0.0.0.0'}|${port}`) ??
       (ipVersion(addr) === 4 ? this.listeners.get(`::|${port}`) : undefined);
@@ -357,93 +373,6 @@ export class Host implements ConnEnv {
     return this.addresses.find((a) => ipVersion(a) === v);
   }
 
-  portBusyForBind(addr: string, port: number, reuse: boolean, self: Socket): boolean {
-    const set = this.bound.get(port);
-    if (set) {
-      for (const s of set) {
-        if (s === self || !s.boundAddr) continue;
-        const overlap = s.boundAddr === addr || isWildcard(s.boundAddr) || isWildcard(addr);
-        if (!overlap) continue;
-        // SO_REUSEADDR on both and no listener among them (inet_csk_bind_conflict).
-        if (reuse && s.opts.reuseaddr && s.state !== 'LISTEN') continue;
-        return true;
-      }
-    }
-    // A connection or TIME_WAIT entry on that local port: Linux refuses unless SO_REUSEADDR.
-    if (!reuse && this.demux.localPortInUse(addr, port, isWildcard(addr))) return true;
-    return false;
-  }
-
-  /**
-   * __inet_hash_connect (Linux 6.x): an ephemeral port from ip_local_port_range for this
-   * destination. The scan starts at a keyed hash of the destination plus a per-destination
-   * perturbation, tries ports of the range's low parity first (bind() prefers the other), and
-   * skips ports held by bind(); a TIME_WAIT 4-tuple is taken over when tcp_tw_reuse allows.
-   * After a success the perturbation moves on, so the next connect() starts further along.
-   */
-  pickEphemeral(laddr: string, raddr: string, rport: number): { port: number; tw: TimeWaitEntry | null } {
-    const [low, hi] = this.cfg.ip_local_port_range;
-    const high = hi + 1;
-    let remaining = high - low;
-    if (remaining <= 0) throw new SocketError('EADDRNOTAVAIL', 'connect', 'empty ip_local_port_range');
-    if (remaining > 1) remaining &= ~1;
-    const portOffset = keyedHash(this.seed ^ 0x1f2e3d4c, laddr, raddr, rport);
-    const index = keyedHash(this.seed ^ 0x2545f491, laddr, raddr, rport) & 0xffff; // INET_TABLE_PERTURB_SIZE
-    const perturb = this.perturb.get(index) ?? 0;
-    let offset = ((perturb + portOffset) % remaining) & ~1;
-    const step = 2;
-    for (;;) {
-      let port = low + offset;
-      for (let i = 0; i < remaining; i += step, port += step) {
-        if (port >= high) port -= remaining;
-        const binds = this.bound.get(port);
-        if (binds && binds.size) continue; // a bind() bucket: not shared with connect()
-        const k = findKey(laddr, port, raddr, rport);
-        const e = k === undefined ? undefined : this.demux.get(k);
-        let tw: TimeWaitEntry | null = null;
-        if (e) {
-          if (!(e instanceof TimeWaitEntry && twReusable(e, this.now(), this.cfg.tcp_tw_reuse, this.cfg.tcp_tw_reuse_delay, isLoopback(laddr) && isLoopback(raddr)))) continue;
-          tw = e;
-        }
-        // "a little bit of randomness to the next source port": max(i, random(8) * step).
-        const r = keyedHash(this.seed ^ 0x6a09e667, this.connectCount++) % 8;
-        this.perturb.set(index, perturb + Math.max(i, r * step) + step);
-        return { port, tw };
-      }
-      offset++;
-      if (!((offset & 1) && remaining > 1)) break;
-    }
-    throw new SocketError('EADDRNOTAVAIL', 'connect', `no free port in ${low}-${hi} towards ${endpoint(raddr, rport)}`);
-  }
-  /**
-   * inet_csk_find_open_port: bind() to port 0 starts at a random odd offset in the range (the
-   * parity __inet_hash_connect does not favour), scans every other port with wrap-around, then
-   * the other parity. Returns 0 when every port is taken.
-   */
-  pickBindPort(addr: string, reuse: boolean, self: Socket): number {
-    const [low, hi] = this.cfg.ip_local_port_range;
-    const high = hi + 1;
-    let remaining = high - low;
-    if (remaining <= 0) return 0;
-    if (remaining > 1) remaining &= ~1;
-    let offset = keyedHash(this.seed ^ 0x3c6ef372, this.bindCount++) % remaining;
-    offset |= 1;
-    for (;;) {
-      let port = low + offset;
-      for (let i = 0; i < remaining; i += 2, port += 2) {
-        if (port >= high) port -= remaining;
-        if (!this.portBusyForBind(addr, port, reuse, self)) return port;
-      }
-      offset--;
-      if (offset & 1) return 0; // both parities scanned
-    }
-  }
-  private bindCount = 0;
-
-  /** table_perturb of __inet_hash_connect, by destination hash. */
-  private readonly perturb = new Map<number, number>();
-  private connectCount = 0;
-
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
     if (this.isnOverride) return this.isnOverride(laddr, lport, raddr, rport, this.now()) >>> 0;
     return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
@@ -470,11 +399,15 @@ export class Host implements ConnEnv {
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
     }
     this.listeners.clear();
-    this.bound.clear();
+    this.ports.clear();
     this.orphanCount = 0;
   }
 
   // ---- Applications ----
+
+  nextSocketId(): number {
+    return ++this.socketCount;
+  }
 
   socket(): Socket {
     return new Socket(this);
@@ -482,139 +415,6 @@ export class Host implements ConnEnv {
 
   /** Every socket: listeners, connections, TIME_WAIT entries (the rows of `ss -tanoie`). */
   sockets(): SocketRow[] {
-    const rows: SocketRow[] = [];
-    for (const l of new Set(this.listeners.values())) {
-      rows.push({
-        state: 'LISTEN', stateNum: TcpState.LISTEN, recvQ: l.acceptQueue.length, sendQ: l.backlog,
-        local: endpoint(l.addr, l.port), remote: isWildcard(l.addr) ? (l.addr === '::' ? '[::]:*' : '0.0.0.0:*') : '*:*', timer: null, orphan: false,
-      });
-    }
-    const now = this.now();
-    for (const e of this.demux.values()) {
-      if (e instanceof TimeWaitEntry) {
-        rows.push({
-          state: e.substate, stateNum: e.substate === 'TIME_WAIT' ? TcpState.TIME_WAIT : TcpState.FIN_WAIT2, recvQ: 0, sendQ: 0,
-          local: endpoint(e.localAddr, e.localPort), remote: endpoint(e.remoteAddr, e.remotePort),
-          timer: { kind: 'timewait', expiresMs: Math.max(0, (e.deadline - now) / 1000), retrans: 0 }, orphan: true,
-        });
-        continue;
-      }
-      rows.push(connRow(e, now));
-    }
-    return rows;
-  }
-}
-
-export interface SocketRow {
-  state: string;
-  stateNum: number;
-  recvQ: number;
-  sendQ: number;
-  local: string;
-  remote: string;
-  timer: { kind: 'on' | 'keepalive' | 'timewait' | 'persist'; expiresMs: number; retrans: number } | null;
-  orphan: boolean;
-  rtoMs?: number;
-  rttMs?: number;
-  rttvarMs?: number;
-  mss?: number;
-  cwnd?: number;
-  ssthresh?: number;
-  wscale?: string;
-  retrans?: string;
-  bytesSent?: number;
-  bytesAcked?: number;
-  bytesReceived?: number;
-  lastsndMs?: number;
-  lastrcvMs?: number;
-  lastackMs?: number;
-}
-
-const isWildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
-
-function connRow(c: TcpConn, now: number): SocketRow {
-  let timer: SocketRow['timer'] = null;
-  if (c.rtxDeadline !== Infinity) {
-    timer = { kind: c.rtxKind === 'persist' ? 'persist' : 'on', expiresMs: (c.rtxDeadline - now) / 1000, retrans: c.rtxKind === 'persist' ? c.probesOut : c.retransmits };
-  } else if (c.keepaliveDeadline !== Infinity || c.finWait2Deadline !== Infinity) {
-    timer = { kind: 'keepalive', expiresMs: (Math.min(c.keepaliveDeadline, c.finWait2Deadline) - now) / 1000, retrans: c.probesOut };
-  }
-  const r3 = (x: number) => Math.round(x) / 1000;
-  return {
-    state: STATE_NAMES[c.state], stateNum: c.state,
-    recvQ: c.state === TcpState.LISTEN ? 0 : c.rcvBuf.length,
-    sendQ: (c.writeSeq - c.sndUna) >>> 0 > 0x7fffffff ? 0 : (c.writeSeq - c.sndUna) >>> 0,
-    local: endpoint(c.localAddr, c.localPort), remote: endpoint(c.remoteAddr, c.remotePort), timer, orphan: c.orphan,
-    rtoMs: r3(c.rto), rttMs: r3(c.srtt), rttvarMs: r3(c.mdev), mss: c.mssCache, cwnd: c.cwnd,
-    ssthresh: c.ssthresh === 0x7fffffff ? undefined : c.ssthresh,
-    wscale: c.wscaleOk ? `${c.sndWscale},${c.rcvWscale}` : undefined,
-    retrans: `${c.retransmits}/${c.totalRetrans}`,
-    bytesSent: c.bytesSent + c.bytesRetrans, bytesAcked: c.bytesAcked, bytesReceived: c.bytesReceived,
-    lastsndMs: c.lastDataSent ? (now - c.lastDataSent) / 1000 : undefined,
-    lastrcvMs: c.lastDataRecv ? (now - c.lastDataRecv) / 1000 : undefined,
-    lastackMs: c.lastAckRecv ? (now - c.lastAckRecv) / 1000 : undefined,
-  };
-}
-
-/**
- * The established and TIME_WAIT table (Linux's ehash), keyed by 4-tuple, which also counts the
- * entries per local port and per local address and port, so bind() can ask "is this local port
- * used by a connection?" without a scan.
- */
-export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
-  private readonly perPort = new PortCounts();
-  /** By local address, with the address ids of the demux keys (key.ts). */
-  private readonly perAddrPort = new Map<number, PortCounts>();
-
-  override set(key: string, e: TcpConn | TimeWaitEntry): this {
-    const prev = super.get(key);
-    if (prev) this.count(prev, -1);
-    this.count(e, 1);
-    return super.set(key, e);
-  }
-
-  override delete(key: string): boolean {
-    const prev = super.get(key);
-    if (!prev) return false;
-    this.count(prev, -1);
-    return super.delete(key);
-  }
-
-  override clear(): void {
-    this.perPort?.clear();
-    this.perAddrPort?.clear();
-    super.clear();
-  }
-
-  localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
-    if (anyAddr) return this.perPort.get(port) > 0;
-    const a = knownAddrId(addr);
-    return a !== undefined && (this.perAddrPort.get(a)?.get(port) ?? 0) > 0;
-  }
-
-  private count(e: TcpConn | TimeWaitEntry, d: number): void {
-    const port = keyLocalPort(e.key);
-    this.perPort.add(port, d);
-    const a = keyLocalAddrId(e.key);
-    let c = this.perAddrPort.get(a);
-    if (!c) this.perAddrPort.set(a, (c = new PortCounts()));
-    c.add(port, d);
-  }
-}
-
-/** A count per port in pages of 256 allocated on first use: 4 bytes a port, not a Map entry. */
-class PortCounts {
-  private pages: Array<Int32Array | undefined> = [];
-  get(port: number): number {
-    const p = this.pages[port >>> 8];
-    return p ? p[port & 255]! : 0;
-  }
-  add(port: number, d: number): void {
-    let p = this.pages[port >>> 8];
-    if (!p) this.pages[port >>> 8] = p = new Int32Array(256);
-    p[port & 255]! += d;
-  }
-  clear(): void {
-    this.pages = [];
+    return socketRows(this.listeners.values(), this.demux.values(), this.now());
   }
 }

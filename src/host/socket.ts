@@ -11,11 +11,37 @@ import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
 import { tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
-import { isnAfterTimeWait, type TimeWaitEntry } from '../tcp/timewait.ts';
+import { isnAfterTimeWait, type TimeWaitEntry, type TimeWaitTable } from '../tcp/timewait.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { SocketError, type ErrnoCode } from '../base/errno.ts';
-import type { Host } from './host.ts';
-import { endpoint } from '../base/trace.ts';
+import type { PortTable } from './ports.ts';
+import { endpoint, type TraceEvent } from '../base/trace.ts';
+import type { HostConfig } from '../base/config.ts';
+
+/** What a Socket needs of its host (host.ts implements it). */
+export interface SocketHost {
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly cfg: HostConfig;
+  readonly ports: PortTable;
+  readonly timeWait: TimeWaitTable;
+  readonly tracing: boolean;
+  now(): number;
+  trace(ev: TraceEvent): void;
+  /** Runs the application wake-ups queued while the call ran. */
+  flush(): void;
+  reschedule(conn: TcpConn): void;
+  defaultSockOpts(): SockOpts;
+  nextSocketId(): number;
+  addListener(l: Listener): boolean;
+  removeListener(l: Listener): void;
+  /** The connection or TIME_WAIT entry holding a 4-tuple key. */
+  lookup(key: string): TcpConn | TimeWaitEntry | undefined;
+  sourceAddressFor(dst: string): string | undefined;
+  newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn;
+  isnFor(laddr: string, lport: number, raddr: string, rport: number): number;
+  hashConn(conn: TcpConn): void;
+}
 
 export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;
@@ -40,8 +66,8 @@ export class Socket {
   /** Event, handler, event, handler...: most sockets have one handler or none (a Map each would cost ~230 bytes). */
   private handlers: Array<SocketEventName | Handler> | null = null;
 
-  constructor(readonly host: Host) {
-    this.id = ++host.socketCount;
+  constructor(readonly host: SocketHost) {
+    this.id = host.nextSocketId();
     this.opts = host.defaultSockOpts();
   }
 
@@ -143,16 +169,14 @@ export class Socket {
     if (!Number.isInteger(port) || port < 0 || port > 65535) this.fail('EINVAL', 'bind', `bad port ${port}`);
     if (a !== '0.0.0.0' && a !== '::' && !this.host.addresses.includes(a)) this.fail('EADDRNOTAVAIL', 'bind', a);
     if (port === 0) {
-      port = this.host.pickBindPort(a, this.opts.reuseaddr, this);
+      port = this.host.ports.pickBindPort(a, this.opts.reuseaddr, this);
       if (port === 0) this.fail('EADDRINUSE', 'bind', 'no free port');
-    } else if (this.host.portBusyForBind(a, port, this.opts.reuseaddr, this)) {
+    } else if (this.host.ports.portBusyForBind(a, port, this.opts.reuseaddr, this)) {
       this.fail('EADDRINUSE', 'bind', endpoint(a, port));
     }
     this.boundAddr = a;
     this.boundPort = port;
-    let set = this.host.bound.get(port);
-    if (!set) this.host.bound.set(port, (set = new Set()));
-    set.add(this);
+    this.host.ports.bind(this, port);
     this.call('bind', endpoint(a, port), '0');
   }
 
@@ -167,8 +191,7 @@ export class Socket {
       return;
     }
     const l = new Listener(this, this.boundAddr!, this.boundPort, b);
-    if (this.host.listeners.has(l.key)) this.fail('EADDRINUSE', 'listen', endpoint(l.addr, l.port));
-    this.host.listeners.set(l.key, l);
+    if (!this.host.addListener(l)) this.fail('EADDRINUSE', 'listen', endpoint(l.addr, l.port));
     this.listener = l;
     this.host.trace({ kind: 'state', t: this.host.now(), host: this.host.name, socket: endpoint(l.addr, l.port), from: 'CLOSED', to: 'LISTEN', cause: 'listen()', causeKind: 'call' });
     this.call('listen', String(backlog), '0');
@@ -217,12 +240,12 @@ export class Socket {
     let tw: TimeWaitEntry | null = null;
     if (lport) {
       const k = findKey(laddr, lport, raddr, port);
-      const existing = k === undefined ? undefined : h.demux.get(k);
+      const existing = k === undefined ? undefined : h.lookup(k);
       if (existing) this.fail('EADDRNOTAVAIL', 'connect', `4-tuple in use (${existing instanceof TcpConn ? existing.stateName : existing.substate})`);
     } else {
       let picked;
       try {
-        picked = h.pickEphemeral(laddr, raddr, port);
+        picked = h.ports.pickEphemeral(laddr, raddr, port);
       } catch (e) {
         if (e instanceof SocketError) this.fail(e.code, 'connect', 'ephemeral ports exhausted');
         throw e;
@@ -398,8 +421,7 @@ export class Socket {
 
   private unbind(): void {
     if (!this.boundPort) return;
-    const set = this.host.bound.get(this.boundPort);
-    if (set?.delete(this) && set.size === 0) this.host.bound.delete(this.boundPort);
+    this.host.ports.unbind(this, this.boundPort);
   }
 
   /** inet_csk_listen_stop: unaccepted children are reset, embryonic ones dropped. */
@@ -407,7 +429,7 @@ export class Socket {
     const l = this.listener;
     if (!l) return;
     const h = this.host;
-    h.listeners.delete(l.key);
+    h.removeListener(l);
     this.listener = null;
     h.trace({ kind: 'state', t: h.now(), host: h.name, socket: endpoint(l.addr, l.port), from: 'LISTEN', to: 'CLOSED', cause, causeKind: 'call' });
     listenStop(l);

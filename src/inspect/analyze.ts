@@ -2,6 +2,7 @@
 // ports and processes; TIME_WAIT per destination against the port range; CLOSE_WAIT per process
 // and peer; orphans, FIN_WAIT2, SYN_RECV and listen queues; counter deltas; keepalive.
 
+import { isLoopback } from '../wire/addr.ts';
 import { STATE_NAMES } from '../tcp/states.ts';
 import { TIME_WAIT_SEC, type InspectSocket, type Snapshot, type Sysctls } from './collect.ts';
 import type { ParseError, Sockstat } from './proc.ts';
@@ -243,7 +244,6 @@ export const TROUBLE_COUNTERS = [
   'TcpExtTCPTimeouts', 'TcpActiveOpens', 'TcpPassiveOpens', 'TcpRetransSegs',
 ] as const;
 
-export const isLoopback = (addr: string): boolean => addr.startsWith('127.') || addr === '::1';
 const WILDCARD = new Set(['0.0.0.0', '::']);
 
 function listenerSet(sockets: InspectSocket[]): (s: InspectSocket) => InspectSocket | undefined {

@@ -189,3 +189,9 @@ export function canonicalIp(s: string): Result<string> {
   const r = parseIp(s);
   return r.ok ? { ok: true, value: formatIp(r.value) } : r;
 }
+
+/** 127.0.0.0/8 or ::1 (canonical text forms). */
+export const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1';
+
+/** The unspecified address of either family (INADDR_ANY, in6addr_any): a wildcard bind. */
+export const isWildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';

@@ -1,0 +1,68 @@
+// The established and TIME_WAIT hash (Linux's ehash, inet_ehash_insert and __inet_lookup_established).
+
+import type { TcpConn } from '../tcp/conn.ts';
+import { keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
+import type { TimeWaitEntry } from '../tcp/timewait.ts';
+
+/**
+ * The established and TIME_WAIT table (Linux's ehash), keyed by 4-tuple, which also counts the
+ * entries per local port and per local address and port, so bind() can ask "is this local port
+ * used by a connection?" without a scan.
+ */
+export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
+  private readonly perPort = new PortCounts();
+  /** By local address, with the address ids of the demux keys (key.ts). */
+  private readonly perAddrPort = new Map<number, PortCounts>();
+
+  override set(key: string, e: TcpConn | TimeWaitEntry): this {
+    const prev = super.get(key);
+    if (prev) this.count(prev, -1);
+    this.count(e, 1);
+    return super.set(key, e);
+  }
+
+  override delete(key: string): boolean {
+    const prev = super.get(key);
+    if (!prev) return false;
+    this.count(prev, -1);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.perPort?.clear();
+    this.perAddrPort?.clear();
+    super.clear();
+  }
+
+  localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
+    if (anyAddr) return this.perPort.get(port) > 0;
+    const a = knownAddrId(addr);
+    return a !== undefined && (this.perAddrPort.get(a)?.get(port) ?? 0) > 0;
+  }
+
+  private count(e: TcpConn | TimeWaitEntry, d: number): void {
+    const port = keyLocalPort(e.key);
+    this.perPort.add(port, d);
+    const a = keyLocalAddrId(e.key);
+    let c = this.perAddrPort.get(a);
+    if (!c) this.perAddrPort.set(a, (c = new PortCounts()));
+    c.add(port, d);
+  }
+}
+
+/** A count per port in pages of 256 allocated on first use: 4 bytes a port, not a Map entry. */
+class PortCounts {
+  private pages: Array<Int32Array | undefined> = [];
+  get(port: number): number {
+    const p = this.pages[port >>> 8];
+    return p ? p[port & 255]! : 0;
+  }
+  add(port: number, d: number): void {
+    let p = this.pages[port >>> 8];
+    if (!p) this.pages[port >>> 8] = p = new Int32Array(256);
+    p[port & 255]! += d;
+  }
+  clear(): void {
+    this.pages = [];
+  }
+}
