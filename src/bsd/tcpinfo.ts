@@ -16,6 +16,7 @@
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
 // SYN and the FIN counting one each).
 
+import { rtoBackoff } from '../tcp/rtt.ts';
 import type { Socket } from '../host/socket.ts';
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
@@ -179,7 +180,7 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
   }
   // tcp_retransmit_timer doubles icsk_rto itself at each timeout (min(rto << 1, TCP_RTO_MAX));
   // the zero-window probe timer backs off without touching it (tcp_probe0_when).
-  i.tcpi_rto = c.rtxKind !== 'persist' && c.backoff > 0 ? Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us) : c.rto;
+  i.tcpi_rto = c.rtxKind !== 'persist' && c.backoff > 0 ? rtoBackoff(c) : c.rto;
   i.tcpi_ato = c.ato;
   i.tcpi_snd_mss = c.mssCache;
   i.tcpi_rcv_mss = c.rcvMss;

@@ -6,7 +6,7 @@ import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.t
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
 import { findKey } from '../tcp/key.ts';
 import { Listener, acceptChild, listenStop } from '../tcp/listen.ts';
-import { startKeepalive, keepIdle } from '../tcp/input.ts';
+import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
 import { tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
@@ -487,11 +487,7 @@ export class Socket {
         if (v < 1 || v > 32767) this.fail('EINVAL', 'setsockopt', `${name} must be 1..32767`);
         if (name === 'TCP_KEEPIDLE') {
           o.keepIdle = v;
-          if (c && o.keepalive && c.state !== TcpState.CLOSED) {
-            const now = this.host.now();
-            const elapsed = Math.min(now - c.lrcvtime, now - c.rcvTstamp);
-            c.keepaliveDeadline = now + Math.max(0, keepIdle(c) - elapsed);
-          }
+          if (c && o.keepalive && c.state !== TcpState.CLOSED) keepIdleChanged(c);
         } else o.keepIntvl = v;
         break;
       }

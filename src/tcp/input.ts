@@ -5,10 +5,11 @@
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
+import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished } from './listen.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
-import { rttSample, setRto } from './rtt.ts';
+import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, type SegOpts } from './options.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -97,14 +98,6 @@ function synRtt(c: TcpConn, o: SegOpts): void {
   else setRto(c);
 }
 
-export function startKeepalive(c: TcpConn): void {
-  if (c.opts.keepalive) c.keepaliveDeadline = c.env.now() + keepIdle(c);
-}
-
-export const keepIdle = (c: TcpConn): number => (c.opts.keepIdle || c.env.cfg.tcp_keepalive_time) * 1e6;
-export const keepIntvl = (c: TcpConn): number => (c.opts.keepIntvl || c.env.cfg.tcp_keepalive_intvl) * 1e6;
-export const keepCnt = (c: TcpConn): number => c.opts.keepCnt || c.env.cfg.tcp_keepalive_probes;
-
 /**
  * tcp_oow_rate_limited: at most one out-of-window ACK per 500 ms per socket
  * (tcp_invalid_ratelimit). Segments that occupy sequence space (data or FIN) without SYN are
@@ -175,7 +168,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
     counters.inc('TCPSynRetrans');
     c.totalRetrans++;
     retransmitHead(c, 'SYN-ACK retransmission (dup SYN)');
-    c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+    c.rtxDeadline = c.env.now() + rtoBackoff(c);
     return false;
   }
   // An ACK that does not acknowledge our SYN: the listener answers <SEQ=SEG.ACK><CTL=RST>.
@@ -525,9 +518,8 @@ function ackProbe(c: TcpConn, now: number): void {
     if (c.rtxKind === 'persist') c.rtxDeadline = Infinity;
     return;
   }
-  const cfg = c.env.cfg;
   c.rtxKind = 'persist';
-  c.rtxDeadline = now + Math.min(Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  c.rtxDeadline = now + probe0When(c);
 }
 
 function sackedBytes(c: TcpConn): number {

@@ -4,6 +4,7 @@
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
 import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
 import type { TcpConn } from './conn.ts';
+import { rtoBackoff, probe0When } from './rtt.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 
@@ -204,12 +205,12 @@ export function sndbufExpand(c: TcpConn): void {
 export function armRto(c: TcpConn, kind: 'retransmit' | 'syn-retransmit' | 'synack-retransmit' = 'retransmit'): void {
   if (c.rtxDeadline !== Infinity && c.rtxKind !== 'persist') return;
   c.rtxKind = kind;
-  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+  c.rtxDeadline = c.env.now() + rtoBackoff(c);
 }
 
 export function restartRto(c: TcpConn): void {
   c.rtxKind = 'retransmit';
-  c.rtxDeadline = c.env.now() + Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+  c.rtxDeadline = c.env.now() + rtoBackoff(c);
 }
 
 /** States in which data and FIN may be (re)sent. */
@@ -314,7 +315,7 @@ export function sendQueued(c: TcpConn): boolean {
 export function checkProbeTimer(c: TcpConn): void {
   if (c.sndNxt === c.sndUna && c.sndMax === c.sndUna && sendQueued(c) && c.rtxDeadline === Infinity) {
     c.rtxKind = 'persist';
-    c.rtxDeadline = c.env.now() + Math.min(Math.max(c.rto, c.env.cfg.tcp_rto_min_us) * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+    c.rtxDeadline = c.env.now() + probe0When(c);
   }
 }
 

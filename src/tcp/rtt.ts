@@ -57,3 +57,10 @@ export function retransTimeoutBudget(boundary: number, rtoBase: number, rtoMax: 
   if (boundary <= linearBackoffThresh) return ((2 << boundary) - 1) * rtoBase;
   return ((2 << linearBackoffThresh) - 1) * rtoBase + (boundary - linearBackoffThresh) * rtoMax;
 }
+
+/** inet_csk_rto_backoff: the RTO doubled per backoff, at most TCP_RTO_MAX. */
+export const rtoBackoff = (c: TcpConn): number => Math.min(c.rto * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);
+
+/** tcp_probe0_when: the zero-window probe interval, from max(RTO, TCP_RTO_MIN) doubled per backoff. */
+export const probe0When = (c: TcpConn): number =>
+  Math.min(Math.max(c.rto, c.env.cfg.tcp_rto_min_us) * 2 ** c.backoff, c.env.cfg.tcp_rto_max_us);

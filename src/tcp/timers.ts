@@ -5,10 +5,10 @@
 import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
 import { onRto } from './congestion.ts';
-import { keepCnt, keepIdle, keepIntvl } from './input.ts';
+import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
-import { retransTimeoutBudget } from './rtt.ts';
+import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
@@ -73,7 +73,7 @@ function writeTimedOut(c: TcpConn): boolean {
   if (c.state === TcpState.SYN_RECV) return c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
   boundary = cfg.tcp_retries2;
   if (c.orphan) {
-    const alive = c.rto * 2 ** c.backoff < cfg.tcp_rto_max_us;
+    const alive = rtoBackoff(c) < cfg.tcp_rto_max_us; // tcp_orphan_retries' alive: RTO not yet at its cap
     boundary = orphanRetries(c, alive);
     if (!alive && c.backoff >= boundary) return true;
     if (c.env.tooManyOrphans()) return true;
@@ -90,7 +90,7 @@ function retransmitTimer(c: TcpConn): void {
   if (c.flight === 0) return;
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
-  if (c.retransStamp === 0) c.retransStamp = c.env.now() - Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  if (c.retransStamp === 0) c.retransStamp = c.env.now() - rtoBackoff(c);
   // tcp_retransmit_timer counts TCPTimeouts before tcp_write_timeout, so the firing that gives
   // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
   c.env.counters.inc('TCPTimeouts');
@@ -122,7 +122,7 @@ function retransmitTimer(c: TcpConn): void {
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
   if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
-  let next = Math.min(c.rto * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  let next = rtoBackoff(c);
   if (c.opts.userTimeoutMs > 0 && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV) {
     // tcp_clamp_rto_to_user_timeout: the timer never runs past TCP_USER_TIMEOUT, so the
     // connection ends exactly when it expires.
@@ -144,7 +144,7 @@ function probeTimer(c: TcpConn): void {
   fired(c, 'persist', `probes=${c.probesOut}`);
   let maxProbes = cfg.tcp_retries2;
   if (c.orphan) {
-    const alive = Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff < cfg.tcp_rto_max_us;
+    const alive = probe0When(c) < cfg.tcp_rto_max_us;
     maxProbes = orphanRetries(c, alive);
     if (!alive && c.backoff >= maxProbes) {
       tcpWriteErr(c, 'zero-window probes exhausted (orphan)');
@@ -163,7 +163,7 @@ function probeTimer(c: TcpConn): void {
   c.probesOut++;
   if (c.backoff < cfg.tcp_retries2) c.backoff++;
   c.rtxKind = 'persist';
-  c.rtxDeadline = c.env.now() + Math.min(Math.max(c.rto, cfg.tcp_rto_min_us) * 2 ** c.backoff, cfg.tcp_rto_max_us);
+  c.rtxDeadline = c.env.now() + probe0When(c);
 }
 
 /** tcp_keepalive_timer (also the orphan FIN_WAIT2 timer when tcp_fin_timeout > 60 s). */
@@ -178,7 +178,7 @@ function keepaliveTimer(c: TcpConn): void {
     c.keepaliveDeadline = now + keepIdle(c);
     return;
   }
-  const elapsed = Math.min(now - c.lrcvtime, now - c.rcvTstamp);
+  const elapsed = keepaliveElapsed(c, now);
   if (elapsed >= keepIdle(c)) {
     const ut = c.opts.userTimeoutMs * 1000;
     if ((ut !== 0 && elapsed >= ut && c.probesOut > 0) || (ut === 0 && c.probesOut >= keepCnt(c))) {
