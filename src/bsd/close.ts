@@ -5,7 +5,8 @@ import { returned } from './blocking.ts';
 import { BLOCKED, Call } from './call.ts';
 import * as K from './constants.ts';
 import { engineRet, fail, isErr } from './errno.ts';
-import { isConnecting, type Proc } from './file.ts';
+import { isConnecting } from './conn.ts';
+import type { Proc } from './file.ts';
 import type { Ret } from './types.ts';
 
 export function close(p: Proc, fd: number): Call<Ret> {

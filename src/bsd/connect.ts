@@ -8,7 +8,8 @@ import { BLOCKED, type Attempt, type Call } from './call.ts';
 import * as K from './constants.ts';
 import type { Errno } from './constants.ts';
 import { engine, fail, isErr } from './errno.ts';
-import { isConnecting, SockFile, type Proc } from './file.ts';
+import { isConnecting } from './conn.ts';
+import { SockFile, type Proc } from './file.ts';
 import { renew } from './socket.ts';
 import type { AddrRet, Ret, SockAddr, SysError } from './types.ts';
 

@@ -1,12 +1,14 @@
 // read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK
 // and MSG_WAITALL.
 
+import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { returned, sleeping } from './blocking.ts';
 import { BLOCKED, type Attempt, type Call } from './call.ts';
 import * as K from './constants.ts';
 import { engine, fail, isErr } from './errno.ts';
-import { isConnecting, streamWriteable, type Proc, type SockFile } from './file.ts';
+import { inq, isConnecting, streamWriteable } from './conn.ts';
+import type { Proc, SockFile } from './file.ts';
 import type { ReadRet, Ret } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -25,8 +27,9 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 /** MSG_PEEK: what is queued, left in place (null when nothing is). */
 function peekData(f: SockFile, count: number): ReadRet | null {
   const c = f.sock.conn;
-  if (!c || isConnecting(c) || c.rcvBuf.length === 0) return null;
-  const data = c.rcvBuf.slice(0, Math.min(count, c.rcvBuf.length));
+  const n = inq(c);
+  if (n === 0) return null;
+  const data = c!.rcvBuf.slice(0, Math.min(count, n));
   return { ret: data.length, data };
 }
 
@@ -66,10 +69,13 @@ export function recv(p: Proc, fd: number, count: number, flags: number, name: st
   return sleeping(p, name, f, attempt, giveUp, nonblock ? 0 : f.rcvtimeoUs);
 }
 
+/** tcp_sendmsg's EPIPE on a connection: disconnected, SEND_SHUTDOWN (shutdown, a reset) or closed. */
+const sendClosed = (f: SockFile, c: TcpConn): boolean => f.disconnected || c.sndShutdown || c.done || c.state === TcpState.CLOSED;
+
 /** Whether a blocked writer would be woken: writeable, or an error or state change to report. */
 function writeReady(f: SockFile): boolean {
   const c = f.sock.conn;
-  if (!c || f.disconnected || c.softError || c.sndShutdown || c.done || c.state === TcpState.CLOSED) return true;
+  if (!c || sendClosed(f, c) || c.softError) return true;
   if (isConnecting(c)) return false;
   return streamWriteable(c);
 }
@@ -79,7 +85,7 @@ function sendNothing(f: SockFile): Ret | typeof BLOCKED {
   const c = f.sock.conn;
   if (c && !f.disconnected && isConnecting(c) && !c.softError) return BLOCKED;
   if (c?.softError) return fail(f.takeError() ?? 'EPIPE');
-  if (!c || f.disconnected || c.sndShutdown || c.done || c.state === TcpState.CLOSED) return fail('EPIPE');
+  if (!c || sendClosed(f, c)) return fail('EPIPE');
   return { ret: 0 };
 }
 

@@ -3,7 +3,8 @@
 
 import * as K from './constants.ts';
 import { fail } from './errno.ts';
-import { isConnecting, SockFile, type FdEntry, type File, type Proc } from './file.ts';
+import { inq } from './conn.ts';
+import { SockFile, type FdEntry, type File, type Proc } from './file.ts';
 import { outq, outqNotSent } from './tcpinfo.ts';
 import type { Ret, ValueRet } from './types.ts';
 
@@ -76,7 +77,7 @@ export function ioctl(p: Proc, fd: number, request: number, arg: number): ValueR
   if (f.sock.listener) return fail('EINVAL');
   const c = f.conn;
   let value: number;
-  if (request === K.SIOCINQ) value = !c || isConnecting(c) ? 0 : c.rcvBuf.length;
+  if (request === K.SIOCINQ) value = inq(c);
   else if (request === K.SIOCOUTQ) value = outq(c);
   else value = outqNotSent(c);
   return { ret: 0, value };

@@ -5,7 +5,6 @@
 import type { Host } from '../host/host.ts';
 import type { Socket } from '../host/socket.ts';
 import type { TcpConn } from '../tcp/conn.ts';
-import { TcpState } from '../tcp/states.ts';
 import { errnoName, type Errno } from './constants.ts';
 import { engine, fail } from './errno.ts';
 import type { SysError } from './types.ts';
@@ -53,11 +52,6 @@ export interface FdEntry {
   file: File;
   cloexec: boolean;
 }
-
-export const isConnecting = (c: TcpConn): boolean => c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV;
-
-/** sk_stream_is_writeable: free space at least half of what is queued (poll's POLLOUT, a blocked writer's wake-up). */
-export const streamWriteable = (c: TcpConn): boolean => c.sndBuf.free > 0 && c.sndBuf.free >= c.sndBuf.length / 2;
 
 export class FdTable {
   private readonly fds = new Map<number, FdEntry>();

@@ -5,7 +5,8 @@ import { returned, trackCall } from './blocking.ts';
 import { BLOCKED, Call, type Attempt } from './call.ts';
 import * as K from './constants.ts';
 import { fail } from './errno.ts';
-import { SockFile, streamWriteable, type Proc } from './file.ts';
+import { inq, isConnecting, streamWriteable } from './conn.ts';
+import { SockFile, type Proc } from './file.ts';
 import type { PollFd, PollRet } from './types.ts';
 
 /** tcp_poll (inet_csk_listen_poll for a listener) on an open socket. */
@@ -22,8 +23,8 @@ function pollMask(f: SockFile): number {
   let mask = 0;
   if (shut === K.SHUTDOWN_MASK || state === TcpState.CLOSED) mask |= K.POLLHUP;
   if (shut & K.RCV_SHUTDOWN) mask |= K.POLLIN | K.POLLRDNORM | K.POLLRDHUP;
-  if (state !== TcpState.SYN_SENT && state !== TcpState.SYN_RECV) {
-    if (c && c.rcvBuf.length > 0) mask |= K.POLLIN | K.POLLRDNORM;
+  if (!c || !isConnecting(c)) {
+    if (inq(c) > 0) mask |= K.POLLIN | K.POLLRDNORM;
     if (shut & K.SEND_SHUTDOWN || !c || streamWriteable(c)) mask |= K.POLLOUT | K.POLLWRNORM;
   }
   // sk_err (also of a connection tcp_disconnect left behind).
