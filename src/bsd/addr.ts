@@ -46,7 +46,7 @@ export function getsockname(p: Proc, fd: number): AddrRet {
   if (s.listener) return { ret: 0, addr: addrOut(f, s.listener.addr, s.listener.port) };
   if (c) return { ret: 0, addr: addrOut(f, c.localAddr, c.localPort) };
   if (s.boundPort) return { ret: 0, addr: addrOut(f, s.boundAddr!, s.boundPort) };
-  return { ret: 0, addr: f.family === 4 ? { family: K.AF_INET, addr: WILDCARD[4], port: 0 } : { family: K.AF_INET6, addr: WILDCARD[6], port: 0 } };
+  return { ret: 0, addr: addrOut(f, WILDCARD[f.family], 0) };
 }
 
 export function getpeername(p: Proc, fd: number): AddrRet {

@@ -50,8 +50,7 @@ export function shutdown(p: Proc, fd: number, how: number): Ret {
     // The attempt is abandoned (tcp_disconnect, sk_err ECONNRESET) and shutdown() returns 0.
     const r = engineRet(() => s.shutdown(name));
     if (isErr(r)) return r;
-    f.ss = 'UNCONNECTED';
-    f.disconnected = true;
+    f.disconnect();
     f.shut = 0;
     return r;
   }

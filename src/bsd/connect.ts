@@ -56,8 +56,7 @@ export function connect(p: Proc, fd: number, addr: SockAddr): Call<Ret> {
     const c = f.conn;
     if (!c || c.state === TcpState.CLOSED) {
       const e = f.takeError();
-      f.ss = 'UNCONNECTED';
-      f.disconnected = true;
+      f.disconnect();
       return fail(e ?? 'ECONNABORTED');
     }
     f.ss = 'CONNECTED';

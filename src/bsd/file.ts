@@ -35,6 +35,12 @@ export class SockFile {
     return this.disconnected ? null : this.sock.conn;
   }
 
+  /** tcp_disconnect(): the socket is unconnected again, its engine connection abandoned (renew() replaces it). */
+  disconnect(): void {
+    this.ss = 'UNCONNECTED';
+    this.disconnected = true;
+  }
+
   /** sock_error(): the pending error, consumed. */
   takeError(): Errno | null {
     const v = this.sock.getsockopt('SO_ERROR');
