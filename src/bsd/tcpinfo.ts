@@ -21,6 +21,7 @@ import type { Socket } from '../host/socket.ts';
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { seqAdd } from '../tcp/seq.ts';
+import { isConnecting } from './conn.ts';
 import {
   TCP_CA_Disorder, TCP_CA_Loss, TCP_CA_Open, TCP_CA_Recovery, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
 } from './constants.ts';
@@ -205,7 +206,7 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
   i.tcpi_bytes_received = c.bytesReceived;
   i.tcpi_segs_out = c.segsOut;
   i.tcpi_segs_in = c.segsIn;
-  i.tcpi_notsent_bytes = c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV ? 0 : dist(c.sndMax, linuxWriteSeq(c));
+  i.tcpi_notsent_bytes = outqNotSent(c);
   i.tcpi_data_segs_in = c.dataSegsIn;
   i.tcpi_data_segs_out = c.dataSegsOut;
   i.tcpi_bytes_sent = c.bytesSent + c.bytesRetrans;
@@ -217,12 +218,12 @@ export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: n
 
 /** SIOCOUTQ: bytes not yet acknowledged (the FIN included, as Linux's write_seq does). */
 export function outq(c: TcpConn | null): number {
-  if (!c || c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
+  if (!c || isConnecting(c)) return 0;
   return dist(c.sndUna, linuxWriteSeq(c));
 }
 
 /** SIOCOUTQNSD: bytes not yet sent. */
 export function outqNotSent(c: TcpConn | null): number {
-  if (!c || c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
+  if (!c || isConnecting(c)) return 0;
   return dist(c.sndMax, linuxWriteSeq(c));
 }
