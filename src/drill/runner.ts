@@ -477,12 +477,12 @@ export class DrillRun {
       const d = this.nextWake();
       if (d > t) break;
       if (d > this.now()) this.clock.set(BASE + d);
-      this.host.advance(this.clock.now());
+      this.host.advance();
       this.pollCalls();
       if (guard > 10_000_000) throw new Error('the host keeps timers due without moving on');
     }
     if (t > this.now()) this.clock.set(BASE + t);
-    this.host.advance(this.clock.now());
+    this.host.advance();
     this.pollCalls();
   }
 
@@ -564,7 +564,7 @@ export class DrillRun {
       ...(!v4 && p.ip.flowlabel !== undefined ? { flowLabel: p.ip.flowlabel } : {}),
     });
     this.note('<', fmtPacketSpec(p).slice(2), ev.line);
-    this.host.deliver(this.clock.now(), encodePacket(ip, seg));
+    this.host.deliver(encodePacket(ip, seg));
     this.pollCalls();
     this.lastEventUs = w.any ? this.now() : w.at;
   }

@@ -109,8 +109,8 @@ export class Host implements ConnEnv, SocketHost {
     return this.wheel.nextDeadline();
   }
 
-  /** Runs every timer due at or before now. */
-  advance(_now: number): void {
+  /** Runs every timer due at or before the clock's now (the host's one source of time). */
+  advance(): void {
     this.wheel.expire(this.clock.now(), (item) => {
       if (item instanceof TimeWaitQueue) this.timeWait.fire(item);
       else if (item instanceof TcpConn) {
@@ -126,7 +126,7 @@ export class Host implements ConnEnv, SocketHost {
    * host keeps views of the payload in its receive queues (as Linux keeps the skb), so the
    * caller must not modify the packet's bytes afterwards: hand each packet over, as a driver does.
    */
-  deliver(_now: number, packet: Uint8Array): void {
+  deliver(packet: Uint8Array): void {
     const c = this.counters;
     c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
     const r = decodePacket(packet, true, !this.checksumOffload);

@@ -67,7 +67,7 @@ export class RealtimeDriver {
   /** A packet from the link. */
   input(packet: Uint8Array): void {
     if (this.stopped) return;
-    this.host.deliver(this.clock.now(), packet);
+    this.host.deliver(packet);
   }
 
   /** Arms the Node timer at the host's next deadline (call after a batch of input). */
@@ -87,7 +87,7 @@ export class RealtimeDriver {
     this.timeout = null;
     this.armedAt = Infinity;
     if (this.stopped) return;
-    this.host.advance(this.clock.now());
+    this.host.advance();
     this.arm();
   }
 

@@ -13,10 +13,14 @@ export interface SimNode {
   readonly addresses: readonly string[];
   /** Installed by the network; the node calls it synchronously to send an IP packet at the network's current time. */
   setEmit(emit: (packet: Uint8Array) => void): void;
-  /** Packets are passed without copying (duplicates share one buffer): treat them as read-only. */
-  deliver(nowUs: number, packet: Uint8Array): void;
-  /** Run every timer due at or before now. */
-  advance(nowUs: number): void;
+  /**
+   * One packet, arriving now. A node reads the time from the network's clock (`net.clock`,
+   * which a Host is built with): the network never passes a second copy of it. Packets are
+   * passed without copying (duplicates share one buffer): treat them as read-only.
+   */
+  deliver(packet: Uint8Array): void;
+  /** Run every timer due at or before the clock's now. */
+  advance(): void;
   /** Earliest pending timer (µs) or Infinity. */
   nextDeadline(): number;
 }
@@ -546,7 +550,7 @@ export class Network {
     if (evT <= nodeT) return evT > limit ? BEYOND : this.popAndRun(top!);
     if (nodeT > limit) return BEYOND;
     this.enter(nodeT);
-    for (let i = 0; i < nodes.length; i++) if (dl[i]! <= nodeT) nodes[i]!.node.advance(nodeT);
+    for (let i = 0; i < nodes.length; i++) if (dl[i]! <= nodeT) nodes[i]!.node.advance();
     return STEPPED;
   }
 
@@ -593,7 +597,7 @@ export class Network {
         reordered: (ev.flags & F_REORDER) !== 0,
       });
     }
-    dir._dst.node.deliver(ev.t, packet);
+    dir._dst.node.deliver(packet);
   }
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {

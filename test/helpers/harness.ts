@@ -62,11 +62,11 @@ export class Harness {
       srcPort: this.remotePort, dstPort: this.localPort, seq: this.rSeq, ack: 0, window: 64240, urgent: 0,
       options: [], payload: new Uint8Array(0), ...seg,
     };
-    this.host.deliver(this.clock.now(), encodePacket(makeIpRepr(this.remote, this.local), full));
+    this.host.deliver(encodePacket(makeIpRepr(this.remote, this.local), full));
   }
 
   injectRaw(bytes: Uint8Array): void {
-    this.host.deliver(this.clock.now(), bytes);
+    this.host.deliver(bytes);
   }
 
   /** Moves virtual time forward by `us`, running timers on the way in order. */
@@ -76,10 +76,10 @@ export class Harness {
       const d = this.host.nextDeadline();
       if (d > end) break;
       if (d > this.clock.now()) this.clock.set(d);
-      this.host.advance(this.clock.now());
+      this.host.advance();
     }
     this.clock.set(end);
-    this.host.advance(end);
+    this.host.advance();
   }
 
   /** Segments emitted since the last call. */

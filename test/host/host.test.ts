@@ -199,10 +199,10 @@ test('malformed packets are counted and dropped; nothing is sent and nothing thr
   const good = encodePacket(makeIpRepr('10.0.0.1', '10.0.0.2'), { srcPort: 1234, dstPort: 80, seq: 1, ack: 0, flags: SYN, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) });
   const badSum = good.slice();
   badSum[good.length - 1]! ^= 0xff; // the urgent pointer's low byte: only the TCP checksum breaks
-  p.server.deliver(0, badSum);
-  p.server.deliver(0, good.subarray(0, 10)); // truncated IP header
+  p.server.deliver(badSum);
+  p.server.deliver(good.subarray(0, 10)); // truncated IP header
   const other = encodePacket(makeIpRepr('10.0.0.1', '10.0.0.3'), { srcPort: 1234, dstPort: 80, seq: 1, ack: 0, flags: ACK, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) });
-  p.server.deliver(0, other);
+  p.server.deliver(other);
   const k = p.server.counters.snapshot();
   assert.equal(k['TcpInCsumErrors'], 1);
   assert.equal(k['TcpInErrs'], 1);
@@ -221,8 +221,8 @@ test('segments from 2,000 addresses that never had a connection are answered (RS
   for (let i = 0; i < 2000; i++) {
     const src = `172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
     // an ACK to the listener and a SYN to a closed port: both answered with RST from no socket
-    p.server.deliver(0, encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 80, seq: 1, ack: 5, flags: ACK, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
-    p.server.deliver(0, encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 81, seq: 1, ack: 0, flags: SYN, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
+    p.server.deliver(encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 80, seq: 1, ack: 5, flags: ACK, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
+    p.server.deliver(encodePacket(makeIpRepr(src, '10.0.0.2'), { srcPort: 40000, dstPort: 81, seq: 1, ack: 0, flags: SYN, window: 1000, urgent: 0, options: [], payload: new Uint8Array(0) }));
   }
   assert.equal(rsts, 4000);
   assert.equal(p.server.counters.get('OutRsts'), 4000);

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/time/clock.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Network, type PacketEvent, type SimNode } from '../../src/sim/network.ts';
@@ -70,19 +71,21 @@ class TestNode implements SimNode {
   constructor(
     readonly name: string,
     readonly addresses: string[],
+    private readonly clock: Clock,
   ) {}
 
   setEmit(emit: (packet: Uint8Array) => void): void {
     this.emit = emit;
   }
 
-  deliver(nowUs: number, packet: Uint8Array): void {
-    this.received.push({ t: nowUs, tag: tagOf(packet), packet });
+  deliver(packet: Uint8Array): void {
+    this.received.push({ t: this.clock.now(), tag: tagOf(packet), packet });
     const ttl = packet[0]! >> 4 === 6 ? packet[7]! : packet[8]!;
     if (this.echo && ttl > 0) this.emit(reply(packet));
   }
 
-  advance(nowUs: number): void {
+  advance(): void {
+    const nowUs = this.clock.now();
     while (this.timers.length > 0 && this.timers[0]! <= nowUs) this.onTimer(this.timers.shift()!);
   }
 
@@ -108,6 +111,7 @@ class KeepaliveNode implements SimNode {
     private readonly peer: string,
     private readonly periodUs: number,
     startUs: number,
+    private readonly clock: Clock,
   ) {
     this.wheel = new TimerWheel(startUs);
     this.wheel.schedule(this.timer, startUs + periodUs);
@@ -119,8 +123,8 @@ class KeepaliveNode implements SimNode {
 
   deliver(): void {}
 
-  advance(nowUs: number): void {
-    this.wheel.expire(nowUs, (_p, d) => {
+  advance(): void {
+    this.wheel.expire(this.clock.now(), (_p, d) => {
       this.fired.push(d);
       this.emit(v4(this.addresses[0]!, this.peer, this.fired.length));
       this.wheel.schedule(this.timer, d + this.periodUs);
@@ -134,8 +138,8 @@ class KeepaliveNode implements SimNode {
 
 function pair(seed = 1): { net: Network; a: TestNode; b: TestNode } {
   const net = new Network({ seed });
-  const a = new TestNode('a', ['10.0.0.1']);
-  const b = new TestNode('b', ['10.0.0.2']);
+  const a = new TestNode('a', ['10.0.0.1'], net.clock);
+  const b = new TestNode('b', ['10.0.0.2'], net.clock);
   net.addNode(a);
   net.addNode(b);
   return { net, a, b };
@@ -167,9 +171,9 @@ test('latency: exact arrival times, per-direction override, zero latency', () =>
 
 test('IPv6 routing by destination bytes 24..39; non-canonical address text accepted', () => {
   const net = new Network({ seed: 3, startUs: 1_000_000 });
-  const a = new TestNode('a', ['fd00::1', '10.0.0.1']);
-  const b = new TestNode('b', ['fd00:0:0:0::2']);
-  const c = new TestNode('c', ['::ffff:10.1.2.3']);
+  const a = new TestNode('a', ['fd00::1', '10.0.0.1'], net.clock);
+  const b = new TestNode('b', ['fd00:0:0:0::2'], net.clock);
+  const c = new TestNode('c', ['::ffff:10.1.2.3'], net.clock);
   net.addNode(a);
   net.addNode(b);
   net.addNode(c);
@@ -223,9 +227,9 @@ test('queue limit: tail drop while packets wait or serialize', () => {
 
 function lossyRun(seed: number, withOtherTraffic: boolean): { tags: number[]; lost: number; log: string[] } {
   const net = new Network({ seed });
-  const a = new TestNode('a', [A]);
-  const b = new TestNode('b', [B]);
-  const c = new TestNode('c', [C]);
+  const a = new TestNode('a', [A], net.clock);
+  const b = new TestNode('b', [B], net.clock);
+  const c = new TestNode('c', [C], net.clock);
   net.addNode(a);
   net.addNode(b);
   net.addNode(c);
@@ -348,9 +352,9 @@ test('partition drops exactly the packets sent inside [from, to), both ways; in-
 
 test('filters: drop, pass, rewrite (re-routed), removal', () => {
   const net = new Network({ seed: 1 });
-  const a = new TestNode('a', [A]);
-  const b = new TestNode('b', [B]);
-  const c = new TestNode('c', [C]);
+  const a = new TestNode('a', [A], net.clock);
+  const b = new TestNode('b', [B], net.clock);
+  const c = new TestNode('c', [C], net.clock);
   for (const n of [a, b, c]) net.addNode(n);
   net.link('a', 'b', { latencyUs: 100 });
   net.link('a', 'c', { latencyUs: 300 });
@@ -386,9 +390,9 @@ test('filters: drop, pass, rewrite (re-routed), removal', () => {
 
 test('mtu per direction, unroutable packets, link down and up, parameter changes', () => {
   const net = new Network({ seed: 1 });
-  const a = new TestNode('a', [A]);
-  const b = new TestNode('b', [B]);
-  const c = new TestNode('c', [C]);
+  const a = new TestNode('a', [A], net.clock);
+  const b = new TestNode('b', [B], net.clock);
+  const c = new TestNode('c', [C], net.clock);
   for (const n of [a, b, c]) net.addNode(n);
   const link = net.link('a', 'b', { latencyUs: 1500, mtu: 1500 }, { mtu: 9000 });
   const fates: string[] = [];
@@ -429,7 +433,7 @@ test('mtu per direction, unroutable packets, link down and up, parameter changes
 
 test('a node deadline already in the past runs at the current time', () => {
   const net = new Network({ seed: 1, startUs: 1000 });
-  const n = new TestNode('n', [A]);
+  const n = new TestNode('n', [A], net.clock);
   n.timers = [500, 1500];
   const at: number[] = [];
   n.onTimer = (t) => at.push(t, net.now);
@@ -441,7 +445,7 @@ test('a node deadline already in the past runs at the current time', () => {
 
 test('totals balance: sent + duplicated = delivered + every kind of drop', () => {
   const net = new Network({ seed: 77 });
-  const nodes = [A, B, C].map((ip, i) => new TestNode(`n${i}`, [ip]));
+  const nodes = [A, B, C].map((ip, i) => new TestNode(`n${i}`, [ip], net.clock));
   nodes.forEach((n) => net.addNode(n));
   nodes[1]!.echo = true;
   net.link('n0', 'n1', { latencyUs: 200, bandwidthBps: 10_000_000, queuePackets: 20, loss: 0.2, duplicate: 0.1, mtu: 1000 });
@@ -471,7 +475,7 @@ test('actions and ties: at/after in scheduling order, packets before node timers
   const log: string[] = [];
   b.timers = [5000];
   b.onTimer = (t) => log.push(`timer ${t} @${net.now}`);
-  b.deliver = (t, p) => log.push(`packet ${tagOf(p)} @${t}`);
+  b.deliver = (p) => void log.push(`packet ${tagOf(p)} @${net.now}`);
   net.at(5000, () => log.push(`action1 @${net.now}`));
   net.at(5000, () => log.push(`action2 @${net.now}`));
   net.at(4000, () => a.send(v4(A, B, 1)));
@@ -495,7 +499,7 @@ test('runUntilIdle stops when nothing is pending; with maxUs it stops there', ()
   assert.equal(net.steps, 7);
 
   const net2 = new Network({ seed: 1 });
-  const k = new KeepaliveNode('k', [A], B, 1_000_000, 0);
+  const k = new KeepaliveNode('k', [A], B, 1_000_000, 0, net2.clock);
   net2.addNode(k);
   assert.equal(net2.runUntilIdle(10_500_000), false);
   assert.equal(net2.now, 10_500_000);
@@ -519,8 +523,8 @@ test('runWhile stops as soon as the predicate turns false', () => {
 
 test('two idle hours cost a handful of steps, not a loop over microseconds', () => {
   const net = new Network({ seed: 1 });
-  const k = new KeepaliveNode('k', [A], B, 7_200_000_000, 0);
-  const b = new TestNode('b', [B]);
+  const k = new KeepaliveNode('k', [A], B, 7_200_000_000, 0, net.clock);
+  const b = new TestNode('b', [B], net.clock);
   net.addNode(k);
   net.addNode(b);
   net.link('k', 'b', { latencyUs: 10_000 });
@@ -530,9 +534,9 @@ test('two idle hours cost a handful of steps, not a loop over microseconds', () 
   assert.deepEqual(b.received.map((r) => r.t), [7_200_010_000]);
 
   const net2 = new Network({ seed: 1 });
-  const k2 = new KeepaliveNode('k', [A], B, 75_000_000, 0);
+  const k2 = new KeepaliveNode('k', [A], B, 75_000_000, 0, net2.clock);
   net2.addNode(k2);
-  net2.addNode(new TestNode('b', [B]));
+  net2.addNode(new TestNode('b', [B], net2.clock));
   net2.link('k', 'b', { latencyUs: 10_000 });
   net2.run(7_200_000_000);
   assert.equal(k2.fired.length, 96);
@@ -542,7 +546,7 @@ test('two idle hours cost a handful of steps, not a loop over microseconds', () 
 
 test('a node whose deadline never moves trips the livelock guard', () => {
   const net = new Network({ seed: 1, maxStepsPerInstant: 1000 });
-  const n = new TestNode('n', [A]);
+  const n = new TestNode('n', [A], net.clock);
   n.nextDeadline = () => 0;
   net.addNode(n);
   assert.throws(() => net.run(10), /more than 1000 steps at t=0/);
@@ -550,18 +554,18 @@ test('a node whose deadline never moves trips the livelock guard', () => {
 
 test('topology errors are reported', () => {
   const net = new Network({ seed: 1 });
-  net.addNode(new TestNode('a', [A]));
-  net.addNode(new TestNode('b', [B]));
-  assert.throws(() => net.addNode(new TestNode('a', ['10.0.0.9'])), /duplicate node name/);
-  assert.throws(() => net.addNode(new TestNode('x', ['10.0.0.1'])), /already belongs to a/);
-  assert.throws(() => net.addNode(new TestNode('y', ['10.0.0.256'])), /bad address/);
-  assert.throws(() => net.addNode(new TestNode('z', ['fd00::1::2'])), /bad address/);
+  net.addNode(new TestNode('a', [A], net.clock));
+  net.addNode(new TestNode('b', [B], net.clock));
+  assert.throws(() => net.addNode(new TestNode('a', ['10.0.0.9'], net.clock)), /duplicate node name/);
+  assert.throws(() => net.addNode(new TestNode('x', ['10.0.0.1'], net.clock)), /already belongs to a/);
+  assert.throws(() => net.addNode(new TestNode('y', ['10.0.0.256'], net.clock)), /bad address/);
+  assert.throws(() => net.addNode(new TestNode('z', ['fd00::1::2'], net.clock)), /bad address/);
   assert.throws(() => net.link('a', 'a', { latencyUs: 1 }), /itself/);
   assert.throws(() => net.link('a', 'q', { latencyUs: 1 }), /no node named q/);
   net.link('a', 'b', { latencyUs: 1 });
   assert.throws(() => net.link('b', 'a', { latencyUs: 1 }), /already linked/);
   assert.throws(() => net.link('a', 'b', { latencyUs: -1 }), /already linked/);
-  net.addNode(new TestNode('c', [C]));
+  net.addNode(new TestNode('c', [C], net.clock));
   assert.throws(() => net.link('a', 'c', { latencyUs: 1.5 }), RangeError);
   assert.throws(() => net.link('a', 'c', { latencyUs: 1, loss: -0.1 }), RangeError);
 });

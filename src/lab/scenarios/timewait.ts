@@ -85,7 +85,7 @@ export const oldDuplicateNoTimeWait: Scenario = {
       const d = decodePacket(pk.packet);
       if (d.ok && d.value.tcp.payload.length === 4) {
         held = pk.packet.slice();
-        net.after(ms(p['delay_ms']!), () => { ctx.note(client, 'the old duplicate of "AAAA" finally arrives'); server.deliver(net.now, held!); });
+        net.after(ms(p['delay_ms']!), () => { ctx.note(client, 'the old duplicate of "AAAA" finally arrives'); server.deliver(held!); });
       }
       return 'pass';
     });
