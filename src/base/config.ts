@@ -1,8 +1,11 @@
-// One config object per host, keyed by Linux sysctl names (net.ipv4.* without the prefix),
-// with Linux's defaults (Documentation/networking/ip-sysctl.rst). Times are in seconds or
-// milliseconds exactly as the sysctl is expressed.
+// A host's configuration in two tables: Linux's own sysctls (net.ipv4.* and net.core.somaxconn)
+// with Linux's defaults (Documentation/networking/ip-sysctl.rst), every one of them honoured by
+// the engine; and linger's model knobs, which are Linux constants or a device's settings that
+// a scenario may change but no Linux sysctl sets. Times are in the unit the name says.
+// Sysctls Linux has whose value linger fixes are in FIXED_SYSCTLS: only that value is accepted.
 
-export interface HostConfig {
+/** Linux sysctls, named without their net.ipv4. (or net.core.) prefix. */
+export interface Sysctls {
   /** [min, max] inclusive, as net.ipv4.ip_local_port_range. */
   ip_local_port_range: [number, number];
   tcp_fin_timeout: number; // s
@@ -17,11 +20,9 @@ export interface HostConfig {
   /** SYN retransmissions at a fixed 1 s before exponential backoff (Linux 6.x; 4 here). */
   tcp_syn_linear_timeouts: number;
   tcp_synack_retries: number;
-  tcp_retries1: number;
   tcp_retries2: number;
   tcp_orphan_retries: number; // 0 means 8
   tcp_rfc1337: 0 | 1;
-  tcp_syncookies: 0 | 1 | 2;
   tcp_max_syn_backlog: number;
   tcp_abort_on_overflow: 0 | 1;
   tcp_timestamps: 0 | 1 | 2;
@@ -31,24 +32,37 @@ export interface HostConfig {
   /** [min, default, max] bytes. */
   tcp_rmem: [number, number, number];
   tcp_wmem: [number, number, number];
-  tcp_rto_min_us: number; // TCP_RTO_MIN, 200 ms (not a sysctl on most kernels; per-route rto_min)
-  tcp_rto_max_us: number; // TCP_RTO_MAX, 120 s
-  tcp_initial_cwnd: number; // TCP_INIT_CWND
-  tcp_no_metrics_save: 0 | 1;
-  tcp_ofo_max_segments: number; // bound of the out-of-order queue (Linux bounds by rcvbuf)
+  /** TCP_RTO_MIN, 200 ms; a sysctl since Linux 6.11 (before, only per route: `ip route ... rto_min`). */
+  tcp_rto_min_us: number;
   somaxconn: number; // net.core.somaxconn
+}
+
+/** linger's own knobs: not Linux sysctls. */
+export interface ModelKnobs {
+  /** TCP_RTO_MAX, 120 s (a constant in Linux before 6.15's tcp_rto_max_ms, which is in ms). */
+  tcp_rto_max_us: number;
+  /** TCP_INIT_CWND, 10 segments (a constant in Linux; per route: `ip route ... initcwnd`). */
+  tcp_initial_cwnd: number;
+  /** Bound of the out-of-order queue in segments (Linux bounds it by rcvbuf memory instead). */
+  tcp_ofo_max_segments: number;
   /** Link MTU of the host's interface. */
   mtu: number;
   /** The kernel's timer frequency (CONFIG_HZ): RTOs are whole jiffies. 250 on this machine's kernel. */
   hz: number;
   /**
-   * Not a Linux sysctl: Linux's TIME_WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN). This is the
-   * time-wait-timeout of a load balancer's TCP profile (F5: 2000 ms), for hosts that play one.
+   * TIME_WAIT's length in ms. Linux's is fixed at 60 s (TCP_TIMEWAIT_LEN, the default); this is
+   * the time-wait-timeout of a load balancer's TCP profile (F5: 2000 ms), for hosts that play one.
+   * The orphan FIN_WAIT2 split (tcp_fin_timeout beyond 60 s) keeps Linux's constant.
    */
   lb_time_wait_timeout_ms: number;
 }
 
-export const defaultConfig = (): HostConfig => ({
+export type HostConfig = Sysctls & ModelKnobs;
+
+/** TCP_TIMEWAIT_LEN (include/net/tcp.h): 60 s, fixed in Linux. */
+export const TCP_TIMEWAIT_LEN_MS = 60_000;
+
+const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   ip_local_port_range: [32768, 60999],
   tcp_fin_timeout: 60,
   tcp_tw_reuse: 2,
@@ -61,11 +75,9 @@ export const defaultConfig = (): HostConfig => ({
   tcp_syn_retries: 6,
   tcp_syn_linear_timeouts: 4,
   tcp_synack_retries: 5,
-  tcp_retries1: 3,
   tcp_retries2: 15,
   tcp_orphan_retries: 0,
   tcp_rfc1337: 0,
-  tcp_syncookies: 1,
   tcp_max_syn_backlog: 4096,
   tcp_abort_on_overflow: 0,
   tcp_timestamps: 1,
@@ -75,19 +87,46 @@ export const defaultConfig = (): HostConfig => ({
   tcp_rmem: [4096, 131072, 6291456],
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,
+  somaxconn: 4096,
+};
+
+const KNOB_DEFAULTS: Readonly<ModelKnobs> = {
   tcp_rto_max_us: 120_000_000,
   tcp_initial_cwnd: 10,
-  tcp_no_metrics_save: 0,
   tcp_ofo_max_segments: 1024,
-  somaxconn: 4096,
   mtu: 1500,
   hz: 250,
-  lb_time_wait_timeout_ms: 60_000,
+  lb_time_wait_timeout_ms: TCP_TIMEWAIT_LEN_MS,
+};
+
+/** Sysctls linger has no setting for because its behaviour is fixed: only this value is accepted. */
+export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string }>> = {
+  'net.ipv4.tcp_early_retrans': { value: '0', why: 'linger has no tail loss probe (TLP) or RACK reordering timer' },
+  'net.ipv4.tcp_ecn': { value: '0', why: 'linger never negotiates ECN' },
+  'net.ipv4.tcp_fastopen': { value: '0', why: 'linger has no TCP Fast Open' },
+  'net.ipv4.tcp_syncookies': { value: '0', why: 'linger has no SYN cookies: a SYN that finds the SYN queue full is dropped' },
+  'net.ipv4.tcp_no_metrics_save': { value: '1', why: 'linger keeps no per-destination metrics (tcp_metrics) between connections' },
+  'net.ipv4.tcp_retries1': { value: '3', why: 'what tcp_retries1 drives (route negative advice, PMTU probing, flow-label rethink) linger does not have' },
+};
+
+export const defaultConfig = (): HostConfig => ({
+  ...SYSCTL_DEFAULTS,
+  ...KNOB_DEFAULTS,
+  ip_local_port_range: [...SYSCTL_DEFAULTS.ip_local_port_range],
+  tcp_rmem: [...SYSCTL_DEFAULTS.tcp_rmem],
+  tcp_wmem: [...SYSCTL_DEFAULTS.tcp_wmem],
 });
 
-export type SysctlName = keyof HostConfig;
+export type SysctlName = keyof Sysctls;
 
-/** Applies `net.ipv4.tcp_fin_timeout=5`-style settings; throws a typed error for unknown names. */
+/** The full name of a sysctl: net.core.somaxconn, net.ipv4.<name> for the rest. */
+const fullName = (k: string): string => (k === 'somaxconn' ? 'net.core.somaxconn' : `net.ipv4.${k}`);
+
+/** The Linux sysctl names linger applies, sorted. */
+export function knownSysctls(): string[] {
+  return Object.keys(SYSCTL_DEFAULTS).map(fullName).sort();
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -95,19 +134,25 @@ export class ConfigError extends Error {
   }
 }
 
+/** Applies `net.ipv4.tcp_fin_timeout=5`-style settings; a typed error for any other name or a bad value. */
 export function applySysctl(cfg: HostConfig, name: string, value: string | number): void {
-  const key = name.replace(/^net\.ipv4\./, '').replace(/^net\.core\./, '') as SysctlName;
-  if (!(key in cfg)) throw new ConfigError(`unknown sysctl ${name}`);
-  const cur = cfg[key];
+  const key = name.replace(/^net\.ipv4\./, '').replace(/^net\.core\./, '');
+  if (!(key in SYSCTL_DEFAULTS) || fullName(key) !== name) throw new ConfigError(`unknown sysctl ${name}`);
+  const cur = cfg[key as SysctlName];
   if (Array.isArray(cur)) {
     const parts = String(value).trim().split(/\s+/).map(Number);
     if (parts.length !== cur.length || parts.some((n) => !Number.isInteger(n))) {
       throw new ConfigError(`${name} takes ${cur.length} integers, got "${value}"`);
     }
-    (cfg as unknown as Record<string, number[]>)[key] = parts;
+    setField(cfg, key, parts);
     return;
   }
   const n = Number(value);
   if (!Number.isInteger(n)) throw new ConfigError(`${name} takes an integer, got "${value}"`);
-  (cfg as unknown as Record<string, number>)[key] = n;
+  setField(cfg, key, n);
+}
+
+/** One write into the record by a name checked against SYSCTL_DEFAULTS above. */
+function setField(cfg: HostConfig, key: string, v: number | number[]): void {
+  Object.assign(cfg, { [key]: v });
 }

@@ -4,7 +4,9 @@
 // names linger's host config has (src/base/config.ts). Anything else is unsupported: the
 // script is reported UNSUPPORTED, never silently passed.
 
-import { ConfigError, applySysctl, defaultConfig, type HostConfig } from '../base/config.ts';
+import { ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls, type HostConfig } from '../base/config.ts';
+
+export { FIXED_SYSCTLS, knownSysctls };
 
 export interface SysctlWrite {
   name: string;
@@ -13,18 +15,6 @@ export interface SysctlWrite {
 
 export type ShellPlan = { ok: true; writes: SysctlWrite[] } | { ok: false; reason: string };
 
-/** HostConfig keys that are linger's own, not Linux sysctls. */
-const NOT_SYSCTLS = new Set(['tcp_initial_cwnd', 'tcp_ofo_max_segments', 'tcp_rto_max_us', 'lb_time_wait_timeout_ms', 'mtu', 'hz']);
-
-/** The Linux sysctl names linger applies (net.ipv4.tcp_*, ip_local_port_range, net.core.somaxconn). */
-export function knownSysctls(): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(defaultConfig())) {
-    if (NOT_SYSCTLS.has(k)) continue;
-    out.push(k === 'somaxconn' ? 'net.core.somaxconn' : `net.ipv4.${k}`);
-  }
-  return out.sort();
-}
 const KNOWN = new Set(knownSysctls());
 
 /** Shell words of one simple command, with '...' and "..." quoting. */
@@ -55,16 +45,6 @@ function words(cmd: string): string[] | null {
   if (have) out.push(cur);
   return out;
 }
-
-/**
- * Sysctls linger has no setting for because its behaviour is fixed: a write of that value is
- * accepted (it is what linger does), any other value is unsupported.
- */
-export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string }>> = {
-  'net.ipv4.tcp_early_retrans': { value: '0', why: 'linger has no tail loss probe (TLP) or RACK reordering timer' },
-  'net.ipv4.tcp_ecn': { value: '0', why: 'linger never negotiates ECN' },
-  'net.ipv4.tcp_fastopen': { value: '0', why: 'linger has no TCP Fast Open' },
-};
 
 function checkName(name: string, value?: string): string | null {
   const fixed = FIXED_SYSCTLS[name];

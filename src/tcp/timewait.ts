@@ -2,6 +2,7 @@
 // that owns the 4-tuple after tcp_time_wait(). It also carries orphaned FIN_WAIT2 sockets
 // (substate FIN_WAIT2, timeout tcp_fin_timeout), which ss shows with timer:(timewait,...).
 
+import { TCP_TIMEWAIT_LEN_MS } from '../base/config.ts';
 import { connLabel } from '../base/trace.ts';
 import { timestampOptions } from '../wire/tcp.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
@@ -13,7 +14,7 @@ import { TcpTimer } from './timer.ts';
 import { keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 
-export const TCP_TIMEWAIT_LEN = 60_000_000; // µs, fixed in Linux (include/net/tcp.h)
+export const TCP_TIMEWAIT_LEN = TCP_TIMEWAIT_LEN_MS * 1000; // µs, fixed in Linux (include/net/tcp.h)
 const TCP_PAWS_MSL = 60; // s
 const TCP_PAWS_24DAYS = 24 * 24 * 3600; // s
 
