@@ -121,14 +121,32 @@ function readText(path: string): string | null {
 }
 
 export function readSysctls(root: string): Sysctls {
-  const out = {} as Record<keyof Sysctls, unknown>;
-  for (const [k, p] of Object.entries(SYSCTL_PATHS) as [keyof Sysctls, string][]) {
-    const t = readText(join(root, 'sys', p));
-    const nums = t === null ? [] : parseNumbers(t).filter((n) => Number.isFinite(n));
-    if (k === 'ip_local_port_range') out[k] = nums.length >= 2 ? [nums[0], nums[1]] : null;
-    else out[k] = nums.length >= 1 ? nums[0] : null;
-  }
-  return out as unknown as Sysctls;
+  const nums = (k: keyof Sysctls): number[] => {
+    const t = readText(join(root, 'sys', SYSCTL_PATHS[k]));
+    return t === null ? [] : parseNumbers(t).filter((n) => Number.isFinite(n));
+  };
+  const one = (k: Exclude<keyof Sysctls, 'ip_local_port_range'>): number | null => nums(k)[0] ?? null;
+  const range = nums('ip_local_port_range');
+  return {
+    ip_local_port_range: range.length >= 2 ? [range[0]!, range[1]!] : null,
+    tcp_fin_timeout: one('tcp_fin_timeout'),
+    tcp_tw_reuse: one('tcp_tw_reuse'),
+    tcp_tw_reuse_delay: one('tcp_tw_reuse_delay'),
+    tcp_max_tw_buckets: one('tcp_max_tw_buckets'),
+    tcp_max_orphans: one('tcp_max_orphans'),
+    tcp_keepalive_time: one('tcp_keepalive_time'),
+    tcp_keepalive_intvl: one('tcp_keepalive_intvl'),
+    tcp_keepalive_probes: one('tcp_keepalive_probes'),
+    somaxconn: one('somaxconn'),
+    tcp_max_syn_backlog: one('tcp_max_syn_backlog'),
+    tcp_syncookies: one('tcp_syncookies'),
+    tcp_abort_on_overflow: one('tcp_abort_on_overflow'),
+    tcp_retries2: one('tcp_retries2'),
+    tcp_orphan_retries: one('tcp_orphan_retries'),
+    tcp_syn_retries: one('tcp_syn_retries'),
+    tcp_synack_retries: one('tcp_synack_retries'),
+    tcp_tw_recycle: one('tcp_tw_recycle'),
+  };
 }
 
 /**

@@ -27,9 +27,9 @@ export interface HttpServers {
  */
 export function httpServer(net: LingerNet, port = 80): HttpServers {
   const perConn = new WeakMap<object, number>();
-  const out: HttpServers = { http: null as unknown as http.Server, tcp: null as unknown as NetServer, requests: 0 };
+  let requests = 0;
   const hs = http.createServer((req, res) => {
-    out.requests++;
+    requests++;
     const n = (perConn.get(req.socket) ?? 0) + 1;
     perConn.set(req.socket, n);
     const m = /^\/bytes\/(\d{1,10})$/.exec(req.url ?? '');
@@ -61,9 +61,13 @@ export function httpServer(net: LingerNet, port = 80): HttpServers {
   });
   // http.Server is a net.Server with allowHalfOpen and noDelay (Node 18+).
   const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s: NetSocket) => hs.emit('connection', s)).listen(port, '::');
-  out.http = hs;
-  out.tcp = tcp;
-  return out;
+  return {
+    http: hs,
+    tcp,
+    get requests() {
+      return requests;
+    },
+  };
 }
 
 /** HTTP/2 without TLS (h2c, prior knowledge, as `curl --http2-prior-knowledge`) on linger sockets. */

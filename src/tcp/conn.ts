@@ -508,7 +508,8 @@ export class TcpConn extends TcpTimer {
 
 export { connKey };
 
-taggedFields(new TcpConn(null as unknown as ConnEnv, { addr: '0.0.0.0', port: 0 }, { addr: '0.0.0.0', port: 0 }, { sndbuf: 0, rcvbuf: 0 } as SockOpts), [
+// A throwaway instance that never runs: the constructor only stores the env (storage.ts).
+taggedFields(new TcpConn({} as ConnEnv, { addr: '0.0.0.0', port: 0 }, { addr: '0.0.0.0', port: 0 }, { sndbuf: 0, rcvbuf: 0 } as SockOpts), [
   '_deadline', '_rtxDeadline', '_keepaliveDeadline', '_lastOowAck', 'rcvTstamp', 'lastAckRecv', 'tsRecentStamp',
   'lrcvtime', 'lastAckTime', 'openedAt', 'retransStamp', 'rttTime',
 ]);
