@@ -131,6 +131,17 @@ export class Socket {
   get localPort(): number | undefined {
     return this.conn?.localPort ?? (this.boundPort || undefined);
   }
+  /** The peer's address and port (getpeername), while the socket has a connection. */
+  get remoteAddress(): string | undefined {
+    return this.conn?.remoteAddr;
+  }
+  get remotePort(): number | undefined {
+    return this.conn?.remotePort;
+  }
+  /** The connection's 4-tuple as traces label it (local>remote), while it has one. */
+  get connectionLabel(): string | undefined {
+    return this.conn?.label;
+  }
 
   private call(name: string, args?: string, result?: string): void {
     const h = this.host;

@@ -64,10 +64,16 @@ export class NetSocket extends Duplex {
     h.on('close', () => this.pull());
     h.on('writable', () => this.flushPending());
     if (connected) {
-      this.connLabel = h.conn!.label;
       this._pendingConnect = false;
-      this.remote = { address: h.conn!.remoteAddr, port: h.conn!.remotePort, family: h.conn!.v6 ? 'IPv6' : 'IPv4' };
+      this.connected(h);
     }
+  }
+
+  /** The engine socket has a connection: its label and peer, kept after it closes. */
+  private connected(h: EngineSocket): void {
+    this.connLabel = h.connectionLabel;
+    const address = h.remoteAddress!;
+    this.remote = { address, port: h.remotePort!, family: address.includes(':') ? 'IPv6' : 'IPv4' };
   }
 
   /** Moves received bytes into the readable side; errors destroy the stream as libuv's read does. */
@@ -246,9 +252,7 @@ export class NetSocket extends Duplex {
     h.on('connect', () => {
       this.connecting = false;
       this._pendingConnect = false;
-      const c = h.conn!;
-      this.connLabel = c.label;
-      this.remote = { address: c.remoteAddr, port: c.remotePort, family: c.v6 ? 'IPv6' : 'IPv4' };
+      this.connected(h);
       this.touch();
       this.emit('connect');
       this.emit('ready');
@@ -402,7 +406,7 @@ export class NetSocket extends Duplex {
 
   /** The TCP connection's 4-tuple label as the trace shows it (kept after the close). */
   get connection(): string | undefined {
-    if (!this.connLabel && this.handle?.conn) this.connLabel = this.handle.conn.label;
+    if (!this.connLabel) this.connLabel = this.handle?.connectionLabel;
     return this.connLabel;
   }
 
