@@ -176,8 +176,148 @@ const NO_RARE = new ConnRare(); // never written: the setters below copy on firs
 
 taggedFields(new ConnRare(), ['lsndtime', 'lastDataSent', 'lastDataRecv', 'delackDeadline', 'finWait2Deadline', 'lingerDeadline']);
 
+// The transmission control block's fields, by group. Each group is a named type that TcpConn
+// implements: the groups read as types while the object stays flat (one hidden class, no
+// pointer to chase per group on the per-segment path; storage.ts says how fields are packed).
+
+/** The send sequence space (RFC 9293 §3.3.1) and the send queue. */
+export interface SendSequence {
+  iss: number;
+  sndUna: number;
+  sndNxt: number;
+  /** The highest SND.NXT reached (Linux's snd_nxt): a retransmission timeout pulls sndNxt back. */
+  sndMax: number;
+  sndWnd: number;
+  sndWl1: number;
+  sndWl2: number;
+  maxWindow: number;
+  /** The sequence number after the last queued byte (Linux write_seq). */
+  writeSeq: number;
+  sndSml: number;
+  readonly sndBuf: ByteRing;
+  finQueued: boolean;
+  readonly finSeq: number;
+}
+
+/** The receive sequence space, the receive and out-of-order queues, the window we offer. */
+export interface ReceiveSequence {
+  irs: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  rcvWup: number;
+  rcvSsthresh: number;
+  windowClamp: number;
+  readonly rcvBuf: SegmentQueue;
+  ofo: OfoSegment[];
+  dsack: [number, number] | null;
+  finReceived: boolean;
+}
+
+/** What the handshake negotiated (RFC 7323, RFC 2018) and the segment sizes. */
+export interface NegotiatedOptions {
+  sndWscale: number;
+  rcvWscale: number;
+  wscaleOk: boolean;
+  sackOk: boolean;
+  tsOk: boolean;
+  tsRecent: number;
+  tsRecentStamp: number;
+  tsOffset: number;
+  advMss: number;
+  peerMss: number;
+  mssCache: number;
+  rcvMss: number;
+}
+
+/** Round-trip estimation and retransmission (tcp_rtt_estimator, icsk_rto, icsk_backoff). */
+export interface RttState {
+  srtt: number;
+  mdevUs: number;
+  mdevMaxUs: number;
+  rttvar: number;
+  rttVarSeq: number;
+  rto: number;
+  backoff: number;
+  retransmits: number;
+  totalRetrans: number;
+  retransStamp: number;
+  rttSeq: number;
+  rttTime: number;
+  synRetransmitted: boolean;
+}
+
+/** Congestion control and loss recovery (NewReno with SACK, counted in segments). */
+export interface CongestionState {
+  cwnd: number;
+  cwndCnt: number;
+  ssthresh: number;
+  inRecovery: boolean;
+  recover: number;
+  dupAcks: number;
+  sackedBlocks: Array<[number, number]>;
+  highRxt: number;
+}
+
+/** Delayed ACK (icsk_ack). */
+export interface DelayedAck {
+  ackPending: boolean;
+  ackNow: boolean;
+  pingpong: boolean;
+  quick: number;
+  ato: number;
+  lrcvtime: number;
+  lastAckTime: number;
+}
+
+/** The timers: absolute µs deadlines, Infinity when off, and what they count. */
+export interface ConnTimers {
+  rtxDeadline: number;
+  rtxKind: RtxKind;
+  delackDeadline: number;
+  keepaliveDeadline: number;
+  finWait2Deadline: number;
+  lingerDeadline: number;
+  probesOut: number;
+  rcvTstamp: number;
+  lastOowAck: number;
+}
+
+/** The application's side: options, shutdown, the owner, the listener of a passive child. */
+export interface Ownership {
+  opts: SockOpts;
+  orphan: boolean;
+  rcvShutdown: boolean;
+  sndShutdown: boolean;
+  done: boolean;
+  lingering: boolean;
+  lingerOwner: ConnOwner | null;
+  softError: ErrnoCode | null;
+  listener: ParentListener | null;
+  socket: ConnOwner | null;
+  accepted: boolean;
+  passive: boolean;
+}
+
+/** Counters for tcp_info and ss -i. */
+export interface ConnStats {
+  segsOut: number;
+  segsIn: number;
+  openedAt: number;
+  lsndtime: number;
+  lastAckRecv: number;
+  bytesSent: number;
+  bytesRetrans: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  dataSegsOut: number;
+  dataSegsIn: number;
+  lastDataSent: number;
+  lastDataRecv: number;
+}
+
 /** A connection; it is also its own entry in the host's timer wheel (TcpTimer). */
-export class TcpConn extends TcpTimer {
+export class TcpConn extends TcpTimer
+  implements SendSequence, ReceiveSequence, NegotiatedOptions, RttState, CongestionState, DelayedAck, ConnTimers, Ownership, ConnStats {
   readonly uid = nextConnId++;
   state: TcpState = TcpState.CLOSED;
   private flags = F_ACCEPTED;
