@@ -204,18 +204,53 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
   return 'child';
 }
 
-/** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state. */
+/**
+ * What a step of synchronizedInput decided: undefined to go on to the next step, or the answer
+ * for the whole segment (true: the caller resets the sender).
+ */
+type Step = boolean | undefined;
+
+/** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state (tcp_rcv_state_process). */
 function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   const f = seg.flags;
-  const len = segLen(seg);
-  const endSeq = seqAdd(seg.seq, len);
-  const counters = c.env.counters;
+  const endSeq = seqAdd(seg.seq, segLen(seg));
   if (c.state === TcpState.SYN_RECV && c.listener) {
     const r = requestInput(c, seg, o, endSeq);
     if (r !== 'child') return r;
   }
   if (!(f & (ACK | RST | SYN))) return false;
+  const v = validateIncoming(c, seg, o, endSeq);
+  if (v !== undefined) return v;
+  if (!(f & ACK)) return false;
 
+  // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3). Linux does it in
+  // tcp_ack (tcp_replace_ts_recent) only once the ACK is known acceptable: an ACK of unsent
+  // data or an old ACK does not update it, so a challenge ACK echoes the previous value.
+
+  // Step 5: the ACK field.
+  if (c.state === TcpState.SYN_RECV) {
+    const r = synRecvAck(c, seg, o);
+    if (r !== undefined) return r;
+  } else {
+    const r = processAck(c, seg, o);
+    if (r === 'drop') return false;
+    if (r === 'ok') takeTs(c, o, seg);
+  }
+  const fin = finAckedStep(c, seg, endSeq);
+  if (fin !== undefined) return fin;
+  const text = segmentText(c, seg, endSeq);
+  if (text !== undefined) return text;
+  if (c.state !== TcpState.CLOSED) {
+    tcpOutput(c);
+    ackSndCheck(c);
+  }
+  return false;
+}
+
+/** tcp_validate_incoming: PAWS, the sequence check, RST and SYN (steps 1 to 4). */
+function validateIncoming(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): Step {
+  const f = seg.flags;
+  const counters = c.env.counters;
   // PAWS (RFC 7323 §5), before the sequence check as in tcp_validate_incoming.
   if (pawsReject(c, o) && !(f & RST)) {
     if (f & SYN) {
@@ -233,10 +268,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   const acceptable = !seqLt(endSeq, c.rcvWup) && !seqGt(seg.seq, seqAdd(c.rcvNxt, rcvWndNow));
   if (!acceptable) {
     if (f & RST) {
-      if (resetCheck(c, seg)) {
-        tcpReset(c);
-        return false;
-      }
+      if (resetCheck(c, seg)) tcpReset(c);
       return false;
     }
     if (f & SYN) {
@@ -267,7 +299,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     // tcp_validate_incoming: in a simultaneous open (SYN_RECV owned by a socket) the peer's
     // SYN-ACK of our SYN passes and completes the handshake (observed on 6.18: ESTABLISHED,
     // then an immediate ACK carrying a D-SACK of the SYN's sequence number).
-    const simOpenSynAck = c.state === TcpState.SYN_RECV && !c.listener && (f & ACK) !== 0 && len === 1 &&
+    const simOpenSynAck = c.state === TcpState.SYN_RECV && !c.listener && (f & ACK) !== 0 && segLen(seg) === 1 &&
       seqAdd(seg.seq, 1) === c.rcvNxt && seg.ack === c.sndMax;
     if (!simOpenSynAck) {
       counters.inc('TCPSYNChallenge');
@@ -276,105 +308,94 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
       return false;
     }
   }
+  return undefined;
+}
 
-  if (!(f & ACK)) return false;
+/** tcp_rcv_state_process, TCP_SYN_RECV: the ACK of our SYN-ACK makes the connection ESTABLISHED. */
+function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
+  takeTs(c, o, seg);
+  if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
+  if (!childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
+  c.sndWnd = seg.window << c.sndWscale;
+  c.maxWindow = c.sndWnd;
+  c.sndWl1 = seg.seq;
+  c.sndWl2 = seg.ack;
+  c.sndUna = seg.ack;
+  c.rtxDeadline = Infinity;
+  c.backoff = 0;
+  c.retransmits = 0;
+  c.retransStamp = 0;
+  if (c.tsOk && o.tsEcr) {
+    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
+  } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
+  c.rttTime = -1;
+  if (c.srtt === 0) c.rto = 1_000_000;
+  c.lrcvtime = c.env.now();
+  c.rcvTstamp = c.env.now();
+  c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
+  sndbufExpand(c); // tcp_init_buffer_space
+  if (c.listener) c.env.counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
+  startKeepalive(c);
+  childEstablished(c);
+  c.env.notify(c, 'connected');
+  return undefined;
+}
 
-  // Timestamps: remember TS.Recent for in-order segments (RFC 7323 §4.3). Linux does it in
-  // tcp_ack (tcp_replace_ts_recent) only once the ACK is known acceptable: an ACK of unsent
-  // data or an old ACK does not update it, so a challenge ACK echoes the previous value.
-
-  // Step 5: the ACK field.
-  if (c.state === TcpState.SYN_RECV) {
-    takeTs(c, o, seg);
-    if (seqGt(seg.ack, c.sndMax) || seqLe(seg.ack, c.sndUna)) return true; // <SEQ=SEG.ACK><CTL=RST>
-    if (!childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
-    c.sndWnd = seg.window << c.sndWscale;
-    c.maxWindow = c.sndWnd;
-    c.sndWl1 = seg.seq;
-    c.sndWl2 = seg.ack;
-    c.sndUna = seg.ack;
-    c.rtxDeadline = Infinity;
-    c.backoff = 0;
-    c.retransmits = 0;
-    c.retransStamp = 0;
-    if (c.tsOk && o.tsEcr) {
-      const ms = (tsNow(c) - o.tsEcr) >>> 0;
-      if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
-    } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
-    c.rttTime = -1;
-    if (c.srtt === 0) c.rto = 1_000_000;
-    c.lrcvtime = c.env.now();
-    c.rcvTstamp = c.env.now();
-    c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
-    sndbufExpand(c); // tcp_init_buffer_space
-    if (c.listener) counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
-    startKeepalive(c);
-    childEstablished(c);
-    c.env.notify(c, 'connected');
-  } else {
-    const r = processAck(c, seg, o);
-    if (r === 'drop') return false;
-    if (r === 'ok') takeTs(c, o, seg);
-  }
-
-  // State changes driven by the ACK of our FIN.
-  const finAcked = c.finQueued && seqGe(c.sndUna, seqAdd(c.finSeq, 1));
+/** The states the ACK of our FIN moves on: FIN_WAIT1, CLOSING, LAST_ACK (tcp_rcv_state_process). */
+function finAckedStep(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
+  if (!(c.finQueued && seqGe(c.sndUna, seqAdd(c.finSeq, 1)))) return undefined;
+  const f = seg.flags;
   switch (c.state) {
-    case TcpState.FIN_WAIT1:
-      if (finAcked) {
-        c.setState(TcpState.FIN_WAIT2, 'rcv ACK of FIN', 'segment');
-        c.env.notify(c, 'writable');
-        if (c.orphan) {
-          if (c.opts.linger2 < 0) {
-            counters.inc('TCPAbortOnData');
-            tcpDone(c, 'TCP_LINGER2 < 0', 'segment');
-            return true;
-          }
-          if (seg.payload.length && seqGt(seqAdd(endSeq, f & FIN ? -1 : 0), c.rcvNxt)) {
-            counters.inc('TCPAbortOnData');
-            tcpDone(c, 'data after close()', 'segment');
-            return true;
-          }
-          const tmo = finTime(c);
-          if (tmo > TCP_TIMEWAIT_LEN) c.finWait2Deadline = c.env.now() + tmo - TCP_TIMEWAIT_LEN;
-          else if (f & FIN) c.finWait2Deadline = c.env.now() + tmo;
-          else {
-            tcpTimeWait(c, 'FIN_WAIT2', tmo, 'rcv ACK of FIN (orphan)', 'segment');
-            return false;
-          }
-        }
+    case TcpState.FIN_WAIT1: {
+      c.setState(TcpState.FIN_WAIT2, 'rcv ACK of FIN', 'segment');
+      c.env.notify(c, 'writable');
+      if (!c.orphan) return undefined;
+      if (c.opts.linger2 < 0) {
+        c.env.counters.inc('TCPAbortOnData');
+        tcpDone(c, 'TCP_LINGER2 < 0', 'segment');
+        return true;
       }
-      break;
+      if (seg.payload.length && seqGt(seqAdd(endSeq, f & FIN ? -1 : 0), c.rcvNxt)) {
+        c.env.counters.inc('TCPAbortOnData');
+        tcpDone(c, 'data after close()', 'segment');
+        return true;
+      }
+      const tmo = finTime(c);
+      if (tmo > TCP_TIMEWAIT_LEN) c.finWait2Deadline = c.env.now() + tmo - TCP_TIMEWAIT_LEN;
+      else if (f & FIN) c.finWait2Deadline = c.env.now() + tmo;
+      else {
+        tcpTimeWait(c, 'FIN_WAIT2', tmo, 'rcv ACK of FIN (orphan)', 'segment');
+        return false;
+      }
+      return undefined;
+    }
     case TcpState.CLOSING:
-      if (finAcked) {
-        tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv ACK of FIN', 'segment');
-        return false;
-      }
-      break;
+      tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv ACK of FIN', 'segment');
+      return false;
     case TcpState.LAST_ACK:
-      if (finAcked) {
-        tcpDone(c, 'rcv ACK of FIN', 'segment');
-        return false;
-      }
-      break;
+      tcpDone(c, 'rcv ACK of FIN', 'segment');
+      return false;
     default:
-      break;
+      return undefined;
   }
+}
 
-  // Step 7: segment text.
+/** Step 7, the segment text; new data after close() resets (RFC 1122 §4.2.2.13, tcp_rcv_state_process). */
+function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
   switch (c.state) {
     case TcpState.CLOSE_WAIT:
     case TcpState.CLOSING:
     case TcpState.LAST_ACK:
-      if (!seqLt(seg.seq, c.rcvNxt)) break;
+      if (!seqLt(seg.seq, c.rcvNxt)) return undefined;
     // falls through
     case TcpState.FIN_WAIT1:
     case TcpState.FIN_WAIT2:
       // RFC 1122 §4.2.2.13 and Linux: new data for a socket whose reading side is shut
       // (close() was called) is answered with RST.
       if (c.rcvShutdown && c.state !== TcpState.CLOSE_WAIT && c.state !== TcpState.CLOSING && c.state !== TcpState.LAST_ACK) {
-        if (endSeq !== seg.seq && seqGt(seqAdd(endSeq, f & FIN ? -1 : 0), c.rcvNxt)) {
-          counters.inc('TCPAbortOnData');
+        if (endSeq !== seg.seq && seqGt(seqAdd(endSeq, seg.flags & FIN ? -1 : 0), c.rcvNxt)) {
+          c.env.counters.inc('TCPAbortOnData');
           reportError(c, 'ECONNRESET');
           tcpDone(c, 'data after close()', 'segment');
           return true;
@@ -383,18 +404,12 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     // falls through
     case TcpState.ESTABLISHED:
       dataQueue(c, seg, endSeq);
-      break;
+      return undefined;
     default:
-      break;
+      return undefined;
   }
-  if (c.state !== TcpState.CLOSED) {
-    tcpOutput(c);
-    ackSndCheck(c);
-  }
-  return false;
 }
 
-/** tcp_reset_check: a RST at RCV.NXT-1 after their FIN was accepted. */
 function resetCheck(c: TcpConn, seg: TcpRepr): boolean {
   return seg.seq === seqAdd(c.rcvNxt, -1) &&
     (c.state === TcpState.CLOSE_WAIT || c.state === TcpState.LAST_ACK || c.state === TcpState.CLOSING);
