@@ -99,7 +99,7 @@ const getQuickack: Getter = (_p, f) => intRet(f.conn ? (f.conn.pingpong ? 0 : 1)
 /** tcp_sock's mss_cache once connected, else the default MSS (TCP_MSS_DEFAULT 536). */
 const getMaxseg: Getter = (_p, f) => intRet(f.conn && f.conn.state !== TcpState.CLOSED ? f.conn.mssCache : 536);
 
-const getInfo: Getter = (p, f) => ({ ret: 0, value: tcpInfo(f.sock, f.conn, p.host.now(), p.host.cfg.mtu), optlen: TCP_INFO_SIZE });
+const getInfo: Getter = (p, f) => ({ ret: 0, value: tcpInfo(f.sock.listener, f.conn, p.host.now(), p.host.cfg.mtu), optlen: TCP_INFO_SIZE });
 
 const GETTERS = new Map<number, Map<number, Getter>>([
   [K.SOL_SOCKET, new Map<number, Getter>([

@@ -17,7 +17,7 @@
 // SYN and the FIN counting one each).
 
 import { rtoBackoff } from '../tcp/rtt.ts';
-import type { Socket } from '../host/socket.ts';
+import type { Listener } from '../tcp/listen.ts';
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { seqAdd } from '../tcp/seq.ts';
@@ -158,8 +158,7 @@ function sackedOut(c: TcpConn): number {
  * TCP_INFO for an engine socket at virtual time `now`. `conn` is the connection the socket
  * stands for (null for a fresh, listening or disconnected socket); `pmtu` the link MTU.
  */
-export function tcpInfo(sock: Socket, conn: TcpConn | null, now: number, pmtu: number): TcpInfo {
-  const l = sock.listener;
+export function tcpInfo(l: Listener | null, conn: TcpConn | null, now: number, pmtu: number): TcpInfo {
   if (l) {
     // tcp_get_info on a listener: the accept queue and its limit in unacked/sacked.
     const i = freshInfo(TcpState.LISTEN);

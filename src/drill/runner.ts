@@ -25,10 +25,7 @@ import { Syscalls, type PollFd, type Ret, type SockAddr } from '../bsd/syscalls.
 import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Host } from '../host/host.ts';
-import type { Socket } from '../host/socket.ts';
 import type { TraceEvent } from '../base/trace.ts';
-import { TcpConn } from '../tcp/conn.ts';
-import { findKey } from '../tcp/key.ts';
 import { VirtualClock } from '../time/clock.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import { decodePacket, encodePacket, formatFlags, makeIpRepr } from '../wire/packet.ts';
@@ -749,9 +746,8 @@ export class DrillRun {
       return { info: r as TcpInfo };
     }
     if (s.localPort !== null && s.remotePort !== null) {
-      const k = findKey(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
-      const c = k === undefined ? undefined : this.host.demux.get(k);
-      if (c instanceof TcpConn) return { info: tcpInfo({ listener: null } as unknown as Socket, c, this.host.now(), this.host.cfg.mtu) };
+      const c = this.host.findConnection(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
+      if (c) return { info: tcpInfo(null, c, this.host.now(), this.host.cfg.mtu) };
     }
     return { info: null, why: 'the socket under test has no descriptor' };
   }

@@ -175,6 +175,13 @@ export class Host implements ConnEnv, SocketHost {
     this.sendReset(ip, seg);
   }
 
+  /** The full connection holding a 4-tuple, if any (not a TIME_WAIT entry). */
+  findConnection(laddr: string, lport: number, raddr: string, rport: number): TcpConn | undefined {
+    const k = findKey(laddr, lport, raddr, rport);
+    const e = k === undefined ? undefined : this.demux.get(k);
+    return e instanceof TcpConn ? e : undefined;
+  }
+
   /** listen(): the listener joins the table; false when addr:port has one (EADDRINUSE). */
   addListener(l: Listener): boolean {
     if (this.listeners.has(l.key)) return false;
