@@ -61,7 +61,9 @@ export class Host implements ConnEnv, SocketHost {
   private emitFn: ((packet: Uint8Array) => void) | null = null;
   private traceSinks: TraceSink[] = [];
   private tracePackets: boolean;
-  readonly wheel: TimerWheel<TcpTimer>;
+  private readonly wheel: TimerWheel<TcpTimer>;
+  /** A real-time driver's hook: told of every timer armed, so it can wake earlier (link/realtime.ts). */
+  private armHook: ((deadlineUs: number) => void) | null = null;
   /** Established, embryonic and closing connections plus TIME_WAIT entries, by 4-tuple. */
   readonly demux = new DemuxTable();
   /** Listeners by "addr|port" (the wildcard address as 0.0.0.0 or ::). */
@@ -98,6 +100,10 @@ export class Host implements ConnEnv, SocketHost {
 
   setEmit(emit: (packet: Uint8Array) => void): void {
     this.emitFn = emit;
+  }
+  /** Calls fn with the deadline of every timer armed from now on (null: no more). */
+  onTimerArmed(fn: ((deadlineUs: number) => void) | null): void {
+    this.armHook = fn;
   }
   onTrace(sink: TraceSink): void {
     this.traceSinks.push(sink);
@@ -261,7 +267,7 @@ export class Host implements ConnEnv, SocketHost {
   reschedule(conn: TcpConn): void {
     const d = conn.nextDeadline();
     if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
-    else this.wheel.schedule(conn, Math.ceil(d));
+    else this.arm(conn, Math.ceil(d));
   }
 
   release(conn: TcpConn): void {
@@ -287,6 +293,7 @@ export class Host implements ConnEnv, SocketHost {
 
   arm(t: TcpTimer, at: number): void {
     this.wheel.schedule(t, at);
+    if (this.armHook) this.armHook(at);
   }
   disarm(t: TcpTimer): void {
     this.wheel.cancel(t);

@@ -4,7 +4,6 @@
 
 import type { Host } from '../host/host.ts';
 import type { Clock } from '../time/clock.ts';
-import type { Timer } from '../time/wheel.ts';
 import type { NetRuntime, VTimer } from '../net/runtime.ts';
 
 /** Monotonic real time in integer µs since the clock was made (never goes backwards). */
@@ -48,12 +47,9 @@ export class RealtimeDriver {
 
   constructor(readonly host: Host, readonly clock: Clock, output: (p: Uint8Array) => void) {
     host.setEmit(output);
-    // Hook the wheel: an engine timer armed earlier than the Node timer re-arms it (after the
-    // current synchronous work, so a burst of arms costs one re-arm).
-    const wheel = host.wheel;
-    const schedule = wheel.schedule.bind(wheel);
-    wheel.schedule = (timer: Timer<never>, deadlineUs: number): void => {
-      schedule(timer, deadlineUs);
+    // An engine timer armed earlier than the Node timer re-arms it (after the current
+    // synchronous work, so a burst of arms costs one re-arm).
+    host.onTimerArmed((deadlineUs) => {
       if (deadlineUs < this.armedAt && !this.rearmQueued && !this.stopped) {
         this.rearmQueued = true;
         queueMicrotask(() => {
@@ -61,7 +57,7 @@ export class RealtimeDriver {
           this.arm();
         });
       }
-    };
+    });
   }
 
   /** A packet from the link. */
