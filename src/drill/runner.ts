@@ -26,138 +26,29 @@ import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Host } from '../host/host.ts';
 import type { Socket } from '../host/socket.ts';
-import type { TraceEvent } from '../base/trace.ts';
 import { TcpConn } from '../tcp/conn.ts';
 import { findKey } from '../tcp/key.ts';
 import { VirtualClock } from '../time/clock.ts';
 import { canonicalIp } from '../wire/addr.ts';
-import { decodePacket, encodePacket, formatFlags, makeIpRepr } from '../wire/packet.ts';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type IpRepr, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import type { DrillEvent, Expr, Script, SyscallSpec, TcpOptSpec, TcpPacketSpec, TimeSpec } from './ast.ts';
-import { buildProgram, scriptLineOf, type CodeBlock, type PythonRunner } from './code.ts';
+import { decodePacket, encodePacket, makeIpRepr } from '../wire/packet.ts';
+import { ACK, FIN, PSH, RST, SYN, type IpRepr, type TcpOption, type TcpRepr } from '../wire/types.ts';
+import type { DrillEvent, Expr, Script, SyscallSpec, TcpPacketSpec, TimeSpec } from './ast.ts';
+import { buildProgram, scriptLineOf, type CodeBlock } from './code.ts';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError, type DrillConfig } from './config.ts';
 import { DrillSyntaxError } from './lexer.ts';
+import { flagBits, fmtLiveOpt, fmtLiveSegment, fmtOptSpec, fmtPacketSpec, letters, u32 } from './notation.ts';
 import { parse } from './parser.ts';
+import { DrillFailure, fail, fmtTime, pollNames, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type Failure, type RunOptions, type TraceLine } from './result.ts';
 import { applyWrites, planShell } from './shell.ts';
 import { EPOLL, symbolValue } from './symbols.ts';
 
-export type DrillStatus = 'ok' | 'FAIL' | 'UNSUPPORTED';
-
-export interface TraceLine {
-  /** Script time (µs since the script started). */
-  t: number;
-  /** '<' injected, '>' sent by the host, '$' a call, '*' a state change, '!' a note, '~' a timer, '#' an event of the script. */
-  mark: string;
-  text: string;
-  line?: number;
-}
-
-export interface Failure {
-  line: number;
-  col: number;
-  /** One line: what went wrong. */
-  message: string;
-  /** The script's expectation and what happened, each one line in script syntax. */
-  expected?: string;
-  actual?: string;
-  /** Field-by-field differences. */
-  diff?: string[];
-  /** Extra explanation lines. */
-  detail?: string[];
-}
-
-export interface DrillResult {
-  file: string;
-  status: DrillStatus;
-  failure?: Failure;
-  unsupported?: string[];
-  warnings: string[];
-  trace: TraceLine[];
-  /** The script's source lines (for reports). */
-  lines: string[];
-  events: number;
-  /** Virtual time the script covered (µs). */
-  virtualUs: number;
-}
-
-export interface RunOptions {
-  /** Settings before the script's own option lines (the CLI's flags). */
-  config?: Partial<DrillConfig>;
-  /** Raw `--name=value` settings applied like the script's option lines, before them. */
-  flags?: Array<[string, string | undefined]>;
-  /** Runs the %{ }% blocks; without one a script that has them is UNSUPPORTED. */
-  python?: PythonRunner;
-  /** Host seed (ISNs, TS offsets, ports). */
-  seed?: number;
-}
-
-class DrillFailure extends Error {
-  constructor(readonly f: Failure) {
-    super(f.message);
-  }
-}
+export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
+export { fmtTime } from './result.ts';
+export { fmtPacketSpec } from './notation.ts';
 
 const BASE = 1_000_000; // virtual clock at script time 0
 const LIMIT_ANY_US = 24 * 3600 * 1e6; // how long `*` and a blocked call may wait
 const REPORT_LOOKAHEAD_US = 120 * 1e6; // how far a failure report looks for what came instead
-const u32 = (n: number): number => n >>> 0;
-const FLAG_BITS: Record<string, number> = { F: FIN, S: SYN, R: RST, P: PSH, '.': ACK, U: URG, E: ECE, W: CWR };
-
-export function fmtTime(us: number): string {
-  const neg = us < 0;
-  const a = Math.abs(Math.round(us));
-  const s = Math.floor(a / 1e6);
-  const frac = String(a % 1e6).padStart(6, '0').replace(/0{1,3}$/, (m) => (m.length === 3 ? '' : m));
-  return `${neg ? '-' : ''}${s}.${frac.length >= 3 ? frac : frac.padEnd(3, '0')}`;
-}
-
-function flagBits(letters: string): number {
-  let b = 0;
-  for (const c of letters) b |= FLAG_BITS[c] ?? 0;
-  return b;
-}
-
-function fmtOptSpec(o: TcpOptSpec): string {
-  switch (o.kind) {
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'mss': return `mss ${o.value}`;
-    case 'wscale': return `wscale ${o.value}`;
-    case 'sackOK': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
-    case 'TS': return `TS val ${o.val} ecr ${o.ecr}`;
-    case 'md5': return 'md5';
-    case 'FO':
-    case 'FOEXP': return o.cookie ? `${o.kind} ${o.cookie}` : o.kind;
-    case 'unknown': return `${o.name}${o.text ? ` ${o.text}` : ''}`;
-  }
-}
-
-export function fmtPacketSpec(p: TcpPacketSpec): string {
-  let s = `${p.dir} ${p.flags || '-'} ${p.start}:${p.end}(${p.len})`;
-  if (p.ack !== undefined) s += ` ack ${p.ack}`;
-  if (p.win !== undefined) s += ` win ${p.win}`;
-  if (p.urg !== undefined) s += ` urg ${p.urg}`;
-  if (p.options === 'any') s += ' <...>';
-  else if (p.options) s += ` <${p.options.map(fmtOptSpec).join(',')}>`;
-  return s;
-}
-
-function fmtLiveOpt(o: TcpOption): string {
-  switch (o.kind) {
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'mss': return `mss ${o.value}`;
-    case 'wscale': return `wscale ${o.shift}`;
-    case 'sackPermitted': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${u32(l)}:${u32(r)}`).join(' ')}`;
-    case 'timestamp': return `TS val ${u32(o.val)} ecr ${u32(o.ecr)}`;
-    case 'unknown': return `opt-${o.type}`;
-  }
-}
-
-/** tcpdump's flag letters without "none" ('' for no flags, shown as '-'). */
-const letters = (f: number): string => (f ? formatFlags(f) : '');
 
 interface SockRec {
   kind: 'init' | 'listener' | 'connecting' | 'child' | 'conn';
@@ -212,6 +103,7 @@ export class DrillRun {
   readonly cfg: DrillConfig;
   readonly warnings: string[] = [];
   readonly trace: TraceLine[] = [];
+  private readonly log = new TraceLog(this.trace, () => this.now());
   private clock = new VirtualClock(BASE);
   private host!: Host;
   private sys!: Syscalls;
@@ -340,7 +232,7 @@ export class DrillRun {
     const hostCfg: Partial<HostConfig> = { mtu: c.mtu };
     this.host = new Host({
       name: 'linger', addresses: [c.localIp], clock: this.clock, seed: this.opts.seed ?? 1,
-      config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.onHostTrace(e), tracePackets: false,
+      config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.log.host(e), tracePackets: false,
     });
     this.host.setEmit((bytes) => {
       const r = decodePacket(bytes);
@@ -350,16 +242,8 @@ export class DrillRun {
     this.sys = new Syscalls(this.host);
   }
 
-  private onHostTrace(e: TraceEvent): void {
-    if (e.kind === 'state') this.note('*', `${e.from} -> ${e.to}  (${e.cause})`);
-    else if (e.kind === 'timer') this.note('~', `${e.timer} timer fired`);
-    else if (e.kind === 'drop') this.note('!', `dropped: ${e.reason}`);
-  }
-
   private note(mark: string, text: string, line?: number): void {
-    const l: TraceLine = { t: this.now(), mark, text };
-    if (line !== undefined) l.line = line;
-    this.trace.push(l);
+    this.log.note(mark, text, line);
   }
 
   // ---- the run ----
@@ -399,7 +283,7 @@ export class DrillRun {
   }
 
   private fail(ev: { line: number; col: number }, message: string, more: Partial<Failure> = {}): never {
-    throw new DrillFailure({ line: ev.line, col: ev.col, message, ...more });
+    return fail(ev, message, more);
   }
 
   /** When the event is due: [at, lo, hi] in script µs (lo/hi: the tolerance window). */
@@ -589,14 +473,7 @@ export class DrillRun {
 
   /** The live packet in the script's notation (local sequence numbers mapped). */
   private fmtLive(l: Live): string {
-    const f = l.tcp;
-    const seq = this.outSeq(f);
-    let s = `> ${letters(f.flags) || '-'} ${seq}:${u32(seq + f.payload.length)}(${f.payload.length})`;
-    if (f.flags & ACK) s += ` ack ${u32(f.ack)}`;
-    s += ` win ${f.window}`;
-    if (f.flags & URG) s += ` urg ${f.urgent}`;
-    if (f.options.length) s += ` <${f.options.map(fmtLiveOpt).join(',')}>`;
-    return s;
+    return fmtLiveSegment(l.tcp, this.outSeq(l.tcp));
   }
 
   private outbound(ev: DrillEvent, p: TcpPacketSpec): void {
@@ -1338,20 +1215,3 @@ const SYSCALLS = new Set([
   'read', 'readv', 'recv', 'recvfrom', 'recvmsg', 'write', 'writev', 'send', 'sendto', 'sendmsg', 'fcntl', 'ioctl',
   'poll', 'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_wait', 'getsockname', 'getpeername', 'dup', 'dup2', 'dup3',
 ]);
-
-const POLL_NAMES: Array<[number, string]> = [
-  [K.POLLIN, 'POLLIN'], [K.POLLPRI, 'POLLPRI'], [K.POLLOUT, 'POLLOUT'], [K.POLLERR, 'POLLERR'], [K.POLLHUP, 'POLLHUP'],
-  [K.POLLNVAL, 'POLLNVAL'], [K.POLLRDNORM, 'POLLRDNORM'], [K.POLLRDBAND, 'POLLRDBAND'], [K.POLLWRNORM, 'POLLWRNORM'],
-  [K.POLLWRBAND, 'POLLWRBAND'], [K.POLLRDHUP, 'POLLRDHUP'],
-];
-function pollNames(m: number): string {
-  if (!m) return '0';
-  const parts = POLL_NAMES.filter(([b]) => m & b).map(([, n]) => n);
-  const rest = m & ~POLL_NAMES.reduce((a, [b]) => a | b, 0);
-  if (rest) parts.push(`0x${rest.toString(16)}`);
-  return parts.join('|');
-}
-
-function snapshotSummary(i: TcpInfo): string {
-  return `tcpi_state=${i.tcpi_state} tcpi_ca_state=${i.tcpi_ca_state} tcpi_rto=${i.tcpi_rto} tcpi_backoff=${i.tcpi_backoff} tcpi_probes=${i.tcpi_probes} tcpi_retransmits=${i.tcpi_retransmits} tcpi_snd_cwnd=${i.tcpi_snd_cwnd} tcpi_unacked=${i.tcpi_unacked}`;
-}
