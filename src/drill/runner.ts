@@ -28,11 +28,10 @@ import { Host } from '../host/host.ts';
 import type { Socket } from '../host/socket.ts';
 import { TcpConn } from '../tcp/conn.ts';
 import { findKey } from '../tcp/key.ts';
-import { VirtualClock } from '../time/clock.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import { decodePacket, encodePacket, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, PSH, RST, SYN, type IpRepr, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import type { DrillEvent, Expr, Script, SyscallSpec, TcpPacketSpec, TimeSpec } from './ast.ts';
+import type { DrillEvent, Expr, Script, SyscallSpec, TcpPacketSpec } from './ast.ts';
 import { buildProgram, scriptLineOf, type CodeBlock } from './code.ts';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError, type DrillConfig } from './config.ts';
 import { DrillSyntaxError } from './lexer.ts';
@@ -41,14 +40,11 @@ import { parse } from './parser.ts';
 import { DrillFailure, fail, fmtTime, pollNames, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type Failure, type RunOptions, type TraceLine } from './result.ts';
 import { applyWrites, planShell } from './shell.ts';
 import { EPOLL, symbolValue } from './symbols.ts';
+import { LIMIT_ANY_US, REPORT_LOOKAHEAD_US, Timeline } from './timing.ts';
 
 export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
 export { fmtTime } from './result.ts';
 export { fmtPacketSpec } from './notation.ts';
-
-const BASE = 1_000_000; // virtual clock at script time 0
-const LIMIT_ANY_US = 24 * 3600 * 1e6; // how long `*` and a blocked call may wait
-const REPORT_LOOKAHEAD_US = 120 * 1e6; // how far a failure report looks for what came instead
 
 interface SockRec {
   kind: 'init' | 'listener' | 'connecting' | 'child' | 'conn';
@@ -104,7 +100,7 @@ export class DrillRun {
   readonly warnings: string[] = [];
   readonly trace: TraceLine[] = [];
   private readonly log = new TraceLog(this.trace, () => this.now());
-  private clock = new VirtualClock(BASE);
+  private readonly time: Timeline;
   private host!: Host;
   private sys!: Syscalls;
   private outQ: Live[] = [];
@@ -117,7 +113,6 @@ export class DrillRun {
   private tsMap = new Map<number, number>();
   private lastTs: { script: number; live: number } | null = null;
   private tsFirst: { script: number; live: number } | null = null;
-  private lastEventUs = 0;
   private outstanding: Outstanding | null = null;
   private code: CodeBlock[] = [];
   private epolls = new Map<number, Map<number, EpollReg>>();
@@ -127,10 +122,11 @@ export class DrillRun {
   constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}) {
     this.cfg = { ...defaultDrillConfig(), ...opts.config };
     this.nextEphemeral = this.cfg.ephemeralPortStart;
+    this.time = new Timeline(this.cfg, () => this.callDeadline(), () => this.pollCalls());
   }
 
   private now(): number {
-    return this.clock.now() - BASE;
+    return this.time.now();
   }
 
   // ---- set-up ----
@@ -231,7 +227,7 @@ export class DrillRun {
     }
     const hostCfg: Partial<HostConfig> = { mtu: c.mtu };
     this.host = new Host({
-      name: 'linger', addresses: [c.localIp], clock: this.clock, seed: this.opts.seed ?? 1,
+      name: 'linger', addresses: [c.localIp], clock: this.time.clock, seed: this.opts.seed ?? 1,
       config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.log.host(e), tracePackets: false,
     });
     this.host.setEmit((bytes) => {
@@ -239,6 +235,7 @@ export class DrillRun {
       if (!r.ok) throw new Error(`linger emitted an undecodable packet: ${r.error.detail}`);
       this.outQ.push({ t: this.now(), ip: r.value.ip, tcp: r.value.tcp });
     });
+    this.time.attach(this.host);
     this.sys = new Syscalls(this.host);
   }
 
@@ -286,26 +283,6 @@ export class DrillRun {
     return fail(ev, message, more);
   }
 
-  /** When the event is due: [at, lo, hi] in script µs (lo/hi: the tolerance window). */
-  private when(t: TimeSpec): { at: number; lo: number; hi: number; any: boolean } {
-    const last = this.lastEventUs;
-    let at: number;
-    let end: number;
-    switch (t.kind) {
-      case 'any': return { at: this.now(), lo: -Infinity, hi: Infinity, any: true };
-      case 'abs': at = end = t.us; break;
-      case 'rel': at = end = last + t.us; break;
-      case 'absRange': at = t.us; end = t.endUs; break;
-      case 'relRange': at = last + t.us; end = last + t.endUs; break;
-    }
-    const tol = this.tolerance(at, last);
-    return { at, lo: at - tol, hi: end + this.tolerance(end, last), any: false };
-  }
-
-  private tolerance(at: number, since: number): number {
-    return Math.max(this.cfg.toleranceUsecs, Math.floor(((at - since) * this.cfg.tolerancePercent) / 100));
-  }
-
   private event(ev: DrillEvent): void {
     const b = ev.body;
     switch (b.kind) {
@@ -318,19 +295,17 @@ export class DrillRun {
         this.syscall(ev, b.call);
         return;
       case 'shell': {
-        const w = this.when(ev.time);
-        this.advanceTo(w.at);
+        const w = this.time.reach(ev.time);
         this.shell(b.command, ev.line);
-        this.lastEventUs = w.any ? this.now() : w.at;
+        this.time.settle(w);
         return;
       }
       case 'code': {
-        const w = this.when(ev.time);
-        this.advanceTo(w.at);
+        const w = this.time.reach(ev.time);
         const snap = this.snapshot();
         this.code.push({ line: ev.line, code: b.code, info: snap.info, ...(snap.why ? { why: snap.why } : {}) });
         this.note('#', `%{ python }% (TCP_INFO snapshot${snap.info ? `: state ${snap.info.tcpi_state}` : ` unavailable: ${snap.why}`})`, ev.line);
-        this.lastEventUs = w.any ? this.now() : w.at;
+        this.time.settle(w);
         return;
       }
     }
@@ -345,38 +320,15 @@ export class DrillRun {
 
   // ---- time ----
 
-  /** The earliest time something will happen: a host timer or a blocked call's deadline (script µs). */
-  private nextWake(): number {
-    let d = this.host.nextDeadline();
+  /** The earliest deadline of a blocked call (host µs; Infinity: none). */
+  private callDeadline(): number {
+    let d = Infinity;
     const o = this.outstanding;
     if (o && !o.call.done) d = Math.min(d, o.call.deadline);
     for (const c of this.waiting) if (!c.done) d = Math.min(d, c.deadline);
-    return d === Infinity ? Infinity : d - BASE;
+    return d;
   }
   private waiting: Array<Call<unknown>> = [];
-
-  /** Runs the host to script time t: timers in order, blocked calls polled after each step. */
-  private advanceTo(t: number): void {
-    for (let guard = 0; ; guard++) {
-      const d = this.nextWake();
-      if (d > t) break;
-      if (d > this.now()) this.clock.set(BASE + d);
-      this.host.advance(this.clock.now());
-      this.pollCalls();
-      if (guard > 10_000_000) throw new Error('the host keeps timers due without moving on');
-    }
-    if (t > this.now()) this.clock.set(BASE + t);
-    this.host.advance(this.clock.now());
-    this.pollCalls();
-  }
-
-  /** Moves to the next instant something happens, if it is at or before `limit`; false if nothing is. */
-  private step(limit: number): boolean {
-    const d = this.nextWake();
-    if (d > limit) return false;
-    this.advanceTo(Math.max(d, this.now()));
-    return true;
-  }
 
   private pollCalls(): void {
     const o = this.outstanding;
@@ -421,8 +373,7 @@ export class DrillRun {
   }
 
   private inbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.when(ev.time);
-    this.advanceTo(w.at);
+    const w = this.time.reach(ev.time);
     const bits = flagBits(p.flags);
     const { lport, rport } = this.tuple((bits & SYN) !== 0 && !(bits & ACK));
     const options: TcpOption[] = [];
@@ -448,9 +399,9 @@ export class DrillRun {
       ...(!v4 && p.ip.flowlabel !== undefined ? { flowLabel: p.ip.flowlabel } : {}),
     });
     this.note('<', fmtPacketSpec(p).slice(2), ev.line);
-    this.host.deliver(this.clock.now(), encodePacket(ip, seg));
+    this.host.deliver(this.time.clock.now(), encodePacket(ip, seg));
     this.pollCalls();
-    this.lastEventUs = w.any ? this.now() : w.at;
+    this.time.settle(w);
   }
 
   private mapEcr(ecr: number): number {
@@ -463,8 +414,8 @@ export class DrillRun {
   /** The host's next packet at or before script time `limit` (moving time as needed), or null. */
   private nextOut(limit: number): Live | null {
     while (!this.outQ.length) {
-      if (!this.step(limit)) {
-        if (limit !== Infinity && limit > this.now()) this.advanceTo(limit);
+      if (!this.time.step(limit)) {
+        if (limit !== Infinity && limit > this.now()) this.time.advanceTo(limit);
         break;
       }
     }
@@ -477,7 +428,7 @@ export class DrillRun {
   }
 
   private outbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.when(ev.time);
+    const w = this.time.when(ev.time);
     const limit = w.any ? this.now() + LIMIT_ANY_US : w.hi;
     const first = this.nextOut(limit);
     const expected = fmtPacketSpec(p);
@@ -524,7 +475,7 @@ export class DrillRun {
     }
     for (const x of pieces) this.note('>', this.fmtLive(x).slice(2), ev.line);
     this.recordTs(p, pieces[pieces.length - 1]!);
-    this.lastEventUs = pieces[pieces.length - 1]!.t;
+    this.time.lastEventUs = pieces[pieces.length - 1]!.t;
   }
 
   private checkTime(ev: DrillEvent, w: { at: number; lo: number; hi: number; any: boolean }, l: Live, expected: string): void {
@@ -641,13 +592,13 @@ export class DrillRun {
   private finishOutstanding(): void {
     const o = this.outstanding;
     if (!o) return;
-    while (!o.call.done && this.step(o.endAt + o.tol)) { /* run */ }
-    const t = o.call.done ? o.call.endedAt - BASE : null;
+    while (!o.call.done && this.time.step(o.endAt + o.tol)) { /* run */ }
+    const t = o.call.done ? this.time.scriptTime(o.call.endedAt) : null;
     if (t === null || t < o.endAt - o.tol || t > o.endAt + o.tol) {
       let actual: string;
       if (t === null) {
-        while (!o.call.done && this.step(this.now() + REPORT_LOOKAHEAD_US)) { /* look further, for the report */ }
-        actual = o.call.done ? `returned ${this.fmtResult(o.call.result)} at ${fmtTime(o.call.endedAt - BASE)} s` : `still blocked at ${fmtTime(this.now())} s`;
+        while (!o.call.done && this.time.step(this.now() + REPORT_LOOKAHEAD_US)) { /* look further, for the report */ }
+        actual = o.call.done ? `returned ${this.fmtResult(o.call.result)} at ${fmtTime(this.time.scriptTime(o.call.endedAt))} s` : `still blocked at ${fmtTime(this.now())} s`;
       } else actual = `returned ${this.fmtResult(o.call.result)} at ${fmtTime(t)} s`;
       this.fail(o.ev, `timing error: expected the blocking ${o.ev.body.kind === 'syscall' ? o.ev.body.call.name : ''}() to return at ${fmtTime(o.endAt)} s (tolerance ${fmtTime(o.tol)} s)`, {
         expected: `${fmtTime(o.startAt)}...${fmtTime(o.endAt)} ${o.text.replace(/^\S+\s+/, '')}`, actual: `${fmtTime(o.startAt)} ${o.text.replace(/^\S+\s+/, '').replace(/\s*=[^=]*$/, '')} ${actual}`,
@@ -660,42 +611,35 @@ export class DrillRun {
   private syscall(ev: DrillEvent, c: SyscallSpec): void {
     // packetdrill waits for a blocking call still running before it starts the next one.
     this.finishOutstanding();
-    const w = this.when(ev.time);
-    this.advanceTo(w.at);
+    const w = this.time.reach(ev.time);
     const text = ev.text;
     const { call, verify } = this.makeCall(ev, c);
     const callText = text.replace(/^\S+\s+/, '').replace(/\s*=[^=]*$/, '');
     this.note('$', `${callText}${call.done ? ` = ${this.fmtResult(call.result)}` : '  (blocks)'}`, ev.line);
     const startAt = this.now();
-    this.lastEventUs = w.any ? startAt : w.at;
+    this.time.settle(w);
     if (c.endUs !== undefined) {
-      const relative = ev.time.kind === 'rel';
-      const endAt = relative ? this.lastEventUsBefore(w.at, ev) + c.endUs : c.endUs;
-      const tol = this.tolerance(endAt, startAt);
+      const endAt = this.time.endOf(ev.time, w.at, c.endUs);
+      const tol = this.time.tolerance(endAt, startAt);
       this.outstanding = { ev, call: call as Call<unknown>, verify: verify as (r: unknown) => void, startAt, endAt, tol, text };
       if (call.done) this.finishOutstanding();
       return;
     }
     if (!call.done) {
-      const tol = this.tolerance(w.at, w.at);
+      const tol = this.time.tolerance(w.at, w.at);
       this.waiting.push(call as Call<unknown>);
-      while (!call.done && this.step(startAt + tol)) { /* run */ }
+      while (!call.done && this.time.step(startAt + tol)) { /* run */ }
       if (!call.done) {
-        while (!call.done && this.step(this.now() + REPORT_LOOKAHEAD_US)) { /* for the report */ }
+        while (!call.done && this.time.step(this.now() + REPORT_LOOKAHEAD_US)) { /* for the report */ }
         this.waiting = this.waiting.filter((x) => x !== call);
         this.fail(ev, `${c.name}() blocked, but the script expects it to return at once (write it as T...END for a blocking call)`, {
           expected: `${fmtTime(w.at)} ${text.replace(/^\S+\s+/, '')}`,
-          actual: call.done ? `returned ${this.fmtResult(call.result)} at ${fmtTime(call.endedAt - BASE)} s` : `still blocked at ${fmtTime(this.now())} s (nothing would wake it)`,
+          actual: call.done ? `returned ${this.fmtResult(call.result)} at ${fmtTime(this.time.scriptTime(call.endedAt))} s` : `still blocked at ${fmtTime(this.now())} s (nothing would wake it)`,
         });
       }
       this.waiting = this.waiting.filter((x) => x !== call);
     }
     verify(call.result!);
-  }
-
-  /** The base a relative `+T...END` uses: the previous event's time (T = base + start). */
-  private lastEventUsBefore(at: number, ev: DrillEvent): number {
-    return ev.time.kind === 'rel' ? at - ev.time.us : 0;
   }
 
   private lookup(ev: { line: number; col: number }, name: string): number {
@@ -831,7 +775,7 @@ export class DrillRun {
   private makeCall(ev: DrillEvent, c: SyscallSpec): { call: Call<Ret>; verify: (r: Ret) => void } {
     const a = c.args;
     const sys = this.sys;
-    const clock = (): number => this.clock.now();
+    const clock = (): number => this.time.clock.now();
     const done = (r: Ret): Call<Ret> => Call.done(c.name, clock, r);
     const plain = (r: Ret): { call: Call<Ret>; verify: (r: Ret) => void } => ({ call: done(r), verify: (x) => this.checkRet(ev, c, x) });
     const need = (n: number): void => {
