@@ -29,30 +29,21 @@ import type { Socket } from '../host/socket.ts';
 import { TcpConn } from '../tcp/conn.ts';
 import { findKey } from '../tcp/key.ts';
 import { canonicalIp } from '../wire/addr.ts';
-import { decodePacket, encodePacket, makeIpRepr } from '../wire/packet.ts';
-import { ACK, FIN, PSH, RST, SYN, type IpRepr, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import type { DrillEvent, Expr, Script, SyscallSpec, TcpPacketSpec } from './ast.ts';
+import type { DrillEvent, Expr, Script, SyscallSpec } from './ast.ts';
 import { buildProgram, scriptLineOf, type CodeBlock } from './code.ts';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError, type DrillConfig } from './config.ts';
 import { DrillSyntaxError } from './lexer.ts';
-import { flagBits, fmtLiveOpt, fmtLiveSegment, fmtOptSpec, fmtPacketSpec, letters, u32 } from './notation.ts';
 import { parse } from './parser.ts';
 import { DrillFailure, fail, fmtTime, pollNames, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type Failure, type RunOptions, type TraceLine } from './result.ts';
 import { applyWrites, planShell } from './shell.ts';
+import { PacketEvents } from './packets.ts';
+import { SockTable, type SockRec } from './sockets.ts';
 import { EPOLL, symbolValue } from './symbols.ts';
-import { LIMIT_ANY_US, REPORT_LOOKAHEAD_US, Timeline } from './timing.ts';
+import { REPORT_LOOKAHEAD_US, Timeline } from './timing.ts';
 
 export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
 export { fmtTime } from './result.ts';
 export { fmtPacketSpec } from './notation.ts';
-
-interface SockRec {
-  kind: 'init' | 'listener' | 'connecting' | 'child' | 'conn';
-  /** Live descriptor, or null for a passive child not yet accepted. */
-  fd: number | null;
-  localPort: number | null;
-  remotePort: number | null;
-}
 
 interface Outstanding {
   ev: DrillEvent;
@@ -62,13 +53,6 @@ interface Outstanding {
   endAt: number; // script µs the script expects it to return
   tol: number;
   text: string;
-}
-
-interface Live {
-  /** Script time it was sent. */
-  t: number;
-  ip: IpRepr;
-  tcp: TcpRepr;
 }
 
 interface EpollReg {
@@ -103,16 +87,8 @@ export class DrillRun {
   private readonly time: Timeline;
   private host!: Host;
   private sys!: Syscalls;
-  private outQ: Live[] = [];
-  private fdMap = new Map<number, number>(); // script fd -> live fd
-  private socks = new Map<number, SockRec>(); // live fd -> record
-  private sut: SockRec | null = null;
-  private nextEphemeral: number;
-  private scriptIsn = 0;
-  private liveIsn = 0;
-  private tsMap = new Map<number, number>();
-  private lastTs: { script: number; live: number } | null = null;
-  private tsFirst: { script: number; live: number } | null = null;
+  private socks!: SockTable;
+  private packets!: PacketEvents;
   private outstanding: Outstanding | null = null;
   private code: CodeBlock[] = [];
   private epolls = new Map<number, Map<number, EpollReg>>();
@@ -121,7 +97,6 @@ export class DrillRun {
 
   constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}) {
     this.cfg = { ...defaultDrillConfig(), ...opts.config };
-    this.nextEphemeral = this.cfg.ephemeralPortStart;
     this.time = new Timeline(this.cfg, () => this.callDeadline(), () => this.pollCalls());
   }
 
@@ -230,13 +205,11 @@ export class DrillRun {
       name: 'linger', addresses: [c.localIp], clock: this.time.clock, seed: this.opts.seed ?? 1,
       config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.log.host(e), tracePackets: false,
     });
-    this.host.setEmit((bytes) => {
-      const r = decodePacket(bytes);
-      if (!r.ok) throw new Error(`linger emitted an undecodable packet: ${r.error.detail}`);
-      this.outQ.push({ t: this.now(), ip: r.value.ip, tcp: r.value.tcp });
-    });
+    this.host.setEmit((bytes) => this.packets.capture(bytes));
     this.time.attach(this.host);
     this.sys = new Syscalls(this.host);
+    this.socks = new SockTable(this.cfg, this.sys);
+    this.packets = new PacketEvents(this.cfg, this.time, this.log, this.socks, this.host, () => this.pollCalls());
   }
 
   private note(mark: string, text: string, line?: number): void {
@@ -288,8 +261,8 @@ export class DrillRun {
     switch (b.kind) {
       case 'packet':
         if (b.packet.proto !== 'tcp') this.fail(ev, `${b.packet.proto} packets are not supported`);
-        if (b.packet.dir === '<') this.inbound(ev, b.packet);
-        else this.outbound(ev, b.packet);
+        if (b.packet.dir === '<') this.packets.inbound(ev, b.packet);
+        else this.packets.outbound(ev, b.packet);
         return;
       case 'syscall':
         this.syscall(ev, b.call);
@@ -338,238 +311,10 @@ export class DrillRun {
     for (const c of this.waiting) c.poll();
   }
 
-  // ---- packets ----
-
-  private tuple(syn: boolean): { lport: number; rport: number } {
-    let s = this.sut;
-    if (syn && s && s.kind === 'listener') {
-      // A SYN to a listener: a new connection from the next ephemeral port (packetdrill's
-      // handle_listen_for_script_packet); later packets go to it.
-      s = { kind: 'child', fd: null, localPort: s.localPort, remotePort: this.nextEphemeral++ };
-      this.sut = s;
-    }
-    if (!s) {
-      s = { kind: 'init', fd: null, localPort: null, remotePort: null };
-      this.sut = s;
-    }
-    if (s.localPort === null) s.localPort = this.cfg.bindPort;
-    if (s.remotePort === null) s.remotePort = s.kind === 'connecting' ? this.cfg.connectPort : this.nextEphemeral++;
-    return { lport: s.localPort, rport: s.remotePort };
-  }
-
-  private mapLocal(scriptSeq: number): number {
-    return u32(scriptSeq - this.scriptIsn + this.liveIsn);
-  }
-  private unmapLocal(liveSeq: number): number {
-    return u32(liveSeq - this.liveIsn + this.scriptIsn);
-  }
-  /**
-   * A live outbound sequence number in script space. A reset sent with seq 0 (the RST|ACK
-   * answering a segment without ACK, tcp_v4_send_reset) has no sequence number to map: it
-   * stays 0, as a script writes it.
-   */
-  private outSeq(f: TcpRepr): number {
-    return f.flags & RST && f.seq === 0 ? 0 : this.unmapLocal(f.seq);
-  }
-
-  private inbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.time.reach(ev.time);
-    const bits = flagBits(p.flags);
-    const { lport, rport } = this.tuple((bits & SYN) !== 0 && !(bits & ACK));
-    const options: TcpOption[] = [];
-    for (const o of (p.options === 'any' ? [] : p.options) ?? []) {
-      switch (o.kind) {
-        case 'nop': options.push({ kind: 'nop' }); break;
-        case 'eol': options.push({ kind: 'eol' }); break;
-        case 'mss': options.push({ kind: 'mss', value: o.value }); break;
-        case 'wscale': options.push({ kind: 'wscale', shift: o.value }); break;
-        case 'sackOK': options.push({ kind: 'sackPermitted' }); break;
-        case 'sack': options.push({ kind: 'sack', blocks: o.blocks.map(([l, r]) => [this.mapLocal(l), this.mapLocal(r)]) }); break;
-        case 'TS': options.push({ kind: 'timestamp', val: o.val, ecr: this.mapEcr(o.ecr) }); break;
-        default: this.fail(o, `option ${fmtOptSpec(o)} cannot be sent by linger's runner`);
-      }
-    }
-    const seg: TcpRepr = {
-      srcPort: rport, dstPort: lport, seq: p.start, ack: p.ack !== undefined ? this.mapLocal(p.ack) : 0, flags: bits,
-      window: p.win ?? 0, urgent: p.urg ?? 0, options, payload: new Uint8Array(p.len).fill(0x61),
-    };
-    const v4 = this.cfg.ipVersion !== 'ipv6';
-    const ip = makeIpRepr(this.cfg.remoteIp, this.cfg.localIp, {
-      ...(p.ip.tos !== undefined ? { tos: p.ip.tos } : {}), ...(p.ip.ttl !== undefined ? { ttl: p.ip.ttl } : {}),
-      ...(!v4 && p.ip.flowlabel !== undefined ? { flowLabel: p.ip.flowlabel } : {}),
-    });
-    this.note('<', fmtPacketSpec(p).slice(2), ev.line);
-    this.host.deliver(this.time.clock.now(), encodePacket(ip, seg));
-    this.pollCalls();
-    this.time.settle(w);
-  }
-
-  private mapEcr(ecr: number): number {
-    const m = this.tsMap.get(ecr);
-    if (m !== undefined) return m;
-    if (ecr === 0 || !this.lastTs) return ecr;
-    return u32(ecr - this.lastTs.script + this.lastTs.live);
-  }
-
-  /** The host's next packet at or before script time `limit` (moving time as needed), or null. */
-  private nextOut(limit: number): Live | null {
-    while (!this.outQ.length) {
-      if (!this.time.step(limit)) {
-        if (limit !== Infinity && limit > this.now()) this.time.advanceTo(limit);
-        break;
-      }
-    }
-    return this.outQ.shift() ?? null;
-  }
-
-  /** The live packet in the script's notation (local sequence numbers mapped). */
-  private fmtLive(l: Live): string {
-    return fmtLiveSegment(l.tcp, this.outSeq(l.tcp));
-  }
-
-  private outbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.time.when(ev.time);
-    const limit = w.any ? this.now() + LIMIT_ANY_US : w.hi;
-    const first = this.nextOut(limit);
-    const expected = fmtPacketSpec(p);
-    if (!first) {
-      const late = this.nextOut(this.now() + REPORT_LOOKAHEAD_US);
-      this.fail(ev, w.any ? 'expected an outbound packet, but the host sent nothing more (nothing left to happen)' : `expected an outbound packet at ${fmtTime(w.at)} s, but the host sent nothing by ${fmtTime(w.hi)} s`, {
-        expected: `${fmtTime(w.at)} ${expected}`,
-        actual: late ? `${fmtTime(late.t)} ${this.fmtLive(late)}   (the next packet the host sent, ${fmtTime(late.t - w.at)} s later)` : `nothing (none within ${REPORT_LOOKAHEAD_US / 1e6} s more)`,
-      });
-    }
-    const pieces: Live[] = [first];
-    this.checkTime(ev, w, first, expected);
-    const bits = flagBits(p.flags);
-    if (bits & SYN) {
-      // An outbound SYN or SYN-ACK sets the local ISN mapping (script ISN <-> live ISN).
-      this.scriptIsn = p.start;
-      this.liveIsn = first.tcp.seq;
-      const s = this.sut;
-      if (s && s.kind === 'connecting' && s.localPort === null) s.localPort = first.tcp.srcPort;
-    }
-    // Several live segments may meet one expected segment (unless --strict_segments).
-    let diff = this.compare(p, first, pieces.length, true);
-    if (diff.partial && !this.cfg.strictSegments) {
-      let covered = first.tcp.payload.length;
-      while (diff.partial) {
-        const next = this.nextOut(w.any ? this.now() + LIMIT_ANY_US : w.hi);
-        if (!next) {
-          this.fail(ev, `outbound packet only partly sent: ${covered} of ${p.len} bytes by ${fmtTime(this.now())} s`, {
-            expected: `${fmtTime(w.at)} ${expected}`, actual: pieces.map((x) => `${fmtTime(x.t)} ${this.fmtLive(x)}`).join('\n          '),
-          });
-        }
-        this.checkTime(ev, w, next, expected);
-        pieces.push(next);
-        diff = this.compare(p, next, pieces.length, true, covered);
-        if (diff.problems.length) break;
-        covered += next.tcp.payload.length;
-      }
-    } else if (diff.partial) {
-      diff.problems.push(`length ${first.tcp.payload.length} != ${p.len} (--strict_segments: one live segment per expected segment)`);
-    }
-    const actual = pieces.map((x) => `${fmtTime(x.t)} ${this.fmtLive(x)}`).join('\n          ');
-    if (diff.problems.length) {
-      this.fail(ev, 'outbound packet does not match the script', { expected: `${fmtTime(w.any ? pieces[0]!.t : w.at)} ${expected}`, actual, diff: diff.problems });
-    }
-    for (const x of pieces) this.note('>', this.fmtLive(x).slice(2), ev.line);
-    this.recordTs(p, pieces[pieces.length - 1]!);
-    this.time.lastEventUs = pieces[pieces.length - 1]!.t;
-  }
-
-  private checkTime(ev: DrillEvent, w: { at: number; lo: number; hi: number; any: boolean }, l: Live, expected: string): void {
-    if (w.any || (l.t >= w.lo && l.t <= w.hi)) return;
-    const range = ev.time.kind === 'absRange' || ev.time.kind === 'relRange';
-    this.fail(ev, `timing error: expected the outbound packet ${range ? `in ${fmtTime(w.lo)}~${fmtTime(w.hi)} s` : `at ${fmtTime(w.at)} s (tolerance ${fmtTime(w.hi - w.at)} s)`}, but it was sent at ${fmtTime(l.t)} s (${l.t < w.at ? 'early' : 'late'} by ${fmtTime(Math.abs(l.t - w.at))} s)`, {
-      expected: `${fmtTime(w.at)} ${expected}`, actual: `${fmtTime(l.t)} ${this.fmtLive(l)}`,
-    });
-  }
-
-  private recordTs(p: TcpPacketSpec, l: Live): void {
-    if (!p.options || p.options === 'any') return;
-    const ts = p.options.find((o) => o.kind === 'TS');
-    const lt = l.tcp.options.find((o) => o.kind === 'timestamp');
-    if (!ts || ts.kind !== 'TS' || !lt || lt.kind !== 'timestamp') return;
-    this.tsMap.set(ts.val, lt.val);
-    this.lastTs = { script: ts.val, live: lt.val };
-    if (!this.tsFirst) this.tsFirst = this.lastTs;
-  }
-
-  /**
-   * The differences between an expected segment and a live one. `piece` > 1 (or `covered` > 0)
-   * when the live one continues an expected segment that earlier live ones began.
-   */
-  private compare(p: TcpPacketSpec, l: Live, piece: number, allowPartial: boolean, covered = 0): { problems: string[]; partial: boolean } {
-    const f = l.tcp;
-    const problems: string[] = [];
-    const s = this.sut;
-    if (s && s.localPort !== null && s.remotePort !== null && (f.srcPort !== s.localPort || f.dstPort !== s.remotePort)) {
-      problems.push(`ports ${f.srcPort} > ${f.dstPort}: not the script's connection (${s.localPort} > ${s.remotePort})`);
-    }
-    const want = flagBits(p.flags);
-    const seq = this.outSeq(f);
-    const len = f.payload.length;
-    const start = u32(p.start + covered);
-    const remaining = p.len - covered;
-    const partial = allowPartial && len > 0 && len < remaining && seq === start;
-    const last = !partial;
-    // A piece that is not the last may lack PSH and FIN; the last carries them.
-    const mask = last ? ~0 : ~(PSH | FIN);
-    if ((f.flags & mask) !== (want & mask)) problems.push(`flags ${letters(f.flags) || '-'} != ${p.flags || '-'}`);
-    if (seq !== start) problems.push(`seq ${seq} != ${start}`);
-    if (!partial && len !== remaining) problems.push(`length ${len} != ${remaining}${piece > 1 ? ` (the rest after ${covered} bytes)` : ''}`);
-    if (p.ack !== undefined && f.flags & ACK && u32(f.ack) !== p.ack) problems.push(`ack ${u32(f.ack)} != ${p.ack}`);
-    if (p.win !== undefined && f.window !== p.win) problems.push(`win ${f.window} != ${p.win}`);
-    if (p.urg !== undefined && f.urgent !== p.urg) problems.push(`urg ${f.urgent} != ${p.urg}`);
-    if (p.options === undefined) {
-      if (f.options.length) problems.push(`options <${f.options.map(fmtLiveOpt).join(',')}> sent, none expected`);
-    } else if (p.options !== 'any') {
-      const exp = p.options;
-      const got = f.options.filter((o, i, a) => !(o.kind === 'eol' && i === a.length - 1 && !exp.some((x) => x.kind === 'eol')));
-      const optProblem = (): string | null => {
-        if (got.length !== exp.length) return 'different number of options';
-        for (let i = 0; i < exp.length; i++) {
-          const e = exp[i]!;
-          const g = got[i]!;
-          const name = fmtOptSpec(e);
-          switch (e.kind) {
-            case 'nop': if (g.kind !== 'nop') return `option ${i + 1}: ${fmtLiveOpt(g)} != nop`; break;
-            case 'eol': if (g.kind !== 'eol') return `option ${i + 1}: ${fmtLiveOpt(g)} != eol`; break;
-            case 'mss': if (g.kind !== 'mss' || g.value !== e.value) return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`; break;
-            case 'wscale': if (g.kind !== 'wscale' || g.shift !== e.value) return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`; break;
-            case 'sackOK': if (g.kind !== 'sackPermitted') return `option ${i + 1}: ${fmtLiveOpt(g)} != sackOK`; break;
-            case 'sack':
-              if (g.kind !== 'sack' || g.blocks.length !== e.blocks.length || g.blocks.some(([a, b], k) => u32(a) !== e.blocks[k]![0] || u32(b) !== e.blocks[k]![1])) {
-                return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`;
-              }
-              break;
-            case 'TS': {
-              if (g.kind !== 'timestamp') return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`;
-              if (u32(g.ecr) !== e.ecr) return `TS ecr ${u32(g.ecr)} != ${e.ecr}`;
-              const tick = this.cfg.tcpTsTickUsecs;
-              if (tick > 0 && this.tsFirst) {
-                const wantDelta = (e.val - this.tsFirst.script) * tick;
-                const gotDelta = u32(g.val - this.tsFirst.live) * tick;
-                if (Math.abs(wantDelta - gotDelta) > Math.max(this.cfg.toleranceUsecs, tick)) return `TS val ${u32(g.val)} is ${fmtTime(gotDelta)} s after the first, the script says ${fmtTime(wantDelta)} s`;
-              }
-              break;
-            }
-            default: return `option ${name} cannot be checked`;
-          }
-        }
-        return null;
-      };
-      const op = optProblem();
-      if (op) problems.push(`options <${got.map(fmtLiveOpt).join(',')}> != <${exp.map(fmtOptSpec).join(',')}>: ${op}`);
-    }
-    return { problems, partial: partial && problems.length === 0 };
-  }
-
   // ---- system calls ----
 
   private snapshot(): { info: TcpInfo | null; why?: string } {
-    const s = this.sut;
+    const s = this.socks.sut;
     if (!s) return { info: null, why: 'no socket yet' };
     if (s.fd !== null) {
       const r = this.sys.tcpInfo(s.fd);
@@ -682,7 +427,7 @@ export class DrillRun {
   /** An fd argument: script numbers map to live ones. */
   private fd(e: Expr | undefined): number {
     const n = this.int(e, 'file descriptor');
-    return this.fdMap.get(n) ?? n;
+    return this.socks.fdMap.get(n) ?? n;
   }
 
   private field(e: Expr, name: string): Expr | undefined {
@@ -758,20 +503,6 @@ export class DrillRun {
     void ev;
   }
 
-  private rec(fd: number): SockRec {
-    let r = this.socks.get(fd);
-    if (!r) {
-      r = { kind: 'init', fd, localPort: null, remotePort: null };
-      this.socks.set(fd, r);
-    }
-    return r;
-  }
-
-  private localPortOf(fd: number): number | null {
-    const n = this.sys.getsockname(fd);
-    return n.errno === undefined && n.addr.port ? n.addr.port : null;
-  }
-
   private makeCall(ev: DrillEvent, c: SyscallSpec): { call: Call<Ret>; verify: (r: Ret) => void } {
     const a = c.args;
     const sys = this.sys;
@@ -791,10 +522,10 @@ export class DrillRun {
           verify: (x) => {
             this.checkRet(ev, c, x, true);
             if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
-              const rec = this.rec(x.ret);
+              if (c.ret.kind !== 'ellipsis') this.socks.fdMap.set(this.int(c.ret, 'fd'), x.ret);
+              const rec = this.socks.rec(x.ret);
               rec.kind = 'init';
-              this.sut = rec;
+              this.socks.sut = rec;
             }
           },
         };
@@ -808,10 +539,10 @@ export class DrillRun {
         const fd = this.fd(a[0]);
         const r = sys.listen(fd, this.int(a[1], 'backlog'));
         if (r.errno === undefined) {
-          const rec = this.rec(fd);
+          const rec = this.socks.rec(fd);
           rec.kind = 'listener';
-          rec.localPort = this.localPortOf(fd);
-          this.sut = rec;
+          rec.localPort = this.socks.localPortOf(fd);
+          this.socks.sut = rec;
         }
         return plain(r);
       }
@@ -825,15 +556,15 @@ export class DrillRun {
           verify: (x) => {
             this.checkRet(ev, c, x, true);
             if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
+              if (c.ret.kind !== 'ellipsis') this.socks.fdMap.set(this.int(c.ret, 'fd'), x.ret);
               const peer = (x as { addr?: { port: number } }).addr?.port ?? null;
               let rec: SockRec;
-              if (this.sut && this.sut.kind === 'child' && this.sut.fd === null && (peer === null || this.sut.remotePort === peer)) {
-                rec = this.sut;
+              if (this.socks.sut && this.socks.sut.kind === 'child' && this.socks.sut.fd === null && (peer === null || this.socks.sut.remotePort === peer)) {
+                rec = this.socks.sut;
                 rec.fd = x.ret;
                 rec.kind = 'conn';
               } else {
-                rec = { kind: 'conn', fd: x.ret, localPort: this.localPortOf(x.ret), remotePort: peer };
+                rec = { kind: 'conn', fd: x.ret, localPort: this.socks.localPortOf(x.ret), remotePort: peer };
               }
               this.socks.set(x.ret, rec);
             }
@@ -845,19 +576,19 @@ export class DrillRun {
         const fd = this.fd(a[0]);
         const addr = this.sockaddr(a[1], 'connect');
         const call = sys.begin.connect(fd, addr);
-        const rec = this.rec(fd);
+        const rec = this.socks.rec(fd);
         if (rec.kind === 'init' || rec.kind === 'connecting') {
           rec.kind = 'connecting';
-          rec.localPort = this.localPortOf(fd);
+          rec.localPort = this.socks.localPortOf(fd);
           rec.remotePort = addr.port;
-          this.sut = rec;
+          this.socks.sut = rec;
         }
         return { call, verify: (x) => this.checkRet(ev, c, x) };
       }
       case 'close': {
         need(1);
         const scriptFd = this.int(a[0], 'fd');
-        const fd = this.fdMap.get(scriptFd) ?? scriptFd;
+        const fd = this.socks.fdMap.get(scriptFd) ?? scriptFd;
         const call = sys.begin.close(fd);
         this.epolls.delete(fd);
         for (const m of this.epolls.values()) m.delete(fd);
@@ -1002,7 +733,7 @@ export class DrillRun {
           verify: (x) => {
             this.checkRet(ev, c, x, true);
             if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
+              if (c.ret.kind !== 'ellipsis') this.socks.fdMap.set(this.int(c.ret, 'fd'), x.ret);
               this.epolls.set(x.ret, new Map());
             }
           },
@@ -1013,7 +744,7 @@ export class DrillRun {
         const ep = this.epolls.get(this.fd(a[0]));
         const op = this.int(a[1], 'op');
         const scriptFd = this.int(a[2], 'fd');
-        const fd = this.fdMap.get(scriptFd) ?? scriptFd;
+        const fd = this.socks.fdMap.get(scriptFd) ?? scriptFd;
         const EXTRA: Record<string, number> = { EEXIST: 17 };
         const fail = (e: string): Ret => ({ ret: -1, errno: e, errnum: BSD_ERRNO[e as keyof typeof BSD_ERRNO] ?? EXTRA[e] ?? 0 }) as unknown as Ret;
         let r: Ret;
@@ -1091,7 +822,7 @@ export class DrillRun {
           call: done(r),
           verify: (x) => {
             this.checkRet(ev, c, x, true);
-            if (x.errno === undefined && c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
+            if (x.errno === undefined && c.ret.kind !== 'ellipsis') this.socks.fdMap.set(this.int(c.ret, 'fd'), x.ret);
           },
         };
       }
