@@ -12,10 +12,10 @@ import type { Socket } from '../host/socket.ts';
 import { TcpConn } from '../tcp/conn.ts';
 import { findKey } from '../tcp/key.ts';
 import { canonicalIp } from '../wire/addr.ts';
-import type { DrillEvent, Expr, Script } from './ast.ts';
+import type { DrillEvent, Script } from './ast.ts';
 import { CallArgs } from './args.ts';
 import { CallEvents } from './blocking.ts';
-import { makeCall, SYSCALL_NAMES, type CallContext } from './calls.ts';
+import { makeCall, type CallContext } from './calls.ts';
 import { buildProgram, scriptLineOf, type CodeBlock } from './code.ts';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError, type DrillConfig } from './config.ts';
 import { Epolls } from './epoll.ts';
@@ -25,8 +25,8 @@ import { parse } from './parser.ts';
 import { DrillFailure, fail, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type RunOptions, type TraceLine } from './result.ts';
 import { applyWrites, planShell } from './shell.ts';
 import { SockTable } from './sockets.ts';
-import { symbolValue } from './symbols.ts';
 import { Timeline } from './timing.ts';
+import { unsupportedFeatures } from './unsupported.ts';
 
 export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
 export { fmtTime } from './result.ts';
@@ -71,73 +71,7 @@ export class DrillRun {
 
   /** Features linger does not have, found before running (empty: the script can run). */
   unsupported(): string[] {
-    const why = new Set<string>();
-    const s = this.script;
-    for (const c of [...s.init, ...s.cleanup]) {
-      if (c.kind === 'shell') {
-        const p = planShell(c.text);
-        if (!p.ok) why.add(`line ${c.line}: ${p.reason}`);
-      } else if (!this.opts.python) why.add(`line ${c.line}: %{ }% python blocks (python3 is not available)`);
-    }
-    for (const ev of s.events) {
-      const b = ev.body;
-      const at = `line ${ev.line}`;
-      if (b.kind === 'shell') {
-        const p = planShell(b.command);
-        if (!p.ok) why.add(`${at}: ${p.reason}`);
-      } else if (b.kind === 'code') {
-        if (!this.opts.python) why.add(`${at}: %{ }% python blocks (python3 is not available)`);
-      } else if (b.kind === 'packet') {
-        const p = b.packet;
-        if (p.proto !== 'tcp') {
-          why.add(`${at}: ${p.proto.toUpperCase()} packets (linger is TCP only)`);
-          continue;
-        }
-        if (p.ip.ecn && p.ip.ecn !== 'noect') why.add(`${at}: ECN codepoint [${p.ip.ecn}] (linger does not implement ECN)`);
-        if (/[EW]/.test(p.flags)) why.add(`${at}: ECN flags E/W (linger does not implement ECN)`);
-        if (p.flags.includes('U') || p.urg !== undefined) why.add(`${at}: urgent data (linger does not implement URG)`);
-        if (p.options && p.options !== 'any') {
-          for (const o of p.options) {
-            if (o.kind === 'md5') why.add(`${at}: TCP MD5 signatures (RFC 2385)`);
-            else if (o.kind === 'FO' || o.kind === 'FOEXP') why.add(`${at}: TCP Fast Open`);
-            else if (o.kind === 'unknown') why.add(`${at}: TCP option "${o.name}"`);
-          }
-        }
-      } else {
-        const c = b.call;
-        if (!SYSCALL_NAMES.has(c.name)) why.add(`${at}: system call ${c.name}()`);
-        const walk = (e: Expr, field?: string): void => {
-          switch (e.kind) {
-            case 'sym':
-              if (symbolValue(e.name) === undefined) why.add(`${at}: symbol ${e.name} (not known to linger)`);
-              break;
-            case 'or': e.parts.forEach((p) => walk(p)); break;
-            case 'neg': walk(e.e); break;
-            case 'list': e.items.forEach((p) => walk(p)); break;
-            case 'struct': for (const f of e.fields) if (!(f.name === 'msg_name')) walk(f.value, f.name); break;
-            case 'call':
-              if (!['htons', 'htonl', 'ntohs', 'ntohl', 'inet_addr', 'inet6_addr', 'sizeof'].includes(e.name)) why.add(`${at}: ${e.name}() in an argument`);
-              break;
-            default: break;
-          }
-          void field;
-        };
-        c.args.forEach((a) => walk(a));
-        if (c.ret.kind !== 'ellipsis') walk(c.ret);
-        if (c.name === 'setsockopt' && c.args[2]?.kind === 'sym' && c.args[2].name === 'TCP_MAXSEG') why.add(`${at}: setsockopt(TCP_MAXSEG) (linger has no user MSS)`);
-        if (/^(send|recv|sendto|recvfrom|sendmsg|recvmsg)$/.test(c.name)) {
-          const flagsArg = c.args[c.name.endsWith('msg') ? 2 : 3];
-          if (flagsArg && this.mentions(flagsArg, 'MSG_OOB')) why.add(`${at}: MSG_OOB (linger does not implement urgent data)`);
-        }
-      }
-    }
-    return [...why];
-  }
-
-  private mentions(e: Expr, name: string): boolean {
-    if (e.kind === 'sym') return e.name === name;
-    if (e.kind === 'or') return e.parts.some((p) => this.mentions(p, name));
-    return false;
+    return unsupportedFeatures(this.script, !!this.opts.python);
   }
 
   // ---- set-up ----
