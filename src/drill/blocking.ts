@@ -3,7 +3,7 @@
 // events run. packetdrill waits for a blocking call still running before it starts the next.
 
 import type { DrillEvent, SyscallSpec } from './ast.ts';
-import type { CallView, Made } from './calls.ts';
+import type { CallView, StartedCall } from './calls.ts';
 import { callOnly, callText, fail, fmtTime, type TraceLog } from './result.ts';
 import { REPORT_LOOKAHEAD_US, type Due, type Timeline } from './timing.ts';
 import { fmtRet } from './verify.ts';
@@ -11,7 +11,7 @@ import { fmtRet } from './verify.ts';
 /** The blocking call the script expects to return later. */
 interface Outstanding {
   ev: DrillEvent;
-  made: Made;
+  started: StartedCall;
   startAt: number; // script µs
   endAt: number; // script µs the script expects it to return
   tol: number;
@@ -26,14 +26,14 @@ export class CallEvents {
   constructor(
     private readonly time: Timeline,
     private readonly trace: TraceLog,
-    private readonly make: (c: SyscallSpec) => Made,
+    private readonly make: (c: SyscallSpec) => StartedCall,
   ) {}
 
   /** The earliest deadline of a blocked call (host µs; Infinity: none). */
   deadline(): number {
     let d = Infinity;
     const o = this.outstanding;
-    if (o && !o.made.call.done) d = Math.min(d, o.made.call.deadline);
+    if (o && !o.started.call.done) d = Math.min(d, o.started.call.deadline);
     for (const c of this.waiting) if (!c.done) d = Math.min(d, c.deadline);
     return d;
   }
@@ -41,8 +41,8 @@ export class CallEvents {
   /** Retries the blocked calls (after each step of time). */
   poll(): void {
     const o = this.outstanding;
-    if (o && !o.made.call.done && o.made.call.poll()) {
-      this.trace.note('$', `${callOnly(o.text)} returned ${fmtRet(o.made.call.result!)}`, o.ev.line);
+    if (o && !o.started.call.done && o.started.call.poll()) {
+      this.trace.note('$', `${callOnly(o.text)} returned ${fmtRet(o.started.call.result!)}`, o.ev.line);
     }
     for (const c of this.waiting) c.poll();
   }
@@ -52,20 +52,20 @@ export class CallEvents {
     this.finish();
     const w = this.time.reach(ev.time);
     const text = ev.text;
-    const made = this.make(c);
-    const { call } = made;
+    const started = this.make(c);
+    const { call } = started;
     this.trace.note('$', `${callOnly(text)}${call.done ? ` = ${fmtRet(call.result!)}` : '  (blocks)'}`, ev.line);
     const startAt = this.time.now();
     this.time.settle(w);
     if (c.endUs !== undefined) {
       const endAt = this.time.endOf(ev.time, w.at, c.endUs);
       const tol = this.time.tolerance(endAt, startAt);
-      this.outstanding = { ev, made, startAt, endAt, tol, text };
+      this.outstanding = { ev, started, startAt, endAt, tol, text };
       if (call.done) this.finish();
       return;
     }
     if (!call.done) this.waitAtOnce(ev, c, call, w, startAt);
-    made.verify();
+    started.verify();
   }
 
   /** A call without `...END` that blocked: it must return within the tolerance. */
@@ -88,7 +88,7 @@ export class CallEvents {
   finish(): void {
     const o = this.outstanding;
     if (!o) return;
-    const call = o.made.call;
+    const call = o.started.call;
     while (!call.done && this.time.step(o.endAt + o.tol)) { /* run */ }
     const t = call.done ? this.time.scriptTime(call.endedAt) : null;
     if (t === null || t < o.endAt - o.tol || t > o.endAt + o.tol) {
@@ -102,6 +102,6 @@ export class CallEvents {
       });
     }
     this.outstanding = null;
-    o.made.verify();
+    o.started.verify();
   }
 }

@@ -24,7 +24,7 @@ export interface CallView {
 }
 
 /** A started call, and the check of its result once it has returned. */
-export interface Made {
+export interface StartedCall {
   call: CallView;
   verify: () => void;
 }
@@ -39,18 +39,18 @@ export interface CallContext {
   clock: () => number;
 }
 
-type Handler = (cx: CallContext, c: SyscallSpec) => Made;
+type Handler = (cx: CallContext, c: SyscallSpec) => StartedCall;
 
-function made<R extends CallRet>(call: Call<R>, verify: (r: R) => void): Made {
+function started<R extends CallRet>(call: Call<R>, verify: (r: R) => void): StartedCall {
   return { call, verify: () => verify(call.result!) };
 }
 
 /** A call that returned at once. */
 const done = <R extends CallRet>(cx: CallContext, c: SyscallSpec, r: R): Call<R> => Call.done(c.name, cx.clock, r);
 
-/** A call checked only by its return value. */
-const plain = (cx: CallContext, c: SyscallSpec, r: CallRet): Made => checked(cx, c, done(cx, c, r));
-const checked = <R extends CallRet>(cx: CallContext, c: SyscallSpec, call: Call<R>): Made => made(call, (x) => checkRet(cx.args, c, x));
+/** A call checked only by its return value; plain(): one that returned at once. */
+const checked = <R extends CallRet>(cx: CallContext, c: SyscallSpec, call: Call<R>): StartedCall => started(call, (x) => checkRet(cx.args, c, x));
+const plain = (cx: CallContext, c: SyscallSpec, r: CallRet): StartedCall => checked(cx, c, done(cx, c, r));
 
 /** A call that returns a new descriptor: the script's number for it maps to the live one. */
 function newFd(cx: CallContext, c: SyscallSpec, x: CallRet): boolean {
@@ -66,7 +66,7 @@ const socket: Handler = (cx, c) => {
   const a = c.args;
   const domain = a[0]!.kind === 'ellipsis' ? (cx.cfg.ipVersion === 'ipv4' ? K.AF_INET : K.AF_INET6) : cx.args.int(a[0], 'domain');
   const r = cx.sys.socket(domain, cx.args.int(a[1], 'type'), cx.args.int(a[2], 'protocol'));
-  return made(done(cx, c, r), (x) => {
+  return started(done(cx, c, r), (x) => {
     if (!newFd(cx, c, x)) return;
     const rec = cx.socks.rec(x.ret);
     rec.kind = 'init';
@@ -92,7 +92,7 @@ const accept: Handler = (cx, c) => {
   const a = c.args;
   const fd = cx.args.fd(a[0]);
   const call = c.name === 'accept' ? cx.sys.begin.accept(fd) : cx.sys.begin.accept4(fd, a[3] ? cx.args.int(a[3], 'flags') : 0);
-  return made(call, (x: AddrRet) => {
+  return started(call, (x: AddrRet) => {
     newFd(cx, c, x);
     if (x.errno !== undefined) return;
     const socks = cx.socks;
@@ -196,7 +196,7 @@ const getsockopt: Handler = (cx, c) => {
   const a = c.args;
   const fd = cx.args.fd(a[0]);
   const r = cx.sys.getsockopt(fd, cx.args.int(a[1], 'level'), cx.args.int(a[2], 'optname'));
-  return made(done(cx, c, r), (x: OptRet) => {
+  return started(done(cx, c, r), (x: OptRet) => {
     checkRet(cx.args, c, x);
     if (x.errno !== undefined) return;
     checkOptValue(cx.args, a[3]!, x.value);
@@ -222,7 +222,7 @@ const ioctl: Handler = (cx, c) => {
   const req = cx.args.int(a[1], 'request');
   const argE = a[2];
   const arg = req === K.FIONBIO && argE ? cx.args.int(argE, 'arg') : 0;
-  return made(done(cx, c, cx.sys.ioctl(fd, req, arg)), (x: ValueRet) => {
+  return started(done(cx, c, cx.sys.ioctl(fd, req, arg)), (x: ValueRet) => {
     checkRet(cx.args, c, x);
     if (x.errno !== undefined || req === K.FIONBIO || !argE || argE.kind === 'ellipsis') return;
     const want = cx.args.int(argE, 'ioctl value');
@@ -242,7 +242,7 @@ const poll: Handler = (cx, c) => {
     return { fd: cx.args.fd(fdE), events: cx.args.int(evE, 'events') };
   });
   const call = cx.sys.begin.poll(fds, cx.args.int(c.args[2], 'timeout'));
-  return made(call, (x) => {
+  return started(call, (x) => {
     checkRet(cx.args, c, x);
     items.forEach((it, i) => {
       const rv = field(it, 'revents');
@@ -256,7 +256,7 @@ const poll: Handler = (cx, c) => {
 
 const epollCreate: Handler = (cx, c) => {
   const r = cx.sys.dup(0); // reserves the lowest free descriptor, as Linux's epoll fd would take
-  return made(done(cx, c, r), (x) => {
+  return started(done(cx, c, r), (x) => {
     if (newFd(cx, c, x)) cx.epolls.create(x.ret);
   });
 };
@@ -292,7 +292,7 @@ const epollWait: Handler = (cx, c) => {
   };
   const deadline = timeout < 0 ? Infinity : cx.clock() + timeout * 1000;
   const call = new Call<CallRet>('epoll_wait', cx.clock, () => (scan() ? { ret: ready.length } : BLOCKED), () => ({ ret: scan() }), deadline);
-  return made(call, (x) => {
+  return started(call, (x) => {
     checkRet(cx.args, c, x);
     const evE = a[1]!;
     const want = evE.kind === 'list' ? evE.items : evE.kind === 'struct' ? [evE] : [];
@@ -321,7 +321,7 @@ const sockname: Handler = (cx, c) => {
 const dup: Handler = (cx, c) => {
   const old = cx.args.fd(c.args[0]);
   const r = c.name === 'dup' ? cx.sys.dup(old) : cx.sys.dup2(old, cx.args.fd(c.args[1]));
-  return made(done(cx, c, r), (x) => void newFd(cx, c, x));
+  return started(done(cx, c, r), (x) => void newFd(cx, c, x));
 };
 
 /** Each call: how many arguments it needs at least, and its handler. */
@@ -354,7 +354,7 @@ const CALLS = new Map(TABLE.flatMap(([names, args, make]) => names.map((n) => [n
 export const SYSCALL_NAMES: ReadonlySet<string> = new Set(CALLS.keys());
 
 /** Starts the script's call. */
-export function makeCall(cx: CallContext, c: SyscallSpec): Made {
+export function makeCall(cx: CallContext, c: SyscallSpec): StartedCall {
   const h = CALLS.get(c.name);
   if (!h) return fail(c.namePos, `system call ${c.name}() is not supported`);
   if (c.args.length < h.args) fail(c.namePos, `${c.name}() takes ${h.args} arguments, the script gives ${c.args.length}`);

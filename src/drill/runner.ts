@@ -1,8 +1,9 @@
 // The packetdrill interpreter on a virtual clock. One linger Host is the local side, driven
 // through the BSD call layer (src/bsd); the runner plays the remote host, as packetdrill does
-// with its tun device. This file runs a script's events in order; the rules live beside it:
-// timing.ts (script time, tolerances), packets.ts and match.ts (`<` and `>` lines, script
-// sequence space), blocking.ts and calls.ts (system calls), result.ts (trace and failures).
+// with its tun device. This file sets a run up and runs the script's events in order; the
+// rules live beside it: timing.ts (script time, tolerances), packets.ts and match.ts (`<` and
+// `>` lines, script sequence space), blocking.ts and calls.ts (system calls), unsupported.ts
+// (what linger does not have), result.ts (trace and failures).
 
 import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
 import { Syscalls } from '../bsd/syscalls.ts';
@@ -113,15 +114,14 @@ export class DrillRun {
     });
     this.host.setEmit((bytes) => this.packets.capture(bytes));
     this.time.attach(this.host);
-    const sys = new Syscalls(this.host);
-    this.socks = new SockTable(c, sys);
+    this.sys = new Syscalls(this.host);
+    this.socks = new SockTable(c, this.sys);
     const cx: CallContext = {
-      cfg: c, sys, socks: this.socks, epolls: new Epolls(), clock: () => this.time.clock.now(),
+      cfg: c, sys: this.sys, socks: this.socks, epolls: new Epolls(), clock: () => this.time.clock.now(),
       args: new CallArgs(c, this.socks.fdMap, () => this.curLine),
     };
     this.calls = new CallEvents(this.time, this.log, (call) => makeCall(cx, call));
     this.packets = new PacketEvents(c, this.time, this.log, this.socks, this.host, () => this.calls.poll());
-    this.sys = sys;
   }
 
   // ---- the run ----
@@ -203,8 +203,8 @@ export class DrillRun {
     if (!s) return { info: null, why: 'no socket yet' };
     if (s.fd !== null) {
       const r = this.sys.tcpInfo(s.fd);
-      if ('errno' in r && r.errno !== undefined) return { info: null, why: `getsockopt(TCP_INFO) failed: ${r.errno}` };
-      return { info: r as TcpInfo };
+      if ('errno' in r) return { info: null, why: `getsockopt(TCP_INFO) failed: ${r.errno}` };
+      return { info: r };
     }
     if (s.localPort !== null && s.remotePort !== null) {
       const k = findKey(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
