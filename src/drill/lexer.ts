@@ -39,148 +39,163 @@ export class DrillSyntaxError extends Error {
 const PUNCT = new Set(['+', '-', '*', '~', '=', ',', ':', '(', ')', '[', ']', '{', '}', '<', '>', '|', '.', '!', ';', '/', '&', '^', '?']);
 
 export function lex(src: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  let line = 1;
-  let col = 1;
-  let space = true;
-  const n = src.length;
+  return new Lexer(src).tokens();
+}
 
-  const advance = (k: number): void => {
+const SPACE = new Set([' ', '\t', '\r', '\n', '\f', '\v']);
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
+const NUMBER = /^(?:0[xX][0-9a-fA-F]+|[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[0-9]+)/;
+
+class Lexer {
+  private readonly out: Token[] = [];
+  private i = 0;
+  private line = 1;
+  private col = 1;
+  /** Whitespace (or a comment, or the start) came since the last token. */
+  private space = true;
+  // Where the token being read starts.
+  private startLine = 1;
+  private startCol = 1;
+  private start = 0;
+
+  constructor(private readonly src: string) {}
+
+  tokens(): Token[] {
+    while (this.i < this.src.length) this.token();
+    this.out.push({ kind: 'eof', text: '', line: this.line, col: this.col, offset: this.src.length, spaceBefore: true });
+    return this.out;
+  }
+
+  private advance(k: number): void {
     for (let j = 0; j < k; j++) {
-      if (src[i] === '\n') {
-        line++;
-        col = 1;
-      } else col++;
-      i++;
+      if (this.src[this.i] === '\n') {
+        this.line++;
+        this.col = 1;
+      } else this.col++;
+      this.i++;
     }
-  };
-  const push = (kind: TokKind, text: string, startLine: number, startCol: number, start: number, value?: number): void => {
-    const t: Token = { kind, text, line: startLine, col: startCol, offset: start, spaceBefore: space };
-    if (value !== undefined) t.value = value;
-    out.push(t);
-    space = false;
-  };
+  }
 
-  while (i < n) {
+  /** The token that starts at startLine:startCol and ends at the current position. */
+  private push(kind: TokKind, text: string, value?: number): void {
+    const t: Token = { kind, text, line: this.startLine, col: this.startCol, offset: this.start, spaceBefore: this.space };
+    if (value !== undefined) t.value = value;
+    this.out.push(t);
+    this.space = false;
+  }
+
+  private error(detail: string): never {
+    throw new DrillSyntaxError(this.startLine, this.startCol, detail);
+  }
+
+  private token(): void {
+    const { src, i } = this;
     const c = src[i]!;
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\f' || c === '\v') {
-      advance(1);
-      space = true;
-      continue;
+    if (SPACE.has(c)) {
+      this.advance(1);
+      this.space = true;
+      return;
     }
-    const L = line;
-    const C = col;
-    const start = i;
+    this.startLine = this.line;
+    this.startCol = this.col;
+    this.start = i;
     if (c === '/' && src[i + 1] === '/') {
-      while (i < n && src[i] !== '\n') advance(1);
-      space = true;
-      continue;
+      while (this.i < src.length && src[this.i] !== '\n') this.advance(1);
+      this.space = true;
+    } else if (c === '/' && src[i + 1] === '*') {
+      this.delimited('/*', '*/', null, 'unterminated /* comment');
+      this.space = true;
+    } else if (c === '%' && src[i + 1] === '{') this.delimited('%{', '}%', 'code', 'unterminated %{ code block (no }%)');
+    else if (c === '`') this.delimited('`', '`', 'shell', 'unterminated `shell command`');
+    else if (c === '"') this.string();
+    else if (c === '-' && src[i + 1] === '-' && /[A-Za-z_]/.test(src[i + 2] ?? '')) this.option();
+    else if (c === '.' && src[i + 1] === '.' && src[i + 2] === '.') {
+      this.advance(3);
+      this.push('ellipsis', '...');
+    } else if (!this.number()) {
+      if (/[A-Za-z_]/.test(c)) this.word(i + 1);
+      else {
+        this.advance(1);
+        this.push(PUNCT.has(c) ? 'punct' : 'other', c);
+      }
     }
-    if (c === '/' && src[i + 1] === '*') {
-      const end = src.indexOf('*/', i + 2);
-      if (end < 0) throw new DrillSyntaxError(L, C, 'unterminated /* comment');
-      advance(end + 2 - i);
-      space = true;
-      continue;
-    }
-    if (c === '%' && src[i + 1] === '{') {
-      const end = src.indexOf('}%', i + 2);
-      if (end < 0) throw new DrillSyntaxError(L, C, 'unterminated %{ code block (no }%)');
-      const text = src.slice(i + 2, end);
-      advance(end + 2 - i);
-      push('code', text, L, C, start);
-      continue;
-    }
-    if (c === '`') {
-      const end = src.indexOf('`', i + 1);
-      if (end < 0) throw new DrillSyntaxError(L, C, 'unterminated `shell command`');
-      const text = src.slice(i + 1, end);
-      advance(end + 1 - i);
-      push('shell', text, L, C, start);
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      let s = '';
-      for (;;) {
-        if (j >= n || src[j] === '\n') throw new DrillSyntaxError(L, C, 'unterminated "string"');
-        const d = src[j]!;
-        if (d === '"') break;
-        if (d === '\\') {
-          const e = src[j + 1];
-          const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
-          if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(src.slice(j + 2, j + 4))) {
-            s += String.fromCharCode(parseInt(src.slice(j + 2, j + 4), 16));
-            j += 4;
-            continue;
-          }
-          if (e === undefined || !(e in map)) throw new DrillSyntaxError(line, col + (j - i), `unknown escape \\${e ?? ''} in string`);
-          s += map[e];
-          j += 2;
+  }
+
+  /** A comment, code block or shell command from `open` to `close`; its text is the token's (none for a comment). */
+  private delimited(open: string, close: string, kind: TokKind | null, unterminated: string): void {
+    const end = this.src.indexOf(close, this.i + open.length);
+    if (end < 0) this.error(unterminated);
+    const text = this.src.slice(this.i + open.length, end);
+    this.advance(end + close.length - this.i);
+    if (kind) this.push(kind, text);
+  }
+
+  /** A "string" with C escapes (\n \t \r \0 \\ \" \' \xHH). */
+  private string(): void {
+    const { src, i } = this;
+    let j = i + 1;
+    let s = '';
+    for (;;) {
+      if (j >= src.length || src[j] === '\n') this.error('unterminated "string"');
+      const d = src[j]!;
+      if (d === '"') break;
+      if (d === '\\') {
+        const e = src[j + 1];
+        if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(src.slice(j + 2, j + 4))) {
+          s += String.fromCharCode(parseInt(src.slice(j + 2, j + 4), 16));
+          j += 4;
           continue;
         }
-        s += d;
-        j++;
-      }
-      advance(j + 1 - i);
-      push('string', s, L, C, start);
-      continue;
-    }
-    if (c === '-' && src[i + 1] === '-' && /[A-Za-z_]/.test(src[i + 2] ?? '')) {
-      let j = i + 2;
-      while (j < n && /[A-Za-z0-9_-]/.test(src[j]!)) j++;
-      if (src[j] === '=') {
-        j++;
-        if (src[j] === '"') {
-          const end = src.indexOf('"', j + 1);
-          if (end < 0) throw new DrillSyntaxError(L, C, 'unterminated "string" in option');
-          j = end + 1;
-        } else while (j < n && !/\s/.test(src[j]!)) j++;
-      }
-      const text = src.slice(i + 2, j).replace(/="(.*)"$/, '=$1');
-      advance(j - i);
-      push('option', text, L, C, start);
-      continue;
-    }
-    if (c === '.' && src[i + 1] === '.' && src[i + 2] === '.') {
-      advance(3);
-      push('ellipsis', '...', L, C, start);
-      continue;
-    }
-    const num = /^(?:0[xX][0-9a-fA-F]+|[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[0-9]+)/.exec(src.slice(i, i + 64));
-    if (num) {
-      const text = num[0];
-      // A number glued to letters (`1abc`, a TFO cookie `0123abcd`) is a word.
-      if (/[A-Za-z_]/.test(src[i + text.length] ?? '') && !/^0[xX]/.test(text)) {
-        let j = i + text.length;
-        while (j < n && /[A-Za-z0-9_]/.test(src[j]!)) j++;
-        const w = src.slice(i, j);
-        advance(j - i);
-        push('word', w, L, C, start);
+        if (e === undefined || !(e in ESCAPES)) throw new DrillSyntaxError(this.line, this.col + (j - i), `unknown escape \\${e ?? ''} in string`);
+        s += ESCAPES[e];
+        j += 2;
         continue;
       }
-      const value = /^0[xX]/.test(text) ? parseInt(text, 16) : Number(text);
-      advance(text.length);
-      push('num', text, L, C, start, value);
-      continue;
+      s += d;
+      j++;
     }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i + 1;
-      while (j < n && /[A-Za-z0-9_]/.test(src[j]!)) j++;
-      const text = src.slice(i, j);
-      advance(j - i);
-      push('word', text, L, C, start);
-      continue;
-    }
-    if (PUNCT.has(c)) {
-      advance(1);
-      push('punct', c, L, C, start);
-      continue;
-    }
-    advance(1);
-    push('other', c, L, C, start);
+    this.advance(j + 1 - i);
+    this.push('string', s);
   }
-  out.push({ kind: 'eof', text: '', line, col, offset: n, spaceBefore: true });
-  return out;
+
+  /** An option line's `--name=value` (a "quoted" value loses its quotes). */
+  private option(): void {
+    const { src, i } = this;
+    let j = i + 2;
+    while (j < src.length && /[A-Za-z0-9_-]/.test(src[j]!)) j++;
+    if (src[j] === '=') {
+      j++;
+      if (src[j] === '"') {
+        const end = src.indexOf('"', j + 1);
+        if (end < 0) this.error('unterminated "string" in option');
+        j = end + 1;
+      } else while (j < src.length && !/\s/.test(src[j]!)) j++;
+    }
+    const text = src.slice(i + 2, j).replace(/="(.*)"$/, '=$1');
+    this.advance(j - i);
+    this.push('option', text);
+  }
+
+  /** A number, if one starts here. */
+  private number(): boolean {
+    const num = NUMBER.exec(this.src.slice(this.i, this.i + 64));
+    if (!num) return false;
+    const text = num[0];
+    // A number glued to letters (`1abc`, a TFO cookie `0123abcd`) is a word.
+    if (/[A-Za-z_]/.test(this.src[this.i + text.length] ?? '') && !/^0[xX]/.test(text)) this.word(this.i + text.length);
+    else {
+      const value = /^0[xX]/.test(text) ? parseInt(text, 16) : Number(text);
+      this.advance(text.length);
+      this.push('num', text, value);
+    }
+    return true;
+  }
+
+  /** A word from here, its letters, digits and _ from `j` on. */
+  private word(j: number): void {
+    while (j < this.src.length && /[A-Za-z0-9_]/.test(this.src[j]!)) j++;
+    const text = this.src.slice(this.i, j);
+    this.advance(j - this.i);
+    this.push('word', text);
+  }
 }

@@ -12,7 +12,7 @@
 //
 // Errors are DrillSyntaxError with the line and column of the token where parsing failed.
 
-import type { DrillEvent, EventBody, Expr, Field, IpInfo, OptionLine, PacketSpec, Pos, Script, SyscallSpec, TcpOptSpec, TimeSpec, UntimedCommand } from './ast.ts';
+import type { DrillEvent, EventBody, Expr, Field, IpInfo, OptionLine, PacketSpec, Pos, Script, SyscallSpec, TcpOptSpec, TcpPacketSpec, TimeSpec, UntimedCommand } from './ast.ts';
 import { DrillSyntaxError, lex, type Token } from './lexer.ts';
 
 const FLAG_LETTERS = /^[SFRPEWU.]+$/;
@@ -86,6 +86,19 @@ class Parser {
     if (t.kind !== 'num' || !Number.isInteger(t.value)) this.err(`expected an integer for ${what}, found ${this.describe(t)}`);
     this.next();
     return t.value!;
+  }
+  /** Items separated by "," up to `close`, which it takes. */
+  private commaList<T>(close: string, item: () => T, what: string): T[] {
+    const items: T[] = [];
+    if (!this.isP(close)) {
+      for (;;) {
+        items.push(item());
+        if (!this.isP(',')) break;
+        this.next();
+      }
+    }
+    this.expectP(close, what);
+    return items;
   }
 
   script(): Script {
@@ -181,6 +194,43 @@ class Parser {
   private packet(): PacketSpec {
     const dirTok = this.next();
     const dir = dirTok.text as '<' | '>';
+    const ip = this.ipInfo();
+    if (this.isW('udp') || this.isW('icmp')) {
+      const w = this.next();
+      // UDP and ICMP lines are kept as text: the rest of the line.
+      const parts: string[] = [];
+      while (this.t.kind !== 'eof' && this.t.line === w.line) parts.push(this.next().text);
+      return { proto: w.text as 'udp' | 'icmp', dir, text: parts.join(' ') };
+    }
+    const ft = this.t;
+    const flags = this.flags();
+    const st = this.t;
+    const start = this.int('the starting sequence number');
+    this.expectP(':', 'between the start and end sequence numbers');
+    const end = this.int('the ending sequence number');
+    this.expectP('(', 'before the payload length');
+    const len = this.int('the payload length');
+    this.expectP(')', 'after the payload length');
+    if (u32(start + len) !== u32(end)) this.err(`inconsistent sequence numbers: ${start}:${end} is not ${len} bytes (end must be start + length)`, st);
+    const p: TcpPacketSpec = { proto: 'tcp', dir, ip, flags, flagsPos: this.pos(ft), start: u32(start), end: u32(end), len };
+    this.ackWinUrg(p);
+    if (this.isP('<')) {
+      const lt = this.next();
+      if (this.t.kind === 'ellipsis') {
+        this.next();
+        this.expectP('>', 'to close "<..."');
+        if (dir === '<') this.err('"<...>" (any options) is allowed only for outbound packets', lt);
+        p.options = 'any';
+      } else {
+        p.options = this.tcpOptions();
+      }
+    }
+    if (dir === '<' && p.win === undefined) this.err('an inbound packet needs a window (win N)', dirTok);
+    return p;
+  }
+
+  /** `[ecn]` and `(tos N)`, `(flowlabel N)`, `(ttl N)` before the protocol. */
+  private ipInfo(): IpInfo {
     const ip: IpInfo = {};
     for (;;) {
       if (this.isP('[')) {
@@ -204,14 +254,11 @@ class Parser {
       }
       break;
     }
-    if (this.isW('udp') || this.isW('icmp')) {
-      const w = this.next();
-      // UDP and ICMP lines are kept as text: the rest of the line.
-      const parts: string[] = [];
-      while (this.t.kind !== 'eof' && this.t.line === w.line) parts.push(this.next().text);
-      return { proto: w.text as 'udp' | 'icmp', dir, text: parts.join(' ') };
-    }
-    // Flags: adjacent tokens made of S F R P E W U and '.', or '-' for none.
+    return ip;
+  }
+
+  /** Flags: adjacent tokens made of S F R P E W U and '.', or '-' for none (''). */
+  private flags(): string {
     const ft = this.t;
     let flags = '';
     if (this.isP('-')) {
@@ -229,15 +276,11 @@ class Parser {
       if (first) this.err(`expected TCP flags (S F R P E W U . or -), found ${this.describe(this.t)}`);
     }
     for (const ch of flags) if (flags.indexOf(ch) !== flags.lastIndexOf(ch)) this.err(`flag "${ch}" is given twice`, ft);
-    const st = this.t;
-    const start = this.int('the starting sequence number');
-    this.expectP(':', 'between the start and end sequence numbers');
-    const end = this.int('the ending sequence number');
-    this.expectP('(', 'before the payload length');
-    const len = this.int('the payload length');
-    this.expectP(')', 'after the payload length');
-    if (u32(start + len) !== u32(end)) this.err(`inconsistent sequence numbers: ${start}:${end} is not ${len} bytes (end must be start + length)`, st);
-    const p: PacketSpec = { proto: 'tcp', dir, ip, flags, flagsPos: this.pos(ft), start: u32(start), end: u32(end), len };
+    return flags;
+  }
+
+  /** `ack N`, `win N`, `urg N`, each at most once, in any order. */
+  private ackWinUrg(p: TcpPacketSpec): void {
     for (;;) {
       if (this.isW('ack') && p.ack === undefined) {
         this.next();
@@ -251,19 +294,6 @@ class Parser {
         p.urg = this.int('urg');
       } else break;
     }
-    if (this.isP('<')) {
-      const lt = this.next();
-      if (this.t.kind === 'ellipsis') {
-        this.next();
-        this.expectP('>', 'to close "<..."');
-        if (dir === '<') this.err('"<...>" (any options) is allowed only for outbound packets', lt);
-        p.options = 'any';
-      } else {
-        p.options = this.tcpOptions();
-      }
-    }
-    if (dir === '<' && p.win === undefined) this.err('an inbound packet needs a window (win N)', dirTok);
-    return p;
   }
 
   private tcpOptions(): TcpOptSpec[] {
@@ -347,18 +377,7 @@ class Parser {
   private syscall(endUs: number | undefined): SyscallSpec {
     const nameTok = this.next();
     this.expectP('(');
-    const args: Expr[] = [];
-    if (!this.isP(')')) {
-      for (;;) {
-        args.push(this.expr());
-        if (this.isP(',')) {
-          this.next();
-          continue;
-        }
-        break;
-      }
-    }
-    this.expectP(')', `to close the arguments of ${nameTok.text}()`);
+    const args = this.commaList(')', () => this.expr(), `to close the arguments of ${nameTok.text}()`);
     if (!this.isP('=')) this.err(`expected "=" and the return value after ${nameTok.text}(...), found ${this.describe(this.t)}`);
     this.next();
     const ret = this.expr();
@@ -421,15 +440,7 @@ class Parser {
         this.next();
         if (this.isP('(') && !this.t.spaceBefore) {
           this.next();
-          const args: Expr[] = [];
-          if (!this.isP(')')) {
-            for (;;) {
-              args.push(this.expr());
-              if (!this.isP(',')) break;
-              this.next();
-            }
-          }
-          this.expectP(')', `to close ${t.text}(`);
+          const args = this.commaList(')', () => this.expr(), `to close ${t.text}(`);
           return { ...pos, kind: 'call', name: t.text, args };
         }
         return { ...pos, kind: 'sym', name: t.text };
@@ -437,28 +448,12 @@ class Parser {
       case 'punct':
         if (t.text === '[') {
           this.next();
-          const items: Expr[] = [];
-          if (!this.isP(']')) {
-            for (;;) {
-              items.push(this.expr());
-              if (!this.isP(',')) break;
-              this.next();
-            }
-          }
-          this.expectP(']', 'to close the list');
+          const items = this.commaList(']', () => this.expr(), 'to close the list');
           return { ...pos, kind: 'list', items };
         }
         if (t.text === '{') {
           this.next();
-          const fields: Field[] = [];
-          if (!this.isP('}')) {
-            for (;;) {
-              fields.push(this.field());
-              if (!this.isP(',')) break;
-              this.next();
-            }
-          }
-          this.expectP('}', 'to close the struct');
+          const fields = this.commaList('}', () => this.field(), 'to close the struct');
           return { ...pos, kind: 'struct', fields };
         }
         break;

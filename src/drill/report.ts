@@ -2,7 +2,7 @@
 // script line, expected against actual, the differences and the trace leading there),
 // JSON and TAP.
 
-import { fmtTime, type DrillResult, type TraceLine } from './runner.ts';
+import { fmtTime, type DrillResult, type TraceLine } from './result.ts';
 
 export interface Summary {
   scripts: number;

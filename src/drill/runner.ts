@@ -1,193 +1,34 @@
 // The packetdrill interpreter on a virtual clock. One linger Host is the local side, driven
-// through the BSD call layer (src/bsd); the runner plays the remote host: it injects the `<`
-// packets and captures what the host sends, matching it against the `>` lines in order, as
-// packetdrill does with its tun device:
-//
-// - Time: the script starts at 0; `+T` is relative to when the previous event happened (for
-//   an outbound packet, when the host sent it). An event at T runs when the virtual clock
-//   reaches T; the host's timers fire on the way at their exact times. Outbound packets and
-//   blocking calls must happen within the tolerance: max(--tolerance_usecs, 4 ms by default;
-//   --tolerance_percent, 12.5 % by default, of the time since the previous event).
-// - Every packet the host sends goes to one queue, in order; an outbound event takes the
-//   next one, so an unexpected packet fails the next `>` line (or is left over at the end,
-//   which packetdrill does not check either).
-// - Sequence numbers are in "script space": the remote side's are used as written (the
-//   inbound SYN's number is the remote ISN), the local side's are mapped between the script's
-//   ISN (the `>` SYN or SYN-ACK line) and the host's real one. Inbound TS ecr values are
-//   mapped back to the host's live TS val that matched that script val.
-// - Blocking calls `T...END call()` start at T and must return at END; later events run while
-//   they block. A call written without `...END` must return at once.
+// through the BSD call layer (src/bsd); the runner plays the remote host, as packetdrill does
+// with its tun device. This file sets a run up and runs the script's events in order; the
+// rules live beside it: timing.ts (script time, tolerances), packets.ts and match.ts (`<` and
+// `>` lines, script sequence space), blocking.ts and calls.ts (system calls), unsupported.ts
+// (what linger does not have), result.ts (trace and failures).
 
-import { BLOCKED, Call } from '../bsd/call.ts';
-import * as K from '../bsd/constants.ts';
-import { BSD_ERRNO } from '../bsd/constants.ts';
-import { Syscalls, type PollFd, type Ret, type SockAddr } from '../bsd/syscalls.ts';
 import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
+import { Syscalls } from '../bsd/syscalls.ts';
 import { defaultConfig, type HostConfig } from '../base/config.ts';
 import { Host } from '../host/host.ts';
-import type { TraceEvent } from '../base/trace.ts';
-import { VirtualClock } from '../time/clock.ts';
 import { canonicalIp } from '../wire/addr.ts';
-import { decodePacket, encodePacket, formatFlags, makeIpRepr } from '../wire/packet.ts';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type IpRepr, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import type { DrillEvent, Expr, Script, SyscallSpec, TcpOptSpec, TcpPacketSpec, TimeSpec } from './ast.ts';
-import { buildProgram, scriptLineOf, type CodeBlock, type PythonRunner } from './code.ts';
+import type { DrillEvent, Script } from './ast.ts';
+import { CallArgs } from './args.ts';
+import { CallEvents } from './blocking.ts';
+import { makeCall, type CallContext } from './calls.ts';
+import { buildProgram, scriptLineOf, type CodeBlock } from './code.ts';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError, type DrillConfig } from './config.ts';
+import { Epolls } from './epoll.ts';
 import { DrillSyntaxError } from './lexer.ts';
+import { PacketEvents } from './packets.ts';
 import { parse } from './parser.ts';
-import { applyWrites, planShell } from './shell.ts';
-import { EPOLL, symbolValue } from './symbols.ts';
+import { DrillFailure, fail, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type RunOptions, type TraceLine } from './result.ts';
+import { planShell } from './shell.ts';
+import { SockTable } from './sockets.ts';
+import { Timeline } from './timing.ts';
+import { unsupportedFeatures } from './unsupported.ts';
 
-export type DrillStatus = 'ok' | 'FAIL' | 'UNSUPPORTED';
-
-export interface TraceLine {
-  /** Script time (µs since the script started). */
-  t: number;
-  /** '<' injected, '>' sent by the host, '$' a call, '*' a state change, '!' a note, '~' a timer, '#' an event of the script. */
-  mark: string;
-  text: string;
-  line?: number;
-}
-
-export interface Failure {
-  line: number;
-  col: number;
-  /** One line: what went wrong. */
-  message: string;
-  /** The script's expectation and what happened, each one line in script syntax. */
-  expected?: string;
-  actual?: string;
-  /** Field-by-field differences. */
-  diff?: string[];
-  /** Extra explanation lines. */
-  detail?: string[];
-}
-
-export interface DrillResult {
-  file: string;
-  status: DrillStatus;
-  failure?: Failure;
-  unsupported?: string[];
-  warnings: string[];
-  trace: TraceLine[];
-  /** The script's source lines (for reports). */
-  lines: string[];
-  events: number;
-  /** Virtual time the script covered (µs). */
-  virtualUs: number;
-}
-
-export interface RunOptions {
-  /** Settings before the script's own option lines (the CLI's flags). */
-  config?: Partial<DrillConfig>;
-  /** Raw `--name=value` settings applied like the script's option lines, before them. */
-  flags?: Array<[string, string | undefined]>;
-  /** Runs the %{ }% blocks; without one a script that has them is UNSUPPORTED. */
-  python?: PythonRunner;
-  /** Host seed (ISNs, TS offsets, ports). */
-  seed?: number;
-}
-
-class DrillFailure extends Error {
-  constructor(readonly f: Failure) {
-    super(f.message);
-  }
-}
-
-const BASE = 1_000_000; // virtual clock at script time 0
-const LIMIT_ANY_US = 24 * 3600 * 1e6; // how long `*` and a blocked call may wait
-const REPORT_LOOKAHEAD_US = 120 * 1e6; // how far a failure report looks for what came instead
-const u32 = (n: number): number => n >>> 0;
-const FLAG_BITS: Record<string, number> = { F: FIN, S: SYN, R: RST, P: PSH, '.': ACK, U: URG, E: ECE, W: CWR };
-
-export function fmtTime(us: number): string {
-  const neg = us < 0;
-  const a = Math.abs(Math.round(us));
-  const s = Math.floor(a / 1e6);
-  const frac = String(a % 1e6).padStart(6, '0').replace(/0{1,3}$/, (m) => (m.length === 3 ? '' : m));
-  return `${neg ? '-' : ''}${s}.${frac.length >= 3 ? frac : frac.padEnd(3, '0')}`;
-}
-
-function flagBits(letters: string): number {
-  let b = 0;
-  for (const c of letters) b |= FLAG_BITS[c] ?? 0;
-  return b;
-}
-
-function fmtOptSpec(o: TcpOptSpec): string {
-  switch (o.kind) {
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'mss': return `mss ${o.value}`;
-    case 'wscale': return `wscale ${o.value}`;
-    case 'sackOK': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
-    case 'TS': return `TS val ${o.val} ecr ${o.ecr}`;
-    case 'md5': return 'md5';
-    case 'FO':
-    case 'FOEXP': return o.cookie ? `${o.kind} ${o.cookie}` : o.kind;
-    case 'unknown': return `${o.name}${o.text ? ` ${o.text}` : ''}`;
-  }
-}
-
-export function fmtPacketSpec(p: TcpPacketSpec): string {
-  let s = `${p.dir} ${p.flags || '-'} ${p.start}:${p.end}(${p.len})`;
-  if (p.ack !== undefined) s += ` ack ${p.ack}`;
-  if (p.win !== undefined) s += ` win ${p.win}`;
-  if (p.urg !== undefined) s += ` urg ${p.urg}`;
-  if (p.options === 'any') s += ' <...>';
-  else if (p.options) s += ` <${p.options.map(fmtOptSpec).join(',')}>`;
-  return s;
-}
-
-function fmtLiveOpt(o: TcpOption): string {
-  switch (o.kind) {
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'mss': return `mss ${o.value}`;
-    case 'wscale': return `wscale ${o.shift}`;
-    case 'sackPermitted': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${u32(l)}:${u32(r)}`).join(' ')}`;
-    case 'timestamp': return `TS val ${u32(o.val)} ecr ${u32(o.ecr)}`;
-    case 'unknown': return `opt-${o.type}`;
-  }
-}
-
-/** tcpdump's flag letters without "none" ('' for no flags, shown as '-'). */
-const letters = (f: number): string => (f ? formatFlags(f) : '');
-
-interface SockRec {
-  kind: 'init' | 'listener' | 'connecting' | 'child' | 'conn';
-  /** Live descriptor, or null for a passive child not yet accepted. */
-  fd: number | null;
-  localPort: number | null;
-  remotePort: number | null;
-}
-
-interface Outstanding {
-  ev: DrillEvent;
-  call: Call<unknown>;
-  verify: (r: unknown) => void;
-  startAt: number; // script µs
-  endAt: number; // script µs the script expects it to return
-  tol: number;
-  text: string;
-}
-
-interface Live {
-  /** Script time it was sent. */
-  t: number;
-  ip: IpRepr;
-  tcp: TcpRepr;
-}
-
-interface EpollReg {
-  fd: number; // live
-  events: number;
-  data: number; // script fd as given in {fd=...}
-  lastMask: number;
-  disabled: boolean;
-}
+export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
+export { fmtTime } from './result.ts';
+export { fmtPacketSpec } from './notation.ts';
 
 export function runDrill(source: string, file: string, opts: RunOptions = {}): DrillResult {
   let script: Script;
@@ -209,109 +50,32 @@ export class DrillRun {
   readonly cfg: DrillConfig;
   readonly warnings: string[] = [];
   readonly trace: TraceLine[] = [];
-  private clock = new VirtualClock(BASE);
+  private readonly log: TraceLog;
+  private readonly time: Timeline;
   private host!: Host;
   private sys!: Syscalls;
-  private outQ: Live[] = [];
-  private fdMap = new Map<number, number>(); // script fd -> live fd
-  private socks = new Map<number, SockRec>(); // live fd -> record
-  private sut: SockRec | null = null;
-  private nextEphemeral: number;
-  private scriptIsn = 0;
-  private liveIsn = 0;
-  private tsMap = new Map<number, number>();
-  private lastTs: { script: number; live: number } | null = null;
-  private tsFirst: { script: number; live: number } | null = null;
-  private lastEventUs = 0;
-  private outstanding: Outstanding | null = null;
+  private socks!: SockTable;
+  private packets!: PacketEvents;
+  private calls!: CallEvents;
   private code: CodeBlock[] = [];
-  private epolls = new Map<number, Map<number, EpollReg>>();
   private eventCount = 0;
   private curLine = 0;
 
   constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}) {
     this.cfg = { ...defaultDrillConfig(), ...opts.config };
-    this.nextEphemeral = this.cfg.ephemeralPortStart;
+    this.time = new Timeline(this.cfg, () => this.calls.deadline(), () => this.calls.poll());
+    this.log = new TraceLog(this.trace, () => this.time.now());
   }
 
-  private now(): number {
-    return this.clock.now() - BASE;
+  /** Features linger does not have, found before running (empty: the script can run). */
+  unsupported(): string[] {
+    return unsupportedFeatures(this.script, !!this.opts.python);
   }
 
   // ---- set-up ----
 
-  /** Features linger does not have, found before running (empty: the script can run). */
-  unsupported(): string[] {
-    const why = new Set<string>();
-    const s = this.script;
-    for (const c of [...s.init, ...s.cleanup]) {
-      if (c.kind === 'shell') {
-        const p = planShell(c.text);
-        if (!p.ok) why.add(`line ${c.line}: ${p.reason}`);
-      } else if (!this.opts.python) why.add(`line ${c.line}: %{ }% python blocks (python3 is not available)`);
-    }
-    for (const ev of s.events) {
-      const b = ev.body;
-      const at = `line ${ev.line}`;
-      if (b.kind === 'shell') {
-        const p = planShell(b.command);
-        if (!p.ok) why.add(`${at}: ${p.reason}`);
-      } else if (b.kind === 'code') {
-        if (!this.opts.python) why.add(`${at}: %{ }% python blocks (python3 is not available)`);
-      } else if (b.kind === 'packet') {
-        const p = b.packet;
-        if (p.proto !== 'tcp') {
-          why.add(`${at}: ${p.proto.toUpperCase()} packets (linger is TCP only)`);
-          continue;
-        }
-        if (p.ip.ecn && p.ip.ecn !== 'noect') why.add(`${at}: ECN codepoint [${p.ip.ecn}] (linger does not implement ECN)`);
-        if (/[EW]/.test(p.flags)) why.add(`${at}: ECN flags E/W (linger does not implement ECN)`);
-        if (p.flags.includes('U') || p.urg !== undefined) why.add(`${at}: urgent data (linger does not implement URG)`);
-        if (p.options && p.options !== 'any') {
-          for (const o of p.options) {
-            if (o.kind === 'md5') why.add(`${at}: TCP MD5 signatures (RFC 2385)`);
-            else if (o.kind === 'FO' || o.kind === 'FOEXP') why.add(`${at}: TCP Fast Open`);
-            else if (o.kind === 'unknown') why.add(`${at}: TCP option "${o.name}"`);
-          }
-        }
-      } else {
-        const c = b.call;
-        if (!SYSCALLS.has(c.name)) why.add(`${at}: system call ${c.name}()`);
-        const walk = (e: Expr, field?: string): void => {
-          switch (e.kind) {
-            case 'sym':
-              if (symbolValue(e.name) === undefined) why.add(`${at}: symbol ${e.name} (not known to linger)`);
-              break;
-            case 'or': e.parts.forEach((p) => walk(p)); break;
-            case 'neg': walk(e.e); break;
-            case 'list': e.items.forEach((p) => walk(p)); break;
-            case 'struct': for (const f of e.fields) if (!(f.name === 'msg_name')) walk(f.value, f.name); break;
-            case 'call':
-              if (!['htons', 'htonl', 'ntohs', 'ntohl', 'inet_addr', 'inet6_addr', 'sizeof'].includes(e.name)) why.add(`${at}: ${e.name}() in an argument`);
-              break;
-            default: break;
-          }
-          void field;
-        };
-        c.args.forEach((a) => walk(a));
-        if (c.ret.kind !== 'ellipsis') walk(c.ret);
-        if (c.name === 'setsockopt' && c.args[2]?.kind === 'sym' && c.args[2].name === 'TCP_MAXSEG') why.add(`${at}: setsockopt(TCP_MAXSEG) (linger has no user MSS)`);
-        if (/^(send|recv|sendto|recvfrom|sendmsg|recvmsg)$/.test(c.name)) {
-          const flagsArg = c.args[c.name.endsWith('msg') ? 2 : 3];
-          if (flagsArg && this.mentions(flagsArg, 'MSG_OOB')) why.add(`${at}: MSG_OOB (linger does not implement urgent data)`);
-        }
-      }
-    }
-    return [...why];
-  }
-
-  private mentions(e: Expr, name: string): boolean {
-    if (e.kind === 'sym') return e.name === name;
-    if (e.kind === 'or') return e.parts.some((p) => this.mentions(p, name));
-    return false;
-  }
-
-  private setup(): void {
+  /** The option lines (after the CLI's flags), then the addresses they give. */
+  private configure(): void {
     const explicit = new Set<string>();
     for (const [n, v] of this.opts.flags ?? []) {
       const w = applyDrillOption(this.cfg, n, v, explicit);
@@ -322,7 +86,7 @@ export class DrillRun {
         const w = applyDrillOption(this.cfg, o.name, o.value, explicit);
         if (w) this.warnings.push(`line ${o.line}: ${w}`);
       } catch (e) {
-        if (e instanceof DrillOptionError) throw new DrillFailure({ line: o.line, col: o.col, message: e.message });
+        if (e instanceof DrillOptionError) fail(o, e.message);
         throw e;
       }
     }
@@ -330,33 +94,31 @@ export class DrillRun {
     for (const [what, a] of [['local_ip', c.localIp], ['remote_ip', c.remoteIp]] as const) {
       const r = canonicalIp(a);
       const v6 = c.ipVersion === 'ipv6';
-      if (!r.ok || r.value.includes(':') !== v6) throw new DrillFailure({ line: 1, col: 1, message: `--${what}=${a} is not an ${v6 ? 'IPv6' : 'IPv4'} address (--ip_version=${c.ipVersion})` });
+      if (!r.ok || r.value.includes(':') !== v6) fail({ line: 1, col: 1 }, `--${what}=${a} is not an ${v6 ? 'IPv6' : 'IPv4'} address (--ip_version=${c.ipVersion})`);
       if (what === 'local_ip') c.localIp = r.value;
       else c.remoteIp = r.value;
     }
+  }
+
+  /** The host under test, driven through the BSD call layer; the runner is its wire. */
+  private setup(): void {
+    this.configure();
+    const c = this.cfg;
     const hostCfg: Partial<HostConfig> = { mtu: c.mtu };
     this.host = new Host({
-      name: 'linger', addresses: [c.localIp], clock: this.clock, seed: this.opts.seed ?? 1,
-      config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.onHostTrace(e), tracePackets: false,
+      name: 'linger', addresses: [c.localIp], clock: this.time.clock, seed: this.opts.seed ?? 1,
+      config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.log.host(e), tracePackets: false,
     });
-    this.host.setEmit((bytes) => {
-      const r = decodePacket(bytes);
-      if (!r.ok) throw new Error(`linger emitted an undecodable packet: ${r.error.detail}`);
-      this.outQ.push({ t: this.now(), ip: r.value.ip, tcp: r.value.tcp });
-    });
+    this.host.setEmit((bytes) => this.packets.capture(bytes));
+    this.time.attach(this.host);
     this.sys = new Syscalls(this.host);
-  }
-
-  private onHostTrace(e: TraceEvent): void {
-    if (e.kind === 'state') this.note('*', `${e.from} -> ${e.to}  (${e.cause})`);
-    else if (e.kind === 'timer') this.note('~', `${e.timer} timer fired`);
-    else if (e.kind === 'drop') this.note('!', `dropped: ${e.reason}`);
-  }
-
-  private note(mark: string, text: string, line?: number): void {
-    const l: TraceLine = { t: this.now(), mark, text };
-    if (line !== undefined) l.line = line;
-    this.trace.push(l);
+    this.socks = new SockTable(c, this.sys);
+    const cx: CallContext = {
+      cfg: c, sys: this.sys, socks: this.socks, epolls: new Epolls(), clock: () => this.time.clock.now(),
+      args: new CallArgs(c, this.socks.fdMap, () => this.curLine),
+    };
+    this.calls = new CallEvents(this.time, this.log, (call) => makeCall(cx, call));
+    this.packets = new PacketEvents(c, this.time, this.log, this.socks, this.host, () => this.calls.poll());
   }
 
   // ---- the run ----
@@ -365,7 +127,7 @@ export class DrillRun {
     const s = this.script;
     const result = (status: DrillStatus, extra: Partial<DrillResult> = {}): DrillResult => ({
       file: this.file, status, warnings: this.warnings, trace: this.trace, lines: s.lines, events: this.eventCount,
-      virtualUs: this.host ? this.now() : 0, ...extra,
+      virtualUs: this.host ? this.time.now() : 0, ...extra,
     });
     const un = this.unsupported();
     if (un.length) return result('UNSUPPORTED', { unsupported: un });
@@ -377,7 +139,7 @@ export class DrillRun {
         this.event(ev);
         this.eventCount++;
       }
-      this.finishOutstanding();
+      this.calls.finish();
       for (const c of s.cleanup) this.untimed(c.kind, c.text, c.line);
       this.runCode();
       return result('ok');
@@ -395,55 +157,29 @@ export class DrillRun {
     else this.code.push({ line, code: text, info: null, why: 'untimed block' });
   }
 
-  private fail(ev: { line: number; col: number }, message: string, more: Partial<Failure> = {}): never {
-    throw new DrillFailure({ line: ev.line, col: ev.col, message, ...more });
-  }
-
-  /** When the event is due: [at, lo, hi] in script µs (lo/hi: the tolerance window). */
-  private when(t: TimeSpec): { at: number; lo: number; hi: number; any: boolean } {
-    const last = this.lastEventUs;
-    let at: number;
-    let end: number;
-    switch (t.kind) {
-      case 'any': return { at: this.now(), lo: -Infinity, hi: Infinity, any: true };
-      case 'abs': at = end = t.us; break;
-      case 'rel': at = end = last + t.us; break;
-      case 'absRange': at = t.us; end = t.endUs; break;
-      case 'relRange': at = last + t.us; end = last + t.endUs; break;
-    }
-    const tol = this.tolerance(at, last);
-    return { at, lo: at - tol, hi: end + this.tolerance(end, last), any: false };
-  }
-
-  private tolerance(at: number, since: number): number {
-    return Math.max(this.cfg.toleranceUsecs, Math.floor(((at - since) * this.cfg.tolerancePercent) / 100));
-  }
-
   private event(ev: DrillEvent): void {
     const b = ev.body;
     switch (b.kind) {
       case 'packet':
-        if (b.packet.proto !== 'tcp') this.fail(ev, `${b.packet.proto} packets are not supported`);
-        if (b.packet.dir === '<') this.inbound(ev, b.packet);
-        else this.outbound(ev, b.packet);
+        if (b.packet.proto !== 'tcp') fail(ev, `${b.packet.proto} packets are not supported`);
+        if (b.packet.dir === '<') this.packets.inbound(ev, b.packet);
+        else this.packets.outbound(ev, b.packet);
         return;
       case 'syscall':
-        this.syscall(ev, b.call);
+        this.calls.run(ev, b.call);
         return;
       case 'shell': {
-        const w = this.when(ev.time);
-        this.advanceTo(w.at);
+        const w = this.time.reach(ev.time);
         this.shell(b.command, ev.line);
-        this.lastEventUs = w.any ? this.now() : w.at;
+        this.time.settle(w);
         return;
       }
       case 'code': {
-        const w = this.when(ev.time);
-        this.advanceTo(w.at);
+        const w = this.time.reach(ev.time);
         const snap = this.snapshot();
         this.code.push({ line: ev.line, code: b.code, info: snap.info, ...(snap.why ? { why: snap.why } : {}) });
-        this.note('#', `%{ python }% (TCP_INFO snapshot${snap.info ? `: state ${snap.info.tcpi_state}` : ` unavailable: ${snap.why}`})`, ev.line);
-        this.lastEventUs = w.any ? this.now() : w.at;
+        this.log.note('#', `%{ python }% (TCP_INFO snapshot${snap.info ? `: state ${snap.info.tcpi_state}` : ` unavailable: ${snap.why}`})`, ev.line);
+        this.time.settle(w);
         return;
       }
     }
@@ -451,299 +187,21 @@ export class DrillRun {
 
   private shell(command: string, line: number): void {
     const p = planShell(command);
-    if (!p.ok) throw new DrillFailure({ line, col: 1, message: p.reason });
-    applyWrites(this.host.cfg, p.writes);
-    this.note('#', `\`${p.writes.map((w) => `sysctl ${w.name}=${w.value}`).join('; ')}\``, line);
+    if (!p.ok) fail({ line, col: 1 }, p.reason);
+    for (const w of p.writes) this.host.setSysctl(w.name, w.value);
+    this.log.note('#', `\`${p.writes.map((w) => `sysctl ${w.name}=${w.value}`).join('; ')}\``, line);
   }
 
-  // ---- time ----
+  // ---- python ----
 
-  /** The earliest time something will happen: a host timer or a blocked call's deadline (script µs). */
-  private nextWake(): number {
-    let d = this.host.nextDeadline();
-    const o = this.outstanding;
-    if (o && !o.call.done) d = Math.min(d, o.call.deadline);
-    for (const c of this.waiting) if (!c.done) d = Math.min(d, c.deadline);
-    return d === Infinity ? Infinity : d - BASE;
-  }
-  private waiting: Array<Call<unknown>> = [];
-
-  /** Runs the host to script time t: timers in order, blocked calls polled after each step. */
-  private advanceTo(t: number): void {
-    for (let guard = 0; ; guard++) {
-      const d = this.nextWake();
-      if (d > t) break;
-      if (d > this.now()) this.clock.set(BASE + d);
-      this.host.advance();
-      this.pollCalls();
-      if (guard > 10_000_000) throw new Error('the host keeps timers due without moving on');
-    }
-    if (t > this.now()) this.clock.set(BASE + t);
-    this.host.advance();
-    this.pollCalls();
-  }
-
-  /** Moves to the next instant something happens, if it is at or before `limit`; false if nothing is. */
-  private step(limit: number): boolean {
-    const d = this.nextWake();
-    if (d > limit) return false;
-    this.advanceTo(Math.max(d, this.now()));
-    return true;
-  }
-
-  private pollCalls(): void {
-    const o = this.outstanding;
-    if (o && !o.call.done && o.call.poll()) {
-      this.note('$', `${o.text.replace(/^\S+\s+/, '').replace(/\s*=[^=]*$/, '')} returned ${this.fmtResult(o.call.result)}`, o.ev.line);
-    }
-    for (const c of this.waiting) c.poll();
-  }
-
-  // ---- packets ----
-
-  private tuple(syn: boolean): { lport: number; rport: number } {
-    let s = this.sut;
-    if (syn && s && s.kind === 'listener') {
-      // A SYN to a listener: a new connection from the next ephemeral port (packetdrill's
-      // handle_listen_for_script_packet); later packets go to it.
-      s = { kind: 'child', fd: null, localPort: s.localPort, remotePort: this.nextEphemeral++ };
-      this.sut = s;
-    }
-    if (!s) {
-      s = { kind: 'init', fd: null, localPort: null, remotePort: null };
-      this.sut = s;
-    }
-    if (s.localPort === null) s.localPort = this.cfg.bindPort;
-    if (s.remotePort === null) s.remotePort = s.kind === 'connecting' ? this.cfg.connectPort : this.nextEphemeral++;
-    return { lport: s.localPort, rport: s.remotePort };
-  }
-
-  private mapLocal(scriptSeq: number): number {
-    return u32(scriptSeq - this.scriptIsn + this.liveIsn);
-  }
-  private unmapLocal(liveSeq: number): number {
-    return u32(liveSeq - this.liveIsn + this.scriptIsn);
-  }
-  /**
-   * A live outbound sequence number in script space. A reset sent with seq 0 (the RST|ACK
-   * answering a segment without ACK, tcp_v4_send_reset) has no sequence number to map: it
-   * stays 0, as a script writes it.
-   */
-  private outSeq(f: TcpRepr): number {
-    return f.flags & RST && f.seq === 0 ? 0 : this.unmapLocal(f.seq);
-  }
-
-  private inbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.when(ev.time);
-    this.advanceTo(w.at);
-    const bits = flagBits(p.flags);
-    const { lport, rport } = this.tuple((bits & SYN) !== 0 && !(bits & ACK));
-    const options: TcpOption[] = [];
-    for (const o of (p.options === 'any' ? [] : p.options) ?? []) {
-      switch (o.kind) {
-        case 'nop': options.push({ kind: 'nop' }); break;
-        case 'eol': options.push({ kind: 'eol' }); break;
-        case 'mss': options.push({ kind: 'mss', value: o.value }); break;
-        case 'wscale': options.push({ kind: 'wscale', shift: o.value }); break;
-        case 'sackOK': options.push({ kind: 'sackPermitted' }); break;
-        case 'sack': options.push({ kind: 'sack', blocks: o.blocks.map(([l, r]) => [this.mapLocal(l), this.mapLocal(r)]) }); break;
-        case 'TS': options.push({ kind: 'timestamp', val: o.val, ecr: this.mapEcr(o.ecr) }); break;
-        default: this.fail(o, `option ${fmtOptSpec(o)} cannot be sent by linger's runner`);
-      }
-    }
-    const seg: TcpRepr = {
-      srcPort: rport, dstPort: lport, seq: p.start, ack: p.ack !== undefined ? this.mapLocal(p.ack) : 0, flags: bits,
-      window: p.win ?? 0, urgent: p.urg ?? 0, options, payload: new Uint8Array(p.len).fill(0x61),
-    };
-    const v4 = this.cfg.ipVersion !== 'ipv6';
-    const ip = makeIpRepr(this.cfg.remoteIp, this.cfg.localIp, {
-      ...(p.ip.tos !== undefined ? { tos: p.ip.tos } : {}), ...(p.ip.ttl !== undefined ? { ttl: p.ip.ttl } : {}),
-      ...(!v4 && p.ip.flowlabel !== undefined ? { flowLabel: p.ip.flowlabel } : {}),
-    });
-    this.note('<', fmtPacketSpec(p).slice(2), ev.line);
-    this.host.deliver(encodePacket(ip, seg));
-    this.pollCalls();
-    this.lastEventUs = w.any ? this.now() : w.at;
-  }
-
-  private mapEcr(ecr: number): number {
-    const m = this.tsMap.get(ecr);
-    if (m !== undefined) return m;
-    if (ecr === 0 || !this.lastTs) return ecr;
-    return u32(ecr - this.lastTs.script + this.lastTs.live);
-  }
-
-  /** The host's next packet at or before script time `limit` (moving time as needed), or null. */
-  private nextOut(limit: number): Live | null {
-    while (!this.outQ.length) {
-      if (!this.step(limit)) {
-        if (limit !== Infinity && limit > this.now()) this.advanceTo(limit);
-        break;
-      }
-    }
-    return this.outQ.shift() ?? null;
-  }
-
-  /** The live packet in the script's notation (local sequence numbers mapped). */
-  private fmtLive(l: Live): string {
-    const f = l.tcp;
-    const seq = this.outSeq(f);
-    let s = `> ${letters(f.flags) || '-'} ${seq}:${u32(seq + f.payload.length)}(${f.payload.length})`;
-    if (f.flags & ACK) s += ` ack ${u32(f.ack)}`;
-    s += ` win ${f.window}`;
-    if (f.flags & URG) s += ` urg ${f.urgent}`;
-    if (f.options.length) s += ` <${f.options.map(fmtLiveOpt).join(',')}>`;
-    return s;
-  }
-
-  private outbound(ev: DrillEvent, p: TcpPacketSpec): void {
-    const w = this.when(ev.time);
-    const limit = w.any ? this.now() + LIMIT_ANY_US : w.hi;
-    const first = this.nextOut(limit);
-    const expected = fmtPacketSpec(p);
-    if (!first) {
-      const late = this.nextOut(this.now() + REPORT_LOOKAHEAD_US);
-      this.fail(ev, w.any ? 'expected an outbound packet, but the host sent nothing more (nothing left to happen)' : `expected an outbound packet at ${fmtTime(w.at)} s, but the host sent nothing by ${fmtTime(w.hi)} s`, {
-        expected: `${fmtTime(w.at)} ${expected}`,
-        actual: late ? `${fmtTime(late.t)} ${this.fmtLive(late)}   (the next packet the host sent, ${fmtTime(late.t - w.at)} s later)` : `nothing (none within ${REPORT_LOOKAHEAD_US / 1e6} s more)`,
-      });
-    }
-    const pieces: Live[] = [first];
-    this.checkTime(ev, w, first, expected);
-    const bits = flagBits(p.flags);
-    if (bits & SYN) {
-      // An outbound SYN or SYN-ACK sets the local ISN mapping (script ISN <-> live ISN).
-      this.scriptIsn = p.start;
-      this.liveIsn = first.tcp.seq;
-      const s = this.sut;
-      if (s && s.kind === 'connecting' && s.localPort === null) s.localPort = first.tcp.srcPort;
-    }
-    // Several live segments may meet one expected segment (unless --strict_segments).
-    let diff = this.compare(p, first, pieces.length, true);
-    if (diff.partial && !this.cfg.strictSegments) {
-      let covered = first.tcp.payload.length;
-      while (diff.partial) {
-        const next = this.nextOut(w.any ? this.now() + LIMIT_ANY_US : w.hi);
-        if (!next) {
-          this.fail(ev, `outbound packet only partly sent: ${covered} of ${p.len} bytes by ${fmtTime(this.now())} s`, {
-            expected: `${fmtTime(w.at)} ${expected}`, actual: pieces.map((x) => `${fmtTime(x.t)} ${this.fmtLive(x)}`).join('\n          '),
-          });
-        }
-        this.checkTime(ev, w, next, expected);
-        pieces.push(next);
-        diff = this.compare(p, next, pieces.length, true, covered);
-        if (diff.problems.length) break;
-        covered += next.tcp.payload.length;
-      }
-    } else if (diff.partial) {
-      diff.problems.push(`length ${first.tcp.payload.length} != ${p.len} (--strict_segments: one live segment per expected segment)`);
-    }
-    const actual = pieces.map((x) => `${fmtTime(x.t)} ${this.fmtLive(x)}`).join('\n          ');
-    if (diff.problems.length) {
-      this.fail(ev, 'outbound packet does not match the script', { expected: `${fmtTime(w.any ? pieces[0]!.t : w.at)} ${expected}`, actual, diff: diff.problems });
-    }
-    for (const x of pieces) this.note('>', this.fmtLive(x).slice(2), ev.line);
-    this.recordTs(p, pieces[pieces.length - 1]!);
-    this.lastEventUs = pieces[pieces.length - 1]!.t;
-  }
-
-  private checkTime(ev: DrillEvent, w: { at: number; lo: number; hi: number; any: boolean }, l: Live, expected: string): void {
-    if (w.any || (l.t >= w.lo && l.t <= w.hi)) return;
-    const range = ev.time.kind === 'absRange' || ev.time.kind === 'relRange';
-    this.fail(ev, `timing error: expected the outbound packet ${range ? `in ${fmtTime(w.lo)}~${fmtTime(w.hi)} s` : `at ${fmtTime(w.at)} s (tolerance ${fmtTime(w.hi - w.at)} s)`}, but it was sent at ${fmtTime(l.t)} s (${l.t < w.at ? 'early' : 'late'} by ${fmtTime(Math.abs(l.t - w.at))} s)`, {
-      expected: `${fmtTime(w.at)} ${expected}`, actual: `${fmtTime(l.t)} ${this.fmtLive(l)}`,
-    });
-  }
-
-  private recordTs(p: TcpPacketSpec, l: Live): void {
-    if (!p.options || p.options === 'any') return;
-    const ts = p.options.find((o) => o.kind === 'TS');
-    const lt = l.tcp.options.find((o) => o.kind === 'timestamp');
-    if (!ts || ts.kind !== 'TS' || !lt || lt.kind !== 'timestamp') return;
-    this.tsMap.set(ts.val, lt.val);
-    this.lastTs = { script: ts.val, live: lt.val };
-    if (!this.tsFirst) this.tsFirst = this.lastTs;
-  }
-
-  /**
-   * The differences between an expected segment and a live one. `piece` > 1 (or `covered` > 0)
-   * when the live one continues an expected segment that earlier live ones began.
-   */
-  private compare(p: TcpPacketSpec, l: Live, piece: number, allowPartial: boolean, covered = 0): { problems: string[]; partial: boolean } {
-    const f = l.tcp;
-    const problems: string[] = [];
-    const s = this.sut;
-    if (s && s.localPort !== null && s.remotePort !== null && (f.srcPort !== s.localPort || f.dstPort !== s.remotePort)) {
-      problems.push(`ports ${f.srcPort} > ${f.dstPort}: not the script's connection (${s.localPort} > ${s.remotePort})`);
-    }
-    const want = flagBits(p.flags);
-    const seq = this.outSeq(f);
-    const len = f.payload.length;
-    const start = u32(p.start + covered);
-    const remaining = p.len - covered;
-    const partial = allowPartial && len > 0 && len < remaining && seq === start;
-    const last = !partial;
-    // A piece that is not the last may lack PSH and FIN; the last carries them.
-    const mask = last ? ~0 : ~(PSH | FIN);
-    if ((f.flags & mask) !== (want & mask)) problems.push(`flags ${letters(f.flags) || '-'} != ${p.flags || '-'}`);
-    if (seq !== start) problems.push(`seq ${seq} != ${start}`);
-    if (!partial && len !== remaining) problems.push(`length ${len} != ${remaining}${piece > 1 ? ` (the rest after ${covered} bytes)` : ''}`);
-    if (p.ack !== undefined && f.flags & ACK && u32(f.ack) !== p.ack) problems.push(`ack ${u32(f.ack)} != ${p.ack}`);
-    if (p.win !== undefined && f.window !== p.win) problems.push(`win ${f.window} != ${p.win}`);
-    if (p.urg !== undefined && f.urgent !== p.urg) problems.push(`urg ${f.urgent} != ${p.urg}`);
-    if (p.options === undefined) {
-      if (f.options.length) problems.push(`options <${f.options.map(fmtLiveOpt).join(',')}> sent, none expected`);
-    } else if (p.options !== 'any') {
-      const exp = p.options;
-      const got = f.options.filter((o, i, a) => !(o.kind === 'eol' && i === a.length - 1 && !exp.some((x) => x.kind === 'eol')));
-      const optProblem = (): string | null => {
-        if (got.length !== exp.length) return 'different number of options';
-        for (let i = 0; i < exp.length; i++) {
-          const e = exp[i]!;
-          const g = got[i]!;
-          const name = fmtOptSpec(e);
-          switch (e.kind) {
-            case 'nop': if (g.kind !== 'nop') return `option ${i + 1}: ${fmtLiveOpt(g)} != nop`; break;
-            case 'eol': if (g.kind !== 'eol') return `option ${i + 1}: ${fmtLiveOpt(g)} != eol`; break;
-            case 'mss': if (g.kind !== 'mss' || g.value !== e.value) return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`; break;
-            case 'wscale': if (g.kind !== 'wscale' || g.shift !== e.value) return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`; break;
-            case 'sackOK': if (g.kind !== 'sackPermitted') return `option ${i + 1}: ${fmtLiveOpt(g)} != sackOK`; break;
-            case 'sack':
-              if (g.kind !== 'sack' || g.blocks.length !== e.blocks.length || g.blocks.some(([a, b], k) => u32(a) !== e.blocks[k]![0] || u32(b) !== e.blocks[k]![1])) {
-                return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`;
-              }
-              break;
-            case 'TS': {
-              if (g.kind !== 'timestamp') return `option ${i + 1}: ${fmtLiveOpt(g)} != ${name}`;
-              if (u32(g.ecr) !== e.ecr) return `TS ecr ${u32(g.ecr)} != ${e.ecr}`;
-              const tick = this.cfg.tcpTsTickUsecs;
-              if (tick > 0 && this.tsFirst) {
-                const wantDelta = (e.val - this.tsFirst.script) * tick;
-                const gotDelta = u32(g.val - this.tsFirst.live) * tick;
-                if (Math.abs(wantDelta - gotDelta) > Math.max(this.cfg.toleranceUsecs, tick)) return `TS val ${u32(g.val)} is ${fmtTime(gotDelta)} s after the first, the script says ${fmtTime(wantDelta)} s`;
-              }
-              break;
-            }
-            default: return `option ${name} cannot be checked`;
-          }
-        }
-        return null;
-      };
-      const op = optProblem();
-      if (op) problems.push(`options <${got.map(fmtLiveOpt).join(',')}> != <${exp.map(fmtOptSpec).join(',')}>: ${op}`);
-    }
-    return { problems, partial: partial && problems.length === 0 };
-  }
-
-  // ---- system calls ----
-
+  /** TCP_INFO of the socket under test, for a %{ }% block. */
   private snapshot(): { info: TcpInfo | null; why?: string } {
-    const s = this.sut;
+    const s = this.socks.sut;
     if (!s) return { info: null, why: 'no socket yet' };
     if (s.fd !== null) {
       const r = this.sys.tcpInfo(s.fd);
-      if ('errno' in r && r.errno !== undefined) return { info: null, why: `getsockopt(TCP_INFO) failed: ${r.errno}` };
-      return { info: r as TcpInfo };
+      if ('errno' in r) return { info: null, why: `getsockopt(TCP_INFO) failed: ${r.errno}` };
+      return { info: r };
     }
     if (s.localPort !== null && s.remotePort !== null) {
       const c = this.host.findConnection(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
@@ -752,560 +210,6 @@ export class DrillRun {
     return { info: null, why: 'the socket under test has no descriptor' };
   }
 
-  private fmtResult(r: unknown): string {
-    const x = r as Ret & { errno?: string };
-    return x.errno ? `-1 ${x.errno}` : String(x.ret);
-  }
-
-  private finishOutstanding(): void {
-    const o = this.outstanding;
-    if (!o) return;
-    while (!o.call.done && this.step(o.endAt + o.tol)) { /* run */ }
-    const t = o.call.done ? o.call.endedAt - BASE : null;
-    if (t === null || t < o.endAt - o.tol || t > o.endAt + o.tol) {
-      let actual: string;
-      if (t === null) {
-        while (!o.call.done && this.step(this.now() + REPORT_LOOKAHEAD_US)) { /* look further, for the report */ }
-        actual = o.call.done ? `returned ${this.fmtResult(o.call.result)} at ${fmtTime(o.call.endedAt - BASE)} s` : `still blocked at ${fmtTime(this.now())} s`;
-      } else actual = `returned ${this.fmtResult(o.call.result)} at ${fmtTime(t)} s`;
-      this.fail(o.ev, `timing error: expected the blocking ${o.ev.body.kind === 'syscall' ? o.ev.body.call.name : ''}() to return at ${fmtTime(o.endAt)} s (tolerance ${fmtTime(o.tol)} s)`, {
-        expected: `${fmtTime(o.startAt)}...${fmtTime(o.endAt)} ${o.text.replace(/^\S+\s+/, '')}`, actual: `${fmtTime(o.startAt)} ${o.text.replace(/^\S+\s+/, '').replace(/\s*=[^=]*$/, '')} ${actual}`,
-      });
-    }
-    this.outstanding = null;
-    o.verify(o.call.result);
-  }
-
-  private syscall(ev: DrillEvent, c: SyscallSpec): void {
-    // packetdrill waits for a blocking call still running before it starts the next one.
-    this.finishOutstanding();
-    const w = this.when(ev.time);
-    this.advanceTo(w.at);
-    const text = ev.text;
-    const { call, verify } = this.makeCall(ev, c);
-    const callText = text.replace(/^\S+\s+/, '').replace(/\s*=[^=]*$/, '');
-    this.note('$', `${callText}${call.done ? ` = ${this.fmtResult(call.result)}` : '  (blocks)'}`, ev.line);
-    const startAt = this.now();
-    this.lastEventUs = w.any ? startAt : w.at;
-    if (c.endUs !== undefined) {
-      const relative = ev.time.kind === 'rel';
-      const endAt = relative ? this.lastEventUsBefore(w.at, ev) + c.endUs : c.endUs;
-      const tol = this.tolerance(endAt, startAt);
-      this.outstanding = { ev, call: call as Call<unknown>, verify: verify as (r: unknown) => void, startAt, endAt, tol, text };
-      if (call.done) this.finishOutstanding();
-      return;
-    }
-    if (!call.done) {
-      const tol = this.tolerance(w.at, w.at);
-      this.waiting.push(call as Call<unknown>);
-      while (!call.done && this.step(startAt + tol)) { /* run */ }
-      if (!call.done) {
-        while (!call.done && this.step(this.now() + REPORT_LOOKAHEAD_US)) { /* for the report */ }
-        this.waiting = this.waiting.filter((x) => x !== call);
-        this.fail(ev, `${c.name}() blocked, but the script expects it to return at once (write it as T...END for a blocking call)`, {
-          expected: `${fmtTime(w.at)} ${text.replace(/^\S+\s+/, '')}`,
-          actual: call.done ? `returned ${this.fmtResult(call.result)} at ${fmtTime(call.endedAt - BASE)} s` : `still blocked at ${fmtTime(this.now())} s (nothing would wake it)`,
-        });
-      }
-      this.waiting = this.waiting.filter((x) => x !== call);
-    }
-    verify(call.result!);
-  }
-
-  /** The base a relative `+T...END` uses: the previous event's time (T = base + start). */
-  private lastEventUsBefore(at: number, ev: DrillEvent): number {
-    return ev.time.kind === 'rel' ? at - ev.time.us : 0;
-  }
-
-  private lookup(ev: { line: number; col: number }, name: string): number {
-    const v = symbolValue(name);
-    if (v === undefined) this.fail(ev, `unknown symbol ${name}`);
-    return v;
-  }
-
-  /** An integer expression (symbols, |, -, htons()). */
-  private int(e: Expr | undefined, what: string): number {
-    if (!e) this.fail({ line: this.curLine, col: 1 }, `missing argument: ${what}`);
-    switch (e.kind) {
-      case 'num': return e.value;
-      case 'sym': return this.lookup(e, e.name);
-      case 'neg': return -this.int(e.e, what);
-      case 'or': return e.parts.reduce((a, p) => a | this.int(p, what), 0);
-      case 'list': if (e.items.length === 1) return this.int(e.items[0], what); break;
-      case 'call':
-        if (['htons', 'htonl', 'ntohs', 'ntohl'].includes(e.name) && e.args.length === 1) return this.int(e.args[0], what);
-        break;
-      default: break;
-    }
-    this.fail(e, `${what}: expected an integer, found ${this.describeExpr(e)}`);
-  }
-
-  private describeExpr(e: Expr): string {
-    switch (e.kind) {
-      case 'num': return e.text;
-      case 'sym': return e.name;
-      case 'str': return JSON.stringify(e.value);
-      case 'ellipsis': return '...';
-      case 'list': return `[${e.items.map((x) => this.describeExpr(x)).join(', ')}]`;
-      case 'struct': return `{${e.fields.map((f) => `${f.name ? `${f.name}=` : ''}${this.describeExpr(f.value)}`).join(', ')}}`;
-      case 'call': return `${e.name}(...)`;
-      case 'neg': return `-${this.describeExpr(e.e)}`;
-      case 'or': return e.parts.map((x) => this.describeExpr(x)).join('|');
-    }
-  }
-
-  /** An fd argument: script numbers map to live ones. */
-  private fd(e: Expr | undefined): number {
-    const n = this.int(e, 'file descriptor');
-    return this.fdMap.get(n) ?? n;
-  }
-
-  private field(e: Expr, name: string): Expr | undefined {
-    if (e.kind !== 'struct') return undefined;
-    return e.fields.find((f) => f.name === name)?.value;
-  }
-
-  private sockaddr(e: Expr | undefined, dflt: 'bind' | 'connect'): SockAddr {
-    const c = this.cfg;
-    const mapped = c.ipVersion === 'ipv4-mapped-ipv6';
-    const fam = c.ipVersion === 'ipv4' ? K.AF_INET : K.AF_INET6;
-    const show = (a: string): string => (mapped ? `::ffff:${a}` : a);
-    if (!e || e.kind === 'ellipsis' || (e.kind === 'sym' && e.name === 'NULL')) {
-      return dflt === 'bind' ? { family: fam, addr: show(c.localIp), port: c.bindPort } : { family: fam, addr: show(c.remoteIp), port: c.connectPort };
-    }
-    if (e.kind === 'struct') {
-      const famE = this.field(e, 'sa_family') ?? this.field(e, 'sin_family') ?? this.field(e, 'sin6_family');
-      const portE = this.field(e, 'sin_port') ?? this.field(e, 'sin6_port');
-      const addrE = this.field(e, 'sin_addr') ?? this.field(e, 'sin6_addr');
-      const family = famE ? this.int(famE, 'sa_family') : fam;
-      const port = portE ? this.int(portE, 'port') : dflt === 'bind' ? c.bindPort : c.connectPort;
-      let addr = dflt === 'bind' ? show(c.localIp) : show(c.remoteIp);
-      if (addrE) {
-        if (addrE.kind === 'call' && (addrE.name === 'inet_addr' || addrE.name === 'inet6_addr') && addrE.args[0]?.kind === 'str') addr = addrE.args[0].value;
-        else if (addrE.kind === 'str') addr = addrE.value;
-        else if (addrE.kind === 'sym' && addrE.name === 'INADDR_ANY') addr = family === K.AF_INET ? '0.0.0.0' : '::';
-        else this.fail(addrE, `cannot read an address from ${this.describeExpr(addrE)}`);
-      }
-      return { family, addr, port };
-    }
-    this.fail(e, `expected a socket address (... or {sa_family=..., sin_port=htons(N), sin_addr=inet_addr("...")}), found ${this.describeExpr(e)}`);
-  }
-
-  /** Bytes of an iovec array ([{..., 100}, {..., 50}]) or a msghdr's msg_iov. */
-  private iovLen(e: Expr | undefined): number {
-    if (!e) return 0;
-    if (e.kind === 'list') return e.items.reduce((a, x) => a + this.iovLen(x), 0);
-    if (e.kind === 'struct') {
-      const iov = this.field(e, 'msg_iov');
-      if (iov) return this.iovLen(iov);
-      const len = this.field(e, 'iov_len') ?? e.fields[1]?.value;
-      if (len) return this.int(len, 'iov_len');
-    }
-    this.fail(e, `expected an iovec array [{..., N}], found ${this.describeExpr(e)}`);
-  }
-
-  private bytesFor(buf: Expr | undefined, count: number): Uint8Array {
-    const b = new Uint8Array(Math.max(0, count)).fill(0x78);
-    if (buf && buf.kind === 'str') b.set(new TextEncoder().encode(buf.value).subarray(0, count));
-    return b;
-  }
-
-  /** Compares a call's result with the script's `= ret [ERRNO]`. */
-  private checkRet(ev: DrillEvent, c: SyscallSpec, r: { ret: number; errno?: string }, anyFd = false): void {
-    const want = c.ret.kind === 'ellipsis' ? null : this.int(c.ret, 'return value');
-    const show = (x: { ret: number; errno?: string }): string => (x.errno ? `-1 ${x.errno}` : String(x.ret));
-    const expected = `${c.name}(...) = ${want === null ? '...' : want}${c.errno ? ` ${c.errno}` : ''}`;
-    const actual = `${c.name}(...) = ${show(r)}${r.errno ? ` (${BSD_ERRNO[r.errno as keyof typeof BSD_ERRNO] ?? '?'})` : ''}`;
-    const bad = (msg: string): never => this.fail(c.namePos, msg, { expected, actual });
-    if (c.errno) {
-      if (!r.errno) bad(`${c.name}() returned ${r.ret}, the script expects -1 ${c.errno}`);
-      if (r.errno !== c.errno) bad(`${c.name}() failed with ${r.errno}, the script expects ${c.errno}`);
-      if (want !== null && want !== -1) bad(`${c.name}(): an errno comes with -1, the script says ${want}`);
-      return;
-    }
-    if (r.errno) {
-      if (want === -1) return;
-      bad(`${c.name}() failed with ${r.errno}, the script expects ${want === null ? 'success' : want}`);
-    }
-    if (want === null) return;
-    if (anyFd && want >= 0 && r.ret >= 0) return;
-    if (r.ret !== want) bad(`${c.name}() returned ${r.ret}, the script expects ${want}`);
-    void ev;
-  }
-
-  private rec(fd: number): SockRec {
-    let r = this.socks.get(fd);
-    if (!r) {
-      r = { kind: 'init', fd, localPort: null, remotePort: null };
-      this.socks.set(fd, r);
-    }
-    return r;
-  }
-
-  private localPortOf(fd: number): number | null {
-    const n = this.sys.getsockname(fd);
-    return n.errno === undefined && n.addr.port ? n.addr.port : null;
-  }
-
-  private makeCall(ev: DrillEvent, c: SyscallSpec): { call: Call<Ret>; verify: (r: Ret) => void } {
-    const a = c.args;
-    const sys = this.sys;
-    const clock = (): number => this.clock.now();
-    const done = (r: Ret): Call<Ret> => Call.done(c.name, clock, r);
-    const plain = (r: Ret): { call: Call<Ret>; verify: (r: Ret) => void } => ({ call: done(r), verify: (x) => this.checkRet(ev, c, x) });
-    const need = (n: number): void => {
-      if (a.length < n) this.fail(c.namePos, `${c.name}() takes ${n} arguments, the script gives ${a.length}`);
-    };
-    switch (c.name) {
-      case 'socket': {
-        need(3);
-        const domain = a[0]!.kind === 'ellipsis' ? (this.cfg.ipVersion === 'ipv4' ? K.AF_INET : K.AF_INET6) : this.int(a[0], 'domain');
-        const r = sys.socket(domain, this.int(a[1], 'type'), this.int(a[2], 'protocol'));
-        return {
-          call: done(r),
-          verify: (x) => {
-            this.checkRet(ev, c, x, true);
-            if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
-              const rec = this.rec(x.ret);
-              rec.kind = 'init';
-              this.sut = rec;
-            }
-          },
-        };
-      }
-      case 'bind': {
-        need(2);
-        return plain(sys.bind(this.fd(a[0]), this.sockaddr(a[1], 'bind')));
-      }
-      case 'listen': {
-        need(2);
-        const fd = this.fd(a[0]);
-        const r = sys.listen(fd, this.int(a[1], 'backlog'));
-        if (r.errno === undefined) {
-          const rec = this.rec(fd);
-          rec.kind = 'listener';
-          rec.localPort = this.localPortOf(fd);
-          this.sut = rec;
-        }
-        return plain(r);
-      }
-      case 'accept':
-      case 'accept4': {
-        need(1);
-        const fd = this.fd(a[0]);
-        const call = c.name === 'accept' ? sys.begin.accept(fd) : sys.begin.accept4(fd, a[3] ? this.int(a[3], 'flags') : 0);
-        return {
-          call: call as Call<Ret>,
-          verify: (x) => {
-            this.checkRet(ev, c, x, true);
-            if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
-              const peer = (x as { addr?: { port: number } }).addr?.port ?? null;
-              let rec: SockRec;
-              if (this.sut && this.sut.kind === 'child' && this.sut.fd === null && (peer === null || this.sut.remotePort === peer)) {
-                rec = this.sut;
-                rec.fd = x.ret;
-                rec.kind = 'conn';
-              } else {
-                rec = { kind: 'conn', fd: x.ret, localPort: this.localPortOf(x.ret), remotePort: peer };
-              }
-              this.socks.set(x.ret, rec);
-            }
-          },
-        };
-      }
-      case 'connect': {
-        need(2);
-        const fd = this.fd(a[0]);
-        const addr = this.sockaddr(a[1], 'connect');
-        const call = sys.begin.connect(fd, addr);
-        const rec = this.rec(fd);
-        if (rec.kind === 'init' || rec.kind === 'connecting') {
-          rec.kind = 'connecting';
-          rec.localPort = this.localPortOf(fd);
-          rec.remotePort = addr.port;
-          this.sut = rec;
-        }
-        return { call, verify: (x) => this.checkRet(ev, c, x) };
-      }
-      case 'close': {
-        need(1);
-        const scriptFd = this.int(a[0], 'fd');
-        const fd = this.fdMap.get(scriptFd) ?? scriptFd;
-        const call = sys.begin.close(fd);
-        this.epolls.delete(fd);
-        for (const m of this.epolls.values()) m.delete(fd);
-        return { call, verify: (x) => this.checkRet(ev, c, x) };
-      }
-      case 'shutdown':
-        need(2);
-        return plain(sys.shutdown(this.fd(a[0]), this.int(a[1], 'how')));
-      case 'read':
-      case 'recv':
-      case 'recvfrom':
-      case 'readv':
-      case 'recvmsg': {
-        need(c.name === 'read' || c.name === 'readv' ? 3 : c.name === 'recvmsg' ? 3 : 4);
-        const fd = this.fd(a[0]);
-        let count: number;
-        let flags = 0;
-        if (c.name === 'readv') count = this.iovLen(a[1]);
-        else if (c.name === 'recvmsg') {
-          count = this.iovLen(a[1]);
-          flags = this.int(a[2], 'flags');
-        } else {
-          count = this.int(a[2], 'count');
-          if (c.name !== 'read') flags = this.int(a[3], 'flags');
-        }
-        const call = flags ? sys.begin.recv(fd, count, flags) : sys.begin.read(fd, count);
-        return { call: call as Call<Ret>, verify: (x) => this.checkRet(ev, c, x) };
-      }
-      case 'write':
-      case 'send':
-      case 'sendto':
-      case 'writev':
-      case 'sendmsg': {
-        need(3);
-        const fd = this.fd(a[0]);
-        let data: Uint8Array;
-        let flags = 0;
-        if (c.name === 'writev') data = this.bytesFor(undefined, this.iovLen(a[1]));
-        else if (c.name === 'sendmsg') {
-          data = this.bytesFor(undefined, this.iovLen(a[1]));
-          flags = this.int(a[2], 'flags');
-        } else {
-          data = this.bytesFor(a[1], this.int(a[2], 'count'));
-          if (c.name !== 'write') flags = this.int(a[3], 'flags');
-        }
-        const call = flags ? sys.begin.send(fd, data, flags & ~K.MSG_NOSIGNAL) : sys.begin.write(fd, data);
-        return { call, verify: (x) => this.checkRet(ev, c, x) };
-      }
-      case 'setsockopt': {
-        need(4);
-        const fd = this.fd(a[0]);
-        const level = this.int(a[1], 'level');
-        const name = this.int(a[2], 'optname');
-        const v = a[3]!;
-        let value: number | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number };
-        if (v.kind === 'struct') {
-          const on = this.field(v, 'onoff') ?? this.field(v, 'l_onoff');
-          const lg = this.field(v, 'linger') ?? this.field(v, 'l_linger');
-          const sec = this.field(v, 'tv_sec');
-          const usec = this.field(v, 'tv_usec');
-          if (on && lg) value = { l_onoff: this.int(on, 'onoff'), l_linger: this.int(lg, 'linger') };
-          else if (sec) value = { tv_sec: this.int(sec, 'tv_sec'), tv_usec: usec ? this.int(usec, 'tv_usec') : 0 };
-          else this.fail(v, `setsockopt: cannot read ${this.describeExpr(v)}`);
-        } else value = this.int(v, 'option value');
-        return plain(sys.setsockopt(fd, level, name, value));
-      }
-      case 'getsockopt': {
-        need(4);
-        const fd = this.fd(a[0]);
-        const level = this.int(a[1], 'level');
-        const name = this.int(a[2], 'optname');
-        const r = sys.getsockopt(fd, level, name);
-        return {
-          call: done(r),
-          verify: (x) => {
-            this.checkRet(ev, c, x);
-            if (x.errno !== undefined) return;
-            const got = (x as unknown as { value: unknown; optlen: number });
-            this.checkOptValue(c, a[3]!, got.value);
-            const lenE = a[4];
-            if (lenE && lenE.kind === 'list' && lenE.items.length === 1 && lenE.items[0]!.kind !== 'ellipsis') {
-              const wantLen = this.int(lenE.items[0], 'optlen');
-              const gotLen = Math.min(wantLen, got.optlen);
-              if (gotLen !== wantLen) this.fail(lenE, `getsockopt optlen ${gotLen} != ${wantLen}`, { expected: `optlen [${wantLen}]`, actual: `optlen [${got.optlen}]` });
-            }
-          },
-        };
-      }
-      case 'fcntl': {
-        need(2);
-        return plain(sys.fcntl(this.fd(a[0]), this.int(a[1], 'cmd'), a[2] ? this.int(a[2], 'arg') : 0));
-      }
-      case 'ioctl': {
-        need(2);
-        const fd = this.fd(a[0]);
-        const req = this.int(a[1], 'request');
-        const argE = a[2];
-        const arg = req === K.FIONBIO && argE ? this.int(argE, 'arg') : 0;
-        const r = sys.ioctl(fd, req, arg);
-        return {
-          call: done(r),
-          verify: (x) => {
-            this.checkRet(ev, c, x);
-            if (x.errno !== undefined || req === K.FIONBIO || !argE || argE.kind === 'ellipsis') return;
-            const want = this.int(argE, 'ioctl value');
-            const got = (x as unknown as { value: number }).value;
-            if (got !== want) this.fail(argE, `ioctl() value ${got} != ${want}`, { expected: `[${want}]`, actual: `[${got}]` });
-          },
-        };
-      }
-      case 'poll': {
-        need(3);
-        const arr = a[0]!;
-        const items = arr.kind === 'list' ? arr.items : arr.kind === 'struct' ? [arr] : this.fail(arr, 'poll() takes an array of {fd=..., events=..., revents=...}');
-        const fds: PollFd[] = items.map((it) => {
-          const fdE = this.field(it, 'fd');
-          const evE = this.field(it, 'events');
-          if (!fdE || !evE) this.fail(it, 'a pollfd needs fd= and events=');
-          return { fd: this.fd(fdE), events: this.int(evE, 'events') };
-        });
-        const call = sys.begin.poll(fds, this.int(a[2], 'timeout'));
-        return {
-          call: call as Call<Ret>,
-          verify: (x) => {
-            this.checkRet(ev, c, x);
-            items.forEach((it, i) => {
-              const rv = this.field(it, 'revents');
-              if (!rv || rv.kind === 'ellipsis') return;
-              const want = this.int(rv, 'revents');
-              const got = fds[i]!.revents ?? 0;
-              if (got !== want) this.fail(rv, `poll() revents of fd ${this.describeExpr(this.field(it, 'fd')!)} is ${pollNames(got)}, the script expects ${pollNames(want)}`, { expected: `revents=${pollNames(want)}`, actual: `revents=${pollNames(got)}` });
-            });
-          },
-        };
-      }
-      case 'epoll_create':
-      case 'epoll_create1': {
-        need(1);
-        const r = sys.dup(0); // reserves the lowest free descriptor, as Linux's epoll fd would take
-        return {
-          call: done(r),
-          verify: (x) => {
-            this.checkRet(ev, c, x, true);
-            if (x.errno === undefined) {
-              if (c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
-              this.epolls.set(x.ret, new Map());
-            }
-          },
-        };
-      }
-      case 'epoll_ctl': {
-        need(4);
-        const ep = this.epolls.get(this.fd(a[0]));
-        const op = this.int(a[1], 'op');
-        const scriptFd = this.int(a[2], 'fd');
-        const fd = this.fdMap.get(scriptFd) ?? scriptFd;
-        const EXTRA: Record<string, number> = { EEXIST: 17 };
-        const fail = (e: string): Ret => ({ ret: -1, errno: e, errnum: BSD_ERRNO[e as keyof typeof BSD_ERRNO] ?? EXTRA[e] ?? 0 }) as unknown as Ret;
-        let r: Ret;
-        if (!ep) r = fail('EBADF');
-        else if (!sys.socketOf(fd)) r = fail('EBADF');
-        else if (op === EPOLL.EPOLL_CTL_DEL) r = ep.delete(fd) ? { ret: 0 } : fail('ENOENT');
-        else {
-          const evE = a[3]!;
-          const events = this.int(this.field(evE, 'events') ?? evE, 'events');
-          const dataE = this.field(evE, 'fd') ?? this.field(evE, 'u32') ?? this.field(evE, 'u64') ?? this.field(evE, 'ptr');
-          const data = dataE ? this.int(dataE, 'data') : scriptFd;
-          if (op === EPOLL.EPOLL_CTL_ADD && ep.has(fd)) r = fail('EEXIST');
-          else if (op === EPOLL.EPOLL_CTL_MOD && !ep.has(fd)) r = fail('ENOENT');
-          else {
-            ep.set(fd, { fd, events, data, lastMask: 0, disabled: false });
-            r = { ret: 0 };
-          }
-        }
-        return plain(r);
-      }
-      case 'epoll_wait': {
-        need(4);
-        const ep = this.epolls.get(this.fd(a[0]));
-        if (!ep) return plain({ ret: -1, errno: 'EBADF', errnum: 9 });
-        const max = this.int(a[2], 'maxevents');
-        const timeout = this.int(a[3], 'timeout');
-        let ready: Array<{ events: number; data: number }> = [];
-        const scan = (): number => {
-          ready = [];
-          for (const reg of ep.values()) {
-            if (reg.disabled) continue;
-            const m = this.sys.revents({ fd: reg.fd, events: reg.events & 0xffff }) & (reg.events | K.POLLERR | K.POLLHUP);
-            const et = (reg.events & EPOLL.EPOLLET) !== 0;
-            const report = et ? m !== 0 && m !== reg.lastMask : m !== 0;
-            if (et) reg.lastMask = m;
-            if (report && ready.length < max) {
-              ready.push({ events: m, data: reg.data });
-              if (reg.events & EPOLL.EPOLLONESHOT) reg.disabled = true;
-            }
-          }
-          return ready.length;
-        };
-        const deadline = timeout < 0 ? Infinity : clock() + timeout * 1000;
-        const call = new Call<Ret>('epoll_wait', clock, () => (scan() ? { ret: ready.length } : BLOCKED), () => ({ ret: scan() }), deadline);
-        return {
-          call,
-          verify: (x) => {
-            this.checkRet(ev, c, x);
-            const evE = a[1]!;
-            const want = evE.kind === 'list' ? evE.items : evE.kind === 'struct' ? [evE] : [];
-            want.forEach((w, i) => {
-              const got = ready[i];
-              const evs = this.field(w, 'events');
-              const fdE = this.field(w, 'fd') ?? this.field(w, 'u32') ?? this.field(w, 'u64') ?? this.field(w, 'ptr');
-              if (!got) return;
-              if (evs && evs.kind !== 'ellipsis' && this.int(evs, 'events') !== got.events) {
-                this.fail(evs, `epoll_wait() events ${pollNames(got.events)} != ${pollNames(this.int(evs, 'events'))}`, { expected: `events=${pollNames(this.int(evs, 'events'))}`, actual: `events=${pollNames(got.events)}` });
-              }
-              if (fdE && fdE.kind !== 'ellipsis' && this.int(fdE, 'fd') !== got.data) this.fail(fdE, `epoll_wait() data ${got.data} != ${this.int(fdE, 'fd')}`);
-            });
-          },
-        };
-      }
-      case 'getsockname':
-      case 'getpeername':
-        need(1);
-        return plain(c.name === 'getsockname' ? sys.getsockname(this.fd(a[0])) : sys.getpeername(this.fd(a[0])));
-      case 'dup':
-      case 'dup2':
-      case 'dup3': {
-        need(1);
-        const old = this.fd(a[0]);
-        const r = c.name === 'dup' ? sys.dup(old) : sys.dup2(old, this.fd(a[1]));
-        return {
-          call: done(r),
-          verify: (x) => {
-            this.checkRet(ev, c, x, true);
-            if (x.errno === undefined && c.ret.kind !== 'ellipsis') this.fdMap.set(this.int(c.ret, 'fd'), x.ret);
-          },
-        };
-      }
-      default:
-        this.fail(c.namePos, `system call ${c.name}() is not supported`);
-    }
-  }
-
-  private checkOptValue(c: SyscallSpec, want: Expr, got: unknown): void {
-    if (want.kind === 'ellipsis') return;
-    if (want.kind === 'list' && want.items.length === 1) {
-      const inner = want.items[0]!;
-      if (inner.kind === 'ellipsis') return;
-      if (inner.kind !== 'struct') {
-        const w = this.int(inner, 'option value');
-        if (typeof got !== 'number' || got !== w) this.fail(want, `getsockopt() value ${JSON.stringify(got)} != ${w}`, { expected: `[${w}]`, actual: `[${typeof got === 'number' ? got : JSON.stringify(got)}]` });
-        return;
-      }
-      want = inner;
-    }
-    if (want.kind === 'struct') {
-      const obj = got as Record<string, number>;
-      const alias: Record<string, string> = { onoff: 'l_onoff', linger: 'l_linger' };
-      for (const f of want.fields) {
-        if (!f.name || f.value.kind === 'ellipsis') continue;
-        const key = f.name in obj ? f.name : alias[f.name] ?? f.name;
-        if (!(key in obj)) this.fail(f, `getsockopt(): the result has no field ${f.name}`);
-        const w = this.int(f.value, f.name);
-        if (obj[key] !== w) this.fail(f, `getsockopt() ${f.name} ${obj[key]} != ${w}`, { expected: `${f.name}=${w}`, actual: `${f.name}=${obj[key]}` });
-      }
-      return;
-    }
-    const w = this.int(want, 'option value');
-    if (got !== w) this.fail(want, `getsockopt() value ${JSON.stringify(got)} != ${w}`);
-    void c;
-  }
-
-  // ---- python ----
-
   private runCode(): void {
     if (!this.code.length) return;
     const py = this.opts.python;
@@ -1313,41 +217,17 @@ export class DrillRun {
     const prog = buildProgram(this.code);
     const r = py(prog.source);
     if (r.ok) {
-      this.note('#', `python: ${this.code.length} block(s) passed`);
+      this.log.note('#', `python: ${this.code.length} block(s) passed`);
       return;
     }
     const line = scriptLineOf(r.output, prog) || this.code[0]!.line;
     const block = [...this.code].reverse().find((b) => b.line <= line) ?? this.code[0]!;
     const lastLine = r.output.trim().split('\n').pop() ?? '';
-    this.fail({ line, col: 1 }, `python block failed: ${lastLine}`, {
+    fail({ line, col: 1 }, `python block failed: ${lastLine}`, {
       detail: [
         ...(block.info ? [`TCP_INFO snapshot at line ${block.line}: ${snapshotSummary(block.info)}`] : [`no TCP_INFO snapshot at line ${block.line}: ${block.why ?? ''}`]),
         ...r.output.trim().split('\n').slice(-6),
       ],
     });
   }
-}
-
-
-const SYSCALLS = new Set([
-  'socket', 'bind', 'listen', 'accept', 'accept4', 'connect', 'close', 'shutdown', 'getsockopt', 'setsockopt',
-  'read', 'readv', 'recv', 'recvfrom', 'recvmsg', 'write', 'writev', 'send', 'sendto', 'sendmsg', 'fcntl', 'ioctl',
-  'poll', 'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_wait', 'getsockname', 'getpeername', 'dup', 'dup2', 'dup3',
-]);
-
-const POLL_NAMES: Array<[number, string]> = [
-  [K.POLLIN, 'POLLIN'], [K.POLLPRI, 'POLLPRI'], [K.POLLOUT, 'POLLOUT'], [K.POLLERR, 'POLLERR'], [K.POLLHUP, 'POLLHUP'],
-  [K.POLLNVAL, 'POLLNVAL'], [K.POLLRDNORM, 'POLLRDNORM'], [K.POLLRDBAND, 'POLLRDBAND'], [K.POLLWRNORM, 'POLLWRNORM'],
-  [K.POLLWRBAND, 'POLLWRBAND'], [K.POLLRDHUP, 'POLLRDHUP'],
-];
-function pollNames(m: number): string {
-  if (!m) return '0';
-  const parts = POLL_NAMES.filter(([b]) => m & b).map(([, n]) => n);
-  const rest = m & ~POLL_NAMES.reduce((a, [b]) => a | b, 0);
-  if (rest) parts.push(`0x${rest.toString(16)}`);
-  return parts.join('|');
-}
-
-function snapshotSummary(i: TcpInfo): string {
-  return `tcpi_state=${i.tcpi_state} tcpi_ca_state=${i.tcpi_ca_state} tcpi_rto=${i.tcpi_rto} tcpi_backoff=${i.tcpi_backoff} tcpi_probes=${i.tcpi_probes} tcpi_retransmits=${i.tcpi_retransmits} tcpi_snd_cwnd=${i.tcpi_snd_cwnd} tcpi_unacked=${i.tcpi_unacked}`;
 }

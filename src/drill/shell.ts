@@ -4,7 +4,7 @@
 // names linger's host config has (src/base/config.ts). Anything else is unsupported: the
 // script is reported UNSUPPORTED, never silently passed.
 
-import { ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls, type HostConfig } from '../base/config.ts';
+import { ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
 
 export { FIXED_SYSCTLS, knownSysctls };
 
@@ -98,8 +98,4 @@ export function planShell(command: string): ShellPlan {
     }
   }
   return { ok: true, writes };
-}
-
-export function applyWrites(cfg: HostConfig, writes: SysctlWrite[]): void {
-  for (const w of writes) applySysctl(cfg, w.name, w.value);
 }

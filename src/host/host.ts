@@ -17,7 +17,7 @@ import { TcpState } from '../tcp/states.ts';
 import { connTimers } from '../tcp/timers.ts';
 import type { TcpTimer } from '../tcp/timer.ts';
 import { TimeWaitEntry, TimeWaitQueue, TimeWaitTable } from '../tcp/timewait.ts';
-import { defaultConfig, type HostConfig } from '../base/config.ts';
+import { applySysctl, defaultConfig, type HostConfig } from '../base/config.ts';
 import { Counters } from '../base/counters.ts';
 import { secureSeq, secureTsOffset } from '../tcp/isn.ts';
 import { DemuxTable } from './demux.ts';
@@ -100,6 +100,10 @@ export class Host implements ConnEnv, SocketHost {
 
   setEmit(emit: (packet: Uint8Array) => void): void {
     this.emitFn = emit;
+  }
+  /** `sysctl -w name=value` on this host (a ConfigError for an unknown name or a bad value). */
+  setSysctl(name: string, value: string | number): void {
+    applySysctl(this.cfg, name, value);
   }
   /** Calls fn with the deadline of every timer armed from now on (null: no more). */
   onTimerArmed(fn: ((deadlineUs: number) => void) | null): void {
