@@ -304,6 +304,19 @@ export function errCode(fn: () => unknown): string {
   return '';
 }
 
+/** What a call returned, as a word: an errno code, 'EOF' (0 bytes), 'EAGAIN' (null), 'n B' or the number. */
+export function outcome(fn: () => unknown): string {
+  try {
+    const r = fn();
+    if (r === null) return 'EAGAIN';
+    if (r instanceof Uint8Array) return r.length ? `${r.length} B` : 'EOF';
+    return String(r);
+  } catch (e) {
+    if (e && typeof e === 'object' && 'code' in e) return String((e as { code: unknown }).code);
+    throw e;
+  }
+}
+
 /** Collects the socket's events, in order: 'connect', 'error:ECONNRESET', 'close', ... */
 export function recordEvents(sock: Socket): string[] {
   const log: string[] = [];
@@ -391,6 +404,11 @@ export function finWait1(o: CloseOpts = {}): Closing {
   const e = establishedServer(o.config);
   o.before?.(e);
   return sendOurFin(e, o.orphan ?? false);
+}
+
+/** SND.UNA as the fixture left it: our FIN while it is unacknowledged, else SND.NXT. */
+export function sndUna(e: Est): number {
+  return 'finSeq' in e && ['FIN_WAIT1', 'CLOSING', 'LAST_ACK'].includes(tableState(e.h)) ? (e as Closing).finSeq : e.lSeq;
 }
 
 /** FIN_WAIT1 plus the peer's ACK of our FIN: FIN_WAIT2 (an orphan entry if closed). */

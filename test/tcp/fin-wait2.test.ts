@@ -72,50 +72,6 @@ test('FIN_WAIT2: an out-of-order FIN -> ACK with SACK, still FIN_WAIT2; the miss
   assert.equal(tableState(e.h), 'TIME_WAIT');
 });
 
-test('FIN_WAIT2: a duplicate ACK is ignored; an ACK for data never sent gets a challenge ACK', () => {
-  const e = finWait2();
-  peer(e, ACK);
-  e.h.none();
-  const ecr = e.h.peerTs; // the duplicate ACK was acceptable: its TS is the new ts_recent
-  peer(e, ACK, { ack: e.lSeq + 10 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: data beyond the window -> duplicate ACK, dropped', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.recv(), null);
-});
-
-test('FIN_WAIT2: RST at RCV.NXT -> CLOSED, ECONNRESET; in-window RST -> challenge ACK; SYN -> challenge ACK', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 3 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.advance(600_000);
-  peer(e, SYN, { seq: e.h.rSeq + 3 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  const ev = recordEvents(e.sock);
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.deepEqual(ev, ['error:ECONNRESET', 'close']);
-  assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2: a SYN-ACK -> challenge ACK (TCPSYNChallenge), still FIN_WAIT2', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
 test('FIN_WAIT2: shutdown(SHUT_WR) and shutdown(SHUT_RDWR) again send nothing', () => {
   const e = finWait2();
   e.sock.shutdown('SHUT_WR');

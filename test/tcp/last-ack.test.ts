@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, giveUpAt, rtoOf,
-  WIN, ackNow,
+  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, giveUpAt, rtoOf,
+  WIN,
 } from '../helpers/harness.ts';
 
 
@@ -40,77 +40,6 @@ test('LAST_ACK (orphan): the ACK of our FIN frees everything', () => {
   peer(e, ACK);
   e.h.none();
   assert.deepEqual(e.h.host.sockets().filter((r) => r.state !== 'LISTEN'), []);
-});
-
-test('LAST_ACK: an ACK that does not cover our FIN changes nothing', () => {
-  const e = lastAck();
-  peer(e, ACK, { ack: e.finSeq });
-  e.h.none();
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: an ACK for data never sent -> challenge ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, ACK, { ack: e.lSeq + 1 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: their FIN retransmitted -> immediate ACK with a D-SACK of it; still LAST_ACK (owned and orphan alike)', () => {
-  for (const orphan of [false, true]) {
-    const e = lastAck({ orphan });
-    peer(e, FIN | ACK, { seq: e.h.rSeq - 1, ack: e.finSeq });
-    expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }), orphan ? 'orphan' : 'owned');
-    assert.equal(tableState(e.h), 'LAST_ACK');
-  }
-});
-
-test('LAST_ACK: data after their FIN is ignored (step 7), even for an orphan: no reset', () => {
-  const e = lastAck({ orphan: true });
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(5) });
-  e.h.none();
-  assert.equal(tableState(e.h), 'LAST_ACK');
-});
-
-test('LAST_ACK: RST at RCV.NXT -> CLOSED; recv() EOF (the FIN came first), send() reports ECONNRESET once, then EPIPE', () => {
-  const e = lastAck();
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'ECONNRESET');
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.h.counter('TcpEstabResets'), 0);
-});
-
-test('LAST_ACK: a RST at RCV.NXT-1 (their FIN\'s number) is accepted (tcp_reset_check); elsewhere in the window -> challenge ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 9 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.inject({ flags: RST, seq: e.h.rSeq - 1 });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-});
-
-test('LAST_ACK: a SYN -> challenge ACK (TCPSYNChallenge)', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, SYN, { seq: e.h.rSeq + 10, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  assert.equal(tableState(e.h), 'LAST_ACK');
-});
-
-test('LAST_ACK: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { ack: e.finSeq, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, ack: e.finSeq, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(tableState(e.h), 'LAST_ACK');
 });
 
 // ---- timers
