@@ -141,17 +141,3 @@ function closingWithData(n: number): Closing {
   });
   return e;
 }
-
-test('CLOSING with tcp_max_tw_buckets 0: the ACK of our FIN leaves no entry (TCPTimeWaitOverflow); their FIN again gets [R] (Q16 c3)', () => {
-  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py): `CLOSING 1 1 ... timer:(on,...)`
-  // after the crossing FIN; after the ACK of A's FIN no socket, +TCPTimeWaitOverflow; B's FIN
-  // resent then gets `R seq=<A's FIN + 1>`.
-  const e = closing({ config: { tcp_max_tw_buckets: 0 } });
-  assert.equal(tableState(e.h), 'CLOSING');
-  peer(e, ACK);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});

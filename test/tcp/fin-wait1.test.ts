@@ -68,67 +68,7 @@ test('FIN_WAIT1: the peer\'s FIN without the ACK of ours -> immediate ACK, CLOSI
   assert.deepEqual(e.sock.recv(), new Uint8Array(0));
 });
 
-test('FIN_WAIT1: the peer\'s FIN with the ACK of ours -> immediate ACK and TIME_WAIT (60 s)', () => {
-  const e = finWait1();
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  assert.deepEqual(row(e.h)!.timer, { kind: 'timewait', expiresMs: 60000, retrans: 0 });
-  assert.equal(e.sock.state, 'CLOSED');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT1 (orphan): FIN|ACK acking our FIN -> ACK and TIME_WAIT, not a FIN_WAIT2 entry', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  assert.equal(e.h.counter('TcpExtTW'), 1);
-});
-
-test('FIN_WAIT1: an out-of-order FIN is queued (ACK with SACK); the state changes only when the hole fills', () => {
-  const e = finWait1();
-  const hole = e.h.rSeq;
-  peer(e, FIN | ACK, { seq: hole + 10, ack: e.finSeq });
-  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[hole + 10, hole + 11]] }));
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(10) });
-  e.h.rSeq = hole + 11;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
 // ---- data
-
-test('FIN_WAIT1 (shutdown(SHUT_WR) only): data is still received, ACKed and readable', () => {
-  const e = finWait1();
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(8) });
-  e.h.rSeq += 8;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.deepEqual(e.sock.recv(), bytes(8));
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-test('FIN_WAIT1 (orphan): new data -> [R] seq=SEG.ACK (no options, win 0), socket gone, TCPAbortOnData (Q7)', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.finSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnData', 'TcpOutRsts', 'TcpEstabResets'].map((n) => e.h.counter(n)), [1, 1, 0]);
-  // Its retransmission meets no socket: the same reset again.
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.finSeq, ack: 0, win: 0, ts: null, options: [] });
-});
-
-test('FIN_WAIT1 (orphan): data that also acknowledges our FIN -> [R] seq=SEG.ACK (after the FIN), TCPAbortOnData (Q7)', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, ACK | PSH, { payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
 
 test('FIN_WAIT1 after shutdown(SHUT_RDWR): new data -> reset; the owner gets ECONNRESET (RCV_SHUTDOWN, RFC 1122 4.2.2.13)', () => {
   const e = finWait1();

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, closeWait, closing, establishedServer, expectOne, finWait1, finWait2, lastAck, outcome, peer,
+  ACK, FIN, PSH, RST, SYN, bytes, closeWait, closing, establishedServer, expectOne, finWait1, finWait2, lastAck, outcome, peer, timeWait,
   recordEvents, row, sndUna, tableState, type Est,
   ackNow,
 } from '../helpers/harness.ts';
@@ -227,5 +227,158 @@ for (const r of THEIR_FIN_AGAIN) {
     expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }));
     assert.equal(e.h.counter('TcpExtDelayedACKLost'), 1);
     assert.equal(tableState(e.h), before);
+  });
+}
+
+// The peer's FIN that also acknowledges ours ends in TIME_WAIT (tcp_time_wait), owned or not.
+// wait: time spent in the state first (an orphan FIN_WAIT2's fin timeout does not carry over).
+const FIN_TO_TIME_WAIT: Array<{ state: string; make: () => Est; wait: number; recv: string }> = [
+  { state: 'FIN_WAIT1', make: () => finWait1(), wait: 0, recv: 'EOF' },
+  { state: 'FIN_WAIT1 (orphan)', make: () => finWait1({ orphan: true }), wait: 0, recv: 'EBADF' },
+  { state: 'FIN_WAIT2', make: () => finWait2(), wait: 10_000_000, recv: 'EOF' },
+  { state: 'FIN_WAIT2 (orphan)', make: () => finWait2({ orphan: true }), wait: 10_000_000, recv: 'EBADF' },
+];
+
+for (const r of FIN_TO_TIME_WAIT) {
+  test(`${r.state}: the peer's FIN acknowledging ours -> immediate ACK seq=SND.NXT ack=FIN+1, TIME_WAIT for 60 s (TW counted once), then gone`, () => {
+    const e = r.make();
+    e.h.advance(r.wait);
+    peer(e, FIN | ACK);
+    e.h.rSeq += 1;
+    expectOne(e.h, ackNow(e, e.h.peerTs));
+    assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', { kind: 'timewait', expiresMs: 60000, retrans: 0 }]);
+    assert.equal(e.h.counter('TcpExtTW'), 1);
+    assert.deepEqual([e.sock.state, outcome(() => e.sock.recv())], ['CLOSED', r.recv]);
+    e.h.advance(60_000_000);
+    e.h.none();
+    assert.equal(tableState(e.h), '');
+  });
+}
+
+// A FIN carrying data: the data, then EOF. ackDelay: tcp_fin's pingpong delays the ACK in
+// ESTABLISHED; in FIN_WAIT2 it is immediate (tcp_time_wait).
+const FIN_WITH_DATA: Array<{ state: string; make: () => Est; ackDelay: number; after: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), ackDelay: 40_000, after: 'CLOSE_WAIT' },
+  { state: 'FIN_WAIT1', make: () => finWait1(), ackDelay: 0, after: 'CLOSING' },
+  { state: 'FIN_WAIT2', make: () => finWait2(), ackDelay: 0, after: 'TIME_WAIT' },
+];
+
+for (const r of FIN_WITH_DATA) {
+  test(`${r.state}: FIN carrying data -> the data and EOF, ACK${r.ackDelay ? ` after ${r.ackDelay / 1000} ms` : ''}, ${r.after}`, () => {
+    const e = r.make();
+    peer(e, FIN | ACK | PSH, { ack: sndUna(e), payload: bytes(5) });
+    e.h.rSeq += 6;
+    e.h.advance(r.ackDelay);
+    expectOne(e.h, ackNow(e, e.h.peerTs));
+    assert.equal(tableState(e.h), r.after);
+    assert.deepEqual(e.sock.recv(), bytes(5));
+    assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+  });
+}
+
+// An out-of-order FIN is queued: ACK with a SACK block covering it (the echo stays the previous
+// TS); filling the hole (gap bytes) -> immediate ACK, the state moves on. len: the FIN's data.
+const FIN_OUT_OF_ORDER: Array<{ state: string; make: () => Est; gap: number; len: number; after: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), gap: 10, len: 5, after: 'CLOSE_WAIT' },
+  { state: 'FIN_WAIT1', make: () => finWait1(), gap: 10, len: 0, after: 'CLOSING' },
+  { state: 'FIN_WAIT2', make: () => finWait2(), gap: 5, len: 0, after: 'TIME_WAIT' },
+];
+
+for (const r of FIN_OUT_OF_ORDER) {
+  test(`${r.state}: a FIN after a hole -> ACK with SACK, still ${r.state}; the missing data -> ACK, ${r.after}`, () => {
+    const e = r.make();
+    const hole = e.h.rSeq;
+    const end = hole + r.gap + r.len + 1;
+    peer(e, FIN | ACK | (r.len ? PSH : 0), { seq: hole + r.gap, ack: sndUna(e), payload: bytes(r.len) });
+    expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[hole + r.gap, end]] }));
+    assert.equal(tableState(e.h), r.state);
+    peer(e, ACK | PSH, { ack: sndUna(e), payload: bytes(r.gap) });
+    e.h.rSeq = end;
+    expectOne(e.h, ackNow(e, e.h.peerTs));
+    assert.equal(tableState(e.h), r.after);
+    assert.equal(e.sock.recv()!.length, r.gap + r.len);
+    assert.deepEqual(e.sock.recv(), new Uint8Array(0));
+  });
+}
+
+// Before the peer's FIN, data is still received (shutdown(SHUT_WR) only), ACKed at once (quickack), readable.
+const DATA_RECEIVED: Array<{ state: string; make: () => Est; n: number }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), n: 10 },
+  { state: 'FIN_WAIT1', make: () => finWait1(), n: 8 },
+  { state: 'FIN_WAIT2', make: () => finWait2(), n: 11 },
+];
+
+for (const r of DATA_RECEIVED) {
+  test(`${r.state}: ${r.n} bytes of data -> ACKed at once, TS echo of the segment; "readable", Recv-Q ${r.n}, read, then EAGAIN`, () => {
+    const e = r.make();
+    const ev = recordEvents(e.sock);
+    peer(e, ACK | PSH, { ack: sndUna(e), payload: bytes(r.n) });
+    e.h.rSeq += r.n;
+    expectOne(e.h, ackNow(e, e.h.peerTs));
+    assert.deepEqual(ev, ['readable']);
+    assert.equal(row(e.h)!.recvQ, r.n);
+    assert.deepEqual(e.sock.recv(), bytes(r.n));
+    assert.equal(e.sock.recv(), null);
+    assert.equal(e.sock.state, r.state);
+  });
+}
+
+// An orphan that gets new data answers `[R] seq=SEG.ACK` (no options, window 0) and is gone;
+// the data's retransmission then meets no socket: the same reset (Q7). A full socket counts
+// TCPAbortOnData, a FIN_WAIT2 timewait entry does not.
+const ORPHAN_NEW_DATA: Array<{ state: string; what: string; make: () => Est; ackOurFin: boolean; abortOnData: number }> = [
+  { state: 'FIN_WAIT1 (orphan)', what: 'new data', make: () => finWait1({ orphan: true }), ackOurFin: false, abortOnData: 1 },
+  { state: 'FIN_WAIT1 (orphan)', what: 'new data that also acknowledges our FIN', make: () => finWait1({ orphan: true }), ackOurFin: true, abortOnData: 1 },
+  { state: 'FIN_WAIT2 (orphan, a timewait entry)', what: 'new data', make: () => finWait2({ orphan: true }), ackOurFin: true, abortOnData: 0 },
+  {
+    state: 'FIN_WAIT2 (orphan, a full socket with TCP_LINGER2 100)', what: 'new data',
+    make: () => finWait2({ orphan: true, before: (est) => est.sock.setsockopt('TCP_LINGER2', 100) }), ackOurFin: true, abortOnData: 1,
+  },
+];
+
+for (const r of ORPHAN_NEW_DATA) {
+  test(`${r.state}: ${r.what} -> [R] seq=SEG.ACK, gone; TCPAbortOnData ${r.abortOnData}, OutRsts, no EstabResets; its retransmission -> the same [R]`, () => {
+    const e = r.make();
+    const ack = r.ackOurFin ? e.lSeq : e.lSeq - 1;
+    const reset = { flags: 'R', seq: ack, ack: 0, win: 0, ts: null, options: [] };
+    peer(e, ACK | PSH, { ack, payload: bytes(9) });
+    expectOne(e.h, reset);
+    assert.equal(tableState(e.h), '');
+    assert.deepEqual(counters(e, ['TcpExtTCPAbortOnData', 'TcpOutRsts', 'TcpEstabResets']), [r.abortOnData, 1, 0]);
+    peer(e, ACK | PSH, { ack, payload: bytes(9) });
+    expectOne(e.h, reset);
+  });
+}
+
+// At tcp_max_tw_buckets there is no timewait entry for any way into one: CLOSED at once,
+// TCPTimeWaitOverflow, no TW; the peer's FIN (again) meets no socket: [R] seq=SEG.ACK (Q16 c).
+// finOff: the FIN's sequence number from RCV.NXT (-1: a retransmission of the one we took).
+const TW_OVERFLOW: Array<{ state: string; way: string; make: () => Est; finOff: number }> = [
+  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py): 0.3 s after close() ss lists
+  // no socket, counters +TCPTimeWaitOverflow, and B's FIN is answered by `R` from no socket (c1).
+  { state: 'FIN_WAIT2 (orphan)', way: 'the ACK of our FIN makes no FIN_WAIT2 entry', make: () => finWait2({ orphan: true, config: { tcp_max_tw_buckets: 0 } }), finOff: 0 },
+  {
+    // `CLOSING 1 1 ... timer:(on,...)` after the crossing FIN; after the ACK of A's FIN no
+    // socket; B's FIN resent then gets `R seq=<A's FIN + 1>` (c3).
+    state: 'CLOSING', way: 'the ACK of our FIN makes no TIME_WAIT entry',
+    make: () => {
+      const e = closing({ config: { tcp_max_tw_buckets: 0 } });
+      assert.equal(tableState(e.h), 'CLOSING');
+      peer(e, ACK);
+      e.h.none();
+      return e;
+    },
+    finOff: -1,
+  },
+  { state: 'TIME_WAIT', way: 'the peer\'s FIN in FIN_WAIT2 makes no TIME_WAIT entry', make: () => timeWait({ config: { tcp_max_tw_buckets: 0 } }), finOff: -1 },
+];
+
+for (const r of TW_OVERFLOW) {
+  test(`${r.state} with tcp_max_tw_buckets 0: ${r.way} (TCPTimeWaitOverflow, no TW); the peer's FIN then gets [R] (Q16 c)`, () => {
+    const e = r.make();
+    assert.equal(tableState(e.h), '');
+    assert.deepEqual(counters(e, ['TcpExtTCPTimeWaitOverflow', 'TcpExtTW']), [1, 0]);
+    peer(e, FIN | ACK, { seq: e.h.rSeq + r.finOff });
+    expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
   });
 }

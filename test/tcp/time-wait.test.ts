@@ -178,14 +178,6 @@ test('TIME_WAIT: an old SYN (below RCV.NXT) without TS is treated as a duplicate
   assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(58000)]);
 });
 
-test('TIME_WAIT with tcp_max_tw_buckets 0: no entry is made (TCPTimeWaitOverflow); the peer\'s FIN retransmission meets no socket', () => {
-  const e = timeWait({ config: { tcp_max_tw_buckets: 0 } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});
-
 // ---- the active opener's TIME_WAIT (no listener on its port)
 
 /** The client closes first, the server answers with its FIN: TIME_WAIT on the client's ephemeral port. */
