@@ -83,16 +83,6 @@ test('CLOSE_WAIT timer: data sent in CLOSE_WAIT is retransmitted with backoff li
   assert.equal(q[1]!.t - q[0]!.t, Math.min(2 * rto0, 120e6));
 });
 
-test('CLOSE_WAIT timer: keepalive probes run in CLOSE_WAIT ([.] seq=SND.NXT-1)', () => {
-  const e = closeWait();
-  e.sock.setsockopt('SO_KEEPALIVE', 1);
-  e.sock.setsockopt('TCP_KEEPIDLE', 3);
-  e.h.advance(3_000_000);
-  const p = e.h.one();
-  assert.deepEqual([p.flags, p.tcp.seq, p.tcp.ack, p.tcp.payload.length], ['.', (e.lSeq - 1) >>> 0, e.h.rSeq, 0]);
-  assert.equal(p.t, 1_000_000 + 3_000_000, 'idle measured from the FIN (the last segment received)');
-});
-
 // ---- application calls
 
 test('CLOSE_WAIT: send() works: [P.] seq=SND.NXT ack=RCV.NXT (after the FIN)', () => {

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, bytes, closing, errCode, expectOne, expectSeg, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
+  ACK, FIN, PSH, bytes, closing, errCode, expectOne, ourTs, peer, recordEvents, row, tableState, type Closing,
   WIN,
 } from '../helpers/harness.ts';
 
@@ -49,32 +49,6 @@ test('CLOSING: their FIN retransmitted together with the ACK of ours -> TIME_WAI
 });
 
 // ---- timers
-
-test('CLOSING timer: our FIN is retransmitted by its RTO, now acknowledging their FIN (Q7 vi: "ack now 5")', () => {
-  const e = closing();
-  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
-  e.h.advance(Math.ceil(rto0));
-  expectOne(e.h, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.deepEqual(row(e.h)!.timer!.retrans, 1);
-});
-
-test('CLOSING timer: with an owner, 15 FIN retransmissions then ETIMEDOUT (924.6 s); as an orphan, 8 then gone', () => {
-  const e = closing();
-  const ev = recordEvents(e.sock);
-  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
-  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 15);
-  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
-  const o = closing({ orphan: true });
-  const go = giveUpAt(rtoOf(o.h), 102_200_000); // 8 orphan retries: a 102.2 s budget
-  o.h.advance(go.at - (o.h.clock.now() - o.fin.t) + 1);
-  assert.equal(o.h.take().length, 8);
-  assert.equal(tableState(o.h), '');
-});
 
 // ---- application calls
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, giveUpAt, rtoOf,
+  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, peer, recordEvents, row, tableState,
   WIN,
 } from '../helpers/harness.ts';
 
@@ -43,42 +43,6 @@ test('LAST_ACK (orphan): the ACK of our FIN frees everything', () => {
 });
 
 // ---- timers
-
-test('LAST_ACK timer: the FIN is retransmitted with backoff; with an owner 15 times, then ETIMEDOUT at 924.6 s', () => {
-  const e = lastAck();
-  const ev = recordEvents(e.sock);
-  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
-  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 15);
-  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
-});
-
-test('LAST_ACK timer (orphan): eight FIN retransmissions (tcp_orphan_retries 0 -> 8), then gone silently after ~102 s', () => {
-  const e = lastAck({ orphan: true });
-  const t0 = e.fin.t;
-  const g = giveUpAt(rtoOf(e.h), 102_200_000); // 8 orphan retries: a 102.2 s budget
-  assert.equal(g.retransmissions, 8);
-  e.h.advance(g.at - (e.h.clock.now() - t0) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 8);
-  assert.ok(q.every((o) => o.flags === 'F.' && o.tcp.seq === e.finSeq));
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '', `gone by +${(e.h.clock.now() - t0) / 1e6} s`);
-  e.h.none();
-});
-
-test('LAST_ACK timer: keepalive does not probe while the FIN is outstanding', () => {
-  const e = lastAck();
-  e.sock.setsockopt('SO_KEEPALIVE', 1);
-  e.sock.setsockopt('TCP_KEEPIDLE', 1);
-  e.h.advance(2_000_000);
-  assert.ok(e.h.take().every((o) => o.flags === 'F.'));
-  assert.equal(e.h.counter('TcpExtTCPKeepAlive'), 0);
-});
 
 // ---- application calls
 
