@@ -419,10 +419,10 @@ export function finWait2(o: CloseOpts = {}): Closing {
   return e;
 }
 
-/** The peer's FIN (at h.rSeq) arrives and is ACKed, after `waitUs` if the ACK is delayed. */
-function theirFin<T extends Est>(e: T, over: Partial<TcpRepr> = {}, waitUs = 0): T {
-  peer(e, FIN | ACK, over);
-  e.h.rSeq = u32(e.h.rSeq + 1);
+/** The peer's FIN (at h.rSeq, after n data bytes) arrives and is ACKed, after `waitUs` if the ACK is delayed. */
+function theirFin<T extends Est>(e: T, over: Partial<TcpRepr> = {}, waitUs = 0, n = 0): T {
+  peer(e, n ? FIN | ACK | PSH : FIN | ACK, { payload: bytes(n), ...over });
+  e.h.rSeq = u32(e.h.rSeq + n + 1);
   if (waitUs) e.h.advance(waitUs);
   const ack = e.h.one();
   if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
@@ -434,6 +434,11 @@ export function closeWait(config: Partial<HostConfig> = {}): Est {
   const e = establishedServer(config);
   // tcp_fin enters pingpong mode, so the ACK of the FIN is delayed (ato 0: next jiffy, 4 ms).
   return theirFin(e, {}, 40_000);
+}
+
+/** CLOSE_WAIT with n unread bytes that arrived with the FIN. */
+export function closeWaitWithData(n: number): Est {
+  return theirFin(establishedServer(), {}, 40_000, n);
 }
 
 /** CLOSE_WAIT plus our FIN: LAST_ACK. */

@@ -6,14 +6,15 @@
 // Observed (docs/linux-observations.md Q5, Q14): the FIN's ACK is delayed (1-3 ms when no data
 // came before); send() in CLOSE_WAIT works; a RST then sets EPIPE (not ECONNRESET) and recv()
 // keeps returning 0; EstabResets counts it (CLOSE_WAIT is "established" for the MIB).
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, bytes, closeWait, errCode, establishedServer, expectOne, ourTs, peer, recordEvents, row, tableState, type Est,
-  WIN,
+  ACK, RST, bytes, closeWait, closeWaitWithData, errCode, expectOne, ourTs, peer, row, tableState, WIN,
 } from '../helpers/harness.ts';
-
 
 test('CLOSE_WAIT: the fixture: state CLOSE_WAIT (CurrEstab counts it), no timer, recv() EOF', () => {
   const e = closeWait();
@@ -39,17 +40,6 @@ test('CLOSE_WAIT: ACK of our data clears the retransmission timer', () => {
   assert.equal(row(e.h)!.timer, null);
 });
 
-/** CLOSE_WAIT with n unread bytes that arrived with the FIN. */
-function closeWaitWithData(n: number): Est {
-  const e = establishedServer();
-  peer(e, FIN | ACK | PSH, { payload: bytes(n) });
-  e.h.rSeq += n + 1;
-  e.h.advance(40_000);
-  const a = e.h.one();
-  if (a.flags !== '.' || a.tcp.ack !== e.h.rSeq) throw new Error('expected the ACK of data and FIN');
-  return e;
-}
-
 test('CLOSE_WAIT: RST with unread data: the data is still read first, then EOF; send() EPIPE (Q5 "unread" case)', () => {
   const e = closeWaitWithData(6);
   assert.equal(e.sock.send(bytes(4)), 4);
@@ -59,14 +49,6 @@ test('CLOSE_WAIT: RST with unread data: the data is still read first, then EOF; 
   assert.deepEqual(e.sock.recv(), bytes(6));
   assert.deepEqual(e.sock.recv(), new Uint8Array(0));
   assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-});
-
-test('CLOSE_WAIT: close() with unread data -> [R.] seq=SND.NXT ack=RCV.NXT (data and FIN included); TCPAbortOnClose', () => {
-  const e = closeWaitWithData(6);
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnClose', 'TcpEstabResets', 'TcpOutRsts'].map((n) => e.h.counter(n)), [1, 1, 1]);
 });
 
 // ---- timers
@@ -91,31 +73,6 @@ test('CLOSE_WAIT: send() works: [P.] seq=SND.NXT ack=RCV.NXT (after the FIN)', (
   expectOne(e.h, { flags: 'P.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 9, ts: { val: ourTs(e), ecr: e.h.peerTs } });
 });
 
-test('CLOSE_WAIT: shutdown(SHUT_WR) -> FIN [F.] seq=SND.NXT, LAST_ACK, still owned; send() EPIPE', () => {
-  const e = closeWait();
-  e.sock.shutdown('SHUT_WR');
-  expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.sock.state, 'LAST_ACK');
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.h.counter('TcpCurrEstab'), 0);
-});
-
-test('CLOSE_WAIT: shutdown(SHUT_RD) sends nothing; recv() EOF; state unchanged', () => {
-  const e = closeWait();
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('CLOSE_WAIT: close() -> FIN, an orphan in LAST_ACK', () => {
-  const e = closeWait();
-  e.sock.close();
-  expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['LAST_ACK', true]);
-});
-
 test('CLOSE_WAIT: close() with data queued behind a zero window: LAST_ACK at once, the FIN follows the data', () => {
   const e = closeWait();
   peer(e, ACK, { window: 0 });
@@ -125,41 +82,4 @@ test('CLOSE_WAIT: close() with data queued behind a zero window: LAST_ACK at onc
   assert.equal(tableState(e.h), 'LAST_ACK');
   peer(e, ACK, { window: 502 });
   expectOne(e.h, { flags: 'FP.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 5, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-});
-
-test('CLOSE_WAIT: SO_LINGER {1,0} + close() -> [R.] seq=SND.NXT ack=RCV.NXT, window, TS; TCPAbortOnData, EstabResets', () => {
-  const e = closeWait();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnData', 'TcpEstabResets'].map((n) => e.h.counter(n)), [1, 1]);
-});
-
-test('CLOSE_WAIT: SO_LINGER {1,N} + close(): FIN, and "close" once the FIN is acknowledged (the socket is gone then)', () => {
-  const e = closeWait();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 3 });
-  e.sock.close();
-  const fin = e.h.one();
-  assert.equal(fin.flags, 'F.');
-  assert.deepEqual(ev, []);
-  e.lSeq += 1;
-  e.h.advance(50_000);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-  assert.equal(tableState(e.h), '');
-});
-
-test('CLOSE_WAIT: dup() + close() of one descriptor sends nothing; the other can still send and close', () => {
-  const e = closeWait();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(other.send(bytes(2)), 2);
-  const d = e.h.one();
-  assert.deepEqual([d.flags, d.tcp.seq], ['P.', e.lSeq]);
-  other.close();
-  const f = e.h.one();
-  assert.deepEqual([f.flags, f.tcp.seq, f.t], ['F.', e.lSeq + 2, e.h.clock.now()]);
 });

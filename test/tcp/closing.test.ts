@@ -7,14 +7,15 @@
 // Observed (docs/linux-observations.md Q7 vi, Q11): the peer's FIN in FIN_WAIT1 is ACKed at
 // once; `CLOSING ... timer:(on,,1)`; our FIN is retransmitted by its RTO carrying the new ACK;
 // the ACK of our FIN -> TIME-WAIT (59 s left), TW counted.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, bytes, closing, errCode, expectOne, ourTs, peer, recordEvents, row, tableState, type Closing,
-  WIN,
+  ACK, FIN, closing, peer, row, tableState,
 } from '../helpers/harness.ts';
-
 
 test('CLOSING: the fixture: the peer\'s FIN was ACKed at once; state CLOSING with our FIN still on the retransmission timer', () => {
   const e = closing();
@@ -47,71 +48,3 @@ test('CLOSING: their FIN retransmitted together with the ACK of ours -> TIME_WAI
   e.h.none();
   assert.equal(tableState(e.h), 'TIME_WAIT');
 });
-
-// ---- timers
-
-// ---- application calls
-
-test('CLOSING: send() EPIPE, recv() EOF, shutdown() again sends nothing', () => {
-  const e = closing();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-});
-
-test('CLOSING: close() makes it an orphan and sends nothing', () => {
-  const e = closing();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['CLOSING', true]);
-});
-
-test('CLOSING: SO_LINGER {1,0} + close() with our FIN already sent: no reset (tcp_disconnect), socket gone; TCPAbortOnData', () => {
-  const e = closing();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
-
-test('CLOSING: close() with data received before their FIN still unread -> [R.] seq=SND.NXT; TCPAbortOnClose', () => {
-  const f = closingWithData(3);
-  f.sock.close();
-  expectOne(f.h, { flags: 'R.', seq: f.lSeq, ack: f.h.rSeq, win: WIN, ts: { val: ourTs(f), ecr: f.h.peerTs } });
-  assert.equal(tableState(f.h), '');
-  assert.equal(f.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('CLOSING: SO_LINGER {1,N} + close(): "close" once our FIN is acknowledged', () => {
-  const e = closing();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 9 });
-  e.sock.close();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-});
-
-test('CLOSING: dup() + close() of one descriptor: nothing sent, still owned', () => {
-  const e = closing();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(other.state, 'CLOSING');
-});
-
-/** CLOSING with n unread bytes received in FIN_WAIT1 before the peer's FIN. */
-function closingWithData(n: number): Closing {
-  const e = closing({
-    before: (est) => {
-      est.h.inject({ flags: ACK | PSH, seq: est.h.rSeq, ack: est.lSeq, window: 502, payload: bytes(n), options: est.h.ts(est.lastTs) });
-      est.h.rSeq += n;
-      est.h.take();
-    },
-  });
-  return e;
-}

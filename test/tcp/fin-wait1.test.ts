@@ -6,12 +6,15 @@
 //
 // Observations cited: docs/linux-observations.md Q6 (TCP_LINGER2), Q7 (data to orphans,
 // CLOSING), Q4 (aborts), Q11 (simultaneous close), Q14 (delayed ACK).
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, peer, recordEvents, row, tableState, type Closing,
-  WIN, ackNow,
+  ACK, FIN, PSH, RST, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, peer, row, tableState,
+  type Closing, WIN, ackNow,
 } from '../helpers/harness.ts';
 
 /** Our FIN (re)sent now. */
@@ -89,7 +92,7 @@ test('FIN_WAIT1 (orphan): a pure ACK or a retransmission of old data is not "new
   assert.equal(tableState(e.h), 'FIN_WAIT1');
 });
 
-// ---- RST and SYN
+// ---- RST
 
 test('FIN_WAIT1 (orphan): RST at RCV.NXT silently ends the orphan', () => {
   const e = finWait1({ orphan: true });
@@ -130,72 +133,7 @@ test('FIN_WAIT1 timer: the FIN waits behind a zero window: FIN_WAIT1 at once, wi
   expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
 });
 
-// ---- application calls
-
-test('FIN_WAIT1: send() EPIPE; shutdown(SHUT_WR) again sends nothing; recv() with nothing queued -> null', () => {
-  const e = finWait1();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  e.sock.shutdown('SHUT_WR');
-  e.h.none();
-  assert.equal(e.sock.recv(), null);
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-test('FIN_WAIT1: shutdown(SHUT_RD) sends nothing; recv() EOF', () => {
-  const e = finWait1();
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT1: close() makes it an orphan and sends nothing (the FIN is already out)', () => {
-  const e = finWait1();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['FIN_WAIT1', true]);
-});
-
-test('FIN_WAIT1: close() with unread data -> [R.] seq=SND.NXT (after the FIN) ack=RCV.NXT; TCPAbortOnClose', () => {
-  const e = finWait1();
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(4) });
-  e.h.rSeq += 4;
-  e.h.take();
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('FIN_WAIT1: SO_LINGER {1,0} + close() -> [R.] seq=SND.NXT (tcp_need_reset includes FIN_WAIT1); TCPAbortOnData', () => {
-  const e = finWait1();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
-
-test('FIN_WAIT1: SO_LINGER {1,N} + close(): "close" comes when the FIN is acknowledged', () => {
-  const e = finWait1();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 30 });
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-});
-
-test('FIN_WAIT1: dup() + close() of one descriptor: still owned, data still readable through the other', () => {
-  const e = finWait1();
-  const other = e.sock.dup();
-  e.sock.close();
-  assert.equal(row(e.h)!.orphan, false);
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(3) });
-  e.h.rSeq += 3;
-  e.h.take();
-  assert.deepEqual(other.recv(), bytes(3));
-});
+// ---- TCP_LINGER2 (what the ACK of our FIN leaves for an orphan)
 
 test('FIN_WAIT1 (orphan) with TCP_LINGER2 < 0: the ACK of our FIN is answered [R] seq=SEG.ACK; TCPAbortOnData (Q6 b)', () => {
   const e = finWait1({ orphan: true, before: (est) => est.sock.setsockopt('TCP_LINGER2', -1) });

@@ -9,14 +9,15 @@
 // that vanishes after tcp_fin_timeout with nothing on the wire, TW counted at creation
 // (TWKilled when the timeout is 4 s or less); data to it gets `[R] seq=SEG.ACK`, a FIN gets
 // an ACK and TIME_WAIT; TCP_LINGER2 > 60 s keeps a full socket with a keepalive timer first.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, PSH, RST, SYN, bytes, errCode, expectOne, finWait2, ourTs, peer, recordEvents, row, tableState,
-  WIN, ackNow,
+  ACK, RST, SYN, expectOne, finWait2, ourTs, peer, recordEvents, row, tableState, WIN, ackNow,
 } from '../helpers/harness.ts';
-
 
 // ---- the owned FIN_WAIT2 (shutdown(SHUT_WR))
 
@@ -27,24 +28,6 @@ test('FIN_WAIT2: the fixture: owned, no timer, no CurrEstab; it stays for an hou
   e.h.advance(3600_000_000);
   e.h.none();
   assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: shutdown(SHUT_WR) and shutdown(SHUT_RDWR) again send nothing', () => {
-  const e = finWait2();
-  e.sock.shutdown('SHUT_WR');
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT2: send() EPIPE; recv() with nothing queued -> null; shutdown(SHUT_RD) sends nothing, recv() then EOF', () => {
-  const e = finWait2();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.sock.recv(), null);
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
 });
 
 test('FIN_WAIT2: close() -> nothing sent, the orphan becomes a FIN_WAIT2 timewait entry for tcp_fin_timeout (__tcp_close)', () => {
@@ -65,26 +48,6 @@ test('FIN_WAIT2: close() with TCP_LINGER2 < 0 -> [R.] seq=SND.NXT ack=RCV.NXT wi
   assert.deepEqual(['TcpExtTCPAbortOnLinger', 'TcpExtTCPAbortOnData', 'TcpOutRsts'].map((n) => e.h.counter(n)), [1, 0, 1]);
 });
 
-test('FIN_WAIT2: close() with unread data -> [R.] (TCPAbortOnClose), no timewait entry', () => {
-  const e = finWait2();
-  peer(e, ACK | PSH, { payload: bytes(2) });
-  e.h.rSeq += 2;
-  e.h.take();
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('FIN_WAIT2: SO_LINGER {1,0} + close() -> [R.] (tcp_need_reset includes FIN_WAIT2); TCPAbortOnData', () => {
-  const e = finWait2();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-  assert.equal(tableState(e.h), '');
-});
-
 test('FIN_WAIT2: SO_LINGER {1,N} + close(): nothing to wait for (sk_stream_wait_close), close returns at once: no deferred "close"', () => {
   const e = finWait2();
   const ev = recordEvents(e.sock);
@@ -94,18 +57,6 @@ test('FIN_WAIT2: SO_LINGER {1,N} + close(): nothing to wait for (sk_stream_wait_
   e.h.advance(10_000_000);
   assert.deepEqual(ev, []);
   assert.deepEqual([tableState(e.h), row(e.h)!.orphan], ['FIN_WAIT2', true]);
-});
-
-test('FIN_WAIT2: dup() + close() of one descriptor keeps the owned socket (no fin timeout starts)', () => {
-  const e = finWait2();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.orphan, row(e.h)!.timer], [false, null]);
-  peer(e, ACK | PSH, { payload: bytes(1) });
-  e.h.rSeq += 1;
-  e.h.take();
-  assert.deepEqual(other.recv(), bytes(1));
 });
 
 // ---- the orphaned FIN_WAIT2: a timewait entry

@@ -2,14 +2,15 @@
 // our FIN ends the connection with tcp_done, no TIME_WAIT). The fixture lastAck(): the peer's
 // FIN arrived at t = 1 s (h.rSeq = 1000002) and was ACKed; then shutdown(SHUT_WR) — or
 // close() with { orphan: true } — sent our FIN (e.finSeq, e.lSeq = finSeq + 1) at ~1.04 s.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, peer, recordEvents, row, tableState,
-  WIN,
+  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, peer, recordEvents, row, tableState, WIN,
 } from '../helpers/harness.ts';
-
 
 test('LAST_ACK: the fixture: [F.] seq=SND.NXT ack=RCV.NXT (after their FIN); LAST_ACK, timer on, not in CurrEstab', () => {
   const e = lastAck();
@@ -42,37 +43,7 @@ test('LAST_ACK (orphan): the ACK of our FIN frees everything', () => {
   assert.deepEqual(e.h.host.sockets().filter((r) => r.state !== 'LISTEN'), []);
 });
 
-// ---- timers
-
 // ---- application calls
-
-test('LAST_ACK: send() EPIPE, recv() EOF, shutdown(SHUT_RDWR) again sends nothing', () => {
-  const e = lastAck();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: close() makes it an orphan, nothing sent', () => {
-  const e = lastAck();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['LAST_ACK', true]);
-});
-
-test('LAST_ACK: SO_LINGER {1,0} + close() with the FIN already sent: no reset (tcp_disconnect), socket gone; TCPAbortOnData', () => {
-  const e = lastAck();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-  // The peer's ACK of the FIN now meets no socket.
-  peer(e, ACK);
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});
 
 test('LAST_ACK: SO_LINGER {1,0} + close() while our FIN still waits behind a zero window -> [R.] seq=SND.NXT (snd_nxt != write_seq)', () => {
   const e = establishedServer();
@@ -87,24 +58,4 @@ test('LAST_ACK: SO_LINGER {1,0} + close() while our FIN still waits behind a zer
   e.sock.close();
   expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
   assert.equal(tableState(e.h), '');
-});
-
-test('LAST_ACK: SO_LINGER {1,N} + close(): "close" when the FIN is acknowledged', () => {
-  const e = lastAck();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 5 });
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-});
-
-test('LAST_ACK: dup() + close() of one descriptor: nothing sent, still owned', () => {
-  const e = lastAck();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(other.state, 'LAST_ACK');
 });

@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, closeWait, closing, establishedServer, expectOne, finWait1, finWait2, lastAck, outcome, peer, timeWait,
-  recordEvents, row, sndUna, tableState, type Est,
-  ackNow,
+  ACK, FIN, PSH, RST, SYN, bytes, closeWait, closing, establishedServer, expectOne, finWait1, finWait2, lastAck, outcome, peer,
+  timeWait, recordEvents, row, sndUna, tableState, type Est, ackNow,
 } from '../helpers/harness.ts';
 
 const counters = (e: Est, names: string[]): number[] => names.map((n) => e.h.counter(n));

@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, PSH, bytes, closeWait, closing, expectOne, expectSeg, finWait1, finWait2, giveUpAt, lastAck, ourTsAt, peer,
-  recordEvents, row, rtoOf, tableState, timeWait, type Closing, type Est,
-  WIN,
+  ACK, PSH, bytes, closeWait, closing, expectOne, expectSeg, finWait1, finWait2, giveUpAt, lastAck, ourTsAt, peer, recordEvents,
+  row, rtoOf, tableState, timeWait, type Closing, type Est, WIN,
 } from '../helpers/harness.ts';
 
 /** Our FIN (re)sent at time t: it carries the current ACK, window and TS. */

@@ -11,14 +11,17 @@
 // (tcp_rfc1337 = 0) with no counter, another RST is ignored; with tcp_rfc1337 = 1 both are
 // ignored; a SYN above rcv_nxt or with a newer TS opens a new connection whose ISN is exactly
 // tw_snd_nxt + 65537; an old SYN without TS is ACKed and does not restart the timer.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linuxSynOptions } from '../../src/wire/tcp.ts';
 import type { HostConfig } from '../../src/base/config.ts';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf, type Closing, type Est,
-  WIN,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf,
+  type Closing, type Est, WIN,
 } from '../helpers/harness.ts';
 
 const twTimer = (ms: number) => ({ kind: 'timewait', expiresMs: ms, retrans: 0 });
