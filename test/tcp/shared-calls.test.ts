@@ -84,6 +84,46 @@ for (const r of SHUT_WR) {
   });
 }
 
+// ---- send()
+
+// Before our FIN, send() sends at once: [P.] seq=SND.NXT ack=RCV.NXT (after the peer's FIN if any).
+const SEND: Array<{ state: string; make: () => Est; recv: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), recv: 'EAGAIN' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), recv: 'EOF' },
+];
+
+for (const r of SEND) {
+  test(`${r.state}: send() -> [P.] seq=SND.NXT ack=RCV.NXT len n with the current window and TS; recv() ${r.recv}`, () => {
+    const e = r.make();
+    assert.equal(e.sock.send(bytes(20)), 20);
+    expectOne(e.h, ours(e, 'P.', { len: 20 }));
+    assert.equal(outcome(() => e.sock.recv()), r.recv);
+  });
+}
+
+// Data queued behind a zero window: shutdown(SHUT_WR) or close() changes the state at once,
+// and the FIN rides on the last data segment [FP.] when the window opens.
+const FIN_BEHIND_DATA: Array<{ state: string; make: () => Est; call: 'shutdown' | 'close'; after: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), call: 'shutdown', after: 'FIN_WAIT1' },
+  { state: 'ESTABLISHED', make: () => establishedServer(), call: 'close', after: 'FIN_WAIT1' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), call: 'shutdown', after: 'LAST_ACK' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), call: 'close', after: 'LAST_ACK' },
+];
+
+for (const r of FIN_BEHIND_DATA) {
+  test(`${r.state}: ${r.call === 'close' ? 'close()' : 'shutdown(SHUT_WR)'} with data queued behind a zero window: ${r.after} at once; the FIN rides on the data [FP.]`, () => {
+    const e = r.make();
+    peer(e, ACK, { window: 0 });
+    e.sock.send(bytes(10));
+    if (r.call === 'close') e.sock.close();
+    else e.sock.shutdown('SHUT_WR');
+    e.h.none();
+    assert.equal(tableState(e.h), r.after);
+    peer(e, ACK, { window: 502 });
+    expectOne(e.h, ours(e, 'FP.', { len: 10 }));
+  });
+}
+
 // ---- close()
 
 // Nothing unread and no linger: close() makes the socket an orphan; our FIN goes out now
@@ -193,6 +233,41 @@ for (const r of LINGER_N) {
     peer(e, ACK);
     assert.deepEqual(ev, ['close']);
     assert.equal(tableState(e.h), r.after);
+  });
+}
+
+// SO_LINGER {1,2} + close() and a silent peer: with our FIN unacknowledged, "close" comes
+// after the 2 s while the FIN keeps being retransmitted; with nothing to wait for
+// (sk_stream_wait_close) close() returns at once: SYN_SENT reports "close" then, an orphaned
+// FIN_WAIT2 never does.
+const LINGER_N_SILENT: Array<{ state: string; make: () => Fixture; sendsFin: boolean; finPending: boolean; atClose: string[]; after: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), sendsFin: true, finPending: true, atClose: [], after: 'FIN_WAIT1' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), sendsFin: true, finPending: true, atClose: [], after: 'LAST_ACK' },
+  { state: 'FIN_WAIT1', make: () => finWait1(), sendsFin: false, finPending: true, atClose: [], after: 'FIN_WAIT1' },
+  { state: 'CLOSING', make: () => closing(), sendsFin: false, finPending: true, atClose: [], after: 'CLOSING' },
+  { state: 'LAST_ACK', make: () => lastAck(), sendsFin: false, finPending: true, atClose: [], after: 'LAST_ACK' },
+  { state: 'FIN_WAIT2', make: () => finWait2(), sendsFin: false, finPending: false, atClose: [], after: 'FIN_WAIT2' },
+  { state: 'SYN_SENT', make: () => synSent(), sendsFin: false, finPending: false, atClose: ['close'], after: '' },
+];
+
+for (const r of LINGER_N_SILENT) {
+  test(`${r.state}: SO_LINGER {1,2} + close(), no answer: ${r.finPending ? '"close" after 2 s, the FIN retransmitted meanwhile' : `close() returns at once, ${r.atClose.length ? '"close" then' : 'no "close" at all'}, nothing sent`}`, () => {
+    const e = r.make();
+    const ev = recordEvents(e.sock);
+    e.sock.setsockopt('SO_LINGER', { on: true, seconds: 2 });
+    e.sock.close();
+    expectSegs(e.h, r.sendsFin ? [ours(e, 'F.')] : []);
+    assert.deepEqual(ev, r.atClose);
+    e.h.advance(1_999_999);
+    assert.deepEqual(ev, r.atClose);
+    e.h.advance(1);
+    assert.deepEqual(ev, r.finPending ? [...r.atClose, 'close'] : r.atClose);
+    e.h.advance(8_000_000);
+    const later = e.h.take().map((o) => o.flags);
+    if (r.finPending) assert.ok(later.length && later.every((f) => f === 'F.'), later.join());
+    else assert.deepEqual(later, []);
+    assert.deepEqual([tableState(e.h), row(e.h)?.orphan], [r.after, r.after ? true : undefined]);
+    assert.equal(e.h.counter('TcpAttemptFails'), 0);
   });
 }
 

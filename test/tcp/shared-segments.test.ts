@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, closeWait, closing, establishedServer, expectOne, finWait1, finWait2, lastAck, outcome, peer,
-  timeWait, recordEvents, row, sndUna, tableState, type Est, ackNow,
+  timeWait, recordEvents, row, sndUna, tableState, type Est, WIN, ackNow, ourTs,
 } from '../helpers/harness.ts';
 
 const counters = (e: Est, names: string[]): number[] => names.map((n) => e.h.counter(n));
@@ -126,6 +126,28 @@ for (const r of SYN_STATES) {
 }
 
 // ---- ACK
+
+// An acceptable ACK of our data: nothing sent, the retransmission timer stops, Send-Q empties.
+const ACK_OF_DATA: Array<{ state: string; make: () => Est }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer() },
+  { state: 'CLOSE_WAIT', make: () => closeWait() },
+];
+
+for (const r of ACK_OF_DATA) {
+  test(`${r.state}: the ACK of our data: nothing sent, the retransmission timer stops, Send-Q empties`, () => {
+    const e = r.make();
+    e.sock.send(bytes(100));
+    expectOne(e.h, { flags: 'P.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 100, ts: { val: ourTs(e), ecr: e.h.peerTs } });
+    assert.deepEqual([row(e.h)!.sendQ, row(e.h)!.timer?.kind], [100, 'on']);
+    e.lSeq += 100;
+    peer(e, ACK);
+    e.h.none();
+    assert.deepEqual([row(e.h)!.sendQ, row(e.h)!.timer], [0, null]);
+    assert.equal(e.h.counter('TcpExtTCPOrigDataSent'), 1);
+    e.h.advance(10_000_000);
+    e.h.none();
+  });
+}
 
 // recv: what recv() gives afterwards (EAGAIN before the peer's FIN, EOF after it).
 const ACK_STATES: Array<{ state: string; make: () => Est; recv: string; timer: string | null }> = [

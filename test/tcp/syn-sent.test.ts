@@ -288,19 +288,6 @@ test('SYN_SENT: close() sends nothing, no AttemptFails; the peer\'s late SYN-ACK
   expectOne(e.h, { flags: 'R', seq: e.iss + 1, ack: 0, win: 0, ts: null, options: [] });
 });
 
-test('SYN_SENT: SO_LINGER {1,N} + close(): nothing to linger for; nothing sent, the attempt is gone', () => {
-  const e = synSent();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 5 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  e.h.advance(10_000_000);
-  e.h.none();
-  assert.ok(!ev.some((x) => x.startsWith('error')), 'no error reported');
-  assert.equal(e.h.counter('TcpAttemptFails'), 0);
-});
-
 test('SYN_SENT: shutdown(SHUT_WR) abandons the attempt: returns normally, SO_ERROR ECONNRESET, nothing sent', () => {
   const e = synSent();
   e.sock.shutdown('SHUT_WR');
