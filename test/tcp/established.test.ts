@@ -527,15 +527,6 @@ test('ESTABLISHED: after shutdown(SHUT_RD) (recv() EOF), data arriving later is 
   assert.deepEqual(e.sock.recv(), new Uint8Array(0));
 });
 
-test('ESTABLISHED: shutdown(SHUT_RDWR) -> FIN, FIN_WAIT1, recv() EOF, send() EPIPE', () => {
-  const e = fresh();
-  e.sock.shutdown('SHUT_RDWR');
-  expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-});
-
 test('ESTABLISHED: SO_LINGER {1,0} with data sent but unacknowledged: the reset carries SND.NXT after that data', () => {
   const e = fresh();
   e.sock.send(bytes(6));

@@ -66,16 +66,19 @@ for (const r of SHUT_RD) {
   });
 }
 
-// Before our FIN, shutdown(SHUT_WR) sends it: [F.] seq=SND.NXT; the socket stays owned.
-const SHUT_WR: Array<{ state: string; make: () => Est; after: string; recv: string }> = [
-  { state: 'ESTABLISHED', make: () => establishedServer(), after: 'FIN_WAIT1', recv: 'EAGAIN' },
-  { state: 'CLOSE_WAIT', make: () => closeWait(), after: 'LAST_ACK', recv: 'EOF' },
+// Before our FIN, shutdown(SHUT_WR) or shutdown(SHUT_RDWR) sends it: [F.] seq=SND.NXT; the
+// socket stays owned; recv() EOF once the peer's FIN is in or SHUT_RD is set.
+const SHUT_WR: Array<{ state: string; make: () => Est; how: 'SHUT_WR' | 'SHUT_RDWR'; after: string; recv: string }> = [
+  { state: 'ESTABLISHED', make: () => establishedServer(), how: 'SHUT_WR', after: 'FIN_WAIT1', recv: 'EAGAIN' },
+  { state: 'ESTABLISHED', make: () => establishedServer(), how: 'SHUT_RDWR', after: 'FIN_WAIT1', recv: 'EOF' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), how: 'SHUT_WR', after: 'LAST_ACK', recv: 'EOF' },
+  { state: 'CLOSE_WAIT', make: () => closeWait(), how: 'SHUT_RDWR', after: 'LAST_ACK', recv: 'EOF' },
 ];
 
 for (const r of SHUT_WR) {
-  test(`${r.state}: shutdown(SHUT_WR) -> FIN [F.] seq=SND.NXT, ${r.after}, still owned; send() EPIPE; recv() ${r.recv}; not in CurrEstab`, () => {
+  test(`${r.state}: shutdown(${r.how}) -> FIN [F.] seq=SND.NXT, ${r.after}, still owned; send() EPIPE; recv() ${r.recv}; not in CurrEstab`, () => {
     const e = r.make();
-    e.sock.shutdown('SHUT_WR');
+    e.sock.shutdown(r.how);
     expectOne(e.h, ours(e, 'F.'));
     assert.deepEqual([e.sock.state, row(e.h)!.orphan], [r.after, false]);
     assert.equal(outcome(() => e.sock.send(bytes(1))), 'EPIPE');
