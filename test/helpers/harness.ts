@@ -147,31 +147,17 @@ export interface Est {
  * handshake with Linux's SYN options (mss 1460, sackOK, TS, wscale 7).
  */
 export function establishedServer(config: Partial<HostConfig> = {}): Est {
-  const h = new Harness(config);
-  const l = h.host.socket();
-  l.bind('0.0.0.0', 80);
-  l.listen(16);
-  h.inject({ flags: SYN, seq: h.rIsn, options: h.synOptions(), window: 64240 });
-  const synack = h.one();
-  h.rSeq = h.rIsn + 1;
-  const iss = synack.tcp.seq;
-  const ts = tsOf(synack)!.val;
-  h.inject({ flags: ACK, seq: h.rSeq, ack: iss + 1, window: 502, options: h.ts(ts) });
+  const { h, listener, iss, lastTs, synack } = synRecv(config);
+  h.inject({ flags: ACK, seq: h.rSeq, ack: iss + 1, window: 502, options: h.ts(lastTs) });
   h.none();
-  const sock = l.accept();
+  const sock = listener.accept();
   if (!sock) throw new Error('accept() returned nothing after the handshake');
-  return { h, sock, listener: l, lSeq: iss + 1, iss, lastTs: ts, tsAt: synack.t };
+  return { h, sock, listener, lSeq: iss + 1, iss, lastTs, tsAt: synack.t };
 }
 
 /** An active-open connection in ESTABLISHED: the host connects to the remote :80. */
 export function establishedClient(config: Partial<HostConfig> = {}): Est {
-  const h = new Harness(config);
-  h.remotePort = 80;
-  const sock = h.host.socket();
-  sock.connect(h.remote, 80);
-  const syn = h.one();
-  h.localPort = syn.tcp.srcPort;
-  const iss = syn.tcp.seq;
+  const { h, sock, iss, syn } = synSent(config);
   h.inject({ flags: SYN | ACK, seq: h.rIsn, ack: iss + 1, options: linuxSynOptions({ mss: 1460, sackPermitted: true, timestamp: { val: h.tsVal++, ecr: tsOf(syn)!.val }, wscale: 7 }), window: 65160 });
   h.rSeq = h.rIsn + 1;
   const ack = h.one();
@@ -318,6 +304,19 @@ export function errCode(fn: () => unknown): string {
   return '';
 }
 
+/** What a call returned, as a word: an errno code, 'EOF' (0 bytes), 'EAGAIN' (null), 'n B' or the number. */
+export function outcome(fn: () => unknown): string {
+  try {
+    const r = fn();
+    if (r === null) return 'EAGAIN';
+    if (r instanceof Uint8Array) return r.length ? `${r.length} B` : 'EOF';
+    return String(r);
+  } catch (e) {
+    if (e && typeof e === 'object' && 'code' in e) return String((e as { code: unknown }).code);
+    throw e;
+  }
+}
+
 /** Collects the socket's events, in order: 'connect', 'error:ECONNRESET', 'close', ... */
 export function recordEvents(sock: Socket): string[] {
   const log: string[] = [];
@@ -407,6 +406,11 @@ export function finWait1(o: CloseOpts = {}): Closing {
   return sendOurFin(e, o.orphan ?? false);
 }
 
+/** SND.UNA as the fixture left it: our FIN while it is unacknowledged, else SND.NXT. */
+export function sndUna(e: Est): number {
+  return 'finSeq' in e && ['FIN_WAIT1', 'CLOSING', 'LAST_ACK'].includes(tableState(e.h)) ? (e as Closing).finSeq : e.lSeq;
+}
+
 /** FIN_WAIT1 plus the peer's ACK of our FIN: FIN_WAIT2 (an orphan entry if closed). */
 export function finWait2(o: CloseOpts = {}): Closing {
   const e = finWait1(o);
@@ -415,16 +419,26 @@ export function finWait2(o: CloseOpts = {}): Closing {
   return e;
 }
 
-/** The peer's FIN arrived in ESTABLISHED and was ACKed: CLOSE_WAIT. */
-export function closeWait(config: Partial<HostConfig> = {}): Est {
-  const e = establishedServer(config);
-  peer(e, FIN | ACK);
-  e.h.rSeq = u32(e.h.rSeq + 1);
-  // tcp_fin enters pingpong mode, so the ACK of the FIN is delayed (ato 0: next jiffy, 4 ms).
-  e.h.advance(40_000);
+/** The peer's FIN (at h.rSeq, after n data bytes) arrives and is ACKed, after `waitUs` if the ACK is delayed. */
+function theirFin<T extends Est>(e: T, over: Partial<TcpRepr> = {}, waitUs = 0, n = 0): T {
+  peer(e, n ? FIN | ACK | PSH : FIN | ACK, { payload: bytes(n), ...over });
+  e.h.rSeq = u32(e.h.rSeq + n + 1);
+  if (waitUs) e.h.advance(waitUs);
   const ack = e.h.one();
   if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
   return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+}
+
+/** The peer's FIN arrived in ESTABLISHED and was ACKed: CLOSE_WAIT. */
+export function closeWait(config: Partial<HostConfig> = {}): Est {
+  const e = establishedServer(config);
+  // tcp_fin enters pingpong mode, so the ACK of the FIN is delayed (ato 0: next jiffy, 4 ms).
+  return theirFin(e, {}, 40_000);
+}
+
+/** CLOSE_WAIT with n unread bytes that arrived with the FIN. */
+export function closeWaitWithData(n: number): Est {
+  return theirFin(establishedServer(), {}, 40_000, n);
 }
 
 /** CLOSE_WAIT plus our FIN: LAST_ACK. */
@@ -436,21 +450,12 @@ export function lastAck(o: Omit<CloseOpts, 'before'> = {}): Closing {
 /** FIN_WAIT1 plus the peer's FIN that does not acknowledge ours: CLOSING (simultaneous close). */
 export function closing(o: CloseOpts = {}): Closing {
   const e = finWait1(o);
-  peer(e, FIN | ACK, { ack: e.finSeq });
-  e.h.rSeq = u32(e.h.rSeq + 1);
-  const ack = e.h.one();
-  if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
-  return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+  return theirFin(e, { ack: e.finSeq });
 }
 
 /** FIN_WAIT2 plus the peer's FIN, ACKed: TIME_WAIT. */
 export function timeWait(o: CloseOpts = {}): Closing {
-  const e = finWait2(o);
-  peer(e, FIN | ACK);
-  e.h.rSeq = u32(e.h.rSeq + 1);
-  const ack = e.h.one();
-  if (ack.flags !== '.' || ack.tcp.ack !== e.h.rSeq) throw new Error(`expected the ACK of the FIN, got ${describeSeg(ack)}`);
-  return { ...e, lastTs: tsOf(ack)!.val, tsAt: ack.t };
+  return theirFin(finWait2(o));
 }
 
 /**

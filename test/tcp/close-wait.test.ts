@@ -6,14 +6,15 @@
 // Observed (docs/linux-observations.md Q5, Q14): the FIN's ACK is delayed (1-3 ms when no data
 // came before); send() in CLOSE_WAIT works; a RST then sets EPIPE (not ECONNRESET) and recv()
 // keeps returning 0; EstabResets counts it (CLOSE_WAIT is "established" for the MIB).
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, closeWait, errCode, establishedServer, expectOne, ourTs, peer, recordEvents, row, tableState, type Est,
-  WIN, ackNow,
+  RST, bytes, closeWait, closeWaitWithData, errCode, row,
 } from '../helpers/harness.ts';
-
 
 test('CLOSE_WAIT: the fixture: state CLOSE_WAIT (CurrEstab counts it), no timer, recv() EOF', () => {
   const e = closeWait();
@@ -29,64 +30,6 @@ test('CLOSE_WAIT: the fixture: state CLOSE_WAIT (CurrEstab counts it), no timer,
 
 // ---- segments
 
-test('CLOSE_WAIT: a retransmitted FIN -> immediate duplicate ACK with a D-SACK of the FIN (tcp_data_queue: old sequence)', () => {
-  const e = closeWait();
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }));
-  assert.equal(e.h.counter('TcpExtDelayedACKLost'), 1);
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
-});
-
-test('CLOSE_WAIT: data after the FIN is ignored (step 7): nothing sent, nothing readable', () => {
-  const e = closeWait();
-  peer(e, ACK | PSH, { payload: bytes(5) });
-  e.h.none();
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
-});
-
-test('CLOSE_WAIT: ACK of our data clears the retransmission timer; an ACK for data never sent -> challenge ACK', () => {
-  const e = closeWait();
-  e.sock.send(bytes(4));
-  expectOne(e.h, { flags: 'P.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 4, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  e.lSeq += 4;
-  peer(e, ACK);
-  e.h.none();
-  assert.equal(row(e.h)!.timer, null);
-  const ecr = e.h.peerTs;
-  peer(e, ACK, { ack: e.lSeq + 100 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 1);
-});
-
-test('CLOSE_WAIT: RST at RCV.NXT -> CLOSED with EPIPE (not ECONNRESET); recv() still EOF; send() EPIPE; EstabResets (Q5)', () => {
-  const e = closeWait();
-  const ev = recordEvents(e.sock);
-  assert.equal(e.sock.send(bytes(4)), 4);
-  e.h.take();
-  // The peer's orphaned FIN_WAIT2 answers our data with `[R] seq=SEG.ACK` (= our RCV.NXT).
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:EPIPE', 'close']);
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.deepEqual(['TcpEstabResets', 'TcpCurrEstab'].map((n) => e.h.counter(n)), [1, 0]);
-});
-
-/** CLOSE_WAIT with n unread bytes that arrived with the FIN. */
-function closeWaitWithData(n: number): Est {
-  const e = establishedServer();
-  peer(e, FIN | ACK | PSH, { payload: bytes(n) });
-  e.h.rSeq += n + 1;
-  e.h.advance(40_000);
-  const a = e.h.one();
-  if (a.flags !== '.' || a.tcp.ack !== e.h.rSeq) throw new Error('expected the ACK of data and FIN');
-  return e;
-}
-
 test('CLOSE_WAIT: RST with unread data: the data is still read first, then EOF; send() EPIPE (Q5 "unread" case)', () => {
   const e = closeWaitWithData(6);
   assert.equal(e.sock.send(bytes(4)), 4);
@@ -96,51 +39,6 @@ test('CLOSE_WAIT: RST with unread data: the data is still read first, then EOF; 
   assert.deepEqual(e.sock.recv(), bytes(6));
   assert.deepEqual(e.sock.recv(), new Uint8Array(0));
   assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-});
-
-test('CLOSE_WAIT: close() with unread data -> [R.] seq=SND.NXT ack=RCV.NXT (data and FIN included); TCPAbortOnClose', () => {
-  const e = closeWaitWithData(6);
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnClose', 'TcpEstabResets', 'TcpOutRsts'].map((n) => e.h.counter(n)), [1, 1, 1]);
-});
-
-test('CLOSE_WAIT: a RST at RCV.NXT-1 (the FIN\'s sequence number) is accepted (tcp_reset_check)', () => {
-  const e = closeWait();
-  e.h.inject({ flags: RST, seq: e.h.rSeq - 1 });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.sock.getsockopt('SO_ERROR'), 32);
-});
-
-test('CLOSE_WAIT: an in-window RST elsewhere -> challenge ACK; outside the window -> ignored', () => {
-  const e = closeWait();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 50 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 10_000_000 });
-  e.h.none();
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
-});
-
-test('CLOSE_WAIT: a SYN -> challenge ACK, TCPSYNChallenge, no InErrs (only ESTABLISHED counts it)', () => {
-  const e = closeWait();
-  const ecr = e.h.peerTs;
-  peer(e, SYN, { seq: e.h.rSeq + 7, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.deepEqual(['TcpExtTCPSYNChallenge', 'TcpInErrs'].map((n) => e.h.counter(n)), [1, 0]);
-});
-
-test('CLOSE_WAIT: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
-  const e = closeWait();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtBeyondWindow'), 1);
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
 });
 
 // ---- timers
@@ -155,95 +53,4 @@ test('CLOSE_WAIT timer: data sent in CLOSE_WAIT is retransmitted with backoff li
   assert.equal(q.length, 2);
   for (const o of q) assert.deepEqual([o.flags, o.tcp.seq, o.tcp.ack, o.tcp.payload.length], ['P.', e.lSeq, e.h.rSeq, 4]);
   assert.equal(q[1]!.t - q[0]!.t, Math.min(2 * rto0, 120e6));
-});
-
-test('CLOSE_WAIT timer: keepalive probes run in CLOSE_WAIT ([.] seq=SND.NXT-1)', () => {
-  const e = closeWait();
-  e.sock.setsockopt('SO_KEEPALIVE', 1);
-  e.sock.setsockopt('TCP_KEEPIDLE', 3);
-  e.h.advance(3_000_000);
-  const p = e.h.one();
-  assert.deepEqual([p.flags, p.tcp.seq, p.tcp.ack, p.tcp.payload.length], ['.', (e.lSeq - 1) >>> 0, e.h.rSeq, 0]);
-  assert.equal(p.t, 1_000_000 + 3_000_000, 'idle measured from the FIN (the last segment received)');
-});
-
-// ---- application calls
-
-test('CLOSE_WAIT: send() works: [P.] seq=SND.NXT ack=RCV.NXT (after the FIN)', () => {
-  const e = closeWait();
-  assert.equal(e.sock.send(bytes(9)), 9);
-  expectOne(e.h, { flags: 'P.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 9, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-});
-
-test('CLOSE_WAIT: shutdown(SHUT_WR) -> FIN [F.] seq=SND.NXT, LAST_ACK, still owned; send() EPIPE', () => {
-  const e = closeWait();
-  e.sock.shutdown('SHUT_WR');
-  expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.sock.state, 'LAST_ACK');
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.h.counter('TcpCurrEstab'), 0);
-});
-
-test('CLOSE_WAIT: shutdown(SHUT_RD) sends nothing; recv() EOF; state unchanged', () => {
-  const e = closeWait();
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.equal(e.sock.state, 'CLOSE_WAIT');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('CLOSE_WAIT: close() -> FIN, an orphan in LAST_ACK', () => {
-  const e = closeWait();
-  e.sock.close();
-  expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['LAST_ACK', true]);
-});
-
-test('CLOSE_WAIT: close() with data queued behind a zero window: LAST_ACK at once, the FIN follows the data', () => {
-  const e = closeWait();
-  peer(e, ACK, { window: 0 });
-  e.sock.send(bytes(5));
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), 'LAST_ACK');
-  peer(e, ACK, { window: 502 });
-  expectOne(e.h, { flags: 'FP.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, len: 5, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-});
-
-test('CLOSE_WAIT: SO_LINGER {1,0} + close() -> [R.] seq=SND.NXT ack=RCV.NXT, window, TS; TCPAbortOnData, EstabResets', () => {
-  const e = closeWait();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnData', 'TcpEstabResets'].map((n) => e.h.counter(n)), [1, 1]);
-});
-
-test('CLOSE_WAIT: SO_LINGER {1,N} + close(): FIN, and "close" once the FIN is acknowledged (the socket is gone then)', () => {
-  const e = closeWait();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 3 });
-  e.sock.close();
-  const fin = e.h.one();
-  assert.equal(fin.flags, 'F.');
-  assert.deepEqual(ev, []);
-  e.lSeq += 1;
-  e.h.advance(50_000);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-  assert.equal(tableState(e.h), '');
-});
-
-test('CLOSE_WAIT: dup() + close() of one descriptor sends nothing; the other can still send and close', () => {
-  const e = closeWait();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(other.send(bytes(2)), 2);
-  const d = e.h.one();
-  assert.deepEqual([d.flags, d.tcp.seq], ['P.', e.lSeq]);
-  other.close();
-  const f = e.h.one();
-  assert.deepEqual([f.flags, f.tcp.seq, f.t], ['F.', e.lSeq + 2, e.h.clock.now()]);
 });

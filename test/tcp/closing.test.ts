@@ -7,14 +7,15 @@
 // Observed (docs/linux-observations.md Q7 vi, Q11): the peer's FIN in FIN_WAIT1 is ACKed at
 // once; `CLOSING ... timer:(on,,1)`; our FIN is retransmitted by its RTO carrying the new ACK;
 // the ACK of our FIN -> TIME-WAIT (59 s left), TW counted.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, closing, errCode, expectOne, expectSeg, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
-  WIN, ackNow,
+  ACK, FIN, closing, peer, row, tableState,
 } from '../helpers/harness.ts';
-
 
 test('CLOSING: the fixture: the peer\'s FIN was ACKed at once; state CLOSING with our FIN still on the retransmission timer', () => {
   const e = closing();
@@ -41,182 +42,9 @@ test('CLOSING (orphan): the ACK of our FIN -> TIME_WAIT as well', () => {
   assert.equal(tableState(e.h), 'TIME_WAIT');
 });
 
-test('CLOSING: an ACK that does not cover our FIN changes nothing', () => {
-  const e = closing();
-  peer(e, ACK, { ack: e.finSeq });
-  e.h.none();
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
-test('CLOSING: an ACK for data never sent -> challenge ACK', () => {
-  const e = closing();
-  const ecr = e.h.peerTs;
-  peer(e, ACK, { ack: e.lSeq + 3 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
-test('CLOSING: their FIN retransmitted -> immediate ACK with a D-SACK of it', () => {
-  const e = closing();
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1, ack: e.finSeq });
-  expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }));
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
 test('CLOSING: their FIN retransmitted together with the ACK of ours -> TIME_WAIT, nothing sent (tcp_time_wait; goto consume)', () => {
   const e = closing();
   peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
   e.h.none();
   assert.equal(tableState(e.h), 'TIME_WAIT');
-});
-
-test('CLOSING: data after their FIN is ignored (step 7): nothing sent', () => {
-  const e = closing({ orphan: true });
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(4) });
-  e.h.none();
-  assert.equal(tableState(e.h), 'CLOSING');
-});
-
-test('CLOSING: RST at RCV.NXT (or at RCV.NXT-1, tcp_reset_check) -> CLOSED; the owner sees EOF then ECONNRESET on send', () => {
-  const e = closing();
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'ECONNRESET');
-  const f = closing();
-  f.h.inject({ flags: RST, seq: f.h.rSeq - 1 });
-  f.h.none();
-  assert.equal(tableState(f.h), '');
-});
-
-test('CLOSING: an in-window RST elsewhere -> challenge ACK; a SYN -> challenge ACK (TCPSYNChallenge)', () => {
-  const e = closing();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 30 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.advance(500_000);
-  assert.deepEqual(e.h.take().map((o) => o.flags), ['F.'], 'meanwhile our FIN was retransmitted');
-  peer(e, SYN, { seq: e.h.rSeq + 30, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.deepEqual(['TcpExtTCPChallengeACK', 'TcpExtTCPSYNChallenge'].map((n) => e.h.counter(n)), [2, 1]);
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
-test('CLOSING: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
-  const e = closing();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { ack: e.finSeq, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, ack: e.finSeq, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
-// ---- timers
-
-test('CLOSING timer: our FIN is retransmitted by its RTO, now acknowledging their FIN (Q7 vi: "ack now 5")', () => {
-  const e = closing();
-  const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
-  e.h.advance(Math.ceil(rto0));
-  expectOne(e.h, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.deepEqual(row(e.h)!.timer!.retrans, 1);
-});
-
-test('CLOSING timer: with an owner, 15 FIN retransmissions then ETIMEDOUT (924.6 s); as an orphan, 8 then gone', () => {
-  const e = closing();
-  const ev = recordEvents(e.sock);
-  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
-  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 15);
-  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
-  const o = closing({ orphan: true });
-  const go = giveUpAt(rtoOf(o.h), 102_200_000); // 8 orphan retries: a 102.2 s budget
-  o.h.advance(go.at - (o.h.clock.now() - o.fin.t) + 1);
-  assert.equal(o.h.take().length, 8);
-  assert.equal(tableState(o.h), '');
-});
-
-// ---- application calls
-
-test('CLOSING: send() EPIPE, recv() EOF, shutdown() again sends nothing', () => {
-  const e = closing();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-});
-
-test('CLOSING: close() makes it an orphan and sends nothing', () => {
-  const e = closing();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['CLOSING', true]);
-});
-
-test('CLOSING: SO_LINGER {1,0} + close() with our FIN already sent: no reset (tcp_disconnect), socket gone; TCPAbortOnData', () => {
-  const e = closing();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
-
-test('CLOSING: close() with data received before their FIN still unread -> [R.] seq=SND.NXT; TCPAbortOnClose', () => {
-  const f = closingWithData(3);
-  f.sock.close();
-  expectOne(f.h, { flags: 'R.', seq: f.lSeq, ack: f.h.rSeq, win: WIN, ts: { val: ourTs(f), ecr: f.h.peerTs } });
-  assert.equal(tableState(f.h), '');
-  assert.equal(f.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('CLOSING: SO_LINGER {1,N} + close(): "close" once our FIN is acknowledged', () => {
-  const e = closing();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 9 });
-  e.sock.close();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-});
-
-test('CLOSING: dup() + close() of one descriptor: nothing sent, still owned', () => {
-  const e = closing();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(other.state, 'CLOSING');
-});
-
-/** CLOSING with n unread bytes received in FIN_WAIT1 before the peer's FIN. */
-function closingWithData(n: number): Closing {
-  const e = closing({
-    before: (est) => {
-      est.h.inject({ flags: ACK | PSH, seq: est.h.rSeq, ack: est.lSeq, window: 502, payload: bytes(n), options: est.h.ts(est.lastTs) });
-      est.h.rSeq += n;
-      est.h.take();
-    },
-  });
-  return e;
-}
-
-test('CLOSING with tcp_max_tw_buckets 0: the ACK of our FIN leaves no entry (TCPTimeWaitOverflow); their FIN again gets [R] (Q16 c3)', () => {
-  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py): `CLOSING 1 1 ... timer:(on,...)`
-  // after the crossing FIN; after the ACK of A's FIN no socket, +TCPTimeWaitOverflow; B's FIN
-  // resent then gets `R seq=<A's FIN + 1>`.
-  const e = closing({ config: { tcp_max_tw_buckets: 0 } });
-  assert.equal(tableState(e.h), 'CLOSING');
-  peer(e, ACK);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
 });

@@ -6,12 +6,15 @@
 //
 // Observations cited: docs/linux-observations.md Q6 (TCP_LINGER2), Q7 (data to orphans,
 // CLOSING), Q4 (aborts), Q11 (simultaneous close), Q14 (delayed ACK).
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, ourTsAt, peer, recordEvents, row, tableState, type Closing, giveUpAt, rtoOf,
-  WIN, ackNow,
+  ACK, FIN, PSH, RST, bytes, errCode, establishedServer, expectOne, expectSeg, finWait1, ourTs, peer, row, tableState,
+  type Closing, WIN, ackNow,
 } from '../helpers/harness.ts';
 
 /** Our FIN (re)sent now. */
@@ -49,23 +52,6 @@ test('FIN_WAIT1 (orphan): the ACK of our FIN -> a FIN_WAIT2 timewait entry for t
   assert.equal(e.h.counter('TcpExtTW'), 1);
 });
 
-test('FIN_WAIT1: an ACK that does not cover our FIN leaves FIN_WAIT1 (the FIN stays outstanding)', () => {
-  const e = finWait1();
-  peer(e, ACK, { ack: e.finSeq });
-  e.h.none();
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-  assert.equal(row(e.h)!.timer!.kind, 'on');
-});
-
-test('FIN_WAIT1: an ACK for data never sent -> challenge ACK (tcp_rcv_state_process), segment dropped', () => {
-  const e = finWait1();
-  const ecr = e.h.peerTs;
-  peer(e, ACK, { ack: e.lSeq + 100 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
 test('FIN_WAIT1: an old ACK below SND.UNA (nothing was ever acknowledged) -> challenge ACK', () => {
   const e = finWait1();
   const ecr = e.h.peerTs;
@@ -85,67 +71,7 @@ test('FIN_WAIT1: the peer\'s FIN without the ACK of ours -> immediate ACK, CLOSI
   assert.deepEqual(e.sock.recv(), new Uint8Array(0));
 });
 
-test('FIN_WAIT1: the peer\'s FIN with the ACK of ours -> immediate ACK and TIME_WAIT (60 s)', () => {
-  const e = finWait1();
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  assert.deepEqual(row(e.h)!.timer, { kind: 'timewait', expiresMs: 60000, retrans: 0 });
-  assert.equal(e.sock.state, 'CLOSED');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT1 (orphan): FIN|ACK acking our FIN -> ACK and TIME_WAIT, not a FIN_WAIT2 entry', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  assert.equal(e.h.counter('TcpExtTW'), 1);
-});
-
-test('FIN_WAIT1: an out-of-order FIN is queued (ACK with SACK); the state changes only when the hole fills', () => {
-  const e = finWait1();
-  const hole = e.h.rSeq;
-  peer(e, FIN | ACK, { seq: hole + 10, ack: e.finSeq });
-  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[hole + 10, hole + 11]] }));
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(10) });
-  e.h.rSeq = hole + 11;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(e.sock.state, 'CLOSING');
-});
-
 // ---- data
-
-test('FIN_WAIT1 (shutdown(SHUT_WR) only): data is still received, ACKed and readable', () => {
-  const e = finWait1();
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(8) });
-  e.h.rSeq += 8;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.deepEqual(e.sock.recv(), bytes(8));
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-test('FIN_WAIT1 (orphan): new data -> [R] seq=SEG.ACK (no options, win 0), socket gone, TCPAbortOnData (Q7)', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.finSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(['TcpExtTCPAbortOnData', 'TcpOutRsts', 'TcpEstabResets'].map((n) => e.h.counter(n)), [1, 1, 0]);
-  // Its retransmission meets no socket: the same reset again.
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.finSeq, ack: 0, win: 0, ts: null, options: [] });
-});
-
-test('FIN_WAIT1 (orphan): data that also acknowledges our FIN -> [R] seq=SEG.ACK (after the FIN), TCPAbortOnData (Q7)', () => {
-  const e = finWait1({ orphan: true });
-  peer(e, ACK | PSH, { payload: bytes(9) });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
 
 test('FIN_WAIT1 after shutdown(SHUT_RDWR): new data -> reset; the owner gets ECONNRESET (RCV_SHUTDOWN, RFC 1122 4.2.2.13)', () => {
   const e = finWait1();
@@ -166,27 +92,7 @@ test('FIN_WAIT1 (orphan): a pure ACK or a retransmission of old data is not "new
   assert.equal(tableState(e.h), 'FIN_WAIT1');
 });
 
-test('FIN_WAIT1: data beyond the window -> duplicate ACK only', () => {
-  const e = finWait1();
-  const ecr = e.h.peerTs;
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-// ---- RST and SYN
-
-test('FIN_WAIT1: RST at RCV.NXT -> CLOSED; the owner reads ECONNRESET; no EstabResets (not an established state)', () => {
-  const e = finWait1();
-  const ev = recordEvents(e.sock);
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ECONNRESET', 'close']);
-  assert.equal(errCode(() => e.sock.recv()), 'ECONNRESET');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(e.h.counter('TcpEstabResets'), 0);
-});
+// ---- RST
 
 test('FIN_WAIT1 (orphan): RST at RCV.NXT silently ends the orphan', () => {
   const e = finWait1({ orphan: true });
@@ -197,40 +103,9 @@ test('FIN_WAIT1 (orphan): RST at RCV.NXT silently ends the orphan', () => {
   e.h.none();
 });
 
-test('FIN_WAIT1: an in-window RST not at RCV.NXT -> challenge ACK; outside the window -> ignored', () => {
-  const e = finWait1();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 5 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 10_000_000 });
-  e.h.none();
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-  assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 1);
-});
-
-test('FIN_WAIT1: a SYN -> challenge ACK, TCPSYNChallenge (InErrs only counts in ESTABLISHED)', () => {
-  const e = finWait1();
-  const ecr = e.h.peerTs;
-  peer(e, SYN, { seq: e.h.rSeq + 10, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.deepEqual(['TcpExtTCPSYNChallenge', 'TcpExtTCPChallengeACK', 'TcpInErrs'].map((n) => e.h.counter(n)), [1, 1, 0]);
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-test('FIN_WAIT1: a SYN-ACK -> challenge ACK as well (after the 500 ms per-socket limit)', () => {
-  const e = finWait1();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  peer(e, SYN | ACK, { options: e.h.synOptions() });
-  e.h.none();
-  assert.equal(e.h.counter('TcpExtTCPACKSkippedChallenge'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
 // ---- timers
 
-test('FIN_WAIT1 timer: the FIN is retransmitted at ~200 ms, doubling; it carries the current ACK', () => {
+test('FIN_WAIT1 timer: the FIN is retransmitted at ~200 ms, doubling; the second one acknowledges data that arrived meanwhile', () => {
   const e = finWait1();
   const rto0 = Math.round(row(e.h)!.rtoMs! * 1000);
   e.h.advance(Math.ceil(rto0));
@@ -241,38 +116,6 @@ test('FIN_WAIT1 timer: the FIN is retransmitted at ~200 ms, doubling; it carries
   e.h.advance(Math.ceil(2 * rto0));
   expectOne(e.h, finNow(e), 'the retransmitted FIN acknowledges the new data');
   assert.equal(e.h.counter('TcpRetransSegs'), 2);
-});
-
-test('FIN_WAIT1 timer: with an owner, the FIN is retransmitted 15 times (tcp_retries2), then ETIMEDOUT at 924.6 s, no RST', () => {
-  const e = finWait1();
-  const ev = recordEvents(e.sock);
-  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
-  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 15);
-  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(2);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
-  assert.equal(e.h.counter('TcpExtTCPAbortOnTimeout'), 1);
-});
-
-test('FIN_WAIT1 timer (orphan): tcp_orphan_retries 0 means 8: eight FIN retransmissions, then gone silently at 102.2 s', () => {
-  const e = finWait1({ orphan: true });
-  const t0 = e.h.clock.now();
-  // 8 retries = a 102.2 s budget, checked at RTO expiry: the 9th expiry (204 ms RTOs) is past it.
-  const g = giveUpAt(rtoOf(e.h), 102_200_000);
-  assert.equal(g.retransmissions, 8);
-  e.h.advance(g.at - (t0 - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 8);
-  assert.ok(q.every((o) => o.flags === 'F.' && o.tcp.seq === e.finSeq));
-  assert.equal(tableState(e.h), 'FIN_WAIT1');
-  e.h.advance(2);
-  e.h.none();
-  assert.equal(tableState(e.h), '', `gone by +${(e.h.clock.now() - t0) / 1e6} s`);
-  assert.equal(e.h.counter('TcpExtTCPAbortOnTimeout'), 1);
 });
 
 test('FIN_WAIT1 timer: the FIN waits behind a zero window: FIN_WAIT1 at once, window probes, the FIN goes out when the window opens', () => {
@@ -290,79 +133,7 @@ test('FIN_WAIT1 timer: the FIN waits behind a zero window: FIN_WAIT1 at once, wi
   expectOne(e.h, { flags: 'F.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
 });
 
-test('FIN_WAIT1 timer: keepalive does not probe while our FIN is outstanding', () => {
-  const e = finWait1({ before: (est) => { est.sock.setsockopt('SO_KEEPALIVE', 1); est.sock.setsockopt('TCP_KEEPIDLE', 1); } });
-  e.h.advance(1_500_000);
-  assert.ok(e.h.take().every((o) => o.flags === 'F.'));
-  assert.equal(e.h.counter('TcpExtTCPKeepAlive'), 0);
-});
-
-// ---- application calls
-
-test('FIN_WAIT1: send() EPIPE; shutdown(SHUT_WR) again sends nothing; recv() with nothing queued -> null', () => {
-  const e = finWait1();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  e.sock.shutdown('SHUT_WR');
-  e.h.none();
-  assert.equal(e.sock.recv(), null);
-  assert.equal(e.sock.state, 'FIN_WAIT1');
-});
-
-test('FIN_WAIT1: shutdown(SHUT_RD) sends nothing; recv() EOF', () => {
-  const e = finWait1();
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT1: close() makes it an orphan and sends nothing (the FIN is already out)', () => {
-  const e = finWait1();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['FIN_WAIT1', true]);
-});
-
-test('FIN_WAIT1: close() with unread data -> [R.] seq=SND.NXT (after the FIN) ack=RCV.NXT; TCPAbortOnClose', () => {
-  const e = finWait1();
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(4) });
-  e.h.rSeq += 4;
-  e.h.take();
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('FIN_WAIT1: SO_LINGER {1,0} + close() -> [R.] seq=SND.NXT (tcp_need_reset includes FIN_WAIT1); TCPAbortOnData', () => {
-  const e = finWait1();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
-
-test('FIN_WAIT1: SO_LINGER {1,N} + close(): "close" comes when the FIN is acknowledged', () => {
-  const e = finWait1();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 30 });
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-});
-
-test('FIN_WAIT1: dup() + close() of one descriptor: still owned, data still readable through the other', () => {
-  const e = finWait1();
-  const other = e.sock.dup();
-  e.sock.close();
-  assert.equal(row(e.h)!.orphan, false);
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(3) });
-  e.h.rSeq += 3;
-  e.h.take();
-  assert.deepEqual(other.recv(), bytes(3));
-});
+// ---- TCP_LINGER2 (what the ACK of our FIN leaves for an orphan)
 
 test('FIN_WAIT1 (orphan) with TCP_LINGER2 < 0: the ACK of our FIN is answered [R] seq=SEG.ACK; TCPAbortOnData (Q6 b)', () => {
   const e = finWait1({ orphan: true, before: (est) => est.sock.setsockopt('TCP_LINGER2', -1) });

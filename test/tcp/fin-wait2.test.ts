@@ -9,14 +9,15 @@
 // that vanishes after tcp_fin_timeout with nothing on the wire, TW counted at creation
 // (TWKilled when the timeout is 4 s or less); data to it gets `[R] seq=SEG.ACK`, a FIN gets
 // an ACK and TIME_WAIT; TCP_LINGER2 > 60 s keeps a full socket with a keepalive timer first.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, finWait2, ourTs, peer, recordEvents, row, tableState, 
-  WIN, ackNow,
+  ACK, RST, SYN, expectOne, finWait2, ourTs, peer, row, tableState, WIN, ackNow,
 } from '../helpers/harness.ts';
-
 
 // ---- the owned FIN_WAIT2 (shutdown(SHUT_WR))
 
@@ -27,120 +28,6 @@ test('FIN_WAIT2: the fixture: owned, no timer, no CurrEstab; it stays for an hou
   e.h.advance(3600_000_000);
   e.h.none();
   assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: the peer\'s FIN -> immediate ACK and TIME_WAIT for 60 s; recv() EOF; TW counted', () => {
-  const e = finWait2();
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  assert.deepEqual(row(e.h)!.timer, { kind: 'timewait', expiresMs: 60000, retrans: 0 });
-  assert.equal(e.sock.state, 'CLOSED');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(e.h.counter('TcpExtTW'), 1);
-});
-
-test('FIN_WAIT2: data is still received, ACKed at once (quickack) and readable (Q6 d)', () => {
-  const e = finWait2();
-  peer(e, ACK | PSH, { payload: bytes(11) });
-  e.h.rSeq += 11;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.deepEqual(e.sock.recv(), bytes(11));
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: FIN carrying data -> the data and EOF, ACK, TIME_WAIT', () => {
-  const e = finWait2();
-  peer(e, FIN | ACK | PSH, { payload: bytes(3) });
-  e.h.rSeq += 4;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.deepEqual(e.sock.recv(), bytes(3));
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-});
-
-test('FIN_WAIT2: an out-of-order FIN -> ACK with SACK, still FIN_WAIT2; the missing data completes it into TIME_WAIT', () => {
-  const e = finWait2();
-  const hole = e.h.rSeq;
-  peer(e, FIN | ACK, { seq: hole + 5 });
-  expectOne(e.h, ackNow(e, e.h.peerTs - 1, { sack: [[hole + 5, hole + 6]] }));
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-  peer(e, ACK | PSH, { payload: bytes(5) });
-  e.h.rSeq = hole + 6;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-});
-
-test('FIN_WAIT2: a duplicate ACK is ignored; an ACK for data never sent gets a challenge ACK', () => {
-  const e = finWait2();
-  peer(e, ACK);
-  e.h.none();
-  const ecr = e.h.peerTs; // the duplicate ACK was acceptable: its TS is the new ts_recent
-  peer(e, ACK, { ack: e.lSeq + 10 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPChallengeACK'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: data beyond the window -> duplicate ACK, dropped', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.recv(), null);
-});
-
-test('FIN_WAIT2: RST at RCV.NXT -> CLOSED, ECONNRESET; in-window RST -> challenge ACK; SYN -> challenge ACK', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 3 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.advance(600_000);
-  peer(e, SYN, { seq: e.h.rSeq + 3 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  const ev = recordEvents(e.sock);
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.deepEqual(ev, ['error:ECONNRESET', 'close']);
-  assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2: a SYN-ACK -> challenge ACK (TCPSYNChallenge), still FIN_WAIT2', () => {
-  const e = finWait2();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-});
-
-test('FIN_WAIT2: shutdown(SHUT_WR) and shutdown(SHUT_RDWR) again send nothing', () => {
-  const e = finWait2();
-  e.sock.shutdown('SHUT_WR');
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-  assert.equal(e.sock.state, 'FIN_WAIT2');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-});
-
-test('FIN_WAIT2 timer: SO_KEEPALIVE on an owned FIN_WAIT2 sends probes [.] seq=SND.UNA-1 (our FIN\'s sequence number)', () => {
-  const e = finWait2();
-  e.sock.setsockopt('SO_KEEPALIVE', 1);
-  e.sock.setsockopt('TCP_KEEPIDLE', 5);
-  e.h.advance(5_000_000);
-  expectOne(e.h, { flags: '.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.h.counter('TcpExtTCPKeepAlive'), 1);
-});
-
-test('FIN_WAIT2: send() EPIPE; recv() with nothing queued -> null; shutdown(SHUT_RD) sends nothing, recv() then EOF', () => {
-  const e = finWait2();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.sock.recv(), null);
-  e.sock.shutdown('SHUT_RD');
-  e.h.none();
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
 });
 
 test('FIN_WAIT2: close() -> nothing sent, the orphan becomes a FIN_WAIT2 timewait entry for tcp_fin_timeout (__tcp_close)', () => {
@@ -161,62 +48,7 @@ test('FIN_WAIT2: close() with TCP_LINGER2 < 0 -> [R.] seq=SND.NXT ack=RCV.NXT wi
   assert.deepEqual(['TcpExtTCPAbortOnLinger', 'TcpExtTCPAbortOnData', 'TcpOutRsts'].map((n) => e.h.counter(n)), [1, 0, 1]);
 });
 
-test('FIN_WAIT2: close() with unread data -> [R.] (TCPAbortOnClose), no timewait entry', () => {
-  const e = finWait2();
-  peer(e, ACK | PSH, { payload: bytes(2) });
-  e.h.rSeq += 2;
-  e.h.take();
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnClose'), 1);
-});
-
-test('FIN_WAIT2: SO_LINGER {1,0} + close() -> [R.] (tcp_need_reset includes FIN_WAIT2); TCPAbortOnData', () => {
-  const e = finWait2();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-  assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2: SO_LINGER {1,N} + close(): nothing to wait for (sk_stream_wait_close), close returns at once: no deferred "close"', () => {
-  const e = finWait2();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 10 });
-  e.sock.close();
-  e.h.none();
-  e.h.advance(10_000_000);
-  assert.deepEqual(ev, []);
-  assert.deepEqual([tableState(e.h), row(e.h)!.orphan], ['FIN_WAIT2', true]);
-});
-
-test('FIN_WAIT2: dup() + close() of one descriptor keeps the owned socket (no fin timeout starts)', () => {
-  const e = finWait2();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.orphan, row(e.h)!.timer], [false, null]);
-  peer(e, ACK | PSH, { payload: bytes(1) });
-  e.h.rSeq += 1;
-  e.h.take();
-  assert.deepEqual(other.recv(), bytes(1));
-});
-
 // ---- the orphaned FIN_WAIT2: a timewait entry
-
-test('FIN_WAIT2 (orphan): the entry expires after tcp_fin_timeout (60 s) with nothing on the wire; later data gets a no-socket reset', () => {
-  const e = finWait2({ orphan: true });
-  e.h.advance(59_999_999);
-  assert.equal(tableState(e.h), 'FIN_WAIT2');
-  e.h.advance(1);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTW'), 1, 'counted once, at creation');
-  peer(e, ACK | PSH, { payload: bytes(4) });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});
 
 test('FIN_WAIT2 (orphan) timer: tcp_fin_timeout 3 -> a 3 s entry, counted TWKilled (timeout of 4 s or less, Q6 f)', () => {
   const e = finWait2({ orphan: true, config: { tcp_fin_timeout: 3 } });
@@ -224,26 +56,6 @@ test('FIN_WAIT2 (orphan) timer: tcp_fin_timeout 3 -> a 3 s entry, counted TWKill
   assert.deepEqual([e.h.counter('TcpExtTWKilled'), e.h.counter('TcpExtTW')], [1, 0]);
   e.h.advance(3_000_000);
   assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2 (orphan): the peer\'s FIN -> ACK seq=SND.NXT ack=FIN+1 (window, TS), then TIME_WAIT for 60 s (Q7)', () => {
-  const e = finWait2({ orphan: true });
-  e.h.advance(10_000_000);
-  peer(e, FIN | ACK);
-  e.h.rSeq += 1;
-  expectOne(e.h, ackNow(e, e.h.peerTs));
-  assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', { kind: 'timewait', expiresMs: 60000, retrans: 0 }]);
-  e.h.advance(60_000_000);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2 (orphan): new data -> [R] seq=SEG.ACK, the entry is gone; OutRsts but no TCPAbortOnData (a timewait socket, Q7)', () => {
-  const e = finWait2({ orphan: true });
-  peer(e, ACK | PSH, { payload: bytes(6) });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpOutRsts'), e.h.counter('TcpExtTCPAbortOnData')], [1, 0]);
 });
 
 test('FIN_WAIT2 (orphan): a duplicate pure ACK is consumed silently (Q7), the timer is unchanged', () => {
@@ -288,22 +100,4 @@ test('FIN_WAIT2 (orphan) with TCP_LINGER2 100: a full socket for 40 s (keepalive
   assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['FIN_WAIT2', { kind: 'timewait', expiresMs: 40000, retrans: 0 }]);
   e.h.advance(40_000_000);
   assert.equal(tableState(e.h), '');
-});
-
-test('FIN_WAIT2 (orphan, full socket with TCP_LINGER2 100): new data -> [R] seq=SEG.ACK and TCPAbortOnData (Q7)', () => {
-  const e = finWait2({ orphan: true, before: (est) => est.sock.setsockopt('TCP_LINGER2', 100) });
-  peer(e, ACK | PSH, { payload: bytes(6) });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-});
-
-test('FIN_WAIT2 (orphan) with tcp_max_tw_buckets 0: no entry at all, TCPTimeWaitOverflow; the peer\'s FIN then gets [R] (Q16 c1)', () => {
-  // Observed on 6.18 (docs/experiments/q16_probe_overflow.py): 0.3 s after close() ss lists no
-  // socket, counters +TCPTimeWaitOverflow, and B's FIN is answered by `R` from no socket.
-  const e = finWait2({ orphan: true, config: { tcp_max_tw_buckets: 0 } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
-  peer(e, FIN | ACK);
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
 });

@@ -2,14 +2,15 @@
 // our FIN ends the connection with tcp_done, no TIME_WAIT). The fixture lastAck(): the peer's
 // FIN arrived at t = 1 s (h.rSeq = 1000002) and was ACKed; then shutdown(SHUT_WR) — or
 // close() with { orphan: true } — sent our FIN (e.finSeq, e.lSeq = finSeq + 1) at ~1.04 s.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, ourTsAt, peer, recordEvents, row, tableState, giveUpAt, rtoOf,
-  WIN, ackNow,
+  ACK, FIN, bytes, errCode, establishedServer, expectOne, expectSeg, lastAck, ourTs, peer, recordEvents, row, tableState, WIN,
 } from '../helpers/harness.ts';
-
 
 test('LAST_ACK: the fixture: [F.] seq=SND.NXT ack=RCV.NXT (after their FIN); LAST_ACK, timer on, not in CurrEstab', () => {
   const e = lastAck();
@@ -42,144 +43,7 @@ test('LAST_ACK (orphan): the ACK of our FIN frees everything', () => {
   assert.deepEqual(e.h.host.sockets().filter((r) => r.state !== 'LISTEN'), []);
 });
 
-test('LAST_ACK: an ACK that does not cover our FIN changes nothing', () => {
-  const e = lastAck();
-  peer(e, ACK, { ack: e.finSeq });
-  e.h.none();
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: an ACK for data never sent -> challenge ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, ACK, { ack: e.lSeq + 1 });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: their FIN retransmitted -> immediate ACK with a D-SACK of it; still LAST_ACK (owned and orphan alike)', () => {
-  for (const orphan of [false, true]) {
-    const e = lastAck({ orphan });
-    peer(e, FIN | ACK, { seq: e.h.rSeq - 1, ack: e.finSeq });
-    expectOne(e.h, ackNow(e, e.h.peerTs, { sack: [[e.h.rSeq - 1, e.h.rSeq]] }), orphan ? 'orphan' : 'owned');
-    assert.equal(tableState(e.h), 'LAST_ACK');
-  }
-});
-
-test('LAST_ACK: data after their FIN is ignored (step 7), even for an orphan: no reset', () => {
-  const e = lastAck({ orphan: true });
-  peer(e, ACK | PSH, { ack: e.finSeq, payload: bytes(5) });
-  e.h.none();
-  assert.equal(tableState(e.h), 'LAST_ACK');
-});
-
-test('LAST_ACK: RST at RCV.NXT -> CLOSED; recv() EOF (the FIN came first), send() reports ECONNRESET once, then EPIPE', () => {
-  const e = lastAck();
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'ECONNRESET');
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.equal(e.h.counter('TcpEstabResets'), 0);
-});
-
-test('LAST_ACK: a RST at RCV.NXT-1 (their FIN\'s number) is accepted (tcp_reset_check); elsewhere in the window -> challenge ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 9 });
-  expectOne(e.h, ackNow(e, ecr));
-  e.h.inject({ flags: RST, seq: e.h.rSeq - 1 });
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-});
-
-test('LAST_ACK: a SYN -> challenge ACK (TCPSYNChallenge)', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, SYN, { seq: e.h.rSeq + 10, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(e.h.counter('TcpExtTCPSYNChallenge'), 1);
-  assert.equal(tableState(e.h), 'LAST_ACK');
-});
-
-test('LAST_ACK: a SYN-ACK -> challenge ACK; data beyond the window -> duplicate ACK', () => {
-  const e = lastAck();
-  const ecr = e.h.peerTs;
-  peer(e, SYN | ACK, { ack: e.finSeq, options: e.h.synOptions() });
-  expectOne(e.h, ackNow(e, ecr));
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 10_000_000, ack: e.finSeq, payload: bytes(3) });
-  expectOne(e.h, ackNow(e, ecr));
-  assert.equal(tableState(e.h), 'LAST_ACK');
-});
-
-// ---- timers
-
-test('LAST_ACK timer: the FIN is retransmitted with backoff; with an owner 15 times, then ETIMEDOUT at 924.6 s', () => {
-  const e = lastAck();
-  const ev = recordEvents(e.sock);
-  const g = giveUpAt(rtoOf(e.h), 924_600_000); // the first RTO expiry past tcp_retries2's budget
-  e.h.advance(g.at - (e.h.clock.now() - e.fin.t) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 15);
-  for (const o of q) expectSeg(o, { flags: 'F.', seq: e.finSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTsAt(e, o.t), ecr: e.h.peerTs } });
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual(ev, ['error:ETIMEDOUT', 'close']);
-});
-
-test('LAST_ACK timer (orphan): eight FIN retransmissions (tcp_orphan_retries 0 -> 8), then gone silently after ~102 s', () => {
-  const e = lastAck({ orphan: true });
-  const t0 = e.fin.t;
-  const g = giveUpAt(rtoOf(e.h), 102_200_000); // 8 orphan retries: a 102.2 s budget
-  assert.equal(g.retransmissions, 8);
-  e.h.advance(g.at - (e.h.clock.now() - t0) - 1);
-  const q = e.h.take();
-  assert.equal(q.length, 8);
-  assert.ok(q.every((o) => o.flags === 'F.' && o.tcp.seq === e.finSeq));
-  e.h.advance(2);
-  assert.equal(tableState(e.h), '', `gone by +${(e.h.clock.now() - t0) / 1e6} s`);
-  e.h.none();
-});
-
-test('LAST_ACK timer: keepalive does not probe while the FIN is outstanding', () => {
-  const e = lastAck();
-  e.sock.setsockopt('SO_KEEPALIVE', 1);
-  e.sock.setsockopt('TCP_KEEPIDLE', 1);
-  e.h.advance(2_000_000);
-  assert.ok(e.h.take().every((o) => o.flags === 'F.'));
-  assert.equal(e.h.counter('TcpExtTCPKeepAlive'), 0);
-});
-
 // ---- application calls
-
-test('LAST_ACK: send() EPIPE, recv() EOF, shutdown(SHUT_RDWR) again sends nothing', () => {
-  const e = lastAck();
-  assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
-  assert.deepEqual(e.sock.recv(), new Uint8Array(0));
-  e.sock.shutdown('SHUT_RDWR');
-  e.h.none();
-  assert.equal(e.sock.state, 'LAST_ACK');
-});
-
-test('LAST_ACK: close() makes it an orphan, nothing sent', () => {
-  const e = lastAck();
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual([row(e.h)!.state, row(e.h)!.orphan], ['LAST_ACK', true]);
-});
-
-test('LAST_ACK: SO_LINGER {1,0} + close() with the FIN already sent: no reset (tcp_disconnect), socket gone; TCPAbortOnData', () => {
-  const e = lastAck();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-  // The peer's ACK of the FIN now meets no socket.
-  peer(e, ACK);
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});
 
 test('LAST_ACK: SO_LINGER {1,0} + close() while our FIN still waits behind a zero window -> [R.] seq=SND.NXT (snd_nxt != write_seq)', () => {
   const e = establishedServer();
@@ -194,24 +58,4 @@ test('LAST_ACK: SO_LINGER {1,0} + close() while our FIN still waits behind a zer
   e.sock.close();
   expectOne(e.h, { flags: 'R.', seq: e.lSeq, ack: e.h.rSeq, win: WIN, ts: { val: ourTs(e), ecr: e.h.peerTs } });
   assert.equal(tableState(e.h), '');
-});
-
-test('LAST_ACK: SO_LINGER {1,N} + close(): "close" when the FIN is acknowledged', () => {
-  const e = lastAck();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 5 });
-  e.sock.close();
-  e.h.none();
-  assert.deepEqual(ev, []);
-  peer(e, ACK);
-  assert.deepEqual(ev, ['close']);
-});
-
-test('LAST_ACK: dup() + close() of one descriptor: nothing sent, still owned', () => {
-  const e = lastAck();
-  const other = e.sock.dup();
-  e.sock.close();
-  e.h.none();
-  assert.equal(row(e.h)!.orphan, false);
-  assert.equal(other.state, 'LAST_ACK');
 });

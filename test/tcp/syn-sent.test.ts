@@ -13,12 +13,16 @@
 //    AttemptFails (SO_LINGER counts TCPAbortOnData); shutdown returns 0, SO_ERROR 104;
 //  - a crossing SYN: SYN-ACK seq=ISS, SYN-RECV; the peer's SYN-ACK then completes it with an
 //    immediate ACK carrying a D-SACK of the SYN (DelayedACKLost, TCPDSACKOldSent).
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linuxSynOptions } from '../../src/wire/tcp.ts';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, expectSeg, expectSegs, ourTs, recordEvents, row, synSent, tableState, type Connecting,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, expectSeg, expectSegs, ourTs, recordEvents, row, synSent, tableState,
+  type Connecting,
 } from '../helpers/harness.ts';
 
 const SYN_WIN = 64240; // tcp_select_initial_window: 44 x 1460 (observed, Q1)
@@ -282,30 +286,6 @@ test('SYN_SENT: close() sends nothing, no AttemptFails; the peer\'s late SYN-ACK
   assert.equal(e.h.counter('TcpAttemptFails'), 0);
   synAck(e);
   expectOne(e.h, { flags: 'R', seq: e.iss + 1, ack: 0, win: 0, ts: null, options: [] });
-});
-
-test('SYN_SENT: SO_LINGER {1,0} + close(): nothing sent, TCPAbortOnData, no AttemptFails', () => {
-  const e = synSent();
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTCPAbortOnData'), 1);
-  assert.equal(e.h.counter('TcpAttemptFails'), 0);
-  assert.equal(e.h.counter('TcpOutRsts'), 0);
-});
-
-test('SYN_SENT: SO_LINGER {1,N} + close(): nothing to linger for; nothing sent, the attempt is gone', () => {
-  const e = synSent();
-  const ev = recordEvents(e.sock);
-  e.sock.setsockopt('SO_LINGER', { on: true, seconds: 5 });
-  e.sock.close();
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  e.h.advance(10_000_000);
-  e.h.none();
-  assert.ok(!ev.some((x) => x.startsWith('error')), 'no error reported');
-  assert.equal(e.h.counter('TcpAttemptFails'), 0);
 });
 
 test('SYN_SENT: shutdown(SHUT_WR) abandons the attempt: returns normally, SO_ERROR ECONNRESET, nothing sent', () => {

@@ -11,14 +11,17 @@
 // (tcp_rfc1337 = 0) with no counter, another RST is ignored; with tcp_rfc1337 = 1 both are
 // ignored; a SYN above rcv_nxt or with a newer TS opens a new connection whose ISN is exactly
 // tw_snd_nxt + 65537; an old SYN without TS is ACKed and does not restart the timer.
+//
+// Cases this state shares with others are rows of the tables in shared-segments.test.ts,
+// shared-timers.test.ts and shared-calls.test.ts (the tests are named after the state).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linuxSynOptions } from '../../src/wire/tcp.ts';
 import type { HostConfig } from '../../src/base/config.ts';
 import {
-  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf, type Closing, type Est,
-  WIN,
+  ACK, FIN, PSH, RST, SYN, bytes, errCode, establishedClient, expectOne, expectSeg, ourTs, peer, row, tableState, timeWait, tsOf,
+  type Closing, type Est, WIN,
 } from '../helpers/harness.ts';
 
 const twTimer = (ms: number) => ({ kind: 'timewait', expiresMs: ms, retrans: 0 });
@@ -36,34 +39,11 @@ test('TIME_WAIT: the fixture: an entry owned by nobody (ss: timer:(timewait,60se
   assert.equal(errCode(() => e.sock.send(bytes(1))), 'EPIPE');
 });
 
-test('TIME_WAIT timer: the entry lives exactly 60 s (TCP_TIMEWAIT_LEN), then vanishes with nothing on the wire', () => {
-  const e = timeWait();
-  e.h.advance(59_999_999);
-  assert.equal(tableState(e.h), 'TIME_WAIT');
-  e.h.advance(1);
-  e.h.none();
-  assert.equal(tableState(e.h), '');
-  assert.equal(e.h.counter('TcpExtTW'), 1, 'not counted again at expiry');
-  // Afterwards the 4-tuple meets the listener: an ACK gets <SEQ=SEG.ACK><CTL=RST>.
-  peer(e, ACK);
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
-});
-
 test('TIME_WAIT timer: the orphan path (close() first) gives the same 60 s entry', () => {
   const e = timeWait({ orphan: true });
   assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(60000)]);
   e.h.advance(60_000_000);
   assert.equal(tableState(e.h), '');
-});
-
-test('TIME_WAIT: a retransmitted FIN -> ACK seq=SND.NXT ack=RCV.NXT (old ts_recent echoed), and the 60 s restart', () => {
-  const e = timeWait();
-  const ecr = e.h.peerTs;
-  e.h.advance(10_000_000);
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, twAck(e, ecr));
-  assert.deepEqual(row(e.h)!.timer, twTimer(60000));
-  assert.equal(e.h.counter('TcpOutRsts'), 0);
 });
 
 test('TIME_WAIT: a bare ACK at RCV.NXT -> no reply; the 60 s restart; its TS becomes ts_recent', () => {
@@ -78,36 +58,28 @@ test('TIME_WAIT: a bare ACK at RCV.NXT -> no reply; the 60 s restart; its TS bec
   expectOne(e.h, twAck(e, ecr));
 });
 
-test('TIME_WAIT: data beyond the window -> ACK and the 60 s restart; old data -> ACK and restart (Q3)', () => {
-  const e = timeWait();
-  const ecr = e.h.peerTs;
-  e.h.advance(3_000_000);
-  peer(e, ACK | PSH, { seq: e.h.rSeq + 100_000, payload: bytes(10) });
-  expectOne(e.h, twAck(e, ecr));
-  assert.deepEqual(row(e.h)!.timer, twTimer(60000));
-  e.h.advance(3_000_000);
-  peer(e, ACK | PSH, { seq: e.h.rSeq - 3, payload: bytes(2) });
-  expectOne(e.h, twAck(e, ecr));
-  assert.deepEqual(row(e.h)!.timer, twTimer(60000));
-});
+// Segments answered with the TIME_WAIT ACK (echoing the old ts_recent), restarting the 60 s
+// (Q3): seq is the segment's sequence number from RCV.NXT, len its data.
+const TW_ACKED: Array<{ what: string; wait: number; flags: number; seq: number; len: number }> = [
+  { what: 'a retransmitted FIN', wait: 10_000_000, flags: FIN | ACK, seq: -1, len: 0 },
+  { what: 'data beyond the window', wait: 3_000_000, flags: ACK | PSH, seq: 100_000, len: 10 },
+  { what: 'old data', wait: 3_000_000, flags: ACK | PSH, seq: -3, len: 2 },
+  { what: 'data at RCV.NXT (not a bare ACK; nothing accepted)', wait: 5_000_000, flags: ACK | PSH, seq: 0, len: 4 },
+  { what: 'a SYN-ACK (an ACK-bearing SYN never reopens the 4-tuple)', wait: 5_000_000, flags: SYN | ACK, seq: 1000, len: 0 },
+];
 
-test('TIME_WAIT: data at RCV.NXT is not a bare ACK: answered with the TIME_WAIT ACK, the 60 s restart, nothing accepted', () => {
-  const e = timeWait();
-  const ecr = e.h.peerTs;
-  e.h.advance(5_000_000);
-  peer(e, ACK | PSH, { payload: bytes(4) });
-  expectOne(e.h, twAck(e, ecr));
-  assert.deepEqual(row(e.h)!.timer, twTimer(60000));
-});
-
-test('TIME_WAIT: a SYN-ACK gets the TIME_WAIT ACK (an ACK-bearing SYN never reopens the 4-tuple) and restarts the 60 s', () => {
-  const e = timeWait();
-  const ecr = e.h.peerTs;
-  e.h.advance(5_000_000);
-  e.h.inject({ flags: SYN | ACK, seq: e.h.rSeq + 1000, ack: e.lSeq, window: 64240, options: e.h.synOptions() });
-  expectOne(e.h, twAck(e, ecr));
-  assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(60000)]);
-});
+for (const r of TW_ACKED) {
+  test(`TIME_WAIT: ${r.what} -> ACK seq=SND.NXT ack=RCV.NXT (old ts_recent echoed), and the 60 s restart`, () => {
+    const e = timeWait();
+    const ecr = e.h.peerTs;
+    e.h.advance(r.wait);
+    const syn = r.flags & SYN ? { window: 64240, options: e.h.synOptions() } : {};
+    peer(e, r.flags, { seq: e.h.rSeq + r.seq, payload: bytes(r.len), ...syn });
+    expectOne(e.h, twAck(e, ecr));
+    assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(60000)]);
+    assert.equal(e.h.counter('TcpOutRsts'), 0);
+  });
+}
 
 test('TIME_WAIT: out-of-window ACKs without data are rate-limited to one per 500 ms (TCPACKSkippedTimeWait)', () => {
   const e = timeWait();
@@ -130,23 +102,21 @@ test('TIME_WAIT: RST at RCV.NXT kills the entry (tcp_rfc1337 = 0), no reply, no 
   assert.deepEqual([e.h.counter('TcpExtTWKilled'), e.h.counter('TcpExtTW'), e.h.counter('TcpOutRsts')], [0, 1, 0]);
 });
 
-test('TIME_WAIT: a RST elsewhere (RCV.NXT+1) is ignored and does not restart the timer', () => {
-  const e = timeWait();
-  e.h.advance(4_000_000);
-  e.h.inject({ flags: RST, seq: e.h.rSeq + 1 });
-  e.h.inject({ flags: RST | ACK, seq: e.h.rSeq - 1, ack: e.lSeq });
-  e.h.none();
-  assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(56000)]);
-});
+// RSTs that neither kill the entry nor restart its timer: seq from RCV.NXT.
+const TW_RST_IGNORED: Array<{ what: string; config: Partial<HostConfig>; rsts: Array<[number, number]> }> = [
+  { what: 'a RST elsewhere (RCV.NXT+1), a RST|ACK at RCV.NXT-1', config: {}, rsts: [[RST, 1], [RST | ACK, -1]] },
+  { what: 'with tcp_rfc1337 = 1, RST and RST|ACK at RCV.NXT (Q3)', config: { tcp_rfc1337: 1 }, rsts: [[RST, 0], [RST | ACK, 0]] },
+];
 
-test('TIME_WAIT with tcp_rfc1337 = 1: RST and RST|ACK at RCV.NXT are ignored; the timer is not restarted (Q3)', () => {
-  const e = timeWait({ config: { tcp_rfc1337: 1 } });
-  e.h.advance(4_000_000);
-  e.h.inject({ flags: RST, seq: e.h.rSeq });
-  e.h.inject({ flags: RST | ACK, seq: e.h.rSeq, ack: e.lSeq });
-  e.h.none();
-  assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(56000)]);
-});
+for (const r of TW_RST_IGNORED) {
+  test(`TIME_WAIT: ${r.what}: ignored, no reply, the timer not restarted`, () => {
+    const e = timeWait({ config: r.config });
+    e.h.advance(4_000_000);
+    for (const [flags, off] of r.rsts) e.h.inject({ flags, seq: e.h.rSeq + off, ack: flags & ACK ? e.lSeq : 0 });
+    e.h.none();
+    assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(56000)]);
+  });
+}
 
 test('TIME_WAIT: a SYN above RCV.NXT with a newer TS opens a new connection: SYN-ACK with ISN = tw SND.NXT + 65537 (Q3)', () => {
   const e = timeWait();
@@ -176,14 +146,6 @@ test('TIME_WAIT: an old SYN (below RCV.NXT) without TS is treated as a duplicate
   e.h.inject({ flags: SYN, seq: e.h.rSeq - 1000, window: 64240, options: [{ kind: 'mss', value: 1460 }] });
   expectOne(e.h, twAck(e, ecr));
   assert.deepEqual([tableState(e.h), row(e.h)!.timer], ['TIME_WAIT', twTimer(58000)]);
-});
-
-test('TIME_WAIT with tcp_max_tw_buckets 0: no entry is made (TCPTimeWaitOverflow); the peer\'s FIN retransmission meets no socket', () => {
-  const e = timeWait({ config: { tcp_max_tw_buckets: 0 } });
-  assert.equal(tableState(e.h), '');
-  assert.deepEqual([e.h.counter('TcpExtTCPTimeWaitOverflow'), e.h.counter('TcpExtTW')], [1, 0]);
-  peer(e, FIN | ACK, { seq: e.h.rSeq - 1 });
-  expectOne(e.h, { flags: 'R', seq: e.lSeq, ack: 0, win: 0, ts: null, options: [] });
 });
 
 // ---- the active opener's TIME_WAIT (no listener on its port)
