@@ -4,8 +4,7 @@
 
 import type { Host, SocketRow } from '../host/host.ts';
 import { SS_NAMES, type TcpState } from '../tcp/states.ts';
-import type { LabJson } from './render.ts';
-import { toJson } from './render.ts';
+import { toJson, type LabJson } from './export.ts';
 import type { LabRun } from './runner.ts';
 import type { ParamSpec, Topic } from './scenario.ts';
 

@@ -4,7 +4,7 @@
 
 import type { LabEvent } from './scenario.ts';
 import type { SegmentEvent, StateEvent } from '../base/trace.ts';
-import type { LabJson } from './render.ts';
+import type { LabJson } from './export.ts';
 import type { LabRun } from './runner.ts';
 import type { WebRun } from './record.ts';
 
