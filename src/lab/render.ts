@@ -3,12 +3,9 @@
 // the pcap and the diagrams, so they cannot disagree.
 
 import type { LabEvent } from './scenario.ts';
-import type { SocketRow } from '../host/host.ts';
-import { SS_NAMES, type TcpState } from '../tcp/states.ts';
 import type { LabRun } from './runner.ts';
 import { colorEventLine, colorHeader } from './ansi.ts';
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+import { ssLine } from './ss.ts';
 
 export function fmtTime(us: number): string {
   const msv = us / 1000;
@@ -22,7 +19,7 @@ export function fmtTime(us: number): string {
 
 /** A readable line for one event, or null for events the timeline skips. */
 export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string | null {
-  const head = `${pad(fmtTime(e.t), 16)} ${pad(e.host, 7)}`;
+  const head = `${fmtTime(e.t).padEnd(16)} ${e.host.padEnd(7)}`;
   switch (e.kind) {
     case 'segment': {
       const arrow = e.dir === 'out' ? '>' : '<';
@@ -85,21 +82,4 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boole
     for (const r of rows) lines.push(`  ${ssLine(r)}`);
   }
   return lines.join('\n');
-}
-
-/** One row the way `ss -tanoi` prints it. */
-export function ssLine(r: SocketRow): string {
-  const timer = r.timer ? ` timer:(${r.timer.kind},${fmtMs(r.timer.expiresMs)},${r.timer.retrans})` : '';
-  const info = r.rtoMs !== undefined
-    ? ` ${r.wscale ? `wscale:${r.wscale} ` : ''}rto:${r.rtoMs} rtt:${r.rttMs}/${r.rttvarMs} mss:${r.mss} cwnd:${r.cwnd}${r.ssthresh ? ` ssthresh:${r.ssthresh}` : ''} bytes_sent:${r.bytesSent} bytes_acked:${r.bytesAcked} bytes_received:${r.bytesReceived} retrans:${r.retrans}`
-    : '';
-  return `${pad(ssState(r), 11)} ${pad(String(r.recvQ), 6)} ${pad(String(r.sendQ), 6)} ${pad(r.local, 22)} ${pad(r.remote, 22)}${timer}${info}`;
-}
-
-const ssState = (r: SocketRow): string => SS_NAMES[r.stateNum as TcpState] ?? r.state;
-
-function fmtMs(msv: number): string {
-  if (msv >= 60_000) return `${Math.floor(msv / 60_000)}min`;
-  if (msv >= 1000) return `${(msv / 1000).toFixed(0)}sec`;
-  return `${Math.round(msv)}ms`;
 }
