@@ -10,7 +10,7 @@ const FLAG_SGR: Record<string, string> = { syn: '32', fin: '34', rst: '1;31', da
 
 /** The timeline line of an event (eventLine's output), coloured. The head is time and host. */
 export function colorEventLine(e: LabEvent, line: string): string {
-  const headLen = 25; // fmtTime padded to 16, a space, the host padded to 7, a space
+  const headLen = 25; // fmtAt padded to 16, a space, the host padded to 7, a space
   const head = line.slice(0, headLen);
   const rest = line.slice(headLen);
   const h = sgr('90', head.slice(0, 17)) + sgr('1', head.slice(17));

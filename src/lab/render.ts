@@ -6,20 +6,11 @@ import type { LabEvent } from './scenario.ts';
 import type { LabRun } from './runner.ts';
 import { colorEventLine, colorHeader } from './ansi.ts';
 import { ssLine } from './ss.ts';
-
-export function fmtTime(us: number): string {
-  const msv = us / 1000;
-  if (msv < 10_000) return `${msv.toFixed(3)} ms`;
-  const s = us / 1e6;
-  if (s < 3600) return `${s.toFixed(3)} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return `${h}h${String(m).padStart(2, '0')}m${(s % 60).toFixed(3).padStart(6, '0')}s`;
-}
+import { fmtAt } from './view.ts';
 
 /** A readable line for one event, or null for events the timeline skips. */
 export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string | null {
-  const head = `${fmtTime(e.t).padEnd(16)} ${e.host.padEnd(7)}`;
+  const head = `${fmtAt(e.t).padEnd(16)} ${e.host.padEnd(7)}`;
   switch (e.kind) {
     case 'segment': {
       const arrow = e.dir === 'out' ? '>' : '<';
