@@ -3,8 +3,9 @@
 // zero lengths), lost segments ending in X, state changes and calls beside the lifelines, long idle
 // gaps as a "~" line with the time skipped. Optional ANSI colour. Browser-safe.
 
+import { ARROW_SGR, stateSgr, type Style } from './ansi.ts';
 import { layoutRows, type LayoutOptions, type Row } from './layout.ts';
-import { fmtAt, fmtDuration, type Arrow, type ArrowKind, type TraceView } from './view.ts';
+import { fmtAt, fmtDuration, type Arrow, type TraceView } from './view.ts';
 
 export interface AsciiOptions extends LayoutOptions {
   /** Total width in columns (default 132, at least 90). */
@@ -12,15 +13,6 @@ export interface AsciiOptions extends LayoutOptions {
   /** ANSI colours (default false). */
   color?: boolean;
 }
-
-type Style = string; // an SGR parameter list, '' for none
-
-const ARROW_SGR: Record<ArrowKind, Style> = { syn: '32', fin: '34', rst: '1;31', data: '1', ack: '90' };
-const STATE_SGR: Record<string, Style> = {
-  LISTEN: '90', SYN_SENT: '36', SYN_RECV: '36', ESTABLISHED: '1;32', FIN_WAIT1: '34', FIN_WAIT2: '34',
-  CLOSING: '35', TIME_WAIT: '1;33', CLOSE_WAIT: '1;31', LAST_ACK: '35', CLOSED: '90',
-};
-export const stateSgr = (s: string): Style => STATE_SGR[s] ?? '';
 
 class Line {
   chars: string[];
