@@ -1,6 +1,5 @@
 // Topic B: the ways to close, and what each side sees.
 
-import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
@@ -126,14 +125,13 @@ export const lingerN: Scenario = {
   setup(ctx) {
     const { net, server, p } = ctx;
     serve(server, 80, (s) => reader(s, { onEof: () => s.close() }));
-    const c = connectAt(ctx, ms(1), 80, (s) => {
+    connectAt(ctx, ms(1), 80, (s) => {
       s.setsockopt('SO_LINGER', { on: true, seconds: p['seconds']! });
       writeBytes(s, 100_000, () => {
         if (p['unreachable'] === 1) net.partition('client', 'server', net.now, Number.MAX_SAFE_INTEGER);
         s.close();
       });
     });
-    void c;
   },
   duration: (p) => sec(p['seconds']! + 70),
 };
@@ -227,7 +225,7 @@ export const peerProcessKilled: Scenario = {
   params: [latencyParam],
   notice: ['server: F. on the idle connection, R. on the other, at the same instant', 'client: EOF on the first, ECONNRESET on the second'],
   setup(ctx) {
-    const { net, server, client } = ctx;
+    const { net, server } = ctx;
     const held: Socket[] = [];
     serve(server, 80, (s) => held.push(s)); // accepts, never reads
     const idle = connectAt(ctx, ms(1));
@@ -235,10 +233,9 @@ export const peerProcessKilled: Scenario = {
     reader(idle, { onEof: () => idle.close() });
     reader(busy, {});
     net.at(ms(1000), () => {
-      ctx.note(server as Host, 'the server process is killed: its kernel closes its sockets');
+      ctx.note(server, 'the server process is killed: its kernel closes its sockets');
       for (const s of held) if (!s.closed) s.close();
     });
-    void client;
   },
   duration: () => sec(65),
 };

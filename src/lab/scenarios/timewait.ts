@@ -1,7 +1,7 @@
 // Topic C: why TIME_WAIT exists, what it costs, and its cousins FIN_WAIT2 and CLOSE_WAIT.
 
 import { decodePacket } from '../../wire/packet.ts';
-import { ACK, FIN, SYN } from '../../wire/types.ts';
+import { ACK, FIN } from '../../wire/types.ts';
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
@@ -40,7 +40,6 @@ export const timeWaitLastAckLost: Scenario = {
     const c = client.socket();
     c.on('connect', () => net.after(ms(10), () => c.close()));
     net.at(ms(1), () => c.connect(serverAddr, 80));
-    void SYN;
   },
   duration: (p) => sec(Math.max(p['time_wait_ms']! / 1000, 10) + 10),
 };
