@@ -1,4 +1,6 @@
-// Topic A and B: opening and closing, as Linux does them.
+// Topics A and B: how a connection ends, with FIN or with RST. The orderly close (the four-way
+// close and TIME_WAIT, both sides at once, half-close, data still queued) and the abortive one
+// (unread data, SO_LINGER {1, 0}).
 
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
 import { reader, serve, writeBytes } from './apps.ts';

@@ -1,4 +1,6 @@
-// Topic B: the ways to close, and what each side sees.
+// Topic B: the close calls in depth, and what each side sees: close() vs shutdown(), a socket with
+// two owners, close() behind a zero window, SO_LINGER {1, N}, closing a listener, the errors after
+// the peer has gone, and a killed process whose kernel closes for it.
 
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
