@@ -5,18 +5,9 @@
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
-import { reader, serve, writeBytes } from './apps.ts';
+import { attempt, reader, serve, writeBytes } from './apps.ts';
 
 const REQ = text('request\n');
-
-/** A call that may fail: the error is traced by the engine, the scenario goes on. */
-function attempt(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SocketError)) throw e;
-  }
-}
 
 function connectAt(ctx: ScenarioContext, t: number, port = 80, onConnect?: (s: Socket) => void): Socket {
   const s = ctx.client.socket();

@@ -3,10 +3,10 @@
 // (unread data, SO_LINGER {1, 0}).
 
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
-import { reader, serve, writeBytes } from './apps.ts';
+import { httpGet, httpOk, reader, serve, writeBytes } from './apps.ts';
 
-const REQUEST = text('GET / HTTP/1.1\r\nHost: server\r\n\r\n');
-const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+const REQUEST = httpGet('server');
+const RESPONSE = httpOk('hello');
 
 export const handshakeClose: Scenario = {
   id: 'handshake-close',

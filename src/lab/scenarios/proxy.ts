@@ -3,10 +3,11 @@
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
 import { L4Proxy } from '../../proxy/l4.ts';
-import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
+import { latencyParam, ms, sec, type Scenario, type ScenarioContext } from '../scenario.ts';
+import { attempt, httpGet, httpOk } from './apps.ts';
 
-const REQUEST = text('GET / HTTP/1.1\r\nHost: backend\r\n\r\n');
-const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+const REQUEST = httpGet('backend');
+const RESPONSE = httpOk('ok');
 
 /**
  * The backend on the server host, port 80: answers each request, closes on end-of-stream or an
@@ -105,11 +106,7 @@ export const proxyIdleTimeout: Scenario = {
       const reused = usable;
       const go = () => {
         ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label, reusedSocket: reused });
-        try {
-          s.send(REQUEST);
-        } catch (e) {
-          if (!(e instanceof SocketError)) throw e;
-        }
+        attempt(() => s.send(REQUEST));
       };
       if (usable) go();
       else s.once('connect', go);
