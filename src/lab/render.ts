@@ -6,7 +6,7 @@ import type { LabEvent } from './scenario.ts';
 import type { LabRun } from './runner.ts';
 import { colorEventLine, colorHeader } from './ansi.ts';
 import { ssLine } from './ss.ts';
-import { fmtAt } from './view.ts';
+import { fmtAt, httpConnection, keyValues, statesCount } from './view.ts';
 
 /** A readable line for one event, or null for events the timeline skips. */
 export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string | null {
@@ -31,9 +31,9 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
     case 'drop':
       return `${head} x dropped: ${e.reason}`;
     case 'stats':
-      return `${head} S ${Object.entries(e.byState).map(([k, v]) => `${k}=${v}`).join(' ') || '(no sockets)'}`;
+      return `${head} S ${statesCount(e.byState)}`;
     case 'http': {
-      const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
+      const conn = httpConnection(e);
       if (e.phase === 'request') return `${head} H ${e.method} ${e.path}${conn}`;
       if (e.phase === 'response') return `${head} H ${e.status} for ${e.method} ${e.path}${conn}`;
       return `${head} H ${e.method} ${e.path} failed: ${e.error}${e.detail ? ` (${e.detail})` : ''}${conn}`;
@@ -45,7 +45,7 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
 export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`# ${run.scenario.id}: ${run.scenario.title}`);
-  lines.push(`# seed ${run.seed}; ${Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  lines.push(`# seed ${run.seed}; ${keyValues(run.params)}`);
   lines.push(`# > sent  < received  * state change  $ call  ! error  ~ timer  x drop  H http`);
   if (opts.color) for (let i = 0; i < lines.length; i++) lines[i] = colorHeader(lines[i]!);
   let n = 0;
@@ -64,7 +64,7 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boole
   lines.push('');
   for (const h of run.hosts) {
     const c = h.counters.snapshot(true);
-    lines.push(`counters ${h.name}: ${Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+    lines.push(`counters ${h.name}: ${keyValues(c) || '(none)'}`);
   }
   for (const h of run.hosts) {
     const rows = h.sockets();

@@ -3,7 +3,7 @@
 import { Host } from '../host/host.ts';
 import type { TraceEvent } from '../base/trace.ts';
 import { Network } from '../sim/network.ts';
-import type { LabEvent, ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
+import { LINK_LOSS, type LabEvent, type ParamSpec, type Scenario, type ScenarioContext } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 export class LabError extends Error {
@@ -94,7 +94,7 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
   } else net.link('client', 'server', link);
   net.onPacket = (ev) => {
     if (ev.fate !== 'delivered') {
-      events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `packet lost on the link (${ev.fate})` });
+      events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `${LINK_LOSS} (${ev.fate})` });
     }
   };
   const ctx: ScenarioContext = {

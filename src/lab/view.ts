@@ -2,7 +2,7 @@
 // arrows (a segment sent, and where and when it arrived or was lost), socket lives (each socket's
 // states over time) and annotations (calls, errors, timers, notes, HTTP). Browser-safe: no Node imports.
 
-import type { LabEvent } from './scenario.ts';
+import { LINK_LOSS, type HttpEvent, type LabEvent } from './scenario.ts';
 import type { SegmentEvent, StateEvent } from '../base/trace.ts';
 import type { LabJson } from './export.ts';
 import type { LabRun } from './runner.ts';
@@ -186,7 +186,7 @@ export function buildArrows(view: TraceView): Arrow[] {
         });
       }
     } else if (e.kind === 'drop') {
-      if (e.reason.startsWith('packet lost on the link') && lastOut && lastOut.from === e.host && lastOut.tOut === e.t && !lastOut.lost && !lastOut.in) {
+      if (e.reason.startsWith(LINK_LOSS) && lastOut && lastOut.from === e.host && lastOut.tOut === e.t && !lastOut.lost && !lastOut.in) {
         lastOut.lost = true;
         lastOut.dropReason = e.reason;
         const l = pending.get(segKey(lastOut.out!));
@@ -325,25 +325,30 @@ export function noteOf(e: LabEvent): Note | null {
     case 'timer':
       return { kind: 'timer', text: `${e.timer} timer`, full: `timer ${e.timer} fired${e.detail ? `: ${e.detail}` : ''}` };
     case 'drop':
-      return e.reason.startsWith('packet lost on the link') ? null : { kind: 'drop', text: `dropped: ${e.reason}`, full: `dropped: ${e.reason}` };
+      return e.reason.startsWith(LINK_LOSS) ? null : { kind: 'drop', text: `dropped: ${e.reason}`, full: `dropped: ${e.reason}` };
     case 'http': {
-      const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
       const text = e.phase === 'request' ? `${e.method} ${e.path}` : e.phase === 'response' ? `${e.status} ${e.method} ${e.path}` : `${e.method} ${e.path} failed: ${e.error ?? ''}`;
-      return { kind: e.phase === 'error' ? 'error' : 'http', text, full: `HTTP ${text}${e.detail ? ` (${e.detail})` : ''}${conn}` };
+      return { kind: e.phase === 'error' ? 'error' : 'http', text, full: `HTTP ${text}${e.detail ? ` (${e.detail})` : ''}${httpConnection(e)}` };
+    }
+    case 'stats': {
+      const s = statesCount(e.byState);
+      return { kind: 'stats', text: s, full: `sockets by state: ${s}` };
     }
     case 'segment':
     case 'state':
+    default:
       return null;
-    default: {
-      const x = e as { kind: string; byState?: Record<string, number> };
-      if (x.kind === 'stats' && x.byState) {
-        const s = Object.entries(x.byState).map(([k, v]) => `${k}=${v}`).join(' ') || '(no sockets)';
-        return { kind: 'stats', text: s, full: `sockets by state: ${s}` };
-      }
-      return null;
-    }
   }
 }
+
+/** Counts or parameters as `name=value name=value`. */
+export const keyValues = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ');
+
+/** A stats sample's sockets per state, `ESTABLISHED=3 TIME_WAIT=2`, or '(no sockets)'. */
+export const statesCount = (byState: Record<string, number>): string => keyValues(byState) || '(no sockets)';
+
+/** The connection an HTTP event went over, ` on <4-tuple> (reused)`, or ''. */
+export const httpConnection = (e: HttpEvent): string => (e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '');
 
 /** State colours (light fills, readable under dark text); the same in SVG, the web page and ANSI. */
 export const STATE_COLORS: Record<string, string> = {
