@@ -5,7 +5,8 @@
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { eventLine, ssLine } from '../lab/render.ts';
+import { eventLine } from '../lab/render.ts';
+import { ssLine } from '../lab/ss.ts';
 import type { TraceEvent } from '../base/trace.ts';
 import { echoServer, http2Server, httpServer } from '../link/apps.ts';
 import { nsDel, nsExists, NetnsError } from '../link/netns.ts';

@@ -10,7 +10,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOGUE, COMMON_PARAMS, runScenario } from '../lab/runner.ts';
 import { nodeEnv } from '../lab/node/index.ts';
-import { toPcap } from '../lab/render.ts';
+import { toPcap } from '../lab/export.ts';
 import { Recorder, toWebRun, type ScenarioMeta } from '../lab/record.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -74,6 +74,7 @@ export function pickWindow(arrows: Arrow[], endUs: number, fromUs: number, maxAr
   return { fromUs, toUs, shown, total, nextFromUs, prevFromUs, atEnd: nextFromUs === null };
 }
 
+/** The rows of the window: each event in it takes a place in its host's row at its instant. */
 export function layoutRows(view: TraceView, opts: LayoutOptions = {}): Layout {
   const arrows = buildArrows(view);
   const win = pickWindow(arrows, view.endUs, opts.fromUs ?? 0, opts.maxArrows ?? 400);
@@ -87,61 +88,83 @@ export function layoutRows(view: TraceView, opts: LayoutOptions = {}): Layout {
     if (a.out && !a.duplicate) byOut.set(a.out, a);
     if (a.in) byIn.set(a.in, a);
   }
-  const instants: number[] = [];
-  const rows: Row[] = [];
-  const cur = new Map<string, Row>();
-  const outRow = new Map<Arrow, Row>();
-  const merged = new Map<Row, number>();
+  const rows = new RowPacker();
   for (const e of view.events) {
     if (!inWindow(e.t)) continue;
-    let slot: 'out' | 'in' | 'state' | 'note';
-    let arrow: Arrow | undefined;
-    let note: Note | null = null;
-    if (e.kind === 'segment') {
-      arrow = e.dir === 'out' ? byOut.get(e) : byIn.get(e);
-      if (!arrow) continue;
-      if (e.dir === 'out' && arrow.tOut > win.toUs) continue;
-      slot = e.dir === 'out' ? 'out' : 'in';
-    } else if (e.kind === 'state') slot = 'state';
-    else {
-      if (e.kind === 'timer' && opts.timers === false) continue;
-      note = noteOf(e);
-      if (!note) continue;
-      slot = 'note';
+    const item = itemOf(e, byOut, byIn, win.toUs, opts.timers !== false);
+    if (item) rows.place(e, item);
+  }
+  const { instants } = rows;
+  const height = instants.map(() => 1);
+  for (const r of rows.rows) height[r.i] = Math.max(height[r.i]!, r.idx + 1);
+  return { arrows, window: win, instants, rows: rows.rows, height, latencyUs: typicalLatency(arrows) };
+}
+
+/** What an event puts in a row: one end of an arrow, a state change or a note. */
+type Item = { slot: 'out'; arrow: Arrow } | { slot: 'in'; arrow: Arrow } | { slot: 'state'; state: StateEvent } | { slot: 'note'; note: Note };
+
+/** The event's item, or null for what is not drawn (an arrow sent after the window, a timer when they are off). */
+function itemOf(e: LabEvent, byOut: Map<LabEvent, Arrow>, byIn: Map<LabEvent, Arrow>, toUs: number, timers: boolean): Item | null {
+  if (e.kind === 'segment') {
+    const arrow = e.dir === 'out' ? byOut.get(e) : byIn.get(e);
+    if (!arrow) return null;
+    if (e.dir === 'out' && arrow.tOut > toUs) return null;
+    return e.dir === 'out' ? { slot: 'out', arrow } : { slot: 'in', arrow };
+  }
+  if (e.kind === 'state') return { slot: 'state', state: e };
+  if (e.kind === 'timer' && !timers) return null;
+  const note = noteOf(e);
+  return note ? { slot: 'note', note } : null;
+}
+
+/**
+ * Places items in rows, in trace order: a host's item goes into its current row at the instant
+ * unless that row already has one of the kind (then a new row below), and an arrival is never
+ * above the row its segment was sent from at the same instant.
+ */
+class RowPacker {
+  readonly instants: number[] = [];
+  readonly rows: Row[] = [];
+  /** Each host's current row at the current instant. */
+  private readonly cur = new Map<string, Row>();
+  private readonly outRow = new Map<Arrow, Row>();
+  /** How many calls a merged call note stands for. */
+  private readonly merged = new Map<Row, number>();
+
+  place(e: LabEvent, item: Item): void {
+    if (!this.instants.length || this.instants[this.instants.length - 1] !== e.t) {
+      this.instants.push(e.t);
+      this.cur.clear();
     }
-    if (!instants.length || instants[instants.length - 1] !== e.t) {
-      instants.push(e.t);
-      cur.clear();
-    }
-    const i = instants.length - 1;
-    let row = cur.get(e.host);
+    const i = this.instants.length - 1;
+    let row = this.cur.get(e.host);
     let min = 0;
-    if (slot === 'in' && arrow && arrow.tOut === e.t) {
-      const o = outRow.get(arrow);
+    if (item.slot === 'in' && item.arrow.tOut === e.t) {
+      const o = this.outRow.get(item.arrow);
       if (o) min = o.idx;
     }
-    // Repeated calls of one kind at one instant (a proxy's setsockopt()s) share one row.
-    if (slot === 'note' && note!.kind === 'call' && row && row.note?.kind === 'call' && row.note.text.split('(')[0] === note!.text.split('(')[0]) {
-      const n = (merged.get(row) ?? 1) + 1;
-      merged.set(row, n);
-      const base = row.note.text.replace(/ \(\+\d+ more\)$/, '');
-      row.note = { kind: 'call', text: `${base} (+${n - 1} more)`, full: `${row.note.full}\n${note!.full}` };
-      continue;
-    }
-    const busy = (r: Row) => (slot === 'out' || slot === 'in' ? r.out || r.in : slot === 'state' ? r.state : r.note);
+    if (item.slot === 'note' && row && this.mergeCall(row, item.note)) return;
+    const busy = (r: Row) => (item.slot === 'out' || item.slot === 'in' ? r.out || r.in : item.slot === 'state' ? r.state : r.note);
     if (!row || busy(row) || row.idx < min) {
       row = { host: e.host, i, idx: row ? Math.max(row.idx + 1, min) : min, t: e.t };
-      rows.push(row);
-      cur.set(e.host, row);
+      this.rows.push(row);
+      this.cur.set(e.host, row);
     }
-    if (slot === 'out') {
-      row.out = arrow;
-      outRow.set(arrow!, row);
-    } else if (slot === 'in') row.in = arrow;
-    else if (slot === 'state') row.state = e as StateEvent;
-    else row.note = note!;
+    if (item.slot === 'out') {
+      row.out = item.arrow;
+      this.outRow.set(item.arrow, row);
+    } else if (item.slot === 'in') row.in = item.arrow;
+    else if (item.slot === 'state') row.state = item.state;
+    else row.note = item.note;
   }
-  const height = instants.map(() => 1);
-  for (const r of rows) height[r.i] = Math.max(height[r.i]!, r.idx + 1);
-  return { arrows, window: win, instants, rows, height, latencyUs: typicalLatency(arrows) };
+
+  /** Repeated calls of one kind at one instant (a proxy's setsockopt()s) share one row: `(+n more)`. */
+  private mergeCall(row: Row, note: Note): boolean {
+    if (!(note.kind === 'call' && row.note?.kind === 'call' && row.note.text.split('(')[0] === note.text.split('(')[0])) return false;
+    const n = (this.merged.get(row) ?? 1) + 1;
+    this.merged.set(row, n);
+    const base = row.note.text.replace(/ \(\+\d+ more\)$/, '');
+    row.note = { kind: 'call', text: `${base} (+${n - 1} more)`, full: `${row.note.full}\n${note.full}` };
+    return true;
+  }
 }

@@ -2,25 +2,11 @@
 // the self-contained run the web page draws (trace, samples, final counters and sockets).
 // Browser-safe: it is fed through runScenario's `observe` hook.
 
-import type { Host, SocketRow } from '../host/host.ts';
-import { SS_NAMES, type TcpState } from '../tcp/states.ts';
-import type { LabJson } from './render.ts';
-import { toJson } from './render.ts';
+import type { Host } from '../host/host.ts';
+import { toJson, type LabJson } from './export.ts';
 import type { LabRun } from './runner.ts';
 import type { ParamSpec, Topic } from './scenario.ts';
-
-/** One row of `ss -tano`. */
-export interface SsRow {
-  state: string;
-  /** The name `ss` prints (ESTAB, TIME-WAIT, ...). */
-  ss: string;
-  recvQ: number;
-  sendQ: number;
-  local: string;
-  remote: string;
-  /** `timer:(timewait,59sec,0)` or ''. */
-  timer: string;
-}
+import { ssRow, type SsRow } from './ss.ts';
 
 export interface Sample {
   /** Virtual µs: the table as it was after everything at this instant happened. */
@@ -30,17 +16,6 @@ export interface Sample {
   cut: Record<string, number>;
   counters: Record<string, Record<string, number>>;
 }
-
-export const ssTimer = (r: SocketRow): string => {
-  if (!r.timer) return '';
-  const ms = r.timer.expiresMs;
-  const v = ms >= 60_000 ? `${Math.floor(ms / 60_000)}min` : ms >= 1000 ? `${(ms / 1000).toFixed(0)}sec` : `${Math.round(ms)}ms`;
-  return `timer:(${r.timer.kind},${v},${r.timer.retrans})`;
-};
-
-export const ssRow = (r: SocketRow): SsRow => ({
-  state: r.state, ss: SS_NAMES[r.stateNum as TcpState] ?? r.state, recvQ: r.recvQ, sendQ: r.sendQ, local: r.local, remote: r.remote, timer: ssTimer(r),
-});
 
 export class Recorder {
   readonly samples: Sample[] = [];

@@ -1,61 +1,16 @@
-// Renderers of a lab run. They all read the same trace events, so they cannot disagree.
+// The text timeline of a lab run: one line per event (segments as tcpdump prints them), then each
+// host's counters and socket table (as ss prints it). It reads the same trace events as the JSON,
+// the pcap and the diagrams, so they cannot disagree.
 
 import type { LabEvent } from './scenario.ts';
-import type { SocketRow } from '../host/host.ts';
-import { PcapWriter } from '../wire/pcap.ts';
-import { SS_NAMES, type TcpState } from '../tcp/states.ts';
 import type { LabRun } from './runner.ts';
 import { colorEventLine, colorHeader } from './ansi.ts';
-
-export type JsonEvent = Record<string, unknown> & { t_ms: number; host: string; kind: string };
-
-/** One trace event as JSON: virtual time in ms, no packet bytes. */
-export function eventJson(e: LabEvent): JsonEvent {
-  const { t, packet: _p, ...rest } = e as LabEvent & { packet?: Uint8Array };
-  return { t_ms: t / 1000, ...rest } as JsonEvent;
-}
-
-export interface LabJson {
-  scenario: string;
-  seed: number;
-  params: Record<string, number>;
-  events: JsonEvent[];
-  counters: Record<string, Record<string, number>>;
-  sockets: Record<string, SocketRow[]>;
-}
-
-export function toJson(run: LabRun): LabJson {
-  const counters: LabJson['counters'] = {};
-  const sockets: LabJson['sockets'] = {};
-  for (const h of run.hosts) {
-    counters[h.name] = h.counters.snapshot(true);
-    sockets[h.name] = h.sockets();
-  }
-  return { scenario: run.scenario.id, seed: run.seed, params: run.params, events: run.events.map(eventJson), counters, sockets };
-}
-
-/** The packets each host sent, as a pcap (LINKTYPE_RAW) for Wireshark; times are virtual. */
-export function toPcap(run: LabRun): Uint8Array {
-  const w = new PcapWriter();
-  for (const e of run.events) if (e.kind === 'segment' && e.dir === 'out' && e.packet) w.add(Math.round(e.t), e.packet);
-  return w.bytes();
-}
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
-export function fmtTime(us: number): string {
-  const msv = us / 1000;
-  if (msv < 10_000) return `${msv.toFixed(3)} ms`;
-  const s = us / 1e6;
-  if (s < 3600) return `${s.toFixed(3)} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return `${h}h${String(m).padStart(2, '0')}m${(s % 60).toFixed(3).padStart(6, '0')}s`;
-}
+import { ssLine } from './ss.ts';
+import { fmtAt, httpConnection, keyValues, statesCount } from './view.ts';
 
 /** A readable line for one event, or null for events the timeline skips. */
 export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string | null {
-  const head = `${pad(fmtTime(e.t), 16)} ${pad(e.host, 7)}`;
+  const head = `${fmtAt(e.t).padEnd(16)} ${e.host.padEnd(7)}`;
   switch (e.kind) {
     case 'segment': {
       const arrow = e.dir === 'out' ? '>' : '<';
@@ -76,9 +31,9 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
     case 'drop':
       return `${head} x dropped: ${e.reason}`;
     case 'stats':
-      return `${head} S ${Object.entries(e.byState).map(([k, v]) => `${k}=${v}`).join(' ') || '(no sockets)'}`;
+      return `${head} S ${statesCount(e.byState)}`;
     case 'http': {
-      const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
+      const conn = httpConnection(e);
       if (e.phase === 'request') return `${head} H ${e.method} ${e.path}${conn}`;
       if (e.phase === 'response') return `${head} H ${e.status} for ${e.method} ${e.path}${conn}`;
       return `${head} H ${e.method} ${e.path} failed: ${e.error}${e.detail ? ` (${e.detail})` : ''}${conn}`;
@@ -90,7 +45,7 @@ export function eventLine(e: LabEvent, opts: { timers?: boolean } = {}): string 
 export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`# ${run.scenario.id}: ${run.scenario.title}`);
-  lines.push(`# seed ${run.seed}; ${Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  lines.push(`# seed ${run.seed}; ${keyValues(run.params)}`);
   lines.push(`# > sent  < received  * state change  $ call  ! error  ~ timer  x drop  H http`);
   if (opts.color) for (let i = 0; i < lines.length; i++) lines[i] = colorHeader(lines[i]!);
   let n = 0;
@@ -109,7 +64,7 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boole
   lines.push('');
   for (const h of run.hosts) {
     const c = h.counters.snapshot(true);
-    lines.push(`counters ${h.name}: ${Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+    lines.push(`counters ${h.name}: ${keyValues(c) || '(none)'}`);
   }
   for (const h of run.hosts) {
     const rows = h.sockets();
@@ -118,21 +73,4 @@ export function toTimeline(run: LabRun, opts: { maxLines?: number; color?: boole
     for (const r of rows) lines.push(`  ${ssLine(r)}`);
   }
   return lines.join('\n');
-}
-
-/** One row the way `ss -tanoi` prints it. */
-export function ssLine(r: SocketRow): string {
-  const timer = r.timer ? ` timer:(${r.timer.kind},${fmtMs(r.timer.expiresMs)},${r.timer.retrans})` : '';
-  const info = r.rtoMs !== undefined
-    ? ` ${r.wscale ? `wscale:${r.wscale} ` : ''}rto:${r.rtoMs} rtt:${r.rttMs}/${r.rttvarMs} mss:${r.mss} cwnd:${r.cwnd}${r.ssthresh ? ` ssthresh:${r.ssthresh}` : ''} bytes_sent:${r.bytesSent} bytes_acked:${r.bytesAcked} bytes_received:${r.bytesReceived} retrans:${r.retrans}`
-    : '';
-  return `${pad(ssState(r), 11)} ${pad(String(r.recvQ), 6)} ${pad(String(r.sendQ), 6)} ${pad(r.local, 22)} ${pad(r.remote, 22)}${timer}${info}`;
-}
-
-const ssState = (r: SocketRow): string => SS_NAMES[r.stateNum as TcpState] ?? r.state;
-
-function fmtMs(msv: number): string {
-  if (msv >= 60_000) return `${Math.floor(msv / 60_000)}min`;
-  if (msv >= 1000) return `${(msv / 1000).toFixed(0)}sec`;
-  return `${Math.round(msv)}ms`;
 }

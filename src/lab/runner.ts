@@ -3,7 +3,7 @@
 import { Host } from '../host/host.ts';
 import type { TraceEvent } from '../base/trace.ts';
 import { Network } from '../sim/network.ts';
-import type { LabEvent, ParamSpec, Scenario, ScenarioContext } from './scenario.ts';
+import { LINK_LOSS, type LabEvent, type ParamSpec, type Scenario, type ScenarioContext, type StatsEvent } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 export class LabError extends Error {
@@ -70,8 +70,30 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
   const scenario = findScenario(id);
   const seed = opts.seed ?? 1;
   const params = resolveParams(scenario, opts.set ?? {});
-  const net = new Network({ seed });
   const events: LabEvent[] = [];
+  const lab = labNetwork(scenario, params, seed, events);
+  const ctx = scenarioContext(lab, params, events);
+  const observe = opts.observe;
+  await runToEnd(scenario, ctx, params, opts.env, observe ? () => observe(lab.net.now, lab.hosts) : undefined);
+  return { scenario, seed, params, events, hosts: lab.hosts, net: lab.net };
+}
+
+/** The simulated network of a run: client and server, linked directly or through a proxy host. */
+interface LabNetwork {
+  net: Network;
+  client: Host;
+  server: Host;
+  proxy: Host | undefined;
+  /** Left to right, as the diagrams draw them. */
+  hosts: Host[];
+  clientAddr: string;
+  serverAddr: string;
+  proxyAddr: string | undefined;
+}
+
+/** The hosts (every one tracing into `events`) and their links; a packet the link loses is a drop event. */
+function labNetwork(scenario: Scenario, params: Record<string, number>, seed: number, events: LabEvent[]): LabNetwork {
+  const net = new Network({ seed });
   const sink = (e: TraceEvent) => events.push(e);
   const cfg = scenario.config?.(params) ?? {};
   const v6 = params['ipv6'] === 1;
@@ -94,11 +116,17 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
   } else net.link('client', 'server', link);
   net.onPacket = (ev) => {
     if (ev.fate !== 'delivered') {
-      events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `packet lost on the link (${ev.fate})` });
+      events.push({ kind: 'drop', t: ev.t, host: ev.from, reason: `${LINK_LOSS} (${ev.fate})` });
     }
   };
-  const ctx: ScenarioContext = {
-    net, client, server, p: params, clientAddr, serverAddr, proxy, proxyAddr: proxy ? proxyAddr : undefined,
+  return { net, client, server, proxy, hosts, clientAddr, serverAddr, proxyAddr: proxy ? proxyAddr : undefined };
+}
+
+/** What the scenario's script gets: the hosts, the parameters, a timer, and the lab's own events. */
+function scenarioContext(lab: LabNetwork, params: Record<string, number>, events: LabEvent[]): ScenarioContext {
+  const { net } = lab;
+  return {
+    net, client: lab.client, server: lab.server, p: params, clientAddr: lab.clientAddr, serverAddr: lab.serverAddr, proxy: lab.proxy, proxyAddr: lab.proxyAddr,
     timer: (delayUs, fn) => {
       let cancelled = false;
       net.at(net.now + Math.max(0, Math.round(delayUs)), () => { if (!cancelled) fn(); });
@@ -106,42 +134,48 @@ export async function runScenario(id: string, opts: { seed?: number; set?: Recor
     },
     note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
     http: (ev) => events.push({ kind: 'http', t: net.now, ...ev }),
-    stats: (host) => {
-      const byState: Record<string, number> = {};
-      const byRemote: Record<string, number> = {};
-      for (const r of host.sockets()) {
-        byState[r.state] = (byState[r.state] ?? 0) + 1;
-        if (r.state === 'LISTEN') continue;
-        const addr = r.remote.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-        byRemote[addr] = (byRemote[addr] ?? 0) + 1;
-      }
-      events.push({ kind: 'stats', t: net.now, host: host.name, byState, byRemote });
-    },
+    stats: (host) => events.push(statsEvent(host, net.now)),
     ext: {},
   };
+}
+
+/** A sample of a host's socket table: sockets per state, and per remote address (listeners left out). */
+function statsEvent(host: Host, t: number): StatsEvent {
+  const byState: Record<string, number> = {};
+  const byRemote: Record<string, number> = {};
+  for (const r of host.sockets()) {
+    byState[r.state] = (byState[r.state] ?? 0) + 1;
+    if (r.state === 'LISTEN') continue;
+    const addr = r.remote.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    byRemote[addr] = (byRemote[addr] ?? 0) + 1;
+  }
+  return { kind: 'stats', t, host: host.name, byState, byRemote };
+}
+
+/** Sets the scenario up and runs the network until its duration; `tick` after each instant, when given. */
+async function runToEnd(scenario: Scenario, ctx: ScenarioContext, params: Record<string, number>, env: RunEnv | undefined, tick: (() => void) | undefined): Promise<void> {
+  const { net } = ctx;
   if (scenario.node) {
-    if (!opts.env) throw new LabError(`scenario ${id} runs Node's own HTTP code: run it from the linger CLI`);
-    const d = await opts.env.prepare(ctx);
+    if (!env) throw new LabError(`scenario ${scenario.id} runs Node's own HTTP code: run it from the linger CLI`);
+    const d = await env.prepare(ctx);
     try {
       await scenario.setup(ctx);
-      const observe = opts.observe;
-      await d.run(scenario.duration(params), observe ? () => observe(net.now, hosts) : undefined);
+      await d.run(scenario.duration(params), tick);
     } finally {
       d.dispose();
     }
-  } else {
-    await scenario.setup(ctx);
-    const end = scenario.duration(params);
-    if (opts.observe) {
-      // Instant by instant: run() processes everything due up to t, so this is the same run.
-      for (let t = net.nextEventTime(); t <= end; t = net.nextEventTime()) {
-        net.run(Math.max(t, net.now));
-        opts.observe(net.now, hosts);
-        if (net.nextEventTime() <= net.now) net.run(Math.min(end, net.now + 1)); // never stall
-        if (net.now >= end) break;
-      }
-    }
-    net.run(end);
+    return;
   }
-  return { scenario, seed, params, events, hosts, net };
+  await scenario.setup(ctx);
+  const end = scenario.duration(params);
+  if (tick) {
+    // Instant by instant: run() processes everything due up to t, so this is the same run.
+    for (let t = net.nextEventTime(); t <= end; t = net.nextEventTime()) {
+      net.run(Math.max(t, net.now));
+      tick();
+      if (net.nextEventTime() <= net.now) net.run(Math.min(end, net.now + 1)); // never stall
+      if (net.now >= end) break;
+    }
+  }
+  net.run(end);
 }

@@ -43,6 +43,9 @@ export interface StatsEvent {
   byRemote: Record<string, number>;
 }
 
+/** The start of a drop's reason when the simulated link lost the packet (the diagrams draw a lost arrow). */
+export const LINK_LOSS = 'packet lost on the link';
+
 /** Everything a lab run records: the hosts' trace plus the applications' HTTP events and samples. */
 export type LabEvent = TraceEvent | HttpEvent | StatsEvent;
 

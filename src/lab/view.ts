@@ -2,9 +2,9 @@
 // arrows (a segment sent, and where and when it arrived or was lost), socket lives (each socket's
 // states over time) and annotations (calls, errors, timers, notes, HTTP). Browser-safe: no Node imports.
 
-import type { LabEvent } from './scenario.ts';
-import type { SegmentEvent, StateEvent } from '../base/trace.ts';
-import type { LabJson } from './render.ts';
+import { LINK_LOSS, type HttpEvent, type LabEvent } from './scenario.ts';
+import type { DropEvent, SegmentEvent, StateEvent } from '../base/trace.ts';
+import type { LabJson } from './export.ts';
 import type { LabRun } from './runner.ts';
 import type { WebRun } from './record.ts';
 
@@ -133,82 +133,119 @@ export class TcpdumpNumbering {
   }
 }
 
+/** Each address of the view's hosts, and the host that owns it. */
+const hostsByAddress = (view: TraceView): Map<string, string> => {
+  const m = new Map<string, string>();
+  for (const h of view.hosts) for (const a of h.addresses) m.set(a, h.name);
+  return m;
+};
+
 /** Pairs every segment sent with its arrival (or its loss), in sending order. */
 export function buildArrows(view: TraceView): Arrow[] {
-  const hostOfAddr = new Map<string, string>();
-  for (const h of view.hosts) for (const a of h.addresses) hostOfAddr.set(a, h.name);
-  const numbering = new TcpdumpNumbering();
-  const arrows: Arrow[] = [];
-  const pending = new Map<string, Arrow[]>();
-  const delivered = new Map<string, Arrow[]>();
-  let lastOut: Arrow | null = null;
-  const hostDrops: Array<{ host: string; t: number; reason: string; used: boolean }> = [];
-  const guessTo = (s: SegmentEvent, from: string): string | null => {
-    const h = hostOfAddr.get(addrOf(s.dst));
-    if (h && h !== from) return h;
-    const others = view.hosts.filter((x) => x.name !== from);
-    return others.length === 1 ? others[0]!.name : null;
-  };
+  const p = new SegmentPairing(view);
   for (const e of view.events) {
-    if (e.kind === 'segment' && e.dir === 'out') {
-      const { label, full } = numbering.label(e);
-      const a: Arrow = {
-        n: arrows.length, from: e.host, to: guessTo(e, e.host), out: e, in: null, tOut: e.t, tIn: null, lost: false,
-        kind: arrowKind(e.flags, e.len), flags: e.flags, label, full, note: e.note,
-      };
-      arrows.push(a);
-      const k = segKey(e);
-      let l = pending.get(k);
-      if (!l) pending.set(k, (l = []));
-      l.push(a);
-      lastOut = a;
-    } else if (e.kind === 'segment' && e.dir === 'in') {
-      const k = segKey(e);
-      const l = pending.get(k);
-      const i = l ? l.findIndex((a) => a.from !== e.host && a.tOut <= e.t) : -1;
-      if (l && i >= 0) {
-        const a = l[i]!;
-        l.splice(i, 1);
-        a.in = e;
-        a.tIn = e.t;
-        a.to = e.host;
-        let d = delivered.get(k);
-        if (!d) delivered.set(k, (d = []));
-        d.push(a);
-      } else {
-        // A second copy (link duplication) or a segment from something we did not trace.
-        const prev = delivered.get(k)?.filter((a) => a.to === e.host).pop();
-        const { label, full } = numbering.label(e);
-        arrows.push({
-          n: arrows.length, from: prev ? prev.from : null, to: e.host, out: prev ? prev.out : null, in: e,
-          tOut: prev ? prev.tOut : e.t, tIn: e.t, lost: false, duplicate: !!prev, kind: arrowKind(e.flags, e.len),
-          flags: e.flags, label, full, note: prev ? 'duplicate' : e.note ?? 'from the network',
-        });
+    if (e.kind === 'segment' && e.dir === 'out') p.sent(e);
+    else if (e.kind === 'segment' && e.dir === 'in') p.arrived(e);
+    else if (e.kind === 'drop') p.dropped(e);
+  }
+  return p.finish();
+}
+
+/**
+ * The pairing buildArrows does, segment by segment: a segment that arrives is the earliest one
+ * sent by another host with the same flags, seq, ack and length (segKey) and not yet arrived.
+ */
+class SegmentPairing {
+  private readonly arrows: Arrow[] = [];
+  private readonly hostOfAddr: Map<string, string>;
+  private readonly numbering = new TcpdumpNumbering();
+  /** Sent and not arrived yet, and arrived, by segKey. */
+  private readonly pending = new Map<string, Arrow[]>();
+  private readonly delivered = new Map<string, Arrow[]>();
+  private lastOut: Arrow | null = null;
+  /** Drops by a host (not by the link): the fate of segments that never arrive. */
+  private readonly hostDrops: Array<{ host: string; t: number; reason: string; used: boolean }> = [];
+
+  constructor(private readonly view: TraceView) {
+    this.hostOfAddr = hostsByAddress(view);
+  }
+
+  /** The host a segment goes to: the owner of its destination address, else the only other host. */
+  private guessTo(s: SegmentEvent, from: string): string | null {
+    const h = this.hostOfAddr.get(addrOf(s.dst));
+    if (h && h !== from) return h;
+    const others = this.view.hosts.filter((x) => x.name !== from);
+    return others.length === 1 ? others[0]!.name : null;
+  }
+
+  sent(e: SegmentEvent): void {
+    const { label, full } = this.numbering.label(e);
+    const a: Arrow = {
+      n: this.arrows.length, from: e.host, to: this.guessTo(e, e.host), out: e, in: null, tOut: e.t, tIn: null, lost: false,
+      kind: arrowKind(e.flags, e.len), flags: e.flags, label, full, note: e.note,
+    };
+    this.arrows.push(a);
+    const k = segKey(e);
+    let l = this.pending.get(k);
+    if (!l) this.pending.set(k, (l = []));
+    l.push(a);
+    this.lastOut = a;
+  }
+
+  arrived(e: SegmentEvent): void {
+    const k = segKey(e);
+    const l = this.pending.get(k);
+    const i = l ? l.findIndex((a) => a.from !== e.host && a.tOut <= e.t) : -1;
+    if (l && i >= 0) {
+      const a = l[i]!;
+      l.splice(i, 1);
+      a.in = e;
+      a.tIn = e.t;
+      a.to = e.host;
+      let d = this.delivered.get(k);
+      if (!d) this.delivered.set(k, (d = []));
+      d.push(a);
+      return;
+    }
+    // A second copy (link duplication) or a segment from something we did not trace.
+    const prev = this.delivered.get(k)?.filter((a) => a.to === e.host).pop();
+    const { label, full } = this.numbering.label(e);
+    this.arrows.push({
+      n: this.arrows.length, from: prev ? prev.from : null, to: e.host, out: prev ? prev.out : null, in: e,
+      tOut: prev ? prev.tOut : e.t, tIn: e.t, lost: false, duplicate: !!prev, kind: arrowKind(e.flags, e.len),
+      flags: e.flags, label, full, note: prev ? 'duplicate' : e.note ?? 'from the network',
+    });
+  }
+
+  /** A loss on the link is the segment its host just sent; other drops are kept for finish(). */
+  dropped(e: DropEvent): void {
+    const last = this.lastOut;
+    if (e.reason.startsWith(LINK_LOSS) && last && last.from === e.host && last.tOut === e.t && !last.lost && !last.in) {
+      last.lost = true;
+      last.dropReason = e.reason;
+      const l = this.pending.get(segKey(last.out!));
+      const i = l ? l.indexOf(last) : -1;
+      if (i >= 0) l!.splice(i, 1);
+    } else this.hostDrops.push({ host: e.host, t: e.t, reason: e.reason, used: false });
+  }
+
+  /** The arrows in sending order; whatever never arrived was lost too: dropped by the receiving host, or still in flight at the end. */
+  finish(): Arrow[] {
+    for (const l of this.pending.values()) {
+      for (const a of l) {
+        a.lost = true;
+        const d = this.hostDrops.find((x) => !x.used && x.host === a.to && x.t >= a.tOut);
+        if (d) {
+          d.used = true;
+          a.dropReason = `dropped by ${d.host}: ${d.reason}`;
+        } else a.dropReason = 'not delivered before the end of the run';
       }
-    } else if (e.kind === 'drop') {
-      if (e.reason.startsWith('packet lost on the link') && lastOut && lastOut.from === e.host && lastOut.tOut === e.t && !lastOut.lost && !lastOut.in) {
-        lastOut.lost = true;
-        lastOut.dropReason = e.reason;
-        const l = pending.get(segKey(lastOut.out!));
-        const i = l ? l.indexOf(lastOut) : -1;
-        if (i >= 0) l!.splice(i, 1);
-      } else hostDrops.push({ host: e.host, t: e.t, reason: e.reason, used: false });
     }
+    const arrows = this.arrows;
+    arrows.sort((a, b) => a.tOut - b.tOut || a.n - b.n);
+    arrows.forEach((a, i) => (a.n = i));
+    return arrows;
   }
-  // Whatever never arrived was lost too: dropped by the receiving host, or still in flight at the end.
-  for (const l of pending.values()) {
-    for (const a of l) {
-      a.lost = true;
-      const d = hostDrops.find((x) => !x.used && x.host === a.to && x.t >= a.tOut);
-      if (d) {
-        d.used = true;
-        a.dropReason = `dropped by ${d.host}: ${d.reason}`;
-      } else a.dropReason = 'not delivered before the end of the run';
-    }
-  }
-  arrows.sort((a, b) => a.tOut - b.tOut || a.n - b.n);
-  arrows.forEach((a, i) => (a.n = i));
-  return arrows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,8 +297,7 @@ export function buildLives(view: TraceView): SocketLife[] {
 /** Puts each socket life on a side of its host's lifeline and on a lane there (lanes are reused). */
 export function assignLanes(view: TraceView, lives: SocketLife[], maxLanes: number): { hidden: number; lanes: Map<string, { left: number; right: number }> } {
   const index = new Map(view.hosts.map((h, i) => [h.name, i]));
-  const hostOfAddr = new Map<string, string>();
-  for (const h of view.hosts) for (const a of h.addresses) hostOfAddr.set(a, h.name);
+  const hostOfAddr = hostsByAddress(view);
   const last = view.hosts.length - 1;
   const laneEnds = new Map<string, number[]>();
   let hidden = 0;
@@ -325,25 +361,30 @@ export function noteOf(e: LabEvent): Note | null {
     case 'timer':
       return { kind: 'timer', text: `${e.timer} timer`, full: `timer ${e.timer} fired${e.detail ? `: ${e.detail}` : ''}` };
     case 'drop':
-      return e.reason.startsWith('packet lost on the link') ? null : { kind: 'drop', text: `dropped: ${e.reason}`, full: `dropped: ${e.reason}` };
+      return e.reason.startsWith(LINK_LOSS) ? null : { kind: 'drop', text: `dropped: ${e.reason}`, full: `dropped: ${e.reason}` };
     case 'http': {
-      const conn = e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '';
       const text = e.phase === 'request' ? `${e.method} ${e.path}` : e.phase === 'response' ? `${e.status} ${e.method} ${e.path}` : `${e.method} ${e.path} failed: ${e.error ?? ''}`;
-      return { kind: e.phase === 'error' ? 'error' : 'http', text, full: `HTTP ${text}${e.detail ? ` (${e.detail})` : ''}${conn}` };
+      return { kind: e.phase === 'error' ? 'error' : 'http', text, full: `HTTP ${text}${e.detail ? ` (${e.detail})` : ''}${httpConnection(e)}` };
+    }
+    case 'stats': {
+      const s = statesCount(e.byState);
+      return { kind: 'stats', text: s, full: `sockets by state: ${s}` };
     }
     case 'segment':
     case 'state':
+    default:
       return null;
-    default: {
-      const x = e as { kind: string; byState?: Record<string, number> };
-      if (x.kind === 'stats' && x.byState) {
-        const s = Object.entries(x.byState).map(([k, v]) => `${k}=${v}`).join(' ') || '(no sockets)';
-        return { kind: 'stats', text: s, full: `sockets by state: ${s}` };
-      }
-      return null;
-    }
   }
 }
+
+/** Counts or parameters as `name=value name=value`. */
+export const keyValues = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ');
+
+/** A stats sample's sockets per state, `ESTABLISHED=3 TIME_WAIT=2`, or '(no sockets)'. */
+export const statesCount = (byState: Record<string, number>): string => keyValues(byState) || '(no sockets)';
+
+/** The connection an HTTP event went over, ` on <4-tuple> (reused)`, or ''. */
+export const httpConnection = (e: HttpEvent): string => (e.connection ? ` on ${e.connection}${e.reusedSocket ? ' (reused)' : ''}` : '');
 
 /** State colours (light fills, readable under dark text); the same in SVG, the web page and ANSI. */
 export const STATE_COLORS: Record<string, string> = {

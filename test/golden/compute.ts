@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CATALOGUE, runScenario } from '../../src/lab/runner.ts';
 import { nodeEnv } from '../../src/lab/node/index.ts';
 import { HTTP_SCENARIOS } from '../../src/lab/node/http.ts';
-import { toJson, toPcap } from '../../src/lab/render.ts';
+import { toJson, toPcap } from '../../src/lab/export.ts';
 import { expandPaths, runFiles } from '../../src/drill/files.ts';
 
 export const LAB_FILE = 'test/golden/lab.sha256';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScenario } from '../../src/lab/runner.ts';
-import { toJson, type JsonEvent, type LabJson } from '../../src/lab/render.ts';
+import { toJson, type JsonEvent, type LabJson } from '../../src/lab/export.ts';
 
 type Filter = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScenario } from '../../src/lab/runner.ts';
-import { toJson, type JsonEvent, type LabJson } from '../../src/lab/render.ts';
+import { toJson, type JsonEvent, type LabJson } from '../../src/lab/export.ts';
 import { nodeEnv } from '../../src/lab/node/index.ts';
 
 const run = async (id: string, set: Record<string, string> = {}): Promise<LabJson> => toJson(await runScenario(id, { seed: 1, set, env: nodeEnv() }));

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario } from '../../src/lab/runner.ts';
-import { toJson, toPcap, type JsonEvent, type LabJson } from '../../src/lab/render.ts';
+import { toJson, toPcap, type JsonEvent, type LabJson } from '../../src/lab/export.ts';
 import { SCENARIOS } from '../../src/lab/scenarios/index.ts';
 
 const run = async (id: string, set: Record<string, string> = {}): Promise<LabJson> => toJson(await runScenario(id, { seed: 1, set }));

@@ -2,7 +2,7 @@
 // socket tables and counters sampled at each instant, and the pcap built from the trace's packets.
 
 import { runScenario } from '../../src/lab/runner.ts';
-import { toPcap } from '../../src/lab/render.ts';
+import { toPcap } from '../../src/lab/export.ts';
 import { Recorder, toWebRun, type WebRun } from '../../src/lab/record.ts';
 
 export interface RunRequest {

@@ -126,8 +126,6 @@ export const http10Close: Scenario = {
   notice: ['one SYN per request', 'the server sends the first FIN after each response', 'TIME_WAIT on the server only'],
   async setup(ctx) {
     httpServer(ctx, {});
-    const { rt } = nodeExt(ctx);
-    void rt;
     const run = async () => {
       for (let i = 0; i < ctx.p['requests']!; i++) {
         const s = await connect(ctx);

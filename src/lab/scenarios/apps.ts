@@ -3,6 +3,13 @@
 import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
+import { text } from '../scenario.ts';
+
+/** A minimal HTTP/1.1 `GET /` to `host`, as bytes. */
+export const httpGet = (host: string): Uint8Array => text(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+
+/** An HTTP/1.1 `200 OK` carrying `body` (ASCII), framed by its Content-Length, as bytes. */
+export const httpOk = (body: string): Uint8Array => text(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
 
 /** listen() on port 80 (or `port`) and hand each accepted socket to onConn. */
 export function serve(host: Host, port: number, onConn: (s: Socket) => void, backlog = 128): Socket {
@@ -58,6 +65,15 @@ export function reader(s: Socket, h: { onData?: (d: Uint8Array) => void; onEof?:
     pump();
   });
   return st;
+}
+
+/** A call that may fail: the error is traced by the engine, the scenario goes on. */
+export function attempt(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
+  }
 }
 
 /** Writes `total` bytes (a repeating pattern) as fast as the send buffer allows, then calls done. */

@@ -2,11 +2,11 @@
 
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
-import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
-import { reader, serve } from './apps.ts';
+import { latencyParam, ms, sec, type Scenario } from '../scenario.ts';
+import { httpGet, httpOk, reader, serve } from './apps.ts';
 
-const REQUEST = text('GET / HTTP/1.1\r\nHost: server\r\n\r\n');
-const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+const REQUEST = httpGet('server');
+const RESPONSE = httpOk('ok');
 
 export const shortConnectionsPortExhaustion: Scenario = {
   id: 'short-connections-port-exhaustion',

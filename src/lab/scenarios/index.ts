@@ -1,14 +1,14 @@
 // The scenario catalogue.
 
 import type { Scenario } from '../scenario.ts';
-import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero, simultaneousClose } from './close.ts';
+import { closeUnreadData, closeUnsentData, halfClose, handshakeClose, lingerZero, simultaneousClose } from './fin-or-rst.ts';
 import { keepaliveAlivePeer, keepaliveDeadPeer, keepaliveRebootedPeer } from './keepalive.ts';
 import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts';
 import { lbTcpProfile, proxyIdleTimeout } from './proxy.ts';
 import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './middlebox.ts';
 import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
-import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close2.ts';
+import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
 export const SCENARIOS: Scenario[] = [
   handshakeClose,

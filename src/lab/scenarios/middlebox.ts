@@ -2,10 +2,9 @@
 
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, RST, SYN } from '../../wire/types.ts';
-import { SocketError } from '../../base/errno.ts';
 import type { Socket } from '../../host/socket.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
-import { reader, serve } from './apps.ts';
+import { attempt, reader, serve } from './apps.ts';
 
 export const natIdleTimeout: Scenario = {
   id: 'nat-idle-timeout',
@@ -60,13 +59,7 @@ export const natIdleTimeout: Scenario = {
     reader(c, { onData: (d) => ctx.note(client, `the client gets "${new TextDecoder().decode(d)}"`) });
     c.on('connect', () => c.send(text('ping')));
     net.at(ms(1), () => c.connect(serverAddr, 80));
-    net.at(sec(p['idle_s']!), () => {
-      try {
-        c.send(text('ping again'));
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-      }
-    });
+    net.at(sec(p['idle_s']!), () => attempt(() => c.send(text('ping again'))));
   },
   duration: (p) => sec(p['idle_s']! + 1000),
 };

@@ -2,11 +2,12 @@
 
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
-import { L4Proxy } from '../../proxy/l4.ts';
-import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
+import { L4Proxy, type ProxyEvent, type TcpProfile } from '../../proxy/l4.ts';
+import { latencyParam, ms, sec, type Scenario, type ScenarioContext } from '../scenario.ts';
+import { attempt, httpGet, httpOk } from './apps.ts';
 
-const REQUEST = text('GET / HTTP/1.1\r\nHost: backend\r\n\r\n');
-const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+const REQUEST = httpGet('backend');
+const RESPONSE = httpOk('ok');
 
 /**
  * The backend on the server host, port 80: answers each request, closes on end-of-stream or an
@@ -42,6 +43,142 @@ function backend(ctx: ScenarioContext, idleUs: number): void {
   });
 }
 
+/** The L4 proxy on the proxy host: its port 80 to the backend's, under a load balancer TCP profile. */
+function lbProxy(ctx: ScenarioContext, profile: Partial<TcpProfile>, onEvent: (ev: ProxyEvent) => void): void {
+  new L4Proxy(ctx.proxy!, {
+    listen: { addr: '0.0.0.0', port: 80 },
+    upstream: { addr: ctx.serverAddr, port: 80 },
+    profile,
+    scheduler: { setTimer: ctx.timer },
+    onEvent,
+  });
+}
+
+/**
+ * proxy-idle-timeout's client: `requests` requests gap_ms apart on one pooled connection through
+ * the proxy, reconnecting only when it knows the old one is gone.
+ */
+function pooledClient(ctx: ScenarioContext): void {
+  const { client, p } = ctx;
+  let sock: Socket | null = null;
+  let usable = false;
+  let n = 0;
+  const open = (): Socket => {
+    const s = client.socket();
+    usable = false;
+    s.on('connect', () => (usable = true));
+    s.on('error', () => { if (sock === s) usable = false; });
+    s.connect(ctx.proxyAddr!, 80);
+    return s;
+  };
+  // The answer to a request: a response, an EOF (the peer closed) or an error (an HTTP proxy's 502).
+  const awaitAnswer = (s: Socket, path: string, reused: boolean) => {
+    const onData = () => {
+      let d: Uint8Array | null;
+      try {
+        d = s.recv();
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, detail: 'the 502 of an HTTP proxy', connection: s.conn?.label, reusedSocket: reused });
+        s.off('readable', onData);
+        s.off('error', onData);
+        usable = false;
+        ctx.timer(ms(p['gap_ms']!), send);
+        return;
+      }
+      if (d === null) return;
+      s.off('readable', onData);
+      s.off('error', onData);
+      if (d.length === 0) {
+        usable = false; // the peer closed: a careful pool would now discard it
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: 'EOF', detail: 'closed before a response', connection: s.conn?.label, reusedSocket: reused });
+        ctx.timer(ms(p['gap_ms']!), send);
+        return;
+      }
+      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label, reusedSocket: reused });
+      ctx.timer(ms(p['gap_ms']!), send);
+    };
+    s.on('readable', onData);
+    s.on('error', onData);
+  };
+  const send = () => {
+    if (n >= p['requests']!) return;
+    const i = ++n;
+    const path = `/${i}`;
+    if (!sock || !usable) {
+      if (sock && !sock.closed) sock.close();
+      sock = open();
+    }
+    const s = sock;
+    const reused = usable;
+    const go = () => {
+      ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label, reusedSocket: reused });
+      attempt(() => s.send(REQUEST));
+    };
+    if (usable) go();
+    else s.once('connect', go);
+    awaitAnswer(s, path, reused);
+  };
+  ctx.net.at(ms(1), send);
+}
+
+/**
+ * lb-tcp-profile's client: one request, then idle for client_idle_s, then a second request on the
+ * same connection if it is still there, else on a new one. It holds its connection and learns of
+ * the profile's verdict only from the wire.
+ */
+function idleClient(ctx: ScenarioContext): void {
+  const { net, client, p } = ctx;
+  let outstanding = 0; // requests not answered yet
+  const track = (d: number) => (outstanding += d);
+  const request = (path: string, s: Socket) => {
+    ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label });
+    track(1);
+    s.send(REQUEST);
+    const onData = () => {
+      let d: Uint8Array | null;
+      try {
+        d = s.recv();
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e;
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, connection: s.conn?.label });
+        s.off('readable', onData);
+        track(-1);
+        return;
+      }
+      if (d === null || d.length === 0) return;
+      s.off('readable', onData);
+      track(-1);
+      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label });
+    };
+    s.on('readable', onData);
+  };
+  const first = client.socket();
+  let firstDead = false;
+  first.on('error', () => (firstDead = true));
+  first.on('readable', () => {
+    // With no request outstanding, only an EOF (the profile closed with FIN) or an error can
+    // arrive: close our side too, as any client library would.
+    if (outstanding || first.closed || firstDead) return;
+    try {
+      const d = first.recv();
+      if (d && d.length === 0) { firstDead = true; first.close(); }
+    } catch (e) {
+      if (!(e instanceof SocketError)) throw e;
+      firstDead = true;
+    }
+  });
+  first.connect(ctx.proxyAddr!, 80);
+  first.once('connect', () => request('/1', first));
+  net.at(ms(1) + sec(p['client_idle_s']!), () => {
+    if (!firstDead && !first.closed) return request('/2', first);
+    if (!first.closed) first.close();
+    const s = client.socket();
+    s.connect(ctx.proxyAddr!, 80);
+    s.once('connect', () => request('/2', s));
+  });
+}
+
 export const proxyIdleTimeout: Scenario = {
   id: 'proxy-idle-timeout',
   title: 'A proxy\'s idle timeout vs the backend\'s keep-alive: who closes first, and the 502',
@@ -68,80 +205,14 @@ export const proxyIdleTimeout: Scenario = {
     'the proxy\'s TIME_WAITs last 2 s (its profile), the others 60 s',
   ],
   setup(ctx) {
-    const { net, client, proxy, p } = ctx;
+    const { proxy, p } = ctx;
     // The backend: answers requests, closes a connection after backend_keepalive_ms idle.
     backend(ctx, ms(p['backend_keepalive_ms']!));
-    new L4Proxy(proxy!, {
-      listen: { addr: '0.0.0.0', port: 80 },
-      upstream: { addr: ctx.serverAddr, port: 80 },
-      profile: { idleTimeoutMs: p['proxy_idle_ms']!, idleAction: 'rst' },
-      scheduler: { setTimer: ctx.timer },
-      onEvent: (ev) => {
-        if (ev.kind === 'idle-timeout') ctx.note(proxy!, `proxy: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
-        if (ev.kind === 'reset') ctx.note(proxy!, `proxy: ${ev.code} from the ${ev.from}, reset passed on`);
-      },
+    lbProxy(ctx, { idleTimeoutMs: p['proxy_idle_ms']!, idleAction: 'rst' }, (ev) => {
+      if (ev.kind === 'idle-timeout') ctx.note(proxy!, `proxy: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
+      if (ev.kind === 'reset') ctx.note(proxy!, `proxy: ${ev.code} from the ${ev.from}, reset passed on`);
     });
-    // The client: one pooled connection, reconnecting only when it knows the old one is gone.
-    let sock: Socket | null = null;
-    let usable = false;
-    let n = 0;
-    const open = (): Socket => {
-      const s = client.socket();
-      usable = false;
-      s.on('connect', () => (usable = true));
-      s.on('error', () => { if (sock === s) usable = false; });
-      s.connect(ctx.proxyAddr!, 80);
-      return s;
-    };
-    const send = () => {
-      if (n >= p['requests']!) return;
-      const i = ++n;
-      const path = `/${i}`;
-      if (!sock || !usable) {
-        if (sock && !sock.closed) sock.close();
-        sock = open();
-      }
-      const s = sock;
-      const reused = usable;
-      const go = () => {
-        ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label, reusedSocket: reused });
-        try {
-          s.send(REQUEST);
-        } catch (e) {
-          if (!(e instanceof SocketError)) throw e;
-        }
-      };
-      if (usable) go();
-      else s.once('connect', go);
-      const onData = () => {
-        let d: Uint8Array | null;
-        try {
-          d = s.recv();
-        } catch (e) {
-          if (!(e instanceof SocketError)) throw e;
-          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, detail: 'the 502 of an HTTP proxy', connection: s.conn?.label, reusedSocket: reused });
-          s.off('readable', onData);
-          s.off('error', onData);
-          usable = false;
-          ctx.timer(ms(p['gap_ms']!), send);
-          return;
-        }
-        if (d === null) return;
-        s.off('readable', onData);
-        s.off('error', onData);
-        if (d.length === 0) {
-          usable = false; // the peer closed: a careful pool would now discard it
-          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: 'EOF', detail: 'closed before a response', connection: s.conn?.label, reusedSocket: reused });
-          ctx.timer(ms(p['gap_ms']!), send);
-          return;
-        }
-        ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label, reusedSocket: reused });
-        ctx.timer(ms(p['gap_ms']!), send);
-      };
-      s.on('readable', onData);
-      s.on('error', onData);
-    };
-    net.at(ms(1), send);
+    pooledClient(ctx);
   },
   duration: (p) => sec((p['requests']! * (p['gap_ms']! + 100)) / 1000 + 70),
 };
@@ -173,71 +244,17 @@ export const lbTcpProfile: Scenario = {
     'the client\'s next request needs a new connection',
   ],
   setup(ctx) {
-    const { net, client, proxy, p } = ctx;
+    const { proxy, p } = ctx;
     backend(ctx, Infinity);
-    new L4Proxy(proxy!, {
-      listen: { addr: '0.0.0.0', port: 80 },
-      upstream: { addr: ctx.serverAddr, port: 80 },
-      profile: {
-        idleTimeoutMs: p['idle_timeout_s']! * 1000,
-        idleAction: p['reset_on_timeout'] ? 'rst' : 'fin',
-        keepAliveIntervalMs: p['keepalive_interval_s']! * 1000,
-      },
-      scheduler: { setTimer: ctx.timer },
-      onEvent: (ev) => {
-        if (ev.kind === 'idle-timeout') ctx.note(proxy!, `profile: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
-      },
-    });
-    let track = (_d: number) => {};
-    const request = (path: string, s: Socket) => {
-      ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label });
-      track(1);
-      s.send(REQUEST);
-      const onData = () => {
-        let d: Uint8Array | null;
-        try {
-          d = s.recv();
-        } catch (e) {
-          if (!(e instanceof SocketError)) throw e;
-          ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, connection: s.conn?.label });
-          s.off('readable', onData);
-          track(-1);
-          return;
-        }
-        if (d === null || d.length === 0) return;
-        s.off('readable', onData);
-        track(-1);
-        ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label });
-      };
-      s.on('readable', onData);
+    const profile: Partial<TcpProfile> = {
+      idleTimeoutMs: p['idle_timeout_s']! * 1000,
+      idleAction: p['reset_on_timeout'] ? 'rst' : 'fin',
+      keepAliveIntervalMs: p['keepalive_interval_s']! * 1000,
     };
-    // The client holds its connection and learns of the profile's verdict only from the wire.
-    const first = client.socket();
-    let firstDead = false;
-    let outstanding = 0;
-    track = (d) => (outstanding += d);
-    first.on('error', () => (firstDead = true));
-    first.on('readable', () => {
-      // With no request outstanding, only an EOF (the profile closed with FIN) or an error can
-      // arrive: close our side too, as any client library would.
-      if (outstanding || first.closed || firstDead) return;
-      try {
-        const d = first.recv();
-        if (d && d.length === 0) { firstDead = true; first.close(); }
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-        firstDead = true;
-      }
+    lbProxy(ctx, profile, (ev) => {
+      if (ev.kind === 'idle-timeout') ctx.note(proxy!, `profile: idle timeout, ${ev.action === 'rst' ? 'reset both sides' : 'FIN both sides'}`);
     });
-    first.connect(ctx.proxyAddr!, 80);
-    first.once('connect', () => request('/1', first));
-    net.at(ms(1) + sec(p['client_idle_s']!), () => {
-      if (!firstDead && !first.closed) return request('/2', first);
-      if (!first.closed) first.close();
-      const s = client.socket();
-      s.connect(ctx.proxyAddr!, 80);
-      s.once('connect', () => request('/2', s));
-    });
+    idleClient(ctx);
   },
   duration: (p) => sec(p['client_idle_s']! + 70),
 };

@@ -1,11 +1,10 @@
 // Topic C: why TIME_WAIT exists, what it costs, and its cousins FIN_WAIT2 and CLOSE_WAIT.
 
 import { decodePacket } from '../../wire/packet.ts';
-import { ACK, FIN, SYN } from '../../wire/types.ts';
+import { ACK, FIN } from '../../wire/types.ts';
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
-import { reader, serve } from './apps.ts';
+import { attempt, reader, serve } from './apps.ts';
 
 export const timeWaitLastAckLost: Scenario = {
   id: 'time-wait-last-ack-lost',
@@ -40,7 +39,6 @@ export const timeWaitLastAckLost: Scenario = {
     const c = client.socket();
     c.on('connect', () => net.after(ms(10), () => c.close()));
     net.at(ms(1), () => c.connect(serverAddr, 80));
-    void SYN;
   },
   duration: (p) => sec(Math.max(p['time_wait_ms']! / 1000, 10) + 10),
 };
@@ -97,11 +95,7 @@ export const oldDuplicateNoTimeWait: Scenario = {
       const second: Socket = client.socket();
       second.on('connect', () => net.after(ms(300), () => { second.send(text('BBBB')); second.close(); }));
       reader(second, {});
-      try {
-        second.connect(serverAddr, 80);
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-      }
+      attempt(() => second.connect(serverAddr, 80));
     });
   },
   duration: () => sec(2),
@@ -128,11 +122,7 @@ export const timeWaitPileup: Scenario = {
         const c = client.socket();
         c.on('connect', () => c.send(text('hi')));
         reader(c, { onData: () => c.close() });
-        try {
-          c.connect(serverAddr, 80);
-        } catch (e) {
-          if (!(e instanceof SocketError)) throw e;
-        }
+        attempt(() => c.connect(serverAddr, 80));
       });
     }
     for (let t = 1; t <= p['seconds']! + 65; t += 5) net.at(sec(t), () => ctx.stats(client));

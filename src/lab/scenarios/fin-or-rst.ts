@@ -1,10 +1,12 @@
-// Topic A and B: opening and closing, as Linux does them.
+// Topics A and B: how a connection ends, with FIN or with RST. The orderly close (the four-way
+// close and TIME_WAIT, both sides at once, half-close, data still queued) and the abortive one
+// (unread data, SO_LINGER {1, 0}).
 
 import { latencyParam, ms, sec, text, type Scenario } from '../scenario.ts';
-import { reader, serve, writeBytes } from './apps.ts';
+import { httpGet, httpOk, reader, serve, writeBytes } from './apps.ts';
 
-const REQUEST = text('GET / HTTP/1.1\r\nHost: server\r\n\r\n');
-const RESPONSE = text('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+const REQUEST = httpGet('server');
+const RESPONSE = httpOk('hello');
 
 export const handshakeClose: Scenario = {
   id: 'handshake-close',
@@ -67,25 +69,19 @@ export const closeUnsentData: Scenario = {
       writeBytes(s, total, () => s.close());
     });
     const c = client.socket();
-    let got = 0;
     let eof = false;
+    // One read of read_chunk bytes every read_every_ms, until end of stream.
     const tick = () => {
       if (eof) return;
-      let d: Uint8Array | null;
-      while ((d = c.recv(p['read_chunk']!)) !== null) {
-        if (d.length === 0) {
-          eof = true;
-          c.close();
-          return;
-        }
-        got += d.length;
-        break;
+      if (c.recv(p['read_chunk']!)?.length === 0) {
+        eof = true;
+        c.close();
+        return;
       }
       net.after(ms(p['read_every_ms']!), tick);
     };
     c.on('connect', () => net.after(ms(p['read_every_ms']!), tick));
     net.at(0, () => c.connect(serverAddr, 80));
-    void got;
   },
   duration: (p) => sec(Math.max(70, Math.ceil((p['bytes']! / p['read_chunk']!) * p['read_every_ms']! / 1000) + 70)),
 };

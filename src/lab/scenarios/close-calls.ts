@@ -1,21 +1,13 @@
-// Topic B: the ways to close, and what each side sees.
+// Topic B: the close calls in depth, and what each side sees: close() vs shutdown(), a socket with
+// two owners, close() behind a zero window, SO_LINGER {1, N}, closing a listener, the errors after
+// the peer has gone, and a killed process whose kernel closes for it.
 
-import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
 import { SocketError } from '../../base/errno.ts';
 import { latencyParam, ms, sec, text, type Scenario, type ScenarioContext } from '../scenario.ts';
-import { reader, serve, writeBytes } from './apps.ts';
+import { attempt, reader, serve, writeBytes } from './apps.ts';
 
 const REQ = text('request\n');
-
-/** A call that may fail: the error is traced by the engine, the scenario goes on. */
-function attempt(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SocketError)) throw e;
-  }
-}
 
 function connectAt(ctx: ScenarioContext, t: number, port = 80, onConnect?: (s: Socket) => void): Socket {
   const s = ctx.client.socket();
@@ -126,14 +118,13 @@ export const lingerN: Scenario = {
   setup(ctx) {
     const { net, server, p } = ctx;
     serve(server, 80, (s) => reader(s, { onEof: () => s.close() }));
-    const c = connectAt(ctx, ms(1), 80, (s) => {
+    connectAt(ctx, ms(1), 80, (s) => {
       s.setsockopt('SO_LINGER', { on: true, seconds: p['seconds']! });
       writeBytes(s, 100_000, () => {
         if (p['unreachable'] === 1) net.partition('client', 'server', net.now, Number.MAX_SAFE_INTEGER);
         s.close();
       });
     });
-    void c;
   },
   duration: (p) => sec(p['seconds']! + 70),
 };
@@ -227,7 +218,7 @@ export const peerProcessKilled: Scenario = {
   params: [latencyParam],
   notice: ['server: F. on the idle connection, R. on the other, at the same instant', 'client: EOF on the first, ECONNRESET on the second'],
   setup(ctx) {
-    const { net, server, client } = ctx;
+    const { net, server } = ctx;
     const held: Socket[] = [];
     serve(server, 80, (s) => held.push(s)); // accepts, never reads
     const idle = connectAt(ctx, ms(1));
@@ -235,10 +226,9 @@ export const peerProcessKilled: Scenario = {
     reader(idle, { onEof: () => idle.close() });
     reader(busy, {});
     net.at(ms(1000), () => {
-      ctx.note(server as Host, 'the server process is killed: its kernel closes its sockets');
+      ctx.note(server, 'the server process is killed: its kernel closes its sockets');
       for (const s of held) if (!s.closed) s.close();
     });
-    void client;
   },
   duration: () => sec(65),
 };
