@@ -135,7 +135,6 @@ function scenarioContext(lab: LabNetwork, params: Record<string, number>, events
     note: (host, t) => events.push({ kind: 'call', t: net.now, host: host.name, socket: '-', call: 'note', args: t }),
     http: (ev) => events.push({ kind: 'http', t: net.now, ...ev }),
     stats: (host) => events.push(statsEvent(host, net.now)),
-    ext: {},
   };
 }
 

@@ -69,8 +69,6 @@ export interface ScenarioContext {
   http(ev: Omit<HttpEvent, 'kind' | 't'>): void;
   /** Records a sample of a host's socket table at the current time. */
   stats(host: Host): void;
-  /** What a Node-side run environment adds (runtime, node:net bindings) for scenarios with `node`. */
-  ext: Record<string, unknown>;
 }
 
 export interface Scenario {

@@ -38,7 +38,7 @@ export function viewOfRun(run: LabRun): TraceView {
 export function viewOfJson(j: LabJson, opts: { title?: string; endUs?: number } = {}): TraceView {
   const events = j.events.map((e) => {
     const { t_ms, ...rest } = e;
-    return { ...rest, t: Math.round(t_ms * 1000) } as unknown as LabEvent;
+    return { ...rest, t: Math.round(t_ms * 1000) } as LabEvent;
   });
   const names = Object.keys(j.counters);
   for (const e of events) if (!names.includes(e.host)) names.push(e.host);

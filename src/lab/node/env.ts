@@ -14,7 +14,14 @@ export interface NodeExt {
   serverNet: LingerNet;
 }
 
-export const nodeExt = (ctx: ScenarioContext): NodeExt => ctx.ext as unknown as NodeExt;
+/** Each Node-run scenario's runtime and node:net bindings, by its context (set in prepare). */
+const EXT = new WeakMap<ScenarioContext, NodeExt>();
+
+export function nodeExt(ctx: ScenarioContext): NodeExt {
+  const ext = EXT.get(ctx);
+  if (!ext) throw new Error('a Node-only scenario ran without nodeEnv() (src/lab/node/env.ts)');
+  return ext;
+}
 
 export function nodeEnv(): RunEnv {
   return {
@@ -22,7 +29,7 @@ export function nodeEnv(): RunEnv {
       const rt = new Runtime(ctx.net);
       for (const h of [ctx.client, ctx.server] as Host[]) rt.register(h);
       const ext: NodeExt = { rt, clientNet: bindNet(ctx.client, rt), serverNet: bindNet(ctx.server, rt) };
-      Object.assign(ctx.ext, ext);
+      EXT.set(ctx, ext);
       return {
         run: async (untilUs: number, observe?: () => void) => {
           await rt.runUntil(observe ? () => (observe(), false) : () => false, untilUs);

@@ -34,8 +34,7 @@ export function lingerAgent(ctx: ScenarioContext, opts: http.AgentOptions): http
   const agent = new http.Agent(opts);
   const net = nodeExt(ctx).clientNet;
   // Agent passes its options (noDelay: true since Node 18, keepAlive, keepAliveInitialDelay) on.
-  (agent as unknown as { createConnection: (o: ConnectOptions) => NetSocket }).createConnection = (o) =>
-    net.createConnection({ ...o, port: o.port ?? 80, host: o.host ?? 'server' });
+  agent.createConnection = (o) => net.createConnection({ ...(o as ConnectOptions), port: Number(o.port ?? 80), host: o.host ?? 'server' });
   return agent;
 }
 
@@ -55,7 +54,7 @@ export function request(ctx: ScenarioContext, agent: http.Agent | false, path: s
         conn = connOf(s);
         ctx.http({ host: 'client', phase: 'request', method, path, connection: conn, reusedSocket: req.reusedSocket });
       };
-      if ((s as unknown as NetSocket).connecting) s.once('connect', log);
+      if (s.connecting) s.once('connect', log);
       else log();
       // The client will send nothing more: shut down its sending side once the request is out.
       if (halfClose) req.once('finish', () => s.end());
