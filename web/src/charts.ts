@@ -89,8 +89,7 @@ function breakBands(scale: Scale, y: number, h: number): string {
     .join('');
 }
 
-function axis(scale: Scale, y: number, h: number): string {
-  void h;
+function axis(scale: Scale, y: number): string {
   const out: string[] = [];
   out.push(`<line x1="${LABEL_W}" y1="${y}" x2="${LABEL_W + PLOT_W}" y2="${y}" stroke="#9ca3af"/>`);
   for (const tk of scale.ticks) {
@@ -125,7 +124,7 @@ export function stateTimelines(view: TraceView, scale: Scale, maxRows = 40): { s
       out.push('</g>');
     }
   });
-  out.push(axis(scale, top + shown.length * rowH + 4, shown.length * rowH + 4));
+  out.push(axis(scale, top + shown.length * rowH + 4));
   out.push(`<line class="cursor" x1="0" x2="0" y1="0" y2="${top + shown.length * rowH + 4}" stroke="#ef4444" stroke-width="1.5" visibility="hidden"/>`);
   out.push('</svg>');
   return { svg: out.join(''), hidden: lives.length - shown.length };
@@ -196,19 +195,16 @@ export function counterCharts(view: TraceView, run: WebRun, scale: Scale): strin
       const yb = y0 + 26 + (i + 1) * rowH - 4;
       const hgt = rowH - 8;
       let d = '';
-      let prevY = yb;
       pts.forEach((p, j) => {
         const px = LABEL_W + scale.x(p.t) * PLOT_W;
         const py = yb - (p.v / max) * hgt;
         d += j === 0 ? `M${px.toFixed(1)},${py.toFixed(1)}` : `H${px.toFixed(1)}V${py.toFixed(1)}`;
-        prevY = py;
       });
       d += `H${LABEL_W + PLOT_W}`;
-      void prevY;
       const final = pts.length ? pts[pts.length - 1]!.v : 0;
       svg.push(`<g class="counter" data-name="${esc(n)}"><text x="${LABEL_W - 8}" y="${yb - 2}" text-anchor="end" class="mono rowlabel">${esc(n)}</text><line x1="${LABEL_W}" y1="${yb}" x2="${LABEL_W + PLOT_W}" y2="${yb}" stroke="#f3f4f6"/><path d="${d}" fill="none" stroke="#2563eb" stroke-width="1.6"/><text x="${LABEL_W + PLOT_W + 8}" y="${yb - 2}" class="mono val">${final}</text></g>`);
     });
-    svg.push(axis(scale, height - 26, height - 26 - top));
+    svg.push(axis(scale, height - 26));
     svg.push(`<line class="cursor" x1="0" x2="0" y1="${top}" y2="${height - 26}" stroke="#ef4444" stroke-width="1.5" visibility="hidden"/>`);
     svg.push('</svg>');
     out.push(svg.join(''));

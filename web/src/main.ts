@@ -8,7 +8,7 @@ import { renderSvg, type SvgResult, type SvgText } from '../../src/lab/svg.ts';
 import { fmtAt, fmtDuration, stateColor, typicalLatency, buildArrows, viewOfWebRun, type TraceView } from '../../src/lab/view.ts';
 import { eventLine } from '../../src/lab/render.ts';
 import { counterCharts, esc, makeScale, placeChartCursors, sampleAt, ssTables, stateTimelines, type Scale } from './charts.ts';
-import { EN, LANGS, getLang, scenarioText, setLang, t, type Key } from './i18n.ts';
+import { LANGS, getLang, scenarioText, setLang, t, type Key } from './i18n.ts';
 import type { RunReply, RunRequest } from './worker.ts';
 
 const app = document.getElementById('app')!;
@@ -564,5 +564,4 @@ async function start(): Promise<void> {
   onRoute();
 }
 
-void EN;
 void start();

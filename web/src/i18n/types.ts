@@ -1,4 +1,15 @@
-// The shape of a scenario's translation (kept apart from the page code so tests can read the files).
+// The shape of a translation (kept apart from the page code so tests can read the files).
+
+import type { EN } from './en.ts';
+
+export type Key = keyof typeof EN;
+
+export interface Translation {
+  /** The name shown on the language switch. */
+  name: string;
+  ui: Partial<Record<Key, string>>;
+  scenarios: Record<string, ScenarioText>;
+}
 
 export interface ScenarioText {
   title?: string;

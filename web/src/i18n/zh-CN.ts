@@ -2,7 +2,7 @@
 // scenarios by id. To translate a new scenario, add an entry under `scenarios` with its id; any
 // field left out (or a `notice` list whose length differs from the English one) shows in English.
 
-import type { Translation } from '../i18n.ts';
+import type { Translation } from './types.ts';
 import { ZH_SCENARIOS } from './zh-CN.scenarios.ts';
 
 export const zhCN: Translation = {
