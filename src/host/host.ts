@@ -1,6 +1,9 @@
-// A host: the pure state machine the engine shape describes. It is given IP packets and time
-// and returns packets (through `emit`) and trace events. It owns demultiplexing, listeners,
-// ports, the sysctl config, counters and the socket table (Linux tcp_ipv4.c, inet_hashtables.c).
+// A host: the pure state machine the engine shape describes. It is given IP packets, reads its
+// one clock, and returns packets (through `emit`) and trace events. It owns demultiplexing
+// (demux.ts), the listener table, ports (ports.ts), config, counters, the socket table and the
+// timer wheel (Linux tcp_ipv4.c, inet_hashtables.c); every rule of the connection lifecycle is
+// tcp/'s, which reaches the host through the env interfaces it implements (ConnEnv, ListenEnv,
+// TimeWaitEnv, SocketHost).
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
