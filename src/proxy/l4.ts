@@ -5,9 +5,9 @@
 
 import type { Host } from '../host/host.ts';
 import { ERRNO, SocketError, type ErrnoCode } from '../base/errno.ts';
+import type { Socket } from '../host/socket.ts';
 
 const errnoName = (n: number): string => (Object.keys(ERRNO) as ErrnoCode[]).find((k) => ERRNO[k] === n) ?? `errno ${n}`;
-import type { Socket } from '../host/socket.ts';
 
 /** Settings named after an F5 TCP profile; the defaults are F5's. */
 export interface TcpProfile {
@@ -63,13 +63,24 @@ export interface L4ProxyOptions {
   onEvent?: (ev: ProxyEvent) => void;
 }
 
+/** What a relayed connection uses of its proxy (the node:net flavour in stream.ts too). */
+export interface RelayContext {
+  readonly profile: TcpProfile;
+  readonly stats: ProxyStats;
+  emit(ev: ProxyEvent): void;
+}
+
+/** The two ends of a relayed connection, as ProxyEvent names them. */
+export type Side = 'client' | 'upstream';
+type Timer = { cancel(): void };
+
 /** One direction of a relayed connection. */
 class Pipe {
   pending: Uint8Array | null = null;
   eof = false; // the source sent FIN
   finPassed = false; // ...and the FIN was passed on, after everything before it
   relayed = 0;
-  constructor(readonly from: Socket, readonly to: Socket, readonly name: 'client' | 'upstream') {}
+  constructor(readonly from: Socket, readonly to: Socket, readonly name: Side) {}
 }
 
 export class L4Proxy {
@@ -96,6 +107,7 @@ export class L4Proxy {
     this.opts.onEvent?.(ev);
   }
 
+  /** The profile's socket options: keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL), FIN_WAIT2 lifetime (TCP_LINGER2), TCP_NODELAY. */
   private configure(s: Socket): void {
     const p = this.profile;
     if (p.keepAliveIntervalMs > 0) {
@@ -108,6 +120,7 @@ export class L4Proxy {
     s.setsockopt('TCP_NODELAY', true);
   }
 
+  /** An accepted client: the profile on both sockets, the relay wired, the upstream connect started. */
   private relay(client: Socket): void {
     this.stats.accepted++;
     const label = client.conn?.label ?? '?';
@@ -115,162 +128,236 @@ export class L4Proxy {
     this.configure(client);
     const upstream = this.host.socket();
     this.configure(upstream);
-    const up = new Pipe(client, upstream, 'client');
-    const down = new Pipe(upstream, client, 'upstream');
-    let finished = false;
-    let connected = false;
-    let idle: { cancel(): void } | null = null;
-    let closeWait: { cancel(): void } | null = null;
-    const sched = this.opts.scheduler;
-    const p = this.profile;
+    const ctx = { profile: this.profile, stats: this.stats, emit: (ev: ProxyEvent) => this.emit(ev) };
+    const relay = new Relay(ctx, this.opts.scheduler, client, upstream);
+    relay.wire();
+    relay.connectUpstream(this.opts.upstream, label);
+  }
+}
 
-    const stopTimers = () => {
-      idle?.cancel();
-      closeWait?.cancel();
-      idle = closeWait = null;
-    };
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      stopTimers();
-      if (!client.closed) client.close();
-      if (!upstream.closed) upstream.close();
-      this.emit({ kind: 'closed', bytesUp: up.relayed, bytesDown: down.relayed });
-    };
-    const reset = (s: Socket) => {
-      if (s.closed) return;
-      s.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-      s.close();
-    };
-    const abort = (from: 'client' | 'upstream', code: string) => {
-      if (finished) return;
-      this.stats.resetsRelayed++;
-      this.emit({ kind: 'reset', from, code });
-      finished = true;
-      stopTimers();
-      // A reset on one side is passed on as a reset on the other.
-      reset(from === 'client' ? upstream : client);
-      if (!(from === 'client' ? client : upstream).closed) (from === 'client' ? client : upstream).close();
-    };
-    const touch = () => {
-      if (!p.idleTimeoutMs || finished) return;
-      idle?.cancel();
-      idle = sched.setTimer(p.idleTimeoutMs * 1000, () => {
-        idle = null;
-        this.stats.idleTimeouts++;
-        this.emit({ kind: 'idle-timeout', action: p.idleAction });
-        if (p.idleAction === 'rst') {
-          finished = true;
-          stopTimers();
-          reset(client);
-          reset(upstream);
-        } else finish();
-      });
-    };
-    /** A FIN from one side goes on to the other once everything before it went out (half-close). */
-    const passFin = (d: Pipe) => {
-      if (d.to === upstream && !connected) return; // after the upstream handshake
-      d.finPassed = true;
-      this.emit({ kind: 'half-close', from: d.name });
-      try {
-        d.to.shutdown('SHUT_WR');
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-      }
-      if (up.finPassed && down.finPassed) return finish();
-      if (p.closeWaitTimeoutMs && !closeWait) {
-        closeWait = sched.setTimer(p.closeWaitTimeoutMs * 1000, () => {
-          closeWait = null;
-          this.stats.closeWaitTimeouts++;
-          this.emit({ kind: 'close-wait-timeout' });
-          finish();
-        });
-      }
-    };
-    const pump = (d: Pipe) => {
-      if (finished) return;
-      for (;;) {
-        if (d.pending) {
-          let n: number;
-          try {
-            n = d.to.send(d.pending);
-          } catch (e) {
-            if (e instanceof SocketError) return abort(d.name === 'client' ? 'upstream' : 'client', e.code);
-            throw e;
-          }
-          d.relayed += n;
-          if (d.name === 'client') this.stats.bytesUp += n;
-          else this.stats.bytesDown += n;
-          if (n) touch();
-          d.pending = n < d.pending.length ? d.pending.subarray(n) : null;
-          if (d.pending) return; // wait for 'writable' on the other side
-        }
-        if (d.eof) {
-          if (!d.finPassed) passFin(d);
-          return;
-        }
-        let data: Uint8Array | null;
-        try {
-          data = d.from.recv(Math.max(1, Math.min(65536, d.to.writable)));
-        } catch (e) {
-          if (e instanceof SocketError) return abort(d.name, e.code);
-          throw e;
-        }
-        if (data === null) return;
-        if (data.length === 0) {
-          d.eof = true;
-          passFin(d);
-          return;
-        }
-        d.pending = data;
-      }
-    };
-    const wire = (s: Socket, readPipe: Pipe, writePipe: Pipe) => {
-      s.on('readable', () => pump(readPipe));
-      s.on('error', () => {
-        // POLLERR: take the error (getsockopt SO_ERROR) and pass the reset on to the other side,
-        // even when a FIN came first and reads would only say end-of-stream.
-        if (s === upstream && !connected) return;
-        const errno = s.getsockopt('SO_ERROR') as number;
-        if (errno) return abort(readPipe.name, errnoName(errno));
-        pump(readPipe);
-      });
-      s.on('close', () => pump(readPipe));
-      s.on('writable', () => pump(writePipe));
-    };
-    wire(client, up, down);
-    wire(upstream, down, up);
+/**
+ * One relayed connection: the client's socket and the upstream socket, a Pipe each way, and the
+ * profile's idle and close-wait timers. It is over (finished) once both sides are closed or reset.
+ */
+class Relay {
+  private readonly up: Pipe;
+  private readonly down: Pipe;
+  private finished = false;
+  private connected = false;
+  private idle: Timer | null = null;
+  private closeWait: Timer | null = null;
+
+  constructor(private readonly ctx: RelayContext, private readonly scheduler: Scheduler, readonly client: Socket, readonly upstream: Socket) {
+    this.up = new Pipe(client, upstream, 'client');
+    this.down = new Pipe(upstream, client, 'upstream');
+  }
+
+  // --- Upstream connect.
+
+  /**
+   * Connects to the upstream. When the handshake completes the relay starts; when the upstream
+   * never answers (ECONNREFUSED, ETIMEDOUT) the client gets a reset, the L4 counterpart of an
+   * HTTP proxy's 502.
+   */
+  connectUpstream(to: { addr: string; port: number }, label: string): void {
+    const upstream = this.upstream;
     upstream.on('connect', () => {
-      connected = true;
-      touch();
-      pump(up);
-      pump(down);
+      this.connected = true;
+      this.touch();
+      this.pump(this.up);
+      this.pump(this.down);
     });
     upstream.on('error', () => {
-      if (connected || finished) return; // later errors surface through recv() in pump()
-      // The upstream never answered (ECONNREFUSED, ETIMEDOUT): the client gets a reset,
-      // the L4 counterpart of an HTTP proxy's 502.
+      if (this.connected || this.finished) return; // later errors surface through recv() in pump()
       let code = 'ECONNREFUSED';
       try {
         upstream.recv();
       } catch (e) {
         if (e instanceof SocketError) code = e.code;
       }
-      this.stats.upstreamFailures++;
-      this.emit({ kind: 'upstream-failed', client: label, code });
-      finished = true;
-      stopTimers();
-      reset(client);
+      this.upstreamFailed(label, code);
       upstream.close();
     });
     try {
-      upstream.connect(this.opts.upstream.addr, this.opts.upstream.port);
+      upstream.connect(to.addr, to.port);
     } catch (e) {
       if (!(e instanceof SocketError)) throw e;
-      this.stats.upstreamFailures++;
-      this.emit({ kind: 'upstream-failed', client: label, code: e.code });
-      finished = true;
-      reset(client);
+      this.upstreamFailed(label, e.code);
     }
+  }
+
+  private upstreamFailed(label: string, code: string): void {
+    this.ctx.stats.upstreamFailures++;
+    this.ctx.emit({ kind: 'upstream-failed', client: label, code });
+    this.over();
+    this.reset(this.client);
+  }
+
+  // --- Byte relay with backpressure.
+
+  /** Each socket's events drive the pipes: readable, close and errors the one it reads, writable the one it writes. */
+  wire(): void {
+    this.watch(this.client, this.up, this.down);
+    this.watch(this.upstream, this.down, this.up);
+  }
+
+  private watch(s: Socket, readPipe: Pipe, writePipe: Pipe): void {
+    s.on('readable', () => this.pump(readPipe));
+    s.on('error', () => {
+      // POLLERR: take the error (getsockopt SO_ERROR) and pass the reset on to the other side,
+      // even when a FIN came first and reads would only say end-of-stream.
+      if (s === this.upstream && !this.connected) return;
+      const errno = s.getsockopt('SO_ERROR') as number;
+      if (errno) return this.abort(readPipe.name, errnoName(errno));
+      this.pump(readPipe);
+    });
+    s.on('close', () => this.pump(readPipe));
+    s.on('writable', () => this.pump(writePipe));
+  }
+
+  /**
+   * Moves bytes one way: reads no more than the other side's send buffer takes, and stops while
+   * a chunk is pending ('writable' resumes it). At the end of the stream the FIN goes on.
+   */
+  private pump(d: Pipe): void {
+    if (this.finished) return;
+    for (;;) {
+      if (!this.flush(d)) return;
+      if (d.eof) {
+        if (!d.finPassed) this.passFin(d);
+        return;
+      }
+      if (!this.receive(d)) return;
+    }
+  }
+
+  /** Sends what the pipe holds; true when nothing is left pending (a failed send is passed on as a reset). */
+  private flush(d: Pipe): boolean {
+    if (!d.pending) return true;
+    let n: number;
+    try {
+      n = d.to.send(d.pending);
+    } catch (e) {
+      if (e instanceof SocketError) {
+        this.abort(d.name === 'client' ? 'upstream' : 'client', e.code);
+        return false;
+      }
+      throw e;
+    }
+    d.relayed += n;
+    if (d.name === 'client') this.ctx.stats.bytesUp += n;
+    else this.ctx.stats.bytesDown += n;
+    if (n) this.touch();
+    d.pending = n < d.pending.length ? d.pending.subarray(n) : null;
+    return !d.pending; // else wait for 'writable' on the other side
+  }
+
+  /** Reads the next chunk into the pipe; false when there is none, at the end of the stream, or on an error (a reset, passed on). */
+  private receive(d: Pipe): boolean {
+    let data: Uint8Array | null;
+    try {
+      data = d.from.recv(Math.max(1, Math.min(65536, d.to.writable)));
+    } catch (e) {
+      if (e instanceof SocketError) {
+        this.abort(d.name, e.code);
+        return false;
+      }
+      throw e;
+    }
+    if (data === null) return false;
+    if (data.length === 0) {
+      d.eof = true;
+      this.passFin(d);
+      return false;
+    }
+    d.pending = data;
+    return true;
+  }
+
+  // --- Half-close.
+
+  /** A FIN from one side goes on to the other once everything before it went out (half-close). */
+  private passFin(d: Pipe): void {
+    if (d.to === this.upstream && !this.connected) return; // after the upstream handshake
+    d.finPassed = true;
+    this.ctx.emit({ kind: 'half-close', from: d.name });
+    try {
+      d.to.shutdown('SHUT_WR');
+    } catch (e) {
+      if (!(e instanceof SocketError)) throw e;
+    }
+    if (this.up.finPassed && this.down.finPassed) return this.finish();
+    this.startCloseWait();
+  }
+
+  /** Both sides closed in order: close both sockets (the proxy's own FIN_WAIT2 is bounded by TCP_LINGER2). */
+  private finish(): void {
+    if (this.finished) return;
+    this.over();
+    if (!this.client.closed) this.client.close();
+    if (!this.upstream.closed) this.upstream.close();
+    this.ctx.emit({ kind: 'closed', bytesUp: this.up.relayed, bytesDown: this.down.relayed });
+  }
+
+  // --- Resets.
+
+  /** A reset on one side is passed on as a reset on the other; this side's socket is closed. */
+  private abort(from: Side, code: string): void {
+    if (this.finished) return;
+    this.ctx.stats.resetsRelayed++;
+    this.ctx.emit({ kind: 'reset', from, code });
+    this.over();
+    const [source, other] = from === 'client' ? [this.client, this.upstream] : [this.upstream, this.client];
+    this.reset(other);
+    if (!source.closed) source.close();
+  }
+
+  /** An abortive close: SO_LINGER {on, 0} then close() sends a RST. */
+  private reset(s: Socket): void {
+    if (s.closed) return;
+    s.setsockopt('SO_LINGER', { on: true, seconds: 0 });
+    s.close();
+  }
+
+  // --- The profile's timers.
+
+  /**
+   * (Re)starts the idle timer (idle-timeout), at the upstream connect and at every byte relayed
+   * either way; when it fires, both sides are reset or closed (idleAction).
+   */
+  private touch(): void {
+    const p = this.ctx.profile;
+    if (!p.idleTimeoutMs || this.finished) return;
+    this.idle?.cancel();
+    this.idle = this.scheduler.setTimer(p.idleTimeoutMs * 1000, () => {
+      this.idle = null;
+      this.ctx.stats.idleTimeouts++;
+      this.ctx.emit({ kind: 'idle-timeout', action: p.idleAction });
+      if (p.idleAction === 'rst') {
+        this.over();
+        this.reset(this.client);
+        this.reset(this.upstream);
+      } else this.finish();
+    });
+  }
+
+  /** After one side's FIN, both are closed if the other has not finished within close-wait-timeout. */
+  private startCloseWait(): void {
+    const p = this.ctx.profile;
+    if (!p.closeWaitTimeoutMs || this.closeWait) return;
+    this.closeWait = this.scheduler.setTimer(p.closeWaitTimeoutMs * 1000, () => {
+      this.closeWait = null;
+      this.ctx.stats.closeWaitTimeouts++;
+      this.ctx.emit({ kind: 'close-wait-timeout' });
+      this.finish();
+    });
+  }
+
+  /** The relay is over: nothing more is pumped and its timers are stopped. */
+  private over(): void {
+    this.finished = true;
+    this.idle?.cancel();
+    this.closeWait?.cancel();
+    this.idle = this.closeWait = null;
   }
 }

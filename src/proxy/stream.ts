@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import type * as nodeNet from 'node:net';
-import { F5_DEFAULTS, type ProxyEvent, type TcpProfile } from './l4.ts';
+import { F5_DEFAULTS, type ProxyEvent, type ProxyStats, type RelayContext, type Side, type TcpProfile } from './l4.ts';
 
 type NetLike = Pick<typeof nodeNet, 'createServer' | 'connect'>;
 type Sock = nodeNet.Socket;
@@ -19,7 +19,7 @@ export interface StreamProxyOptions {
 export class StreamProxy extends EventEmitter {
   readonly profile: TcpProfile;
   readonly server: nodeNet.Server;
-  readonly stats = { accepted: 0, upstreamFailures: 0, resetsRelayed: 0, idleTimeouts: 0, closeWaitTimeouts: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: ProxyStats = { accepted: 0, upstreamFailures: 0, resetsRelayed: 0, idleTimeouts: 0, closeWaitTimeouts: 0, bytesUp: 0, bytesDown: 0 };
 
   constructor(net: NetLike, readonly opts: StreamProxyOptions) {
     super();
@@ -45,101 +45,160 @@ export class StreamProxy extends EventEmitter {
     this.emit('event', ev);
   }
 
+  /** An accepted client: the upstream connect started, both sockets set up, bytes relayed both ways, the idle timer. */
   private relay(net: NetLike, client: Sock): void {
     this.stats.accepted++;
-    const p = this.profile;
     this.note({ kind: 'accept', client: `${client.remoteAddress}:${client.remotePort}` });
     const upstream = net.connect({ host: this.opts.upstream.host, port: this.opts.upstream.port, allowHalfOpen: true } as nodeNet.NetConnectOpts);
-    let connected = false;
-    let done = false;
-    let closeWait: ReturnType<typeof setTimeout> | undefined;
-    const ends = { client: false, upstream: false };
-    for (const s of [client, upstream]) {
+    const relay = new StreamRelay({ profile: this.profile, stats: this.stats, emit: (ev) => this.note(ev) }, client, upstream);
+    relay.configure();
+    relay.watchUpstreamConnect();
+    relay.pipe(client, upstream, 'client');
+    relay.pipe(upstream, client, 'upstream');
+    relay.startIdleTimer();
+  }
+}
+
+/**
+ * One relayed connection over node:net sockets (allowHalfOpen on both): 'data' written on with
+ * backpressure (pause until 'drain'), 'end' passed on as end(), errors as resetAndDestroy(), and
+ * the profile's idle and close-wait timers. It is over (done) once it has reset or closed both
+ * sides (a reset, a timeout, a failed upstream connect) or both sockets are gone.
+ */
+class StreamRelay {
+  private connected = false;
+  private done = false;
+  private closeWait: ReturnType<typeof setTimeout> | undefined;
+  private readonly ends = { client: false, upstream: false };
+
+  constructor(private readonly ctx: RelayContext, readonly client: Sock, readonly upstream: Sock) {}
+
+  /** TCP_NODELAY and the profile's keepalive on both sockets. */
+  configure(): void {
+    const p = this.ctx.profile;
+    for (const s of [this.client, this.upstream]) {
       s.setNoDelay(true);
       if (p.keepAliveIntervalMs > 0) s.setKeepAlive(true, p.keepAliveIntervalMs);
     }
-    const stop = () => {
-      done = true;
-      if (closeWait) clearTimeout(closeWait);
-      client.setTimeout(0);
-      upstream.setTimeout(0);
-    };
-    const abort = (from: 'client' | 'upstream', code: string) => {
-      if (done) return;
-      stop();
-      this.stats.resetsRelayed++;
-      this.note({ kind: 'reset', from, code });
-      const other = from === 'client' ? upstream : client;
-      other.resetAndDestroy();
-      (from === 'client' ? client : upstream).destroy();
-    };
-    const pipe = (from: Sock, to: Sock, name: 'client' | 'upstream') => {
-      from.on('data', (d: Buffer) => {
-        if (name === 'client') this.stats.bytesUp += d.length;
-        else this.stats.bytesDown += d.length;
-        if (!to.write(d)) {
-          from.pause();
-          to.once('drain', () => from.resume());
-        }
-      });
-      from.on('end', () => {
-        ends[name] = true;
-        this.note({ kind: 'half-close', from: name });
-        const pass = () => to.end(); // the FIN goes on after the data before it
-        if (to === upstream && !connected) upstream.once('connect', pass);
-        else pass();
-        if (ends.client && ends.upstream) return;
-        if (p.closeWaitTimeoutMs && !closeWait) {
-          closeWait = setTimeout(() => {
-            if (done) return;
-            this.stats.closeWaitTimeouts++;
-            this.note({ kind: 'close-wait-timeout' });
-            stop();
-            client.destroy();
-            upstream.destroy();
-          }, p.closeWaitTimeoutMs);
-        }
-      });
-      from.on('error', (e: Error & { code?: string }) => abort(name, e.code ?? 'EIO'));
-      from.on('close', () => {
-        if (client.destroyed && upstream.destroyed && !done) stop(); // both gone: clear the timers
-      });
-    };
-    upstream.once('connect', () => (connected = true));
+  }
+
+  // --- Upstream connect.
+
+  /** The upstream handshake; if it fails (ECONNREFUSED, ETIMEDOUT), the client gets a reset. */
+  watchUpstreamConnect(): void {
+    const { client, upstream } = this;
+    upstream.once('connect', () => (this.connected = true));
     upstream.once('error', (e: Error & { code?: string }) => {
-      if (connected || done) return;
-      stop();
-      this.stats.upstreamFailures++;
-      this.note({ kind: 'upstream-failed', client: `${client.remoteAddress}:${client.remotePort}`, code: e.code ?? 'EIO' });
+      if (this.connected || this.done) return;
+      this.stop();
+      this.ctx.stats.upstreamFailures++;
+      this.ctx.emit({ kind: 'upstream-failed', client: `${client.remoteAddress}:${client.remotePort}`, code: e.code ?? 'EIO' });
       client.resetAndDestroy();
     });
-    pipe(client, upstream, 'client');
-    pipe(upstream, client, 'upstream');
-    if (p.idleTimeoutMs > 0) {
-      const onIdle = () => {
-        if (done) return;
-        this.stats.idleTimeouts++;
-        this.note({ kind: 'idle-timeout', action: p.idleAction });
-        stop();
-        if (p.idleAction === 'rst') {
-          client.resetAndDestroy();
-          upstream.resetAndDestroy();
-        } else {
-          client.end();
-          upstream.end();
-        }
-      };
-      // Idle means no byte either way: each socket's timer is reset by its own traffic, so the
-      // proxy acts when the quieter side's timer fires and the other side was quiet too.
-      let last = Date.now();
-      const touch = () => (last = Date.now());
-      client.on('data', touch);
-      upstream.on('data', touch);
-      const check = () => {
-        if (Date.now() - last >= p.idleTimeoutMs) onIdle();
-      };
-      client.setTimeout(p.idleTimeoutMs, check);
-      upstream.setTimeout(p.idleTimeoutMs, check);
+  }
+
+  // --- One direction: bytes, then the FIN; errors passed on as resets.
+
+  pipe(from: Sock, to: Sock, name: Side): void {
+    from.on('data', (d: Buffer) => this.relayData(from, to, name, d));
+    from.on('end', () => this.passFin(to, name));
+    from.on('error', (e: Error & { code?: string }) => this.abort(name, e.code ?? 'EIO'));
+    from.on('close', () => {
+      if (this.client.destroyed && this.upstream.destroyed && !this.done) this.stop(); // both gone: clear the timers
+    });
+  }
+
+  /** Writes on what arrived; when the other side's buffer is full, reading pauses until 'drain' (backpressure). */
+  private relayData(from: Sock, to: Sock, name: Side, d: Buffer): void {
+    if (name === 'client') this.ctx.stats.bytesUp += d.length;
+    else this.ctx.stats.bytesDown += d.length;
+    if (!to.write(d)) {
+      from.pause();
+      to.once('drain', () => from.resume());
     }
+  }
+
+  // --- Half-close.
+
+  /** One side's FIN goes on to the other after the data before it (once the upstream is connected); the close-wait timer starts. */
+  private passFin(to: Sock, name: Side): void {
+    this.ends[name] = true;
+    this.ctx.emit({ kind: 'half-close', from: name });
+    const pass = () => to.end(); // the FIN goes on after the data before it
+    if (to === this.upstream && !this.connected) this.upstream.once('connect', pass);
+    else pass();
+    if (this.ends.client && this.ends.upstream) return;
+    this.startCloseWait();
+  }
+
+  /** After one side's FIN, both are destroyed if the other has not finished within close-wait-timeout. */
+  private startCloseWait(): void {
+    const p = this.ctx.profile;
+    if (!p.closeWaitTimeoutMs || this.closeWait) return;
+    this.closeWait = setTimeout(() => {
+      if (this.done) return;
+      this.ctx.stats.closeWaitTimeouts++;
+      this.ctx.emit({ kind: 'close-wait-timeout' });
+      this.stop();
+      this.client.destroy();
+      this.upstream.destroy();
+    }, p.closeWaitTimeoutMs);
+  }
+
+  // --- Resets.
+
+  /** An error on one side (a reset) is passed on as a reset on the other; this side is destroyed. */
+  private abort(from: Side, code: string): void {
+    if (this.done) return;
+    this.stop();
+    this.ctx.stats.resetsRelayed++;
+    this.ctx.emit({ kind: 'reset', from, code });
+    const other = from === 'client' ? this.upstream : this.client;
+    other.resetAndDestroy();
+    (from === 'client' ? this.client : this.upstream).destroy();
+  }
+
+  // --- Idle timeout.
+
+  /**
+   * Idle means no byte either way: each socket's timer is reset by its own traffic, so the proxy
+   * acts when the quieter side's timer fires and the other side was quiet too.
+   */
+  startIdleTimer(): void {
+    const p = this.ctx.profile;
+    if (!(p.idleTimeoutMs > 0)) return;
+    let last = Date.now();
+    const touch = () => (last = Date.now());
+    this.client.on('data', touch);
+    this.upstream.on('data', touch);
+    const check = () => {
+      if (Date.now() - last >= p.idleTimeoutMs) this.idleTimeout();
+    };
+    this.client.setTimeout(p.idleTimeoutMs, check);
+    this.upstream.setTimeout(p.idleTimeoutMs, check);
+  }
+
+  /** Both sides reset (idleAction rst, F5's "Reset on Timeout") or closed with a FIN. */
+  private idleTimeout(): void {
+    if (this.done) return;
+    const p = this.ctx.profile;
+    this.ctx.stats.idleTimeouts++;
+    this.ctx.emit({ kind: 'idle-timeout', action: p.idleAction });
+    this.stop();
+    if (p.idleAction === 'rst') {
+      this.client.resetAndDestroy();
+      this.upstream.resetAndDestroy();
+    } else {
+      this.client.end();
+      this.upstream.end();
+    }
+  }
+
+  /** The relay is over: its timers are stopped. */
+  private stop(): void {
+    this.done = true;
+    if (this.closeWait) clearTimeout(this.closeWait);
+    this.client.setTimeout(0);
+    this.upstream.setTimeout(0);
   }
 }
