@@ -174,7 +174,7 @@ const TOUR = ['handshake-close', 'close-unread-data', 'linger-zero', 'simultaneo
 export function registerTour(program: Command): void {
   program
     .command('tour')
-    .description('a short tour of the lifecycle on the simulated network (what `npm start` runs)')
+    .description('a short tour of the lifecycle on the simulated network, in the terminal')
     .action(async () => {
       out('linger: Linux\'s TCP connection lifecycle, simulated in virtual time and shown segment by segment.\n');
       for (const id of TOUR) {
