@@ -233,9 +233,17 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     if (unsent === 0 && !finToSend) break;
     const wndEnd = seqAdd(c.sndUna, c.sndWnd);
     let len = Math.min(unsent, mss);
+    if (seqLt(c.sndNxt, c.sndMax)) {
+      // __tcp_retransmit_skb: a retransmission is cut to the window that is left, and the head
+      // (SND.UNA) goes even when none is: after a receiver shrank its window to zero, the
+      // retransmission of the head doubles as a window probe.
+      const avail = (wndEnd - c.sndNxt) | 0;
+      if (avail <= 0 && c.sndNxt !== c.sndUna) break;
+      if (avail > 0 && avail < len) len = avail;
+    }
     const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
     // tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
-    if (seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
+    if (!seqLt(c.sndNxt, c.sndMax) && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
     // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA.
     const inFlight = (c.sndNxt - c.sndUna) >>> 0;
     if (inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0) break;

@@ -10,6 +10,7 @@ import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
 import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
+import type { RtxKind } from './timer.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
 function fired(c: TcpConn, timer: TimerKind, detail?: string): void {
@@ -91,6 +92,10 @@ function retransmitTimer(c: TcpConn): void {
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
   if (c.retransStamp === 0) c.retransStamp = c.env.now() - rtoBackoff(c);
+  if (c.sndWnd === 0 && !c.orphan && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV) {
+    zeroWindowRetransmit(c, kind);
+    return;
+  }
   // tcp_retransmit_timer counts TCPTimeouts before tcp_write_timeout, so the firing that gives
   // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
   c.env.counters.inc('TCPTimeouts');
@@ -122,14 +127,50 @@ function retransmitTimer(c: TcpConn): void {
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
   if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
-  let next = rtoBackoff(c);
-  if (c.opts.userTimeoutMs > 0 && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV) {
-    // tcp_clamp_rto_to_user_timeout: the timer never runs past TCP_USER_TIMEOUT, so the
-    // connection ends exactly when it expires.
-    const remaining = c.opts.userTimeoutMs * 1000 - (c.env.now() - c.retransStamp);
-    next = remaining <= 0 ? 1 : Math.min(next, remaining);
+  c.rtxDeadline = c.env.now() + clampToUserTimeout(c, rtoBackoff(c));
+}
+
+/**
+ * tcp_clamp_rto_to_user_timeout: the retransmission timer never runs past TCP_USER_TIMEOUT, so
+ * the connection ends exactly when it expires.
+ */
+function clampToUserTimeout(c: TcpConn, next: number): number {
+  if (c.opts.userTimeoutMs <= 0 || c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return next;
+  const remaining = c.opts.userTimeoutMs * 1000 - (c.env.now() - c.retransStamp);
+  return remaining <= 0 ? 1 : Math.min(next, remaining);
+}
+
+/**
+ * tcp_retransmit_timer when the receiver shrank its window to zero under data in flight
+ * ("receiver dastardly shrinks window"): no TCPTimeouts and no tcp_write_timeout; the head is
+ * resent anyway as a window probe (tcpOutput lets the head through, __tcp_retransmit_skb), and
+ * the connection gives up only when nothing was heard for 2 x TCP_RTO_MAX, or TCP_USER_TIMEOUT
+ * (tcp_rtx_probe0_timed_out). The RTO doubles (out_reset_timer), as linger counts it: backoff.
+ */
+function zeroWindowRetransmit(c: TcpConn, kind: RtxKind): void {
+  const cfg = c.env.cfg;
+  const now = c.env.now();
+  const rtxDelta = now - c.retransStamp;
+  const ut = c.opts.userTimeoutMs * 1000;
+  let timeout = 2 * cfg.tcp_rto_max_us;
+  if (ut > 0) {
+    if (rtxDelta > ut) {
+      tcpWriteErr(c, 'TCP_USER_TIMEOUT behind a zero window');
+      return;
+    }
+    timeout = Math.min(timeout, ut);
   }
-  c.rtxDeadline = c.env.now() + next;
+  if (now - c.rcvTstamp > timeout && rtxDelta > timeout) {
+    tcpWriteErr(c, 'zero window: the peer silent for 2 x TCP_RTO_MAX');
+    return;
+  }
+  onRto(c); // tcp_enter_loss
+  c.rttTime = -1;
+  c.sndNxt = c.sndUna;
+  tcpOutput(c, 'retransmission (RTO, zero window)');
+  c.backoff++;
+  c.rtxKind = kind;
+  c.rtxDeadline = now + clampToUserTimeout(c, rtoBackoff(c));
 }
 
 /** tcp_probe_timer: the peer's window is zero and we have something to send. */
