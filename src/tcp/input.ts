@@ -17,6 +17,16 @@ import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
 const segLen = (seg: TcpRepr): number => seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
 
+/**
+ * tcp_snd_una_update: SND.UNA moves, and bytes_acked counts the sequence space acknowledged, SYN
+ * and FIN included (observed on 6.18: a new client shows bytes_acked:1; after 100 bytes and its
+ * FIN, 102). It bounds how old an acceptable ACK may be (RFC 5961 §5.2) and is tcpi_bytes_acked.
+ */
+function sndUnaUpdate(c: TcpConn, ack: number): void {
+  c.bytesAcked += (ack - c.sndUna) >>> 0;
+  c.sndUna = ack;
+}
+
 /** The entry point: one segment for this connection. */
 export function connInput(c: TcpConn, seg: TcpRepr): boolean {
   c.segsIn++;
@@ -50,7 +60,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   c.rcvWup = c.rcvNxt;
   negotiateSynOptions(c, o);
   if (f & ACK) {
-    c.sndUna = seg.ack;
+    sndUnaUpdate(c, seg.ack); // the SYN acknowledged: tcp_ack in tcp_rcv_synsent_state_process
     c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
     c.maxWindow = c.sndWnd;
     c.sndWl1 = seg.seq;
@@ -320,7 +330,10 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   c.maxWindow = c.sndWnd;
   c.sndWl1 = seg.seq;
   c.sndWl2 = seg.ack;
-  c.sndUna = seg.ack;
+  // A passive child's snd_una starts past its SYN-ACK (tcp_create_openreq_child): its SYN is
+  // not counted as acknowledged; a simultaneous open's is (tcp_ack in SYN_RECV).
+  if (c.passive) c.sndUna = seg.ack;
+  else sndUnaUpdate(c, seg.ack);
   c.rtxDeadline = Infinity;
   c.backoff = 0;
   c.retransmits = 0;
@@ -461,8 +474,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     // New data acknowledged.
     const dataAcked = Math.min(acked, c.sndBuf.length);
     c.sndBuf.consume(dataAcked);
-    c.bytesAcked += dataAcked;
-    c.sndUna = ack;
+    sndUnaUpdate(c, ack);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     if (c.sackedBlocks.length) c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
     // RTT: Karn's algorithm, or the timestamp echo after a retransmission.
