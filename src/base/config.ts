@@ -101,12 +101,27 @@ const KNOB_DEFAULTS: Readonly<ModelKnobs> = {
 
 /** Sysctls linger has no setting for because its behaviour is fixed: only this value is accepted. */
 export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string }>> = {
-  'net.ipv4.tcp_early_retrans': { value: '0', why: 'linger has no tail loss probe (TLP) or RACK reordering timer' },
   'net.ipv4.tcp_ecn': { value: '0', why: 'linger never negotiates ECN' },
   'net.ipv4.tcp_fastopen': { value: '0', why: 'linger has no TCP Fast Open' },
-  'net.ipv4.tcp_syncookies': { value: '0', why: 'linger has no SYN cookies: a SYN that finds the SYN queue full is dropped' },
   'net.ipv4.tcp_no_metrics_save': { value: '1', why: 'linger keeps no per-destination metrics (tcp_metrics) between connections' },
   'net.ipv4.tcp_retries1': { value: '3', why: 'what tcp_retries1 drives (route negative advice, PMTU probing, flow-label rethink) linger does not have' },
+  'net.ipv4.tcp_dsack': { value: '1', why: 'linger always sends D-SACK blocks when SACK is on' },
+  'net.ipv4.tcp_reordering': { value: '3', why: 'linger\'s duplicate-ACK threshold is fixed at 3' },
+  'net.ipv4.tcp_notsent_lowat': { value: '4294967295', why: 'linger has no TCP_NOTSENT_LOWAT limit' },
+};
+
+/**
+ * Sysctls of Linux's loss recovery and congestion control that linger does not have yet (issue
+ * 14): `value` is what linger does; any other valid value is accepted, since Linux's suites
+ * set it, with a warning in the script's report that says what linger does instead.
+ */
+export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; valid: RegExp; instead: string }>> = {
+  'net.ipv4.tcp_early_retrans': { value: '0', valid: /^[0-4]$/, instead: 'no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail' },
+  'net.ipv4.tcp_recovery': { value: '0', valid: /^[0-7]$/, instead: 'no RACK: losses are marked by duplicate ACKs and SACK (NewReno with SACK)' },
+  'net.ipv4.tcp_frto': { value: '0', valid: /^[0-2]$/, instead: 'no F-RTO: a retransmission timeout is never undone' },
+  'net.ipv4.tcp_congestion_control': { value: 'reno', valid: /^[a-z0-9_]+$/, instead: 'NewReno congestion control, not CUBIC or BBR' },
+  'net.ipv4.tcp_slow_start_after_idle': { value: '0', valid: /^[01]$/, instead: 'cwnd is kept across idle periods (no slow start after idle)' },
+  'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
 };
 
 export const defaultConfig = (): HostConfig => ({

@@ -2,8 +2,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PythonRunner } from './code.ts';
+import type { ScriptReader } from './shell.ts';
 import { runDrill, type DrillResult, type RunOptions } from './runner.ts';
 
 let pythonOk: boolean | undefined;
@@ -49,5 +50,16 @@ export function expandPaths(paths: string[]): { files: string[]; missing: string
 
 export function runFiles(files: string[], opts: RunOptions = {}): DrillResult[] {
   const python = opts.python ?? nodePython();
-  return files.map((f) => runDrill(readFileSync(f, 'utf8'), f, { ...opts, ...(python ? { python } : {}) }));
+  return files.map((f) => runDrill(readFileSync(f, 'utf8'), f, { readFile: scriptReader(f), ...opts, ...(python ? { python } : {}) }));
+}
+
+/** Files a script's shell commands name, relative to its folder (Linux suites run from there). */
+export function scriptReader(script: string): ScriptReader {
+  return (path) => {
+    try {
+      return readFileSync(resolve(dirname(script), path), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
 }

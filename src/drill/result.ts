@@ -1,6 +1,7 @@
 // What a run produces: its result, the trace and the failure that stops it, and the small
 // formatters that trace lines and failure reports share.
 
+import type { ScriptReader } from './shell.ts';
 import * as K from '../bsd/constants.ts';
 import type { TcpInfo } from '../bsd/tcpinfo.ts';
 import type { TraceEvent } from '../base/trace.ts';
@@ -56,6 +57,8 @@ export interface RunOptions {
   python?: PythonRunner;
   /** Host seed (ISNs, TS offsets, ports). */
   seed?: number;
+  /** Reads a file a shell command names, relative to the script's folder (a suite's defaults.sh). */
+  readFile?: ScriptReader;
 }
 
 /** Thrown to end a run with a FAIL result. */

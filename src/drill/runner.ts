@@ -69,7 +69,7 @@ export class DrillRun {
 
   /** Features linger does not have, found before running (empty: the script can run). */
   unsupported(): string[] {
-    return unsupportedFeatures(this.script, !!this.opts.python);
+    return unsupportedFeatures(this.script, !!this.opts.python, this.opts.readFile);
   }
 
   // ---- set-up ----
@@ -186,8 +186,9 @@ export class DrillRun {
   }
 
   private shell(command: string, line: number): void {
-    const p = planShell(command);
+    const p = planShell(command, this.opts.readFile);
     if (!p.ok) fail({ line, col: 1 }, p.reason);
+    for (const w of p.warnings) this.warnings.push(`line ${line}: ${w}`);
     for (const w of p.writes) this.host.setSysctl(w.name, w.value);
     this.log.note('#', `\`${p.writes.map((w) => `sysctl ${w.name}=${w.value}`).join('; ')}\``, line);
   }

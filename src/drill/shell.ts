@@ -1,10 +1,15 @@
 // Backquoted shell commands. A userspace stack cannot run a shell on the kernel it does not
-// have: the runner understands the commands Linux suites use to set sysctls (`sysctl -q
-// net.ipv4.tcp_x=N`, `sysctl -w ...`, `echo N > /proc/sys/net/ipv4/tcp_x`) and applies the
-// names linger's host config has (src/base/config.ts). Anything else is unsupported: the
-// script is reported UNSUPPORTED, never silently passed.
+// have: the runner understands what Linux's suites run before a script and gives each command
+// the meaning it has for Linux. A command naming a shell script (`../common/defaults.sh`,
+// relative to the script's folder) is read and each of its lines planned. Sysctl writes
+// (`sysctl -q a=b c=d`, `echo N > /proc/sys/...`, with `$((...))` arithmetic and quoting) are
+// applied to the host's config (src/base/config.ts), accepted at the value linger behaves as
+// (FIXED_SYSCTLS), or accepted with a warning that says what linger does instead
+// (APPROXIMATED_SYSCTLS); `ip tcp_metrics flush`, a pfifo root qdisc and `ethtool -K ... off`
+// are no-ops because linger has no metrics cache, no qdisc and no segmentation offload.
+// Anything else is unsupported: the script is reported UNSUPPORTED, never silently passed.
 
-import { ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
+import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
 
 export { FIXED_SYSCTLS, knownSysctls };
 
@@ -13,7 +18,12 @@ export interface SysctlWrite {
   value: string;
 }
 
-export type ShellPlan = { ok: true; writes: SysctlWrite[] } | { ok: false; reason: string };
+export type ShellPlan =
+  | { ok: true; writes: SysctlWrite[]; warnings: string[] }
+  | { ok: false; reason: string };
+
+/** Reads a file named by a command, relative to the script's folder (undefined: unreadable). */
+export type ScriptReader = (path: string) => string | undefined;
 
 const KNOWN = new Set(knownSysctls());
 
@@ -46,31 +56,113 @@ function words(cmd: string): string[] | null {
   return out;
 }
 
-function checkName(name: string, value?: string): string | null {
+/** Why a sysctl write cannot be run (null: it can), and the warning it carries if any. */
+function checkWrite(name: string, value: string, warnings: string[]): string | null {
+  const v = value.trim();
   const fixed = FIXED_SYSCTLS[name];
-  if (fixed) return value !== undefined && value.trim() === fixed.value ? null : `sysctl ${name}=${value ?? ''}: only ${fixed.value} is supported (${fixed.why})`;
+  if (fixed) return v === fixed.value ? null : `sysctl ${name}=${value}: only ${fixed.value} is supported (${fixed.why})`;
+  const approx = APPROXIMATED_SYSCTLS[name];
+  if (approx) {
+    if (!approx.valid.test(v)) return `sysctl ${name}=${value}: not a value Linux accepts`;
+    if (v !== approx.value) warnings.push(`sysctl ${name}=${v}: linger behaves as with ${approx.value} (${approx.instead})`);
+    return null;
+  }
   if (!KNOWN.has(name)) return `sysctl ${name} is not modelled by linger`;
   return null;
 }
 
+/** Applied to the host's config (the fixed and approximated ones change nothing). */
+const applied = (name: string): boolean => !FIXED_SYSCTLS[name] && !APPROXIMATED_SYSCTLS[name];
+
+/** `$((expr))` with integers, + - * / % and parentheses, as the shell computes it. */
+function arithmetic(text: string): string | null {
+  let bad = false;
+  const out = text.replace(/\$\(\(([^()]*(?:\([^()]*\)[^()]*)*)\)\)/g, (_m, expr: string) => {
+    const n = evalInt(expr);
+    if (n === null) bad = true;
+    return String(n ?? 0);
+  });
+  return bad ? null : out;
+}
+
+/** A shell integer expression (bash: 64-bit, division truncates); null if it is not one. */
+function evalInt(expr: string): number | null {
+  const toks = expr.match(/\d+|[+\-*/%()]|\S/g) ?? [];
+  let i = 0;
+  const primary = (): number | null => {
+    const t = toks[i++];
+    if (t === '(') {
+      const v = sum();
+      return toks[i++] === ')' ? v : null;
+    }
+    if (t === '-' || t === '+') {
+      const v = primary();
+      return v === null ? null : t === '-' ? -v : v;
+    }
+    return t !== undefined && /^\d+$/.test(t) ? Number(t) : null;
+  };
+  const product = (): number | null => {
+    let v = primary();
+    while (v !== null && (toks[i] === '*' || toks[i] === '/' || toks[i] === '%')) {
+      const op = toks[i++];
+      const r = primary();
+      if (r === null || (op !== '*' && r === 0)) return null;
+      v = op === '*' ? v * r : op === '/' ? Math.trunc(v / r) : v % r;
+    }
+    return v;
+  };
+  const sum = (): number | null => {
+    let v = product();
+    while (v !== null && (toks[i] === '+' || toks[i] === '-')) {
+      const op = toks[i++];
+      const r = product();
+      if (r === null) return null;
+      v = op === '+' ? v + r : v - r;
+    }
+    return v;
+  };
+  const v = sum();
+  return v !== null && i === toks.length && Number.isSafeInteger(v) ? v : null;
+}
+
+/** Output redirections to /dev/null, which change nothing here. */
+const withoutNullRedirects = (part: string): string =>
+  part.replace(/\s*(?:&>|[12]?>)\s*\/dev\/null/g, '').replace(/\s*2>&1/g, '').trim();
+
+const SCRIPT = /^(?:\.{1,2}\/|\/)\S*$/;
+
 /** What a backquoted command would do to linger, or why it cannot be run. */
-export function planShell(command: string): ShellPlan {
+export function planShell(command: string, readFile?: ScriptReader, depth = 0): ShellPlan {
   const writes: SysctlWrite[] = [];
-  const parts = command.split(/\n|;|&&/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
-  if (!parts.length) return { ok: true, writes };
-  for (const part of parts) {
+  const warnings: string[] = [];
+  const parts = command.split(/\n|;|&&/).map((x) => x.trim()).filter((x) => x && !x.startsWith('#'));
+  for (const raw of parts) {
+    const part = arithmetic(withoutNullRedirects(raw));
+    if (part === null) return { ok: false, reason: `cannot compute the arithmetic in "${raw}"` };
     const w = words(part);
-    if (!w || !w.length) return { ok: false, reason: `cannot read shell command "${part}"` };
-    if (w[0] === 'sysctl' || w[0] === '/sbin/sysctl' || w[0] === '/usr/sbin/sysctl') {
-      const args = w.slice(1).filter((a) => !/^-[qwe]+$/.test(a));
-      if (!args.length) return { ok: false, reason: `"${part}" only reads sysctls (linger applies writes only)` };
-      for (const a of args) {
-        const eq = a.indexOf('=');
-        if (eq <= 0) return { ok: false, reason: `"${part}": only sysctl name=value writes are supported` };
-        const name = a.slice(0, eq).replace(/\//g, '.');
-        const bad = checkName(name, a.slice(eq + 1));
+    if (!w || !w.length) return { ok: false, reason: `cannot read shell command "${raw}"` };
+    const cmd = w[0]!.replace(/^\/(?:usr\/)?s?bin\//, '');
+    if (w.length === 1 && SCRIPT.test(w[0]!)) {
+      // A suite's init script: its lines, planned one by one.
+      if (depth >= 4) return { ok: false, reason: `${w[0]}: scripts nested too deep` };
+      const text = readFile?.(w[0]!);
+      if (text === undefined) return { ok: false, reason: `cannot read the shell script ${w[0]}${readFile ? '' : ' (no script folder)'}` };
+      const sub = planShell(text, readFile, depth + 1);
+      if (!sub.ok) return { ok: false, reason: `${w[0]}: ${sub.reason}` };
+      writes.push(...sub.writes);
+      warnings.push(...sub.warnings);
+      continue;
+    }
+    if (cmd === 'sysctl') {
+      const args = w.slice(1).filter((x) => !/^-[qwe]+$/.test(x));
+      if (!args.length) return { ok: false, reason: `"${raw}" only reads sysctls (linger applies writes only)` };
+      for (const arg of args) {
+        const eq = arg.indexOf('=');
+        if (eq <= 0) return { ok: false, reason: `"${raw}": only sysctl name=value writes are supported` };
+        const name = arg.slice(0, eq).replace(/\//g, '.');
+        const bad = checkWrite(name, arg.slice(eq + 1), warnings);
         if (bad) return { ok: false, reason: bad };
-        if (!FIXED_SYSCTLS[name]) writes.push({ name, value: a.slice(eq + 1) });
+        if (applied(name)) writes.push({ name, value: arg.slice(eq + 1) });
       }
       continue;
     }
@@ -80,12 +172,18 @@ export function planShell(command: string): ShellPlan {
       const v = words(m[1]!);
       const name = m[2]!.replace(/\//g, '.');
       const value = (v ?? [m[1]!]).join(' ');
-      const bad = checkName(name, value);
+      const bad = checkWrite(name, value, warnings);
       if (bad) return { ok: false, reason: bad };
-      if (!FIXED_SYSCTLS[name]) writes.push({ name, value });
+      if (applied(name)) writes.push({ name, value });
       continue;
     }
-    return { ok: false, reason: `shell command "${part}" cannot be run against linger (only sysctl writes are)` };
+    const noop = noOp(w);
+    if (noop === true) continue;
+    if (typeof noop === 'string') {
+      warnings.push(noop);
+      continue;
+    }
+    return { ok: false, reason: `shell command "${raw}" cannot be run against linger (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)` };
   }
   // Values must parse as the config expects.
   const probe = defaultConfig();
@@ -97,5 +195,33 @@ export function planShell(command: string): ShellPlan {
       throw e;
     }
   }
-  return { ok: true, writes };
+  return { ok: true, writes, warnings };
+}
+
+/**
+ * Commands that set up what linger does not have: true when linger already behaves as the
+ * command makes Linux behave, a warning when it does not, null when the command is not one of them.
+ */
+function noOp(w: string[]): true | string | null {
+  const [cmd, ...a] = w;
+  // ip tcp_metrics flush [all]: linger keeps no per-destination metrics.
+  if ((cmd === 'ip' || cmd?.endsWith('/ip')) && a[0] === 'tcp_metrics' && (a[1] === 'flush' || a[1] === 'delete')) return true;
+  // tc qdisc add|replace|change dev D root pfifo|pfifo_fast|fq, or delete: linger sends each
+  // segment at once, as a FIFO does; fq's pacing it does not have.
+  if (cmd === 'tc' && a[0] === 'qdisc' && a[2] === 'dev') {
+    if (a[1] === 'del' || a[1] === 'delete') return true;
+    if (['add', 'replace', 'change'].includes(a[1]!) && a[4] === 'root') {
+      if (a[5] === 'pfifo' || a[5] === 'pfifo_fast') return true;
+      if (a[5] === 'fq') return 'tc qdisc fq accepted, but linger has no pacing (segments leave at once, as with pfifo)';
+    }
+    return null;
+  }
+  // ethtool -K D tso|gso|gro|lro on|off ...: linger never builds or merges super-packets.
+  if (cmd === 'ethtool' && (a[0] === '-K' || a[0] === '--offload') && a.length >= 4 && (a.length - 2) % 2 === 0) {
+    for (let i = 2; i < a.length; i += 2) {
+      if (!['tso', 'gso', 'gro', 'lro', 'sg', 'tx', 'rx'].includes(a[i]!) || !['on', 'off'].includes(a[i + 1]!)) return null;
+    }
+    return a.slice(2).some((x) => x === 'on') ? 'ethtool -K ... on accepted, but linger never builds or merges super-packets (MSS-sized segments)' : true;
+  }
+  return null;
 }

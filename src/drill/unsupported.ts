@@ -3,7 +3,7 @@
 
 import type { Expr, Script, SyscallSpec, TcpPacketSpec, UntimedCommand } from './ast.ts';
 import { SYSCALL_NAMES } from './calls.ts';
-import { planShell } from './shell.ts';
+import { planShell, type ScriptReader } from './shell.ts';
 import { symbolValue } from './symbols.ts';
 
 const NO_PYTHON = '%{ }% python blocks (python3 is not available)';
@@ -11,14 +11,14 @@ const NO_PYTHON = '%{ }% python blocks (python3 is not available)';
 const ARG_FUNCTIONS = ['htons', 'htonl', 'ntohs', 'ntohl', 'inet_addr', 'inet6_addr', 'sizeof'];
 
 /** Features linger does not have (empty: the script can run), in script order. */
-export function unsupportedFeatures(s: Script, python: boolean): string[] {
+export function unsupportedFeatures(s: Script, python: boolean, readFile?: ScriptReader): string[] {
   const why = new Set<string>();
-  for (const c of [...s.init, ...s.cleanup]) untimed(c, python, why);
+  for (const c of [...s.init, ...s.cleanup]) untimed(c, python, why, readFile);
   for (const ev of s.events) {
     const b = ev.body;
     const at = `line ${ev.line}`;
     if (b.kind === 'shell') {
-      const p = planShell(b.command);
+      const p = planShell(b.command, readFile);
       if (!p.ok) why.add(`${at}: ${p.reason}`);
     } else if (b.kind === 'code') {
       if (!python) why.add(`${at}: ${NO_PYTHON}`);
@@ -31,9 +31,9 @@ export function unsupportedFeatures(s: Script, python: boolean): string[] {
   return [...why];
 }
 
-function untimed(c: UntimedCommand, python: boolean, why: Set<string>): void {
+function untimed(c: UntimedCommand, python: boolean, why: Set<string>, readFile?: ScriptReader): void {
   if (c.kind === 'shell') {
-    const p = planShell(c.text);
+    const p = planShell(c.text, readFile);
     if (!p.ok) why.add(`line ${c.line}: ${p.reason}`);
   } else if (!python) why.add(`line ${c.line}: ${NO_PYTHON}`);
 }

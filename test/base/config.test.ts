@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../../src/base/config.ts';
+import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../../src/base/config.ts';
 import { planShell } from '../../src/drill/shell.ts';
 
 test('config: sysctls by their Linux names; model knobs are not sysctls', () => {
@@ -24,14 +24,23 @@ test('config: sysctls by their Linux names; model knobs are not sysctls', () => 
   assert.equal(defaultConfig().tcp_rmem === defaultConfig().tcp_rmem, false, 'each config owns its arrays');
 });
 
-test('config: a sysctl linger fixes is accepted only at its fixed value, and is not a config field', () => {
+test('config: a sysctl linger fixes is accepted only at its value; one it approximates warns; neither is a config field', () => {
   const known = new Set(knownSysctls());
   for (const [name, f] of Object.entries(FIXED_SYSCTLS)) {
     assert.equal(known.has(name), false, name);
-    assert.deepEqual(planShell(`sysctl -q ${name}=${f.value}`), { ok: true, writes: [] }, name);
+    assert.deepEqual(planShell(`sysctl -q ${name}=${f.value}`), { ok: true, writes: [], warnings: [] }, name);
     const other = f.value === '0' ? '1' : '0';
     assert.deepEqual(planShell(`sysctl -q ${name}=${other}`), { ok: false, reason: `sysctl ${name}=${other}: only ${f.value} is supported (${f.why})` });
   }
   assert.ok(!('tcp_syncookies' in defaultConfig()) && !('tcp_retries1' in defaultConfig()) && !('tcp_no_metrics_save' in defaultConfig()));
+  for (const [name, a] of Object.entries(APPROXIMATED_SYSCTLS)) {
+    assert.equal(known.has(name), false, name);
+    assert.deepEqual(planShell(`sysctl -q ${name}=${a.value}`), { ok: true, writes: [], warnings: [] }, name);
+  }
+  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_syncookies=1'), {
+    ok: true, writes: [], warnings: ['sysctl net.ipv4.tcp_syncookies=1: linger behaves as with 0 (no SYN cookies: a SYN that finds the SYN queue full is dropped)'],
+  });
+  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_congestion_control=cubic').ok, true);
+  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_frto=3'), { ok: false, reason: 'sysctl net.ipv4.tcp_frto=3: not a value Linux accepts' });
   assert.deepEqual(planShell('sysctl -q net.ipv4.lb_time_wait_timeout_ms=2000'), { ok: false, reason: 'sysctl net.ipv4.lb_time_wait_timeout_ms is not modelled by linger' });
 });

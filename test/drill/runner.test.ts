@@ -134,10 +134,11 @@ test('sysctls from shell commands reach the host config; other commands and feat
   ok('0 `echo 2 > /proc/sys/net/ipv4/tcp_syn_retries`\n');
   ok('`sysctl -q net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0`\n0 close(3) = -1 EBADF\n');
   const cases: Array<[string, RegExp]> = [
-    ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: shell command "\.\/defaults\.sh" cannot be run against linger/],
+    ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: cannot read the shell script \.\/defaults\.sh \(no script folder\)/],
+    ['`tc qdisc add dev tun0 root netem delay 10ms`\n', /line 1: shell command "tc qdisc add dev tun0 root netem delay 10ms" cannot be run against linger/],
+    ['`sysctl -q net.ipv4.tcp_early_retrans=9`\n', /sysctl net\.ipv4\.tcp_early_retrans=9: not a value Linux accepts/],
     ['0 `sysctl -q net.ipv4.tcp_min_tso_segs=2`\n', /line 1: sysctl net\.ipv4\.tcp_min_tso_segs is not modelled by linger/],
     ['0 `sysctl -q net.ipv4.tcp_ecn=1`\n', /line 1: sysctl net\.ipv4\.tcp_ecn=1: only 0 is supported \(linger never negotiates ECN\)/],
-    ['0 `sysctl -q net.ipv4.tcp_early_retrans=3`\n', /only 0 is supported \(linger has no tail loss probe/],
     ['0 < [ect0] S 0:0(0) win 1\n', /ECN codepoint \[ect0\]/],
     ['0 > udp (1472)\n', /UDP packets/],
     ['0 < S 0:0(0) win 1 <FO 0123abcd>\n', /TCP Fast Open/],
@@ -150,6 +151,33 @@ test('sysctls from shell commands reach the host config; other commands and feat
     assert.equal(r.status, 'UNSUPPORTED', src);
     assert.ok(r.unsupported!.some((u) => re.test(u)), `${src}: ${r.unsupported!.join('; ')}`);
   }
+});
+
+test('a suite\'s init script is read from the script\'s folder and each line planned; loss-recovery sysctls linger lacks warn', () => {
+  const files: Record<string, string> = {
+    '../common/defaults.sh': [
+      '#!/bin/bash',
+      '# the suite\'s settings',
+      'ip tcp_metrics flush all > /dev/null 2>&1',
+      'sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"',
+      'sysctl -q net.ipv4.tcp_syn_retries=5 net.ipv4.tcp_early_retrans=4',
+      'sysctl -q net.ipv4.tcp_notsent_lowat=4294967295 > /dev/null 2>&1',
+      'tc qdisc add dev tun0 root pfifo',
+      'ethtool -K tun0 tso off gso off',
+    ].join('\n'),
+    './bad.sh': 'sysctl -q net.ipv4.tcp_fin_timeout=5\nmodprobe tcp_bbr\n',
+  };
+  const readFile = (p: string): string | undefined => files[p];
+  const r = runDrill('`../common/defaults.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
+  assert.equal(r.status, 'ok', formatResult(r));
+  assert.deepEqual(r.warnings, ['line 1: sysctl net.ipv4.tcp_early_retrans=4: linger behaves as with 0 (no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail)']);
+  assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5`$/);
+  const bad = runDrill('`./bad.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
+  assert.equal(bad.status, 'UNSUPPORTED');
+  assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" cannot be run against linger (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)']);
+  const arith = runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((2*(3+4)/5))`\n0 close(3) = -1 EBADF\n', 'x.pkt', {});
+  assert.match(arith.trace[0]!.text, /tcp_fin_timeout=2`$/, 'integer arithmetic as the shell does it');
+  assert.equal(runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((1/0))`\n', 'x.pkt', {}).status, 'UNSUPPORTED');
 });
 
 test('--ip_version=ipv6 and ipv4-mapped-ipv6 use packetdrill\'s addresses; bad options fail clearly', () => {
