@@ -3,7 +3,6 @@
 // and option number.
 
 import type { SockOptName } from '../host/socket.ts';
-import { TcpState } from '../tcp/states.ts';
 import * as K from './constants.ts';
 import { engineRet, fail, isErr } from './errno.ts';
 import type { Proc, SockFile } from './file.ts';
@@ -18,6 +17,8 @@ const TCP_INTS: [number, SockOptName][] = [
   [K.TCP_NODELAY, 'TCP_NODELAY'], [K.TCP_KEEPIDLE, 'TCP_KEEPIDLE'], [K.TCP_KEEPINTVL, 'TCP_KEEPINTVL'], [K.TCP_KEEPCNT, 'TCP_KEEPCNT'],
   [K.TCP_LINGER2, 'TCP_LINGER2'], [K.TCP_USER_TIMEOUT, 'TCP_USER_TIMEOUT'],
 ];
+/** Set one way only: TCP_MAXSEG reads back as the MSS in use (getMaxseg). */
+const TCP_SET_ONLY: [number, SockOptName][] = [[K.TCP_MAXSEG, 'TCP_MAXSEG']];
 
 function asInt(v: unknown): number | null {
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -52,14 +53,14 @@ const setTimeo: Setter = (f, value, optname) => {
   return { ret: 0 };
 };
 
-// SO_ERROR is read-only, as are TCP_INFO and TCP_MAXSEG here (the engine has no user MSS): ENOPROTOOPT.
+// SO_ERROR and TCP_INFO are read-only: ENOPROTOOPT.
 const SETTERS = new Map<number, Map<number, Setter>>([
   [K.SOL_SOCKET, new Map<number, Setter>([
     ...SOCKET_INTS.map(([n, name]): [number, Setter] => [n, setInt(name)]),
     [K.SO_LINGER, setLinger], [K.SO_RCVTIMEO, setTimeo], [K.SO_SNDTIMEO, setTimeo],
   ])],
   [K.IPPROTO_TCP, new Map<number, Setter>(
-    [...TCP_INTS, [K.TCP_QUICKACK, 'TCP_QUICKACK'] as [number, SockOptName]].map(([n, name]) => [n, setInt(name)]),
+    [...TCP_INTS, ...TCP_SET_ONLY, [K.TCP_QUICKACK, 'TCP_QUICKACK'] as [number, SockOptName]].map(([n, name]) => [n, setInt(name)]),
   )],
 ]);
 
@@ -97,7 +98,7 @@ const getTimeo: Getter = (_p, f, optname) => {
 const getQuickack: Getter = (_p, f) => intRet(f.conn ? (f.conn.pingpong ? 0 : 1) : 1);
 
 /** tcp_sock's mss_cache once connected, else the default MSS (TCP_MSS_DEFAULT 536). */
-const getMaxseg: Getter = (_p, f) => intRet(f.conn && f.conn.state !== TcpState.CLOSED ? f.conn.mssCache : 536);
+const getMaxseg: Getter = (_p, f) => intRet(f.sock.getsockopt('TCP_MAXSEG') as number);
 
 const getInfo: Getter = (p, f) => ({ ret: 0, value: tcpInfo(f.sock.listener, f.conn, p.host.now(), p.host.cfg.mtu), optlen: TCP_INFO_SIZE });
 

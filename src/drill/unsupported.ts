@@ -69,7 +69,6 @@ function call(c: SyscallSpec, at: string, why: Set<string>): void {
   };
   c.args.forEach(walk);
   if (c.ret.kind !== 'ellipsis') walk(c.ret);
-  if (c.name === 'setsockopt' && c.args[2]?.kind === 'sym' && c.args[2].name === 'TCP_MAXSEG') why.add(`${at}: setsockopt(TCP_MAXSEG) (linger has no user MSS)`);
   if (/^(send|recv|sendto|recvfrom|sendmsg|recvmsg)$/.test(c.name)) {
     const flagsArg = c.args[c.name.endsWith('msg') ? 2 : 3];
     if (flagsArg && mentions(flagsArg, 'MSG_OOB')) why.add(`${at}: MSG_OOB (linger does not implement urgent data)`);

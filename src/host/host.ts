@@ -372,6 +372,8 @@ export class Host implements ConnEnv, SocketHost {
   newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn {
     const conn = new TcpConn(this, local, remote, opts);
     conn.advMss = this.cfg.mtu - (conn.v6 ? 60 : 40);
+    // tcp_mss_clamp: TCP_MAXSEG lowers the MSS offered (tcp_connect_init, tcp_create_openreq_child).
+    if (opts.userMss && opts.userMss < conn.advMss) conn.advMss = opts.userMss;
     conn.rcvMss = Math.min(conn.advMss, 536);
     conn.tsOffset = secureTsOffset(this.seed, local.addr, remote.addr);
     conn.cwnd = this.cfg.tcp_initial_cwnd;

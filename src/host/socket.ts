@@ -50,7 +50,8 @@ type Handler = (arg?: unknown) => void;
 /** Names accepted by setsockopt/getsockopt, Linux's. */
 export type SockOptName =
   | 'SO_LINGER' | 'SO_KEEPALIVE' | 'SO_REUSEADDR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_ERROR'
-  | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK';
+  | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK'
+  | 'TCP_MAXSEG';
 
 export class Socket {
   readonly id: number;
@@ -519,6 +520,14 @@ export class Socket {
         o.userTimeoutMs = v;
         break;
       }
+      case 'TCP_MAXSEG': {
+        // do_tcp_setsockopt: 0 unsets; otherwise TCP_MIN_MSS (88) .. MAX_TCP_WINDOW (32767), or
+        // EINVAL (observed on 6.18). It shapes the next handshake; a connection keeps its MSS.
+        const v = num(value);
+        if (v !== 0 && (v < 88 || v > 32767)) this.fail('EINVAL', 'setsockopt', 'TCP_MAXSEG must be 0 or 88..32767');
+        o.userMss = v;
+        break;
+      }
       case 'SO_ERROR': this.fail('ENOPROTOOPT', 'setsockopt', 'SO_ERROR is read-only');
     }
     if (c) this.host.reschedule(c);
@@ -546,6 +555,13 @@ export class Socket {
       case 'TCP_KEEPCNT': return o.keepCnt || this.host.cfg.tcp_keepalive_probes;
       case 'TCP_LINGER2': return o.linger2 === 0 ? this.host.cfg.tcp_fin_timeout : o.linger2;
       case 'TCP_USER_TIMEOUT': return o.userTimeoutMs;
+      case 'TCP_MAXSEG': {
+        // do_tcp_getsockopt: mss_cache (536 before a connection), or user_mss in CLOSE and
+        // LISTEN (observed on 6.18: 536 by default, 1000 after setting it, 788 once connected).
+        const c = this.conn;
+        if (c && c.state !== TcpState.CLOSED) return c.mssCache;
+        return o.userMss || 536;
+      }
     }
   }
 }

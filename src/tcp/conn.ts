@@ -86,6 +86,8 @@ export interface SockOpts {
   sndbuf: number;
   /** SO_SNDBUF was set: no autotuning (SOCK_SNDBUF_LOCK). */
   sndbufLocked?: boolean;
+  /** TCP_MAXSEG (rx_opt.user_mss): clamps the MSS offered and the MSS used; 0 or absent = none. */
+  userMss?: number;
 }
 
 export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({

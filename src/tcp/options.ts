@@ -47,5 +47,7 @@ export function negotiateSynOptions(c: TcpConn, o: SegOpts): void {
     c.tsRecentStamp = c.env.now();
   }
   const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
-  c.mssCache = Math.min(c.peerMss, mtuMss) - (c.tsOk ? 12 : 0);
+  // mss_clamp: the peer's MSS, lowered by TCP_MAXSEG (tcp_parse_options' user_mss), then the path's.
+  const clamp = c.opts.userMss ? Math.min(c.peerMss, c.opts.userMss) : c.peerMss;
+  c.mssCache = Math.min(clamp, mtuMss) - (c.tsOk ? 12 : 0);
 }
