@@ -2,7 +2,6 @@
 // SO_SNDTIMEO, O_NONBLOCK as a zero timeout), tracing its return, and awaiting it in
 // virtual time through a Driver.
 
-import { endpoint } from '../base/trace.ts';
 import { BlockedError, Call, type Attempt, type Driver } from './call.ts';
 import type { Proc, SockFile } from './file.ts';
 
@@ -16,10 +15,7 @@ export function sleeping<R>(p: Proc, name: string, f: SockFile, attempt: Attempt
 
 /** Traces the return of a call that blocked (the engine traced its start). */
 function track<R>(p: Proc, c: Call<R>, f: SockFile): Call<R> {
-  return trackCall(p, c, () => {
-    const s = f.sock;
-    return s.conn?.label ?? (s.boundPort ? endpoint(s.boundAddr ?? '*', s.boundPort) : `sock#${s.id}`);
-  });
+  return trackCall(p, c, () => f.sock.traceLabel);
 }
 
 export function trackCall<R>(p: Proc, c: Call<R>, label: string | (() => string)): Call<R> {

@@ -1,7 +1,7 @@
 // The established and TIME_WAIT hash (Linux's ehash, inet_ehash_insert and __inet_lookup_established).
 
 import type { TcpConn } from '../tcp/conn.ts';
-import { keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
+import { findKey, keyLocalAddrId, keyLocalPort, knownAddrId } from '../tcp/key.ts';
 import type { TimeWaitEntry } from '../tcp/timewait.ts';
 
 /**
@@ -32,6 +32,12 @@ export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
     this.perPort?.clear();
     this.perAddrPort?.clear();
     super.clear();
+  }
+
+  /** The connection or TIME_WAIT entry holding a 4-tuple (no key is made for unknown addresses). */
+  find(laddr: string, lport: number, raddr: string, rport: number): TcpConn | TimeWaitEntry | undefined {
+    const k = findKey(laddr, lport, raddr, rport);
+    return k === undefined ? undefined : super.get(k);
   }
 
   localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {

@@ -10,7 +10,6 @@ import { TimerWheel } from '../time/wheel.ts';
 import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion, isLoopback } from '../wire/addr.ts';
-import { findKey } from '../tcp/key.ts';
 import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput } from '../tcp/input.ts';
 import { Listener, listenInput, unlinkChild } from '../tcp/listen.ts';
@@ -168,8 +167,7 @@ export class Host implements ConnEnv, SocketHost {
   // ---- Demultiplexing (tcp_v4_rcv) ----
 
   private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): void {
-    const key = findKey(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    const found = key === undefined ? undefined : this.demux.get(key);
+    const found = this.demux.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (this.traceSinks.length) this.traceSegment('in', ip, seg, found?.label, undefined, packet);
     if (found instanceof TcpConn) {
       if (connInput(found, seg)) this.sendReset(ip, seg);
@@ -188,10 +186,14 @@ export class Host implements ConnEnv, SocketHost {
     this.sendReset(ip, seg);
   }
 
+  /** The connection or TIME_WAIT entry holding a 4-tuple. */
+  findEntry(laddr: string, lport: number, raddr: string, rport: number): TcpConn | TimeWaitEntry | undefined {
+    return this.demux.find(laddr, lport, raddr, rport);
+  }
+
   /** The full connection holding a 4-tuple, if any (not a TIME_WAIT entry). */
   findConnection(laddr: string, lport: number, raddr: string, rport: number): TcpConn | undefined {
-    const k = findKey(laddr, lport, raddr, rport);
-    const e = k === undefined ? undefined : this.demux.get(k);
+    const e = this.demux.find(laddr, lport, raddr, rport);
     return e instanceof TcpConn ? e : undefined;
   }
 

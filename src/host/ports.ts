@@ -7,7 +7,6 @@ import { SocketError } from '../base/errno.ts';
 import { endpoint } from '../base/trace.ts';
 import type { Clock } from '../time/clock.ts';
 import { keyedHash } from '../tcp/isn.ts';
-import { findKey } from '../tcp/key.ts';
 import { TimeWaitEntry, twReusable } from '../tcp/timewait.ts';
 import { isLoopback, isWildcard } from '../wire/addr.ts';
 import type { DemuxTable } from './demux.ts';
@@ -89,8 +88,7 @@ export class PortTable {
         if (port >= high) port -= remaining;
         const binds = this.bound.get(port);
         if (binds && binds.size) continue; // a bind() bucket: not shared with connect()
-        const k = findKey(laddr, port, raddr, rport);
-        const e = k === undefined ? undefined : this.demux.get(k);
+        const e = this.demux.find(laddr, port, raddr, rport);
         let tw: TimeWaitEntry | null = null;
         if (e) {
           if (!(e instanceof TimeWaitEntry && twReusable(e, this.clock.now(), this.cfg.tcp_tw_reuse, this.cfg.tcp_tw_reuse_delay, isLoopback(laddr) && isLoopback(raddr)))) continue;

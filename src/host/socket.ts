@@ -4,7 +4,6 @@
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
-import { findKey } from '../tcp/key.ts';
 import { Listener, acceptChild, listenStop } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
@@ -35,8 +34,8 @@ export interface SocketHost {
   nextSocketId(): number;
   addListener(l: Listener): boolean;
   removeListener(l: Listener): void;
-  /** The connection or TIME_WAIT entry holding a 4-tuple key. */
-  lookup(key: string): TcpConn | TimeWaitEntry | undefined;
+  /** The connection or TIME_WAIT entry holding a 4-tuple. */
+  findEntry(laddr: string, lport: number, raddr: string, rport: number): TcpConn | TimeWaitEntry | undefined;
   sourceAddressFor(dst: string): string | undefined;
   newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn;
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number;
@@ -143,11 +142,15 @@ export class Socket {
   get connectionLabel(): string | undefined {
     return this.conn?.label;
   }
+  /** How a call on this socket is traced: its connection, else its binding, else sock#N. */
+  get traceLabel(): string {
+    return this.conn?.label ?? (this.boundPort ? endpoint(this.boundAddr ?? '*', this.boundPort) : `sock#${this.id}`);
+  }
 
   private call(name: string, args?: string, result?: string): void {
     const h = this.host;
     if (!h.tracing) return; // the label is built on demand
-    h.trace({ kind: 'call', t: h.now(), host: h.name, socket: this.conn?.label ?? (this.boundPort ? endpoint(this.boundAddr ?? '*', this.boundPort) : `sock#${this.id}`), call: name, args, result });
+    h.trace({ kind: 'call', t: h.now(), host: h.name, socket: this.traceLabel, call: name, args, result });
   }
 
   private fail(code: ErrnoCode, syscall: string, detail?: string): never {
@@ -251,8 +254,7 @@ export class Socket {
     let lport = this.boundPort;
     let tw: TimeWaitEntry | null = null;
     if (lport) {
-      const k = findKey(laddr, lport, raddr, port);
-      const existing = k === undefined ? undefined : h.lookup(k);
+      const existing = h.findEntry(laddr, lport, raddr, port);
       if (existing) this.fail('EADDRNOTAVAIL', 'connect', `4-tuple in use (${existing instanceof TcpConn ? existing.stateName : existing.substate})`);
     } else {
       let picked;

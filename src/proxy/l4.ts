@@ -123,7 +123,7 @@ export class L4Proxy {
   /** An accepted client: the profile on both sockets, the relay wired, the upstream connect started. */
   private relay(client: Socket): void {
     this.stats.accepted++;
-    const label = client.conn?.label ?? '?';
+    const label = client.connectionLabel ?? '?';
     this.emit({ kind: 'accept', client: label });
     this.configure(client);
     const upstream = this.host.socket();

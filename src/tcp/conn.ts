@@ -28,6 +28,7 @@ export interface ConnEnv {
   reschedule(conn: TcpConn): void;
   /** The connection leaves the demux table (CLOSED), or hands its 4-tuple to a TIME_WAIT entry. */
   release(conn: TcpConn): void;
+  /** tcp_time_wait's minisock: TIME_WAIT for its own length, or FIN_WAIT2 for timeoutUs. */
   enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean;
   /** Host-wide challenge ACK budget (tcp_challenge_ack_limit per second). */
   challengeBudget(): boolean;

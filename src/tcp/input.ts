@@ -7,6 +7,7 @@ import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished } from './listen.ts';
+import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
@@ -104,7 +105,7 @@ function synRtt(c: TcpConn, o: SegOpts): void {
   }
   c.rttTime = -1;
   // RFC 6298 §5.7: no sample and the SYN was retransmitted: RTO for data starts at 3 s.
-  if (c.srtt === 0) c.rto = c.synRetransmitted ? 3_000_000 : 1_000_000;
+  if (c.srtt === 0) c.rto = c.synRetransmitted ? 3_000_000 : TCP_TIMEOUT_INIT;
   else setRto(c);
 }
 
@@ -343,7 +344,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
     if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
   } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
   c.rttTime = -1;
-  if (c.srtt === 0) c.rto = 1_000_000;
+  if (c.srtt === 0) c.rto = TCP_TIMEOUT_INIT;
   c.lrcvtime = c.env.now();
   c.rcvTstamp = c.env.now();
   c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');

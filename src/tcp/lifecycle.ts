@@ -87,11 +87,10 @@ export function purgeWriteQueue(c: TcpConn): void {
  * the 4-tuple. Over tcp_max_tw_buckets there is no entry at all (TCPTimeWaitOverflow).
  */
 export function tcpTimeWait(c: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number, cause: string, causeKind: CauseKind): void {
-  const timeo = substate === 'TIME_WAIT' ? c.env.cfg.lb_time_wait_timeout_ms * 1000 : timeoutUs;
   const from = c.stateName;
   // inet_twsk_alloc first: over tcp_max_tw_buckets there is no minisock and tcp_done closes the
   // socket from the state it is in (FIN_WAIT2 or CLOSING -> CLOSE), never showing TIME_WAIT.
-  const made = c.env.enterTimeWait(c, substate, timeo);
+  const made = c.env.enterTimeWait(c, substate, timeoutUs);
   if (made && substate === 'TIME_WAIT') c.setState(TcpState.TIME_WAIT, cause, causeKind);
   // The full socket closes silently: the trace keeps showing the 4-tuple in TIME_WAIT (or
   // FIN_WAIT2) until the entry dies.

@@ -233,7 +233,8 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     if (unsent === 0 && !finToSend) break;
     const wndEnd = seqAdd(c.sndUna, c.sndWnd);
     let len = Math.min(unsent, mss);
-    if (seqLt(c.sndNxt, c.sndMax)) {
+    const retrans = seqLt(c.sndNxt, c.sndMax);
+    if (retrans) {
       // __tcp_retransmit_skb: a retransmission is cut to the window that is left, and the head
       // (SND.UNA) goes even when none is: after a receiver shrank its window to zero, the
       // retransmission of the head doubles as a window probe.
@@ -243,7 +244,7 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     }
     const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
     // tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
-    if (!seqLt(c.sndNxt, c.sndMax) && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
+    if (!retrans && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
     // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA.
     const inFlight = (c.sndNxt - c.sndUna) >>> 0;
     if (inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0) break;
@@ -253,7 +254,6 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     // that no small segment has set yet (0) never holds anything, whatever the ISN.
     if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
     if (len > unsent) len = unsent;
-    const retrans = seqLt(c.sndNxt, c.sndMax);
     const payload = len ? c.sndBuf.view((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
     let flags = fin ? FIN : 0;
     if (len && seqAdd(c.sndNxt, len) === dataEnd) flags |= PSH;

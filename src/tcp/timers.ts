@@ -10,7 +10,6 @@ import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
 import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
-import type { RtxKind } from './timer.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
 
 function fired(c: TcpConn, timer: TimerKind, detail?: string): void {
@@ -92,14 +91,22 @@ function retransmitTimer(c: TcpConn): void {
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
   if (c.retransStamp === 0) c.retransStamp = c.env.now() - rtoBackoff(c);
-  if (c.sndWnd === 0 && !c.orphan && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV) {
-    zeroWindowRetransmit(c, kind);
-    return;
+  // "Receiver dastardly shrinks window": with SND.WND 0 on an owned connection the timeout
+  // counts no TCPTimeouts and skips tcp_write_timeout; the head is resent anyway as a window
+  // probe (tcpOutput lets the head through, __tcp_retransmit_skb), and only the RTO doubles.
+  const zeroWindow = c.sndWnd === 0 && !c.orphan && c.state !== TcpState.SYN_SENT && c.state !== TcpState.SYN_RECV;
+  if (zeroWindow) {
+    const why = probe0TimedOut(c);
+    if (why) {
+      tcpWriteErr(c, why);
+      return;
+    }
+  } else {
+    // tcp_retransmit_timer counts TCPTimeouts before tcp_write_timeout, so the firing that gives
+    // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
+    c.env.counters.inc('TCPTimeouts');
   }
-  // tcp_retransmit_timer counts TCPTimeouts before tcp_write_timeout, so the firing that gives
-  // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
-  c.env.counters.inc('TCPTimeouts');
-  if (writeTimedOut(c)) {
+  if (!zeroWindow && writeTimedOut(c)) {
     if (c.state === TcpState.SYN_RECV && c.listener) {
       // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler). Every
       // firing counts TCPTimeouts (tcp_syn_ack_timeout), the last one too; no AttemptFails
@@ -121,9 +128,9 @@ function retransmitTimer(c: TcpConn): void {
     onRto(c);
     c.rttTime = -1; // Karn: no sample from retransmitted data
     c.sndNxt = c.sndUna; // go back N
-    tcpOutput(c, 'retransmission (RTO)');
+    tcpOutput(c, zeroWindow ? 'retransmission (RTO, zero window)' : 'retransmission (RTO)');
   }
-  c.retransmits++;
+  if (!zeroWindow) c.retransmits++; // out_reset_timer: the zero-window path only doubles the RTO
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
   if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
@@ -141,36 +148,20 @@ function clampToUserTimeout(c: TcpConn, next: number): number {
 }
 
 /**
- * tcp_retransmit_timer when the receiver shrank its window to zero under data in flight
- * ("receiver dastardly shrinks window"): no TCPTimeouts and no tcp_write_timeout; the head is
- * resent anyway as a window probe (tcpOutput lets the head through, __tcp_retransmit_skb), and
- * the connection gives up only when nothing was heard for 2 x TCP_RTO_MAX, or TCP_USER_TIMEOUT
- * (tcp_rtx_probe0_timed_out). The RTO doubles (out_reset_timer), as linger counts it: backoff.
+ * tcp_rtx_probe0_timed_out: behind a zero window the connection gives up only when nothing was
+ * heard for 2 x TCP_RTO_MAX (or TCP_USER_TIMEOUT) since the head was first retransmitted.
+ * Returns why it gives up, or null.
  */
-function zeroWindowRetransmit(c: TcpConn, kind: RtxKind): void {
-  const cfg = c.env.cfg;
+function probe0TimedOut(c: TcpConn): string | null {
   const now = c.env.now();
   const rtxDelta = now - c.retransStamp;
   const ut = c.opts.userTimeoutMs * 1000;
-  let timeout = 2 * cfg.tcp_rto_max_us;
+  let timeout = 2 * c.env.cfg.tcp_rto_max_us;
   if (ut > 0) {
-    if (rtxDelta > ut) {
-      tcpWriteErr(c, 'TCP_USER_TIMEOUT behind a zero window');
-      return;
-    }
+    if (rtxDelta > ut) return 'TCP_USER_TIMEOUT behind a zero window';
     timeout = Math.min(timeout, ut);
   }
-  if (now - c.rcvTstamp > timeout && rtxDelta > timeout) {
-    tcpWriteErr(c, 'zero window: the peer silent for 2 x TCP_RTO_MAX');
-    return;
-  }
-  onRto(c); // tcp_enter_loss
-  c.rttTime = -1;
-  c.sndNxt = c.sndUna;
-  tcpOutput(c, 'retransmission (RTO, zero window)');
-  c.backoff++;
-  c.rtxKind = kind;
-  c.rtxDeadline = now + clampToUserTimeout(c, rtoBackoff(c));
+  return now - c.rcvTstamp > timeout && rtxDelta > timeout ? 'zero window: the peer silent for 2 x TCP_RTO_MAX' : null;
 }
 
 /** tcp_probe_timer: the peer's window is zero and we have something to send. */

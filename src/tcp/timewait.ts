@@ -277,10 +277,12 @@ export class TimeWaitTable {
 
   /**
    * inet_twsk_alloc, inet_twsk_hashdance and the first schedule: the entry takes the 4-tuple
-   * from the full socket. False over tcp_max_tw_buckets (no entry; the caller closes the socket).
+   * from the full socket, for TIME_WAIT's length or, as FIN_WAIT2, for `fin2TimeoutUs`. False
+   * over tcp_max_tw_buckets (no entry; the caller closes the socket).
    */
-  enter(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
+  enter(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', fin2TimeoutUs: number): boolean {
     const env = this.env;
+    const timeoutUs = substate === 'TIME_WAIT' ? this.timewaitLen : fin2TimeoutUs;
     if (this.count >= env.cfg.tcp_max_tw_buckets) {
       if (env.lookup(conn.key) === conn) env.unhash(conn.key);
       return false;

@@ -2,7 +2,7 @@
 
 import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../base/errno.ts';
+import { SocketError, type ErrnoCode } from '../../base/errno.ts';
 import { text } from '../scenario.ts';
 
 /** A minimal HTTP/1.1 `GET /` to `host`, as bytes. */
@@ -68,6 +68,16 @@ export function reader(s: Socket, h: { onData?: (d: Uint8Array) => void; onEof?:
 }
 
 /** A call that may fail: the error is traced by the engine, the scenario goes on. */
+/** recv(): the bytes, null (EAGAIN), or the code of the SocketError it threw (the trace has it). */
+export function recvOrError(s: Socket): Uint8Array | null | ErrnoCode {
+  try {
+    return s.recv();
+  } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
+    return e.code;
+  }
+}
+
 export function attempt(fn: () => unknown): void {
   try {
     fn();

@@ -1,10 +1,9 @@
 // Topic D/E: a load balancer's TCP profile in the path, and the idle-timeout ordering rule.
 
 import type { Socket } from '../../host/socket.ts';
-import { SocketError } from '../../base/errno.ts';
 import { L4Proxy, type ProxyEvent, type TcpProfile } from '../../proxy/l4.ts';
 import { latencyParam, ms, sec, type Scenario, type ScenarioContext } from '../scenario.ts';
-import { attempt, httpGet, httpOk } from './apps.ts';
+import { attempt, httpGet, httpOk, recvOrError } from './apps.ts';
 
 const REQUEST = httpGet('backend');
 const RESPONSE = httpOk('ok');
@@ -25,14 +24,8 @@ function backend(ctx: ScenarioContext, idleUs: number): void {
       conn.on('error', closeIt);
       conn.on('readable', () => {
         for (;;) {
-          let d: Uint8Array | null;
-          try {
-            d = conn.recv();
-          } catch (e) {
-            if (e instanceof SocketError) return;
-            throw e;
-          }
-          if (d === null) return;
+          const d = recvOrError(conn);
+          if (d === null || typeof d === 'string') return;
           idle?.cancel();
           if (d.length === 0) return closeIt();
           conn.send(RESPONSE);
@@ -74,12 +67,9 @@ function pooledClient(ctx: ScenarioContext): void {
   // The answer to a request: a response, an EOF (the peer closed) or an error (an HTTP proxy's 502).
   const awaitAnswer = (s: Socket, path: string, reused: boolean) => {
     const onData = () => {
-      let d: Uint8Array | null;
-      try {
-        d = s.recv();
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, detail: 'the 502 of an HTTP proxy', connection: s.conn?.label, reusedSocket: reused });
+      const d = recvOrError(s);
+      if (typeof d === 'string') {
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: d, detail: 'the 502 of an HTTP proxy', connection: s.connectionLabel, reusedSocket: reused });
         s.off('readable', onData);
         s.off('error', onData);
         usable = false;
@@ -91,11 +81,11 @@ function pooledClient(ctx: ScenarioContext): void {
       s.off('error', onData);
       if (d.length === 0) {
         usable = false; // the peer closed: a careful pool would now discard it
-        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: 'EOF', detail: 'closed before a response', connection: s.conn?.label, reusedSocket: reused });
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: 'EOF', detail: 'closed before a response', connection: s.connectionLabel, reusedSocket: reused });
         ctx.timer(ms(p['gap_ms']!), send);
         return;
       }
-      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label, reusedSocket: reused });
+      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.connectionLabel, reusedSocket: reused });
       ctx.timer(ms(p['gap_ms']!), send);
     };
     s.on('readable', onData);
@@ -112,7 +102,7 @@ function pooledClient(ctx: ScenarioContext): void {
     const s = sock;
     const reused = usable;
     const go = () => {
-      ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label, reusedSocket: reused });
+      ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.connectionLabel, reusedSocket: reused });
       attempt(() => s.send(REQUEST));
     };
     if (usable) go();
@@ -132,16 +122,13 @@ function idleClient(ctx: ScenarioContext): void {
   let outstanding = 0; // requests not answered yet
   const track = (d: number) => (outstanding += d);
   const request = (path: string, s: Socket) => {
-    ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.conn?.label });
+    ctx.http({ host: 'client', phase: 'request', method: 'GET', path, connection: s.connectionLabel });
     track(1);
     s.send(REQUEST);
     const onData = () => {
-      let d: Uint8Array | null;
-      try {
-        d = s.recv();
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e;
-        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: e.code, connection: s.conn?.label });
+      const d = recvOrError(s);
+      if (typeof d === 'string') {
+        ctx.http({ host: 'client', phase: 'error', method: 'GET', path, error: d, connection: s.connectionLabel });
         s.off('readable', onData);
         track(-1);
         return;
@@ -149,7 +136,7 @@ function idleClient(ctx: ScenarioContext): void {
       if (d === null || d.length === 0) return;
       s.off('readable', onData);
       track(-1);
-      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.conn?.label });
+      ctx.http({ host: 'client', phase: 'response', method: 'GET', path, status: 200, connection: s.connectionLabel });
     };
     s.on('readable', onData);
   };
@@ -160,13 +147,9 @@ function idleClient(ctx: ScenarioContext): void {
     // With no request outstanding, only an EOF (the profile closed with FIN) or an error can
     // arrive: close our side too, as any client library would.
     if (outstanding || first.closed || firstDead) return;
-    try {
-      const d = first.recv();
-      if (d && d.length === 0) { firstDead = true; first.close(); }
-    } catch (e) {
-      if (!(e instanceof SocketError)) throw e;
-      firstDead = true;
-    }
+    const d = recvOrError(first);
+    if (typeof d === 'string') firstDead = true;
+    else if (d && d.length === 0) { firstDead = true; first.close(); }
   });
   first.connect(ctx.proxyAddr!, 80);
   first.once('connect', () => request('/1', first));

@@ -74,7 +74,7 @@ export const oldDuplicateNoTimeWait: Scenario = {
   setup(ctx) {
     const { net, server, client, serverAddr, p } = ctx;
     serve(server, 80, (s) => reader(s, {
-      onData: (d) => ctx.note(server, `the server application reads "${new TextDecoder().decode(d)}" on ${s.conn?.label ?? '?'}`),
+      onData: (d) => ctx.note(server, `the server application reads "${new TextDecoder().decode(d)}" on ${s.connectionLabel ?? '?'}`),
       onEof: () => s.close(),
     }));
     let held: Uint8Array | null = null;
