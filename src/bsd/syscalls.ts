@@ -84,6 +84,11 @@ export class Syscalls {
     return f instanceof SockFile ? f.sock : undefined;
   }
 
+  /** Whether the descriptor is an open socket. */
+  isSocket(fd: number): boolean {
+    return this.socketOf(fd) !== undefined;
+  }
+
   // ---- The calls that do not block ----
 
   socket(domain: number, type: number, protocol = 0): Ret {

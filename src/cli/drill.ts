@@ -1,8 +1,11 @@
-// `linger drill FILE.pkt...`: runs packetdrill scripts against linger on a virtual clock.
+// `linger drill FILE.pkt...`: runs packetdrill scripts against linger on a virtual clock, or
+// (--kernel) against this machine's Linux TCP, or (--both) against both, compared.
 
 import type { Command } from 'commander';
 import { applyDrillOption, defaultDrillConfig, DrillOptionError } from '../drill/config.ts';
 import { expandPaths, runFiles } from '../drill/files.ts';
+import { compareRuns, comparisonsJson, formatComparison } from '../drill/compare.ts';
+import { DEFAULT_JOBS, kernelUnavailable, runKernelFiles } from '../drill/kernel/files.ts';
 import { formatResult, formatSummary, summarize, toJson, toTap } from '../drill/report.ts';
 
 interface DrillCliOptions {
@@ -14,12 +17,15 @@ interface DrillCliOptions {
   toleranceUsecs?: string;
   tolerancePercent?: string;
   define?: string[];
+  kernel?: boolean;
+  both?: boolean;
+  jobs?: string;
 }
 
 export function registerDrill(program: Command): void {
   program
     .command('drill')
-    .description('run packetdrill scripts against linger (virtual time): per script ok, FAIL or UNSUPPORTED')
+    .description('run packetdrill scripts against linger (virtual time), or this machine\'s kernel: per script ok, FAIL or UNSUPPORTED')
     .argument('<files...>', 'packetdrill scripts (.pkt), or directories holding them')
     .option('--json', 'print one JSON object: summary and every script\'s result')
     .option('--tap', 'print TAP (Test Anything Protocol) version 13')
@@ -29,9 +35,20 @@ export function registerDrill(program: Command): void {
     .option('--tolerance-usecs <n>', 'timing tolerance in µs (default 4000)')
     .option('--tolerance-percent <p>', 'timing tolerance as a percentage of the time since the previous event (default 12.5)')
     .option('--define <name=value...>', 'any other packetdrill flag, as --name=value on a script\'s first lines', [])
+    .option('--kernel', 'run against this machine\'s Linux TCP instead, in real time, each script in a network namespace of its own (root)')
+    .option('--both', 'run on linger and on the kernel; print where they first differ, side by side (root)')
+    .option('--jobs <n>', 'kernel runs at once (default: one per core; a suite costs about the wall time of its longest script)')
     .action(async (paths: string[], o: DrillCliOptions, cmd: Command) => {
       const usage = (msg: string): never => cmd.error(`linger: ${msg}`, { exitCode: 2, code: 'linger.usage' });
       if (o.json && o.tap) usage('--json and --tap exclude each other');
+      if (o.kernel && o.both) usage('--kernel and --both exclude each other');
+      if (o.both && o.tap) usage('--both has no TAP form');
+      const jobs = o.jobs === undefined ? DEFAULT_JOBS : Number(o.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) usage(`--jobs takes an integer 1..64, got "${o.jobs ?? ''}"`);
+      if (o.kernel || o.both) {
+        const why = kernelUnavailable();
+        if (why) usage(why);
+      }
       const flags: Array<[string, string | undefined]> = [];
       if (o.ipVersion !== undefined) flags.push(['ip_version', o.ipVersion]);
       if (o.strictSegments) flags.push(['strict_segments', undefined]);
@@ -56,7 +73,19 @@ export function registerDrill(program: Command): void {
       if (missing.length) usage(`no such file or directory: ${missing.join(', ')}`);
       if (!files.length) usage(`no .pkt scripts in ${paths.join(', ')}`);
       const t0 = performance.now();
-      const results = runFiles(files, { flags });
+      if (o.both) {
+        const kernel = await runKernelFiles(files, flags, jobs);
+        const linger = runFiles(files, { flags });
+        const cs = linger.map((r, i) => compareRuns(r, kernel[i]!));
+        const same = cs.filter((c) => c.same).length;
+        const text = o.json
+          ? JSON.stringify(comparisonsJson(cs))
+          : [...cs.map(formatComparison), `drill --both: ${cs.length} script${cs.length === 1 ? '' : 's'}: ${same} same, ${cs.length - same} differ (${((performance.now() - t0) / 1000).toFixed(2)} s)`].join('\n');
+        await new Promise<void>((resolve) => process.stdout.write(text + '\n', () => resolve()));
+        if (same !== cs.length) process.exit(1);
+        return;
+      }
+      const results = o.kernel ? await runKernelFiles(files, flags, jobs) : runFiles(files, { flags });
       const s = summarize(results, performance.now() - t0);
       let text: string;
       if (o.json) text = JSON.stringify(toJson(results, s, o.verbose));

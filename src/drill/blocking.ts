@@ -5,7 +5,7 @@
 import type { DrillEvent, SyscallSpec } from './ast.ts';
 import type { CallView, StartedCall } from './calls.ts';
 import { callOnly, callText, fail, fmtTime, type TraceLog } from './result.ts';
-import { REPORT_LOOKAHEAD_US, type Due, type Timeline } from './timing.ts';
+import { type Due, type ScriptClock } from './timing.ts';
 import { fmtRet } from './verify.ts';
 
 /** The blocking call the script expects to return later. */
@@ -24,7 +24,7 @@ export class CallEvents {
   private waiting: CallView[] = [];
 
   constructor(
-    private readonly time: Timeline,
+    private readonly time: ScriptClock,
     private readonly trace: TraceLog,
     private readonly make: (c: SyscallSpec) => StartedCall,
   ) {}
@@ -54,17 +54,19 @@ export class CallEvents {
     const text = ev.text;
     const started = this.make(c);
     const { call } = started;
-    this.trace.note('$', `${callOnly(text)}${call.done ? ` = ${fmtRet(call.result!)}` : '  (blocks)'}`, ev.line);
     const startAt = this.time.now();
     this.time.settle(w);
     if (c.endUs !== undefined) {
+      this.trace.note('$', `${callOnly(text)}${call.done ? ` = ${fmtRet(call.result!)}` : '  (blocks)'}`, ev.line);
       const endAt = this.time.endOf(ev.time, w.at, c.endUs);
       const tol = this.time.tolerance(endAt, startAt);
       this.outstanding = { ev, started, startAt, endAt, tol, text };
       if (call.done) this.finish();
       return;
     }
+    // A call due at once is traced when it returned (on the kernel, a pool thread makes it).
     if (!call.done) this.waitAtOnce(ev, c, call, w, startAt);
+    this.trace.note('$', `${callOnly(text)} = ${fmtRet(call.result!)}`, ev.line, startAt);
     started.verify();
   }
 
@@ -74,7 +76,7 @@ export class CallEvents {
     this.waiting.push(call);
     while (!call.done && this.time.step(startAt + tol)) { /* run */ }
     if (!call.done) {
-      while (!call.done && this.time.step(this.time.now() + REPORT_LOOKAHEAD_US)) { /* for the report */ }
+      while (!call.done && this.time.step(this.time.now() + this.time.lookaheadUs)) { /* for the report */ }
       this.waiting = this.waiting.filter((x) => x !== call);
       fail(ev, `${c.name}() blocked, but the script expects it to return at once (write it as T...END for a blocking call)`, {
         expected: `${fmtTime(w.at)} ${callText(ev.text)}`,
@@ -94,7 +96,7 @@ export class CallEvents {
     if (t === null || t < o.endAt - o.tol || t > o.endAt + o.tol) {
       let actual: string;
       if (t === null) {
-        while (!call.done && this.time.step(this.time.now() + REPORT_LOOKAHEAD_US)) { /* look further, for the report */ }
+        while (!call.done && this.time.step(this.time.now() + this.time.lookaheadUs)) { /* look further, for the report */ }
         actual = call.done ? `returned ${fmtRet(call.result!)} at ${fmtTime(this.time.scriptTime(call.endedAt))} s` : `still blocked at ${fmtTime(this.time.now())} s`;
       } else actual = `returned ${fmtRet(call.result!)} at ${fmtTime(t)} s`;
       fail(o.ev, `timing error: expected the blocking ${o.ev.body.kind === 'syscall' ? o.ev.body.call.name : ''}() to return at ${fmtTime(o.endAt)} s (tolerance ${fmtTime(o.tol)} s)`, {

@@ -4,7 +4,8 @@
 
 import { BLOCKED, Call } from '../bsd/call.ts';
 import * as K from '../bsd/constants.ts';
-import type { AddrRet, Linger, OptRet, PollFd, Syscalls, Timeval, ValueRet } from '../bsd/syscalls.ts';
+import type { AddrRet, Linger, OptRet, PollFd, Timeval, ValueRet } from '../bsd/types.ts';
+import type { ScriptSyscalls } from './syscalls.ts';
 import type { Expr, SyscallSpec } from './ast.ts';
 import { describeExpr, field, fieldOf, payload, type CallArgs } from './args.ts';
 import type { DrillConfig } from './config.ts';
@@ -31,7 +32,7 @@ export interface StartedCall {
 
 export interface CallContext {
   cfg: DrillConfig;
-  sys: Syscalls;
+  sys: ScriptSyscalls;
   args: CallArgs;
   socks: SockTable;
   epolls: Epolls;
@@ -270,7 +271,7 @@ const epollCtl: Handler = (cx, c) => {
   const op = cx.args.int(a[1], 'op');
   const scriptFd = cx.args.int(a[2], 'fd');
   const fd = cx.socks.live(scriptFd);
-  if (!ep || !cx.sys.socketOf(fd)) return plain(cx, c, epollError('EBADF'));
+  if (!ep || !cx.sys.isSocket(fd)) return plain(cx, c, epollError('EBADF'));
   if (op === EPOLL.EPOLL_CTL_DEL) return plain(cx, c, ep.delete(fd) ? { ret: 0 } : epollError('ENOENT'));
   const evE = a[3]!;
   const events = cx.args.int(field(evE, 'events') ?? evE, 'events');

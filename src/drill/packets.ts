@@ -12,7 +12,7 @@ import { SeqSpace, segmentDiff, type Live, type MatchContext, type SegmentDiff }
 import { flagBits, fmtLiveSegment, fmtOptSpec, fmtPacketSpec } from './notation.ts';
 import { fail, fmtTime, type TraceLog } from './result.ts';
 import type { SockTable } from './sockets.ts';
-import { LIMIT_ANY_US, REPORT_LOOKAHEAD_US, type Due, type Timeline } from './timing.ts';
+import { type Due, type ScriptClock } from './timing.ts';
 
 /** Where injected packets go. */
 export interface Wire {
@@ -27,7 +27,7 @@ export class PacketEvents {
   /** @param afterDeliver polls the blocked calls once the host has taken a packet. */
   constructor(
     private readonly cfg: DrillConfig,
-    private readonly time: Timeline,
+    private readonly time: ScriptClock,
     private readonly trace: TraceLog,
     private readonly socks: SockTable,
     private readonly wire: Wire,
@@ -108,7 +108,7 @@ export class PacketEvents {
   /** A `>` line: the host's next packet(s) must match it, in time. */
   outbound(ev: DrillEvent, p: TcpPacketSpec): void {
     const w = this.time.when(ev.time);
-    const limit = (): number => (w.any ? this.time.now() + LIMIT_ANY_US : w.hi);
+    const limit = (): number => (w.any ? this.time.now() + this.time.anyLimitUs : w.hi);
     const first = this.nextOut(limit());
     const expected = fmtPacketSpec(p);
     if (!first) this.failNothingSent(ev, w, expected);
@@ -154,10 +154,10 @@ export class PacketEvents {
   }
 
   private failNothingSent(ev: DrillEvent, w: Due, expected: string): never {
-    const late = this.nextOut(this.time.now() + REPORT_LOOKAHEAD_US);
+    const late = this.nextOut(this.time.now() + this.time.lookaheadUs);
     return fail(ev, w.any ? 'expected an outbound packet, but the host sent nothing more (nothing left to happen)' : `expected an outbound packet at ${fmtTime(w.at)} s, but the host sent nothing by ${fmtTime(w.hi)} s`, {
       expected: `${fmtTime(w.at)} ${expected}`,
-      actual: late ? `${fmtTime(late.t)} ${this.fmtLive(late)}   (the next packet the host sent, ${fmtTime(late.t - w.at)} s later)` : `nothing (none within ${REPORT_LOOKAHEAD_US / 1e6} s more)`,
+      actual: late ? `${fmtTime(late.t)} ${this.fmtLive(late)}   (the next packet the host sent, ${fmtTime(late.t - w.at)} s later)` : `nothing (none within ${this.time.lookaheadUs / 1e6} s more)`,
     });
   }
 

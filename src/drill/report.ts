@@ -33,9 +33,9 @@ export function formatResult(r: DrillResult, opts: { verbose?: boolean } = {}): 
   const out: string[] = [];
   const head = r.status === 'ok' ? 'ok         ' : r.status === 'FAIL' ? 'FAIL       ' : 'UNSUPPORTED';
   if (r.status === 'ok') {
-    out.push(`${head} ${r.file}  (${r.events} events, ${fmtTime(r.virtualUs)} s of virtual time)`);
+    out.push(`${head} ${r.file}  (${r.events} events, ${fmtTime(r.virtualUs)} s of ${r.host === 'kernel' ? 'real time on the kernel' : 'virtual time'})`);
   } else if (r.status === 'UNSUPPORTED') {
-    out.push(`${head} ${r.file}: uses what linger does not implement:`);
+    out.push(`${head} ${r.file}: uses what ${r.host === 'kernel' ? 'the runner' : 'linger'} does not implement:`);
     for (const u of r.unsupported ?? []) out.push(`    ${u}`);
   } else {
     const f = r.failure!;
@@ -53,7 +53,7 @@ export function formatResult(r: DrillResult, opts: { verbose?: boolean } = {}): 
     for (const d of f.detail ?? []) out.push(`    ${d}`);
     if (!opts.verbose && r.trace.length) {
       const tail = r.trace.slice(-TRACE_TAIL);
-      out.push(`    trace (${tail.length < r.trace.length ? `last ${tail.length} of ${r.trace.length}` : 'all'} lines; time in s, < injected, > sent by linger, $ call, * state, ~ timer, # script):`);
+      out.push(`    trace (${tail.length < r.trace.length ? `last ${tail.length} of ${r.trace.length}` : 'all'} lines; time in s, < injected, > sent by ${r.host ?? 'linger'}, $ call, * state, ~ timer, # script):`);
       for (const t of tail) out.push(`    ${traceLine(t)}`);
     }
   }

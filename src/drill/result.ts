@@ -36,6 +36,8 @@ export interface Failure {
 
 export interface DrillResult {
   file: string;
+  /** What the script ran against (default linger, on a virtual clock; the kernel runs in real time). */
+  host?: 'linger' | 'kernel';
   status: DrillStatus;
   failure?: Failure;
   unsupported?: string[];
@@ -44,7 +46,7 @@ export interface DrillResult {
   /** The script's source lines (for reports). */
   lines: string[];
   events: number;
-  /** Virtual time the script covered (µs). */
+  /** Script time covered (µs): virtual on linger, real on the kernel. */
   virtualUs: number;
 }
 
@@ -89,8 +91,9 @@ export class TraceLog {
     private readonly now: () => number,
   ) {}
 
-  note(mark: string, text: string, line?: number): void {
-    const l: TraceLine = { t: this.now(), mark, text };
+  /** A line of the trace, at `t` (script µs; default now). */
+  note(mark: string, text: string, line?: number, t = this.now()): void {
+    const l: TraceLine = { t, mark, text };
     if (line !== undefined) l.line = line;
     this.lines.push(l);
   }

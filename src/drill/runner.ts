@@ -1,14 +1,11 @@
-// The packetdrill interpreter on a virtual clock. One linger Host is the local side, driven
-// through the BSD call layer (src/bsd); the runner plays the remote host, as packetdrill does
-// with its tun device. This file sets a run up and runs the script's events in order; the
+// The packetdrill interpreter. The host under test is a backend (backend.ts): one linger Host
+// on a virtual clock driven through the BSD call layer (src/bsd), or the kernel in real time
+// (kernel/); the runner plays the remote host, as packetdrill does with its tun device. This file sets a run up and runs the script's events in order; the
 // rules live beside it: timing.ts (script time, tolerances), packets.ts and match.ts (`<` and
 // `>` lines, script sequence space), blocking.ts and calls.ts (system calls), unsupported.ts
 // (what linger does not have), result.ts (trace and failures).
 
-import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
-import { Syscalls } from '../bsd/syscalls.ts';
-import { defaultConfig, type HostConfig } from '../base/config.ts';
-import { Host } from '../host/host.ts';
+import type { TcpInfo } from '../bsd/tcpinfo.ts';
 import { canonicalIp } from '../wire/addr.ts';
 import type { DrillEvent, Script } from './ast.ts';
 import { CallArgs } from './args.ts';
@@ -21,16 +18,17 @@ import { DrillSyntaxError } from './lexer.ts';
 import { PacketEvents } from './packets.ts';
 import { parse } from './parser.ts';
 import { DrillFailure, fail, snapshotSummary, TraceLog, type DrillResult, type DrillStatus, type RunOptions, type TraceLine } from './result.ts';
-import { planShell } from './shell.ts';
 import { SockTable } from './sockets.ts';
-import { Timeline } from './timing.ts';
+import type { ScriptClock } from './timing.ts';
+import { LingerBackend, type BackendFactory, type BackendHooks, type DrillBackend } from './backend.ts';
 import { unsupportedFeatures } from './unsupported.ts';
 
 export type { DrillResult, DrillStatus, Failure, RunOptions, TraceLine } from './result.ts';
 export { fmtTime } from './result.ts';
 export { fmtPacketSpec } from './notation.ts';
 
-export function runDrill(source: string, file: string, opts: RunOptions = {}): DrillResult {
+/** Runs a script; against linger on a virtual clock unless `backend` says otherwise. */
+export function runDrill(source: string, file: string, opts: RunOptions = {}, backend?: BackendFactory): DrillResult {
   let script: Script;
   try {
     script = parse(source);
@@ -43,7 +41,7 @@ export function runDrill(source: string, file: string, opts: RunOptions = {}): D
     }
     throw e;
   }
-  return new DrillRun(script, file, opts).run();
+  return new DrillRun(script, file, opts, backend).run();
 }
 
 export class DrillRun {
@@ -51,9 +49,8 @@ export class DrillRun {
   readonly warnings: string[] = [];
   readonly trace: TraceLine[] = [];
   private readonly log: TraceLog;
-  private readonly time: Timeline;
-  private host!: Host;
-  private sys!: Syscalls;
+  private backend!: DrillBackend;
+  private time!: ScriptClock;
   private socks!: SockTable;
   private packets!: PacketEvents;
   private calls!: CallEvents;
@@ -61,21 +58,21 @@ export class DrillRun {
   private eventCount = 0;
   private curLine = 0;
 
-  constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}) {
+  /** @param backend the host under test (default: linger on a virtual clock). */
+  constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}, private readonly backendFactory?: BackendFactory) {
     this.cfg = { ...defaultDrillConfig(), ...opts.config };
-    this.time = new Timeline(this.cfg, () => this.calls.deadline(), () => this.calls.poll());
-    this.log = new TraceLog(this.trace, () => this.time.now());
+    this.log = new TraceLog(this.trace, () => (this.time ? this.time.now() : 0));
   }
 
-  /** Features linger does not have, found before running (empty: the script can run). */
+  /** Features the runner does not have, found before running (empty: the script can run). */
   unsupported(): string[] {
-    return unsupportedFeatures(this.script, !!this.opts.python, this.opts.readFile);
+    return unsupportedFeatures(this.script, !!this.opts.python, this.opts.readFile, this.backendFactory?.kind ?? 'linger');
   }
 
   // ---- set-up ----
 
   /** The option lines (after the CLI's flags), then the addresses they give. */
-  private configure(): void {
+  configure(): DrillConfig {
     const explicit = new Set<string>();
     for (const [n, v] of this.opts.flags ?? []) {
       const w = applyDrillOption(this.cfg, n, v, explicit);
@@ -98,27 +95,28 @@ export class DrillRun {
       if (what === 'local_ip') c.localIp = r.value;
       else c.remoteIp = r.value;
     }
+    return c;
   }
 
-  /** The host under test, driven through the BSD call layer; the runner is its wire. */
+  /** The host under test behind the BSD call layer; the runner is its wire. */
   private setup(): void {
-    this.configure();
-    const c = this.cfg;
-    const hostCfg: Partial<HostConfig> = { mtu: c.mtu };
-    this.host = new Host({
-      name: 'linger', addresses: [c.localIp], clock: this.time.clock, seed: this.opts.seed ?? 1,
-      config: { ...defaultConfig(), ...hostCfg }, trace: (e) => this.log.host(e), tracePackets: false,
-    });
-    this.host.setEmit((bytes) => this.packets.capture(bytes));
-    this.time.attach(this.host);
-    this.sys = new Syscalls(this.host);
-    this.socks = new SockTable(c, this.sys);
+    const c = this.configure();
+    const hooks: BackendHooks = {
+      capture: (bytes) => this.packets.capture(bytes),
+      callDeadline: () => this.calls.deadline(),
+      afterStep: () => this.calls.poll(),
+      hostTrace: (e) => this.log.host(e),
+    };
+    this.backend = this.backendFactory ? this.backendFactory.make(c, hooks) : new LingerBackend(c, hooks, this.opts.seed ?? 1, this.opts.readFile);
+    this.time = this.backend.time;
+    const sys = this.backend.sys;
+    this.socks = new SockTable(c, sys);
     const cx: CallContext = {
-      cfg: c, sys: this.sys, socks: this.socks, epolls: new Epolls(), clock: () => this.time.clock.now(),
+      cfg: c, sys, socks: this.socks, epolls: new Epolls(), clock: () => this.time.hostNow(),
       args: new CallArgs(c, this.socks.fdMap, () => this.curLine),
     };
     this.calls = new CallEvents(this.time, this.log, (call) => makeCall(cx, call));
-    this.packets = new PacketEvents(c, this.time, this.log, this.socks, this.host, () => this.calls.poll());
+    this.packets = new PacketEvents(c, this.time, this.log, this.socks, this.backend, () => this.calls.poll());
   }
 
   // ---- the run ----
@@ -126,14 +124,15 @@ export class DrillRun {
   run(): DrillResult {
     const s = this.script;
     const result = (status: DrillStatus, extra: Partial<DrillResult> = {}): DrillResult => ({
-      file: this.file, status, warnings: this.warnings, trace: this.trace, lines: s.lines, events: this.eventCount,
-      virtualUs: this.host ? this.time.now() : 0, ...extra,
+      file: this.file, ...(this.backendFactory?.kind === 'kernel' ? { host: 'kernel' as const } : {}), status, warnings: this.warnings, trace: this.trace, lines: s.lines, events: this.eventCount,
+      virtualUs: this.time ? this.time.now() : 0, ...extra,
     });
     const un = this.unsupported();
     if (un.length) return result('UNSUPPORTED', { unsupported: un });
     try {
       this.setup();
       for (const c of s.init) this.untimed(c.kind, c.text, c.line);
+      this.backend.start();
       for (const ev of s.events) {
         this.curLine = ev.line;
         this.event(ev);
@@ -186,29 +185,12 @@ export class DrillRun {
   }
 
   private shell(command: string, line: number): void {
-    const p = planShell(command, this.opts.readFile);
-    if (!p.ok) fail({ line, col: 1 }, p.reason);
-    for (const w of p.warnings) this.warnings.push(`line ${line}: ${w}`);
-    for (const w of p.writes) this.host.setSysctl(w.name, w.value);
-    this.log.note('#', `\`${p.writes.map((w) => `sysctl ${w.name}=${w.value}`).join('; ')}\``, line);
+    this.log.note('#', this.backend.shell(command, line, this.warnings), line);
   }
-
-  // ---- python ----
 
   /** TCP_INFO of the socket under test, for a %{ }% block. */
   private snapshot(): { info: TcpInfo | null; why?: string } {
-    const s = this.socks.sut;
-    if (!s) return { info: null, why: 'no socket yet' };
-    if (s.fd !== null) {
-      const r = this.sys.tcpInfo(s.fd);
-      if ('errno' in r) return { info: null, why: `getsockopt(TCP_INFO) failed: ${r.errno}` };
-      return { info: r };
-    }
-    if (s.localPort !== null && s.remotePort !== null) {
-      const c = this.host.findConnection(this.cfg.localIp, s.localPort, this.cfg.remoteIp, s.remotePort);
-      if (c) return { info: tcpInfo(null, c, this.host.now(), this.host.cfg.mtu) };
-    }
-    return { info: null, why: 'the socket under test has no descriptor' };
+    return this.backend.snapshot(this.socks.sut);
   }
 
   private runCode(): void {

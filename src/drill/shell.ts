@@ -131,10 +131,20 @@ const withoutNullRedirects = (part: string): string =>
 
 const SCRIPT = /^(?:\.{1,2}\/|\/)\S*$/;
 
-/** What a backquoted command would do to linger, or why it cannot be run. */
-export function planShell(command: string, readFile?: ScriptReader, depth = 0): ShellPlan {
-  const writes: SysctlWrite[] = [];
-  const warnings: string[] = [];
+/** One step of a backquoted command: a sysctl write, or one of the set-up commands suites run. */
+export type ShellStep =
+  | { kind: 'sysctl'; name: string; value: string; raw: string }
+  | { kind: 'command'; argv: string[]; raw: string };
+
+export type ShellParse = { ok: true; steps: ShellStep[] } | { ok: false; reason: string };
+
+/**
+ * A backquoted command read into steps, the init scripts it names read in place. Anything but
+ * sysctl writes and the set-up commands Linux's suites run (isSetupCommand) is refused: the
+ * runner never runs a shell on what it does not understand, on linger or on the kernel.
+ */
+export function parseShell(command: string, readFile?: ScriptReader, depth = 0): ShellParse {
+  const steps: ShellStep[] = [];
   const parts = command.split(/\n|;|&&/).map((x) => x.trim()).filter((x) => x && !x.startsWith('#'));
   for (const raw of parts) {
     const part = arithmetic(withoutNullRedirects(raw));
@@ -143,26 +153,22 @@ export function planShell(command: string, readFile?: ScriptReader, depth = 0): 
     if (!w || !w.length) return { ok: false, reason: `cannot read shell command "${raw}"` };
     const cmd = w[0]!.replace(/^\/(?:usr\/)?s?bin\//, '');
     if (w.length === 1 && SCRIPT.test(w[0]!)) {
-      // A suite's init script: its lines, planned one by one.
+      // A suite's init script: its lines, read one by one.
       if (depth >= 4) return { ok: false, reason: `${w[0]}: scripts nested too deep` };
       const text = readFile?.(w[0]!);
       if (text === undefined) return { ok: false, reason: `cannot read the shell script ${w[0]}${readFile ? '' : ' (no script folder)'}` };
-      const sub = planShell(text, readFile, depth + 1);
+      const sub = parseShell(text, readFile, depth + 1);
       if (!sub.ok) return { ok: false, reason: `${w[0]}: ${sub.reason}` };
-      writes.push(...sub.writes);
-      warnings.push(...sub.warnings);
+      steps.push(...sub.steps);
       continue;
     }
     if (cmd === 'sysctl') {
       const args = w.slice(1).filter((x) => !/^-[qwe]+$/.test(x));
-      if (!args.length) return { ok: false, reason: `"${raw}" only reads sysctls (linger applies writes only)` };
+      if (!args.length) return { ok: false, reason: `"${raw}" only reads sysctls (the runner applies writes only)` };
       for (const arg of args) {
         const eq = arg.indexOf('=');
         if (eq <= 0) return { ok: false, reason: `"${raw}": only sysctl name=value writes are supported` };
-        const name = arg.slice(0, eq).replace(/\//g, '.');
-        const bad = checkWrite(name, arg.slice(eq + 1), warnings);
-        if (bad) return { ok: false, reason: bad };
-        if (applied(name)) writes.push({ name, value: arg.slice(eq + 1) });
+        steps.push({ kind: 'sysctl', name: arg.slice(0, eq).replace(/\//g, '.'), value: arg.slice(eq + 1), raw });
       }
       continue;
     }
@@ -170,20 +176,32 @@ export function planShell(command: string, readFile?: ScriptReader, depth = 0): 
     const m = /^echo\s+(?:-n\s+)?(.+?)\s*>\s*\/proc\/sys\/(\S+)$/.exec(part);
     if (m) {
       const v = words(m[1]!);
-      const name = m[2]!.replace(/\//g, '.');
-      const value = (v ?? [m[1]!]).join(' ');
-      const bad = checkWrite(name, value, warnings);
-      if (bad) return { ok: false, reason: bad };
-      if (applied(name)) writes.push({ name, value });
+      steps.push({ kind: 'sysctl', name: m[2]!.replace(/\//g, '.'), value: (v ?? [m[1]!]).join(' '), raw });
       continue;
     }
-    const noop = noOp(w);
-    if (noop === true) continue;
-    if (typeof noop === 'string') {
-      warnings.push(noop);
+    if (setupMeaning([cmd, ...w.slice(1)]) === null) {
+      return { ok: false, reason: `shell command "${raw}" is not one the runner knows (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)` };
+    }
+    steps.push({ kind: 'command', argv: [cmd, ...w.slice(1)], raw });
+  }
+  return { ok: true, steps };
+}
+
+/** What a backquoted command would do to linger, or why it cannot be run. */
+export function planShell(command: string, readFile?: ScriptReader): ShellPlan {
+  const parsed = parseShell(command, readFile);
+  if (!parsed.ok) return parsed;
+  const writes: SysctlWrite[] = [];
+  const warnings: string[] = [];
+  for (const st of parsed.steps) {
+    if (st.kind === 'command') {
+      const meaning = setupMeaning(st.argv);
+      if (typeof meaning === 'string') warnings.push(meaning);
       continue;
     }
-    return { ok: false, reason: `shell command "${raw}" cannot be run against linger (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)` };
+    const bad = checkWrite(st.name, st.value, warnings);
+    if (bad) return { ok: false, reason: bad };
+    if (applied(st.name)) writes.push({ name: st.name, value: st.value });
   }
   // Values must parse as the config expects.
   const probe = defaultConfig();
@@ -199,10 +217,10 @@ export function planShell(command: string, readFile?: ScriptReader, depth = 0): 
 }
 
 /**
- * Commands that set up what linger does not have: true when linger already behaves as the
+ * The set-up commands Linux's suites run, for linger: true when linger already behaves as the
  * command makes Linux behave, a warning when it does not, null when the command is not one of them.
  */
-function noOp(w: string[]): true | string | null {
+function setupMeaning(w: string[]): true | string | null {
   const [cmd, ...a] = w;
   // ip tcp_metrics flush [all]: linger keeps no per-destination metrics.
   if ((cmd === 'ip' || cmd?.endsWith('/ip')) && a[0] === 'tcp_metrics' && (a[1] === 'flush' || a[1] === 'delete')) return true;

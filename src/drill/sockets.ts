@@ -1,7 +1,7 @@
 // The script's sockets: script descriptors mapped to live ones, what each socket is, and the
 // socket under test, the one the script's packets go to and come from.
 
-import type { Syscalls } from '../bsd/syscalls.ts';
+import type { ScriptSyscalls } from './syscalls.ts';
 import type { DrillConfig } from './config.ts';
 
 export interface SockRec {
@@ -23,7 +23,7 @@ export class SockTable {
 
   constructor(
     private readonly cfg: DrillConfig,
-    private readonly sys: Syscalls,
+    private readonly sys: ScriptSyscalls,
   ) {
     this.nextEphemeral = cfg.ephemeralPortStart;
   }

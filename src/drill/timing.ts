@@ -1,7 +1,8 @@
-// Script time on a virtual clock. The script starts at 0; `+T` is relative to the previous
-// event. An event is due within its tolerance: max(--tolerance_usecs, --tolerance_percent of
-// the time since the previous event). Running the host to a time fires its timers on the way,
-// each at its exact time, and polls the blocked calls after every step.
+// Script time. The script starts at 0; `+T` is relative to the previous event. An event is due
+// within its tolerance: max(--tolerance_usecs, --tolerance_percent of the time since the previous
+// event). ScriptClock holds those rules; Timeline runs them on a virtual clock (running linger
+// to a time fires its timers on the way, each at its exact time, and polls the blocked calls
+// after every step); the kernel runner's RealTimeline (kernel/clock.ts) runs them in real time.
 
 import { VirtualClock } from '../time/clock.ts';
 import type { TimeSpec } from './ast.ts';
@@ -9,9 +10,9 @@ import type { DrillConfig } from './config.ts';
 
 /** The virtual clock at script time 0 (host µs). */
 export const BASE = 1_000_000;
-/** How long `*` and a blocked call may wait. */
+/** How long `*` and a blocked call may wait, in virtual time. */
 export const LIMIT_ANY_US = 24 * 3600 * 1e6;
-/** How far a failure report looks for what came instead. */
+/** How far a failure report looks for what came instead, in virtual time. */
 export const REPORT_LOOKAHEAD_US = 120 * 1e6;
 
 /** When an event is due, in script µs: `at`, within [lo, hi]; `any` for `*`. */
@@ -28,35 +29,31 @@ export interface Timed {
   advance(): void;
 }
 
-export class Timeline {
-  readonly clock = new VirtualClock(BASE);
+/** Script time and its tolerances; how time moves is the subclass's. */
+export abstract class ScriptClock {
   /** Script time of the previous event: what `+T` counts from. */
   lastEventUs = 0;
-  private host: Timed | null = null;
+  /** How long `*` may wait (script µs). */
+  abstract readonly anyLimitUs: number;
+  /** How far a failure report looks for what came instead (script µs). */
+  abstract readonly lookaheadUs: number;
 
-  /**
-   * @param callDeadline the earliest deadline of a blocked call (host µs, Infinity: none).
-   * @param afterStep polls the blocked calls after each step of time.
-   */
-  constructor(
-    private readonly cfg: Pick<DrillConfig, 'toleranceUsecs' | 'tolerancePercent'>,
-    private readonly callDeadline: () => number,
-    private readonly afterStep: () => void,
-  ) {}
-
-  attach(host: Timed): void {
-    this.host = host;
-  }
+  constructor(private readonly cfg: Pick<DrillConfig, 'toleranceUsecs' | 'tolerancePercent'>) {}
 
   /** Script time (µs). */
-  now(): number {
-    return this.clock.now() - BASE;
+  abstract now(): number;
+  /** The clock calls are timed on (host µs: script time + BASE). */
+  hostNow(): number {
+    return this.now() + BASE;
   }
-
   /** A host time (µs) in script time. */
   scriptTime(hostUs: number): number {
     return hostUs - BASE;
   }
+  /** Moves to script time t, handling what happens on the way. */
+  abstract advanceTo(t: number): void;
+  /** Moves to the next instant something happens, if it is at or before `limit`; false if nothing is. */
+  abstract step(limit: number): boolean;
 
   tolerance(at: number, since: number): number {
     return Math.max(this.cfg.toleranceUsecs, Math.floor(((at - since) * this.cfg.tolerancePercent) / 100));
@@ -94,6 +91,34 @@ export class Timeline {
   endOf(t: TimeSpec, at: number, endUs: number): number {
     return t.kind === 'rel' ? at - t.us + endUs : endUs;
   }
+}
+
+/** Script time on linger's virtual clock. */
+export class Timeline extends ScriptClock {
+  readonly clock = new VirtualClock(BASE);
+  readonly anyLimitUs = LIMIT_ANY_US;
+  readonly lookaheadUs = REPORT_LOOKAHEAD_US;
+  private host: Timed | null = null;
+
+  /**
+   * @param callDeadline the earliest deadline of a blocked call (host µs, Infinity: none).
+   * @param afterStep polls the blocked calls after each step of time.
+   */
+  constructor(
+    cfg: Pick<DrillConfig, 'toleranceUsecs' | 'tolerancePercent'>,
+    private readonly callDeadline: () => number,
+    private readonly afterStep: () => void,
+  ) {
+    super(cfg);
+  }
+
+  attach(host: Timed): void {
+    this.host = host;
+  }
+
+  now(): number {
+    return this.clock.now() - BASE;
+  }
 
   /** The earliest time something will happen: a host timer or a blocked call's deadline (script µs). */
   private nextWake(): number {
@@ -117,7 +142,6 @@ export class Timeline {
     this.afterStep();
   }
 
-  /** Moves to the next instant something happens, if it is at or before `limit`; false if nothing is. */
   step(limit: number): boolean {
     const d = this.nextWake();
     if (d > limit) return false;

@@ -3,22 +3,26 @@
 
 import type { Expr, Script, SyscallSpec, TcpPacketSpec, UntimedCommand } from './ast.ts';
 import { SYSCALL_NAMES } from './calls.ts';
-import { planShell, type ScriptReader } from './shell.ts';
+import { parseShell, planShell, type ScriptReader } from './shell.ts';
 import { symbolValue } from './symbols.ts';
 
 const NO_PYTHON = '%{ }% python blocks (python3 is not available)';
 /** The functions an argument may call. */
 const ARG_FUNCTIONS = ['htons', 'htonl', 'ntohs', 'ntohl', 'inet_addr', 'inet6_addr', 'sizeof'];
 
-/** Features linger does not have (empty: the script can run), in script order. */
-export function unsupportedFeatures(s: Script, python: boolean, readFile?: ScriptReader): string[] {
+/**
+ * Features the run cannot have (empty: the script can run), in script order. Shell commands are
+ * checked for what they mean to linger, or, on the kernel, only for being ones the runner knows.
+ */
+export function unsupportedFeatures(s: Script, python: boolean, readFile?: ScriptReader, target: 'linger' | 'kernel' = 'linger'): string[] {
   const why = new Set<string>();
-  for (const c of [...s.init, ...s.cleanup]) untimed(c, python, why, readFile);
+  const shell = (command: string): { ok: true } | { ok: false; reason: string } => (target === 'kernel' ? parseShell(command, readFile) : planShell(command, readFile));
+  for (const c of [...s.init, ...s.cleanup]) untimed(c, python, why, shell);
   for (const ev of s.events) {
     const b = ev.body;
     const at = `line ${ev.line}`;
     if (b.kind === 'shell') {
-      const p = planShell(b.command, readFile);
+      const p = shell(b.command);
       if (!p.ok) why.add(`${at}: ${p.reason}`);
     } else if (b.kind === 'code') {
       if (!python) why.add(`${at}: ${NO_PYTHON}`);
@@ -31,9 +35,9 @@ export function unsupportedFeatures(s: Script, python: boolean, readFile?: Scrip
   return [...why];
 }
 
-function untimed(c: UntimedCommand, python: boolean, why: Set<string>, readFile?: ScriptReader): void {
+function untimed(c: UntimedCommand, python: boolean, why: Set<string>, shell: (command: string) => { ok: true } | { ok: false; reason: string }): void {
   if (c.kind === 'shell') {
-    const p = planShell(c.text, readFile);
+    const p = shell(c.text);
     if (!p.ok) why.add(`line ${c.line}: ${p.reason}`);
   } else if (!python) why.add(`line ${c.line}: ${NO_PYTHON}`);
 }

@@ -135,7 +135,7 @@ test('sysctls from shell commands reach the host config; other commands and feat
   ok('`sysctl -q net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0`\n0 close(3) = -1 EBADF\n');
   const cases: Array<[string, RegExp]> = [
     ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: cannot read the shell script \.\/defaults\.sh \(no script folder\)/],
-    ['`tc qdisc add dev tun0 root netem delay 10ms`\n', /line 1: shell command "tc qdisc add dev tun0 root netem delay 10ms" cannot be run against linger/],
+    ['`tc qdisc add dev tun0 root netem delay 10ms`\n', /line 1: shell command "tc qdisc add dev tun0 root netem delay 10ms" is not one the runner knows/],
     ['`sysctl -q net.ipv4.tcp_early_retrans=9`\n', /sysctl net\.ipv4\.tcp_early_retrans=9: not a value Linux accepts/],
     ['0 `sysctl -q net.ipv4.tcp_min_tso_segs=2`\n', /line 1: sysctl net\.ipv4\.tcp_min_tso_segs is not modelled by linger/],
     ['0 `sysctl -q net.ipv4.tcp_ecn=1`\n', /line 1: sysctl net\.ipv4\.tcp_ecn=1: only 0 is supported \(linger never negotiates ECN\)/],
@@ -174,7 +174,7 @@ test('a suite\'s init script is read from the script\'s folder and each line pla
   assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5`$/);
   const bad = runDrill('`./bad.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(bad.status, 'UNSUPPORTED');
-  assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" cannot be run against linger (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)']);
+  assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" is not one the runner knows (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)']);
   const arith = runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((2*(3+4)/5))`\n0 close(3) = -1 EBADF\n', 'x.pkt', {});
   assert.match(arith.trace[0]!.text, /tcp_fin_timeout=2`$/, 'integer arithmetic as the shell does it');
   assert.equal(runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((1/0))`\n', 'x.pkt', {}).status, 'UNSUPPORTED');

@@ -1,0 +1,130 @@
+// `linger drill --kernel`: scripts run in runner processes (child.ts), --jobs of them in
+// parallel, each started under `unshare --net` and making a fresh network namespace for every
+// script (tun0, its sysctls, its sockets), so nothing a script does reaches the machine's own
+// network or the next script.
+
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { DrillResult } from '../result.ts';
+import { availableParallelism } from 'node:os';
+import type { KernelJob } from './child.ts';
+
+/** Must match child.ts READY (not imported: child.ts runs when loaded). */
+const READY = 'linger-kernel-child: ready';
+
+/** Kernel runs at once by default: one per core, so a script's clock rarely waits for a CPU. */
+export const DEFAULT_JOBS = availableParallelism();
+
+/** Why --kernel cannot run here (null: it can). */
+export function kernelUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'linger drill --kernel needs root (network namespaces and a TUN device)';
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+  } catch {
+    return 'linger drill --kernel needs /dev/net/tun';
+  }
+  if (spawnSync('unshare', ['--net', 'true']).status !== 0) return 'linger drill --kernel needs `unshare --net` (util-linux) to work';
+  if (spawnSync('ip', ['-V']).status !== 0) return 'linger drill --kernel needs `ip` (iproute2)';
+  return null;
+}
+
+/** How long one script may take on the kernel, all told. */
+const SCRIPT_TIMEOUT_MS = 10 * 60_000;
+
+/** One runner process (child.ts) in a network namespace of its own, running scripts one by one. */
+class Runner {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private out = '';
+  private err = '';
+  private pending: ((line: string | null) => void) | null = null;
+  private exited = false;
+  readonly ready: Promise<void>;
+
+  constructor() {
+    const child = fileURLToPath(new URL('./child.ts', import.meta.url));
+    this.proc = spawn('unshare', ['--net', '--', process.execPath, '--expose-gc', '--import', import.meta.resolve('tsx'), child]);
+    let ready!: () => void;
+    this.ready = new Promise((r) => (ready = r));
+    this.proc.stdout.on('data', (d: Buffer) => {
+      this.out += d.toString();
+      const nl = this.out.indexOf('\n');
+      if (nl >= 0 && this.pending) {
+        const line = this.out.slice(0, nl);
+        this.out = this.out.slice(nl + 1);
+        const p = this.pending;
+        this.pending = null;
+        p(line);
+      }
+    });
+    this.proc.stderr.on('data', (d: Buffer) => {
+      this.err += d.toString();
+      if (this.err.includes(READY)) {
+        this.err = this.err.replace(`${READY}\n`, '');
+        ready();
+      }
+    });
+    this.proc.on('close', () => {
+      this.exited = true;
+      ready();
+      this.pending?.(null);
+      this.pending = null;
+    });
+  }
+
+  /** Runs one script; a crash or a timeout becomes a FAIL that says so (and ends this runner). */
+  async run(job: KernelJob): Promise<DrillResult> {
+    const failed = (why: string): DrillResult => ({
+      file: job.file, host: 'kernel', status: 'FAIL', warnings: [], trace: [], lines: [], events: 0, virtualUs: 0,
+      failure: { line: 1, col: 1, message: `kernel run failed (${why})`, detail: this.err.trim().split('\n').slice(-8) },
+    });
+    if (this.exited) return failed('the runner process is gone');
+    const line = await new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
+      this.pending = (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+      this.proc.stdin.write(`${JSON.stringify(job)}\n`);
+    });
+    if (line === null) return failed(this.proc.signalCode === 'SIGKILL' ? `timed out after ${SCRIPT_TIMEOUT_MS / 1000} s` : `exit ${this.proc.exitCode ?? this.proc.signalCode}`);
+    return JSON.parse(line) as DrillResult;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  end(): void {
+    this.proc.stdin.end();
+  }
+}
+
+/** Runs every file on the kernel, on `jobs` runner processes; results in the files' order. */
+export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number): Promise<DrillResult[]> {
+  const results: DrillResult[] = new Array(files.length);
+  let next = 0;
+  // The runner processes start one after another, and all before the first script: starting
+  // (loading and compiling the runner) takes a whole core for about a second, which would make
+  // the packets of a script running beside it late.
+  const runners: Runner[] = [];
+  for (let i = 0; i < Math.max(1, Math.min(jobs, files.length)); i++) {
+    const r = new Runner();
+    await r.ready;
+    runners.push(r);
+  }
+  const lane = async (first: Runner): Promise<void> => {
+    let runner = first;
+    while (next < files.length) {
+      if (!runner.alive) {
+        runner = new Runner();
+        await runner.ready;
+      }
+      const i = next++;
+      results[i] = await runner.run({ file: files[i]!, flags });
+    }
+    runner.end();
+  };
+  await Promise.all(runners.map(lane));
+  return results;
+}

@@ -1,0 +1,295 @@
+// The script's system calls made on this machine's kernel, shaped as the BSD call layer shapes
+// linger's (results, not exceptions: { ret, errno }). Calls that cannot block run on the main
+// thread; those that may (accept, connect, read, write, close, poll) run on the call pool's
+// threads and come back as Calls the runner polls, exactly as linger's blocked calls do.
+// Only descriptors the script opened reach the kernel: any other number is EBADF here, so a
+// script can never touch the runner's own descriptors.
+
+import { BLOCKED, Call } from '../../bsd/call.ts';
+import * as K from '../../bsd/constants.ts';
+import type { TcpInfo } from '../../bsd/tcpinfo.ts';
+import type {
+  AddrRet, BeginCalls, Linger, OptRet, PollFd, PollRet, ReadRet, Ret, SetOptValue, SockAddr, SysError, Timeval, ValueRet,
+} from '../../bsd/types.ts';
+import type { ScriptSyscalls } from '../syscalls.ts';
+import type { CallPool, PoolCall, PoolResult } from './pool.ts';
+import {
+  decodeSockaddr, decodeTcpInfo, encodeInt, encodeLinger, encodeSockaddr, encodeTimeval, errno, errnoLabel, lib, SOCKADDR_MAX,
+} from './libc.ts';
+
+const TCP_CONGESTION = 13;
+const TCP_INFO_MAX = 512;
+
+const sysErr = (n: number): SysError => ({ ret: -1, errno: errnoLabel(n) as K.Errno, errnum: n });
+const ebadf = (): SysError => sysErr(K.BSD_ERRNO.EBADF);
+
+/** A result from a return value and this thread's errno. */
+function ret(r: number): Ret {
+  return r < 0 ? sysErr(errno()) : { ret: r };
+}
+
+export class KernelSyscalls implements ScriptSyscalls {
+  readonly begin: BeginCalls;
+  /** Descriptors the script opened (and has not closed). */
+  private readonly own = new Set<number>();
+  /** A congestion control every new TCP socket is given (the suite's tcp_congestion_control). */
+  congestionControl: string | null = null;
+
+  constructor(private readonly pool: CallPool, private readonly clock: () => number) {
+    this.begin = {
+      connect: (fd, addr) => this.connect(fd, addr),
+      accept: (fd) => this.accept(fd, 0),
+      accept4: (fd, flags) => this.accept(fd, flags),
+      read: (fd, count) => this.recv(fd, count, 0, 'read'),
+      recv: (fd, count, flags = 0) => this.recv(fd, count, flags, 'recv'),
+      write: (fd, data) => this.send(fd, data, 0, 'write'),
+      send: (fd, data, flags = 0) => this.send(fd, data, flags, 'send'),
+      close: (fd) => this.close(fd),
+      poll: (fds, timeoutMs) => this.poll(fds, timeoutMs),
+    };
+  }
+
+  // A call that may block is first tried on the main thread where that cannot block (the socket
+  // is non-blocking, poll() says it is ready, or MSG_DONTWAIT), and goes to a pool thread only
+  // when it would sleep: a thread hop costs a wake-up, which on a busy machine can be late by
+  // more than a script's 4 ms tolerance.
+
+  private done<R>(name: string, r: R): Call<R> {
+    return Call.done(name, this.clock, r);
+  }
+
+  /** The call on a pool thread; `read` shapes its result (the worker's errno is put back). */
+  private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
+    const id = this.pool.submit(call, args);
+    const attempt = (): R | typeof BLOCKED => {
+      this.pool.collect();
+      const r = this.pool.result(id);
+      if (!r) return BLOCKED;
+      if (r.error) throw new Error(`${name}() on the kernel: ${r.error}`);
+      if (r.ret < 0) return failed ? failed(r) : (sysErr(r.errno) as R);
+      return read(r);
+    };
+    return new Call<R>(name, this.clock, attempt, () => { throw new Error(`${name}() has no deadline on the kernel`); }, Infinity);
+  }
+
+  private nonBlocking(fd: number): boolean {
+    return (lib().fcntl(fd, K.F_GETFL, 'int', 0) & K.O_NONBLOCK) !== 0;
+  }
+
+  /** poll()'s revents for one descriptor, without waiting. */
+  private ready(fd: number, events: number): number {
+    return this.revents({ fd, events });
+  }
+
+  private connect(fd: number, addr: SockAddr): Call<Ret> {
+    if (!this.own.has(fd)) return this.done<Ret>('connect', ebadf());
+    const sa = encodeSockaddr(addr);
+    if (this.nonBlocking(fd)) return this.done<Ret>('connect', ret(lib().connect(fd, sa, sa.length)));
+    return this.onPool<Ret>('connect', 'connect', [fd, sa, sa.length], (r) => ({ ret: r.ret }));
+  }
+
+  private accept(fd: number, flags: number): Call<AddrRet> {
+    if (!this.own.has(fd)) return this.done<AddrRet>('accept', ebadf());
+    const sa = new Uint8Array(SOCKADDR_MAX);
+    const got = (newFd: number, addr: Uint8Array): AddrRet => {
+      this.own.add(newFd);
+      return { ret: newFd, addr: decodeSockaddr(addr) };
+    };
+    if (this.nonBlocking(fd) || this.ready(fd, K.POLLIN)) {
+      const r = lib().accept4(fd, sa, encodeInt(SOCKADDR_MAX), flags);
+      return this.done<AddrRet>('accept', r < 0 ? sysErr(errno()) : got(r, sa));
+    }
+    return this.onPool<AddrRet>('accept', 'accept4', [fd, sa, encodeInt(SOCKADDR_MAX), flags], (r) => got(r.ret, r.bufs[0]!));
+  }
+
+  private recv(fd: number, count: number, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
+    if (!this.own.has(fd)) return this.done<ReadRet>(name, ebadf());
+    const buf = new Uint8Array(Math.max(count, 0));
+    const waitAll = (flags & K.MSG_WAITALL) !== 0;
+    if (!waitAll || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
+      const r = lib().recv(fd, buf, count, flags | K.MSG_DONTWAIT);
+      const e = r < 0 ? errno() : 0;
+      if (r >= 0 || e !== K.BSD_ERRNO.EAGAIN || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
+        return this.done<ReadRet>(name, r < 0 ? sysErr(e) : { ret: r, data: buf.subarray(0, r) });
+      }
+    }
+    return this.onPool<ReadRet>(name, 'recv', [fd, buf, count, flags], (r) => ({ ret: r.ret, data: r.bufs[0]!.subarray(0, r.ret) }));
+  }
+
+  private send(fd: number, data: Uint8Array | string, flags: number, name: 'write' | 'send'): Call<Ret> {
+    if (!this.own.has(fd)) return this.done<Ret>(name, ebadf());
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    flags |= K.MSG_NOSIGNAL;
+    const r = lib().send(fd, bytes, bytes.length, flags | K.MSG_DONTWAIT);
+    const e = r < 0 ? errno() : 0;
+    const final = this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT) !== 0;
+    if (r === bytes.length || final || (r < 0 && e !== K.BSD_ERRNO.EAGAIN)) return this.done<Ret>(name, r < 0 ? sysErr(e) : { ret: r });
+    // A blocking send sleeps until all of it is queued: the rest, on a pool thread. If that
+    // fails after part was sent, the call returns the part (tcp_sendmsg: copied ?: err).
+    const sent = Math.max(r, 0);
+    const rest = bytes.subarray(sent);
+    return this.onPool<Ret>(name, 'send', [fd, rest, rest.length, flags], (x) => ({ ret: sent + x.ret }), (x) => (sent ? { ret: sent } : sysErr(x.errno)));
+  }
+
+  private close(fd: number): Call<Ret> {
+    if (!this.own.has(fd)) return this.done<Ret>('close', ebadf());
+    this.own.delete(fd);
+    // close() sleeps only with SO_LINGER on and a timeout (tcp_close: sk_stream_wait_close).
+    const lg = new Uint8Array(8);
+    const ok = lib().getsockopt(fd, K.SOL_SOCKET, K.SO_LINGER, lg, encodeInt(8)) === 0;
+    const v = new DataView(lg.buffer);
+    if (!ok || !v.getInt32(0, true) || !v.getInt32(4, true) || this.nonBlocking(fd)) return this.done<Ret>('close', ret(lib().close(fd)));
+    return this.onPool<Ret>('close', 'close', [fd], (r) => ({ ret: r.ret }));
+  }
+
+  private poll(fds: PollFd[], timeoutMs: number): Call<PollRet> {
+    const read = (out: DataView): PollRet => {
+      fds.forEach((p, i) => {
+        p.revents = this.own.has(p.fd) || p.fd < 0 ? out.getUint16(i * 8 + 6, true) : K.POLLNVAL;
+      });
+      return { ret: fds.filter((p) => p.revents).length, fds };
+    };
+    const buf = new Uint8Array(8 * fds.length);
+    const v = new DataView(buf.buffer);
+    fds.forEach((p, i) => {
+      // A descriptor that is not the script's is passed as -1 and reported POLLNVAL, as an unopened one would be.
+      v.setInt32(i * 8, this.own.has(p.fd) ? p.fd : -1, true);
+      v.setInt16(i * 8 + 4, p.events, true);
+    });
+    const now = lib().poll(buf, fds.length, 0);
+    if (now < 0) return this.done<PollRet>('poll', sysErr(errno()));
+    const first = read(v);
+    if (first.ret || timeoutMs === 0) return this.done<PollRet>('poll', first);
+    return this.onPool<PollRet>('poll', 'poll', [buf, fds.length, timeoutMs], (r) => read(new DataView(r.bufs[0]!.buffer, r.bufs[0]!.byteOffset)));
+  }
+
+  // ---- the calls that do not block ----
+
+  socket(domain: number, type: number, protocol = 0): Ret {
+    const r = ret(lib().socket(domain, type, protocol));
+    if (r.errno !== undefined) return r;
+    this.own.add(r.ret);
+    const tcp = (type & K.SOCK_TYPE_MASK) === K.SOCK_STREAM && (protocol === 0 || protocol === K.IPPROTO_TCP);
+    if (tcp && this.congestionControl) {
+      const name = new TextEncoder().encode(this.congestionControl);
+      if (lib().setsockopt(r.ret, K.SOL_TCP, TCP_CONGESTION, name, name.length) < 0) {
+        throw new Error(`setsockopt(TCP_CONGESTION, "${this.congestionControl}") failed: ${errnoLabel(errno())} (is the module available? /proc/sys/net/ipv4/tcp_available_congestion_control)`);
+      }
+    }
+    return r;
+  }
+
+  bind(fd: number, addr: SockAddr): Ret {
+    if (!this.own.has(fd)) return ebadf();
+    const sa = encodeSockaddr(addr);
+    return ret(lib().bind(fd, sa, sa.length));
+  }
+
+  listen(fd: number, backlog: number): Ret {
+    return this.own.has(fd) ? ret(lib().listen(fd, backlog)) : ebadf();
+  }
+
+  shutdown(fd: number, how: number): Ret {
+    return this.own.has(fd) ? ret(lib().shutdown(fd, how)) : ebadf();
+  }
+
+  dup(fd: number): Ret {
+    if (!this.own.has(fd)) return ebadf();
+    const r = ret(lib().dup(fd));
+    if (r.errno === undefined) this.own.add(r.ret);
+    return r;
+  }
+
+  dup2(oldFd: number, newFd: number): Ret {
+    if (!this.own.has(oldFd)) return ebadf();
+    if (!this.own.has(newFd)) throw new Error(`dup2() onto descriptor ${newFd}, which the script did not open, cannot be made on the kernel (the runner's own descriptors live in this process)`);
+    return ret(lib().dup2(oldFd, newFd));
+  }
+
+  fcntl(fd: number, cmd: number, arg = 0): Ret {
+    if (!this.own.has(fd)) return ebadf();
+    const r = ret(lib().fcntl(fd, cmd, 'int', arg));
+    if (r.errno === undefined && (cmd === K.F_DUPFD || cmd === K.F_DUPFD_CLOEXEC)) this.own.add(r.ret);
+    return r;
+  }
+
+  ioctl(fd: number, request: number, arg = 0): ValueRet {
+    if (!this.own.has(fd)) return ebadf();
+    const b = encodeInt(arg);
+    const r = lib().ioctl(fd, request, b);
+    if (r < 0) return sysErr(errno());
+    return { ret: r, value: new DataView(b.buffer).getInt32(0, true) };
+  }
+
+  setsockopt(fd: number, level: number, optname: number, value: SetOptValue): Ret {
+    if (!this.own.has(fd)) return ebadf();
+    let b: Uint8Array;
+    if (typeof value === 'number' || typeof value === 'boolean') b = encodeInt(Number(value));
+    else if ('tv_sec' in value) b = encodeTimeval(value);
+    else if ('l_onoff' in value) b = encodeLinger(value);
+    else b = encodeLinger({ l_onoff: value.onoff, l_linger: value.linger });
+    return ret(lib().setsockopt(fd, level, optname, b, b.length));
+  }
+
+  getsockopt(fd: number, level: number, optname: number): OptRet {
+    if (!this.own.has(fd)) return ebadf();
+    const info = level === K.SOL_TCP && optname === K.TCP_INFO;
+    const b = new Uint8Array(info ? TCP_INFO_MAX : 16);
+    const len = encodeInt(b.length);
+    const r = lib().getsockopt(fd, level, optname, b, len);
+    if (r < 0) return sysErr(errno());
+    const optlen = new DataView(len.buffer).getInt32(0, true);
+    const v = new DataView(b.buffer);
+    if (info) return { ret: 0, value: decodeTcpInfo(b, optlen), optlen };
+    if (level === K.SOL_SOCKET && optname === K.SO_LINGER) {
+      return { ret: 0, value: { l_onoff: v.getInt32(0, true), l_linger: v.getInt32(4, true) } satisfies Linger, optlen };
+    }
+    if (level === K.SOL_SOCKET && (optname === K.SO_RCVTIMEO || optname === K.SO_SNDTIMEO)) {
+      return { ret: 0, value: { tv_sec: Number(v.getBigInt64(0, true)), tv_usec: Number(v.getBigInt64(8, true)) } satisfies Timeval, optlen };
+    }
+    return { ret: 0, value: v.getInt32(0, true), optlen };
+  }
+
+  private name(fd: number, peer: boolean): AddrRet {
+    if (!this.own.has(fd)) return ebadf();
+    const sa = new Uint8Array(SOCKADDR_MAX);
+    const r = (peer ? lib().getpeername : lib().getsockname)(fd, sa, encodeInt(SOCKADDR_MAX));
+    return r < 0 ? sysErr(errno()) : { ret: 0, addr: decodeSockaddr(sa) };
+  }
+
+  getsockname(fd: number): AddrRet {
+    return this.name(fd, false);
+  }
+
+  getpeername(fd: number): AddrRet {
+    return this.name(fd, true);
+  }
+
+  tcpInfo(fd: number): TcpInfo | SysError {
+    const r = this.getsockopt(fd, K.SOL_TCP, K.TCP_INFO);
+    return r.errno !== undefined ? r : (r.value as TcpInfo);
+  }
+
+  revents(pfd: PollFd): number {
+    if (!this.own.has(pfd.fd)) return K.POLLNVAL;
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    v.setInt32(0, pfd.fd, true);
+    v.setInt16(4, pfd.events, true);
+    return lib().poll(b, 1, 0) < 0 ? 0 : v.getUint16(6, true);
+  }
+
+  isSocket(fd: number): boolean {
+    return this.own.has(fd);
+  }
+
+  /**
+   * After the script: every socket it left open is shut down (which wakes a call still blocked
+   * on it) and closed.
+   */
+  closeAll(): void {
+    for (const fd of this.own) lib().shutdown(fd, K.SHUT_RDWR);
+    for (const fd of this.own) lib().close(fd);
+    this.own.clear();
+  }
+}

@@ -1,0 +1,142 @@
+// The kernel runner's wire: a TUN device in the run's own network namespace, set up as
+// packetdrill sets up its tun0 (the host under test's address on it, the remote peer routed
+// through it), and a real-time script clock that waits on it. Script packets are written to
+// the device; what the kernel sends is read from it, timestamped when it is read.
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { DrillConfig } from '../config.ts';
+import { ScriptClock } from '../timing.ts';
+import { errno, errnoLabel, lib } from './libc.ts';
+import type { CallPool } from './pool.ts';
+
+const O_RDWR = 0o2;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const TUNSETIFF = 0x400454ca;
+const IFF_TUN = 0x0001;
+const IFF_NO_PI = 0x1000;
+const POLLIN = 0x1;
+const EAGAIN = 11;
+export const TUN_NAME = 'tun0';
+
+/** Runs a set-up command; throws with its output when it fails. */
+export function run(argv: string[]): void {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
+}
+
+/** Writes a sysctl of this namespace. */
+export function writeSysctl(name: string, value: string): void {
+  writeFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, value);
+}
+
+/** tun0 in the current network namespace, up, with the script's addresses routed through it. */
+export function openTun(cfg: DrillConfig): number {
+  // No IPv6 autoconfiguration noise (router solicitations, DAD, link-local addresses) on tun0.
+  for (const k of ['accept_ra=0', 'autoconf=0', 'router_solicitations=0', 'dad_transmits=0', 'accept_dad=0', 'addr_gen_mode=1']) {
+    const [name, v] = k.split('=');
+    writeSysctl(`net.ipv6.conf.default.${name}`, v!);
+  }
+  const c = lib();
+  const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw new Error(`open /dev/net/tun: ${errnoLabel(errno())}`);
+  const ifr = Buffer.alloc(40);
+  ifr.write(TUN_NAME, 0, 'latin1');
+  ifr.writeUInt16LE(IFF_TUN | IFF_NO_PI, 16);
+  if (c.ioctl(fd, TUNSETIFF, ifr) < 0) throw new Error(`ioctl(TUNSETIFF): ${errnoLabel(errno())}`);
+  run(['ip', 'link', 'set', 'lo', 'up']);
+  run(['ip', 'link', 'set', 'dev', TUN_NAME, 'mtu', String(cfg.mtu), 'up']);
+  // packetdrill's defaults: 192.168.0.1/16 (--netmask_ip=255.255.0.0) and fd3d:fa7b:d17d::/48.
+  const v6 = cfg.ipVersion === 'ipv6';
+  run(['ip', ...(v6 ? ['-6'] : []), 'addr', 'add', `${cfg.localIp}/${v6 ? 48 : 16}`, 'dev', TUN_NAME, ...(v6 ? ['nodad'] : [])]);
+  run(['ip', ...(v6 ? ['-6'] : []), 'route', 'add', `${cfg.remoteIp}/${v6 ? 128 : 32}`, 'dev', TUN_NAME]);
+  return fd;
+}
+
+/** What the clock hands on: each packet read from the device, and a wake-up after each wait. */
+export interface WireHooks {
+  packet(bytes: Uint8Array): void;
+  afterStep(): void;
+}
+
+/**
+ * Script time in real time. Waiting means sleeping in ppoll() on the TUN device and the call
+ * pool's eventfd: every packet the kernel sends is read (and stamped) as it comes, every call
+ * that returns is seen at once.
+ */
+export class RealTimeline extends ScriptClock {
+  /** `*` waits at most this long on the kernel (a script with longer timers is linger-only). */
+  readonly anyLimitUs = 60e6;
+  /** A failure report waits this much longer for what came instead. */
+  readonly lookaheadUs = 3e6;
+  private origin = process.hrtime.bigint();
+  private readonly buf = Buffer.alloc(65536);
+  private readonly fds = Buffer.alloc(16);
+  private readonly ts = Buffer.alloc(16);
+
+  constructor(cfg: Pick<DrillConfig, 'toleranceUsecs' | 'tolerancePercent'>, private readonly tunFd: number, private readonly pool: CallPool, private readonly hooks: WireHooks) {
+    super(cfg);
+    this.fds.writeInt32LE(tunFd, 0);
+    this.fds.writeInt16LE(POLLIN, 4);
+    this.fds.writeInt32LE(pool.wakeFd, 8);
+    this.fds.writeInt16LE(POLLIN, 12);
+  }
+
+  /** Script time 0 is now. */
+  start(): void {
+    this.origin = process.hrtime.bigint();
+  }
+
+  now(): number {
+    return Number((process.hrtime.bigint() - this.origin) / 1000n);
+  }
+
+  advanceTo(t: number): void {
+    for (;;) {
+      const left = t - this.now();
+      this.pump(Math.max(0, left));
+      if (left <= 0) return;
+    }
+  }
+
+  step(limit: number): boolean {
+    const end = Math.min(limit, this.now() + this.anyLimitUs);
+    if (this.pump(0)) return true;
+    for (;;) {
+      const left = end - this.now();
+      if (left <= 0) return false;
+      if (this.pump(left)) return true;
+    }
+  }
+
+  /** Waits up to `us` for a packet or a returned call, handles what came; true if anything did. */
+  private pump(us: number): boolean {
+    this.ts.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 0);
+    this.ts.writeBigInt64LE(BigInt(Math.floor(us % 1e6) * 1000), 8);
+    this.fds.writeInt16LE(0, 6);
+    this.fds.writeInt16LE(0, 14);
+    const n = lib().ppoll(this.fds, 2, this.ts, null);
+    if (n < 0 && errno() !== 4) throw new Error(`ppoll: ${errnoLabel(errno())}`);
+    let any = false;
+    if (this.fds.readInt16LE(6) & POLLIN) {
+      for (;;) {
+        const len = lib().read(this.tunFd, this.buf, this.buf.length);
+        if (len < 0) {
+          if (errno() === EAGAIN) break;
+          throw new Error(`read(tun0): ${errnoLabel(errno())}`);
+        }
+        this.hooks.packet(new Uint8Array(this.buf.subarray(0, len)));
+        any = true;
+      }
+    }
+    if (this.fds.readInt16LE(14) & POLLIN) any = this.pool.collect() || any;
+    this.hooks.afterStep();
+    return any;
+  }
+
+  /** Writes a packet to the device (the kernel receives it). */
+  inject(packet: Uint8Array): void {
+    if (lib().write(this.tunFd, packet, packet.length) !== packet.length) throw new Error(`write(tun0): ${errnoLabel(errno())}`);
+  }
+}

@@ -1,0 +1,44 @@
+// A thread of the kernel runner's call pool (kernel/pool.ts): it makes one system call at a
+// time that may block (accept, connect, read, write, close, poll) on a real socket, posts the
+// result and wakes the main thread through an eventfd, so the main thread keeps playing the
+// script's packets while a call sleeps in the kernel, as packetdrill's syscall thread does.
+// Plain JavaScript: worker threads do not inherit the tsx loader.
+
+import { Buffer } from 'node:buffer';
+import { parentPort } from 'node:worker_threads';
+import koffi from 'koffi';
+
+const l = koffi.load('libc.so.6');
+const C = {
+  accept4: l.func('int accept4(int fd, void *addr, void *len, int flags)'),
+  connect: l.func('int connect(int fd, const void *addr, uint32_t len)'),
+  recv: l.func('long recv(int fd, void *buf, unsigned long n, int flags)'),
+  send: l.func('long send(int fd, const void *buf, unsigned long n, int flags)'),
+  close: l.func('int close(int fd)'),
+  poll: l.func('int poll(void *fds, unsigned long n, int timeout)'),
+  write: l.func('long write(int fd, const void *buf, unsigned long n)'),
+};
+
+/** Each request: its call, arguments (numbers, or Uint8Array for in/out buffers). */
+function run(req) {
+  const a = req.args.map((x) => (x instanceof Uint8Array ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x));
+  const ret = Number(C[req.call](...a));
+  const errno = ret < 0 ? koffi.errno() : 0;
+  return { id: req.id, ret, errno, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
+}
+
+parentPort.once('message', ({ port, wakeFd }) => {
+  const one = Buffer.alloc(8);
+  one.writeBigUInt64LE(1n);
+  port.on('message', (req) => {
+    let res;
+    try {
+      res = run(req);
+    } catch (e) {
+      res = { id: req.id, ret: -1, errno: 0, bufs: [], error: String(e && e.message ? e.message : e) };
+    }
+    port.postMessage(res);
+    C.write(wakeFd, one, 8);
+  });
+  parentPort.postMessage('ready');
+});

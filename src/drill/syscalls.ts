@@ -1,0 +1,28 @@
+// The socket calls a script makes, whatever the host under test (backend.ts): linger's BSD
+// layer (src/bsd Syscalls) or the kernel's (kernel/syscalls.ts).
+
+import type { TcpInfo } from '../bsd/tcpinfo.ts';
+import type { AddrRet, BeginCalls, OptRet, PollFd, Ret, SetOptValue, SockAddr, SysError, ValueRet } from '../bsd/types.ts';
+
+/** The socket calls a script makes, as the BSD layer (src/bsd) shapes them. */
+export interface ScriptSyscalls {
+  readonly begin: BeginCalls;
+  socket(domain: number, type: number, protocol?: number): Ret;
+  bind(fd: number, addr: SockAddr): Ret;
+  listen(fd: number, backlog: number): Ret;
+  shutdown(fd: number, how: number): Ret;
+  dup(fd: number): Ret;
+  dup2(oldFd: number, newFd: number): Ret;
+  fcntl(fd: number, cmd: number, arg?: number): Ret;
+  ioctl(fd: number, request: number, arg?: number): ValueRet;
+  setsockopt(fd: number, level: number, optname: number, value: SetOptValue): Ret;
+  getsockopt(fd: number, level: number, optname: number): OptRet;
+  getsockname(fd: number): AddrRet;
+  getpeername(fd: number): AddrRet;
+  tcpInfo(fd: number): TcpInfo | SysError;
+  /** poll()'s revents for one descriptor, now. */
+  revents(pfd: PollFd): number;
+  /** Whether the descriptor is an open socket. */
+  isSocket(fd: number): boolean;
+}
+
