@@ -142,6 +142,23 @@ export function knownSysctls(): string[] {
   return Object.keys(SYSCTL_DEFAULTS).map(fullName).sort();
 }
 
+/**
+ * The sysctls as linger behaves, written as Linux takes them: every modelled one at linger's
+ * default, the fixed ones at their value, the approximated ones at the value linger behaves as.
+ * The kernel runner (drill --kernel) starts each namespace with these, so that a script meets
+ * the same configuration on both hosts unless it sets its own.
+ */
+export function lingerSysctls(cfg: HostConfig = defaultConfig()): Array<[name: string, value: string]> {
+  const out: Array<[string, string]> = [];
+  for (const k of Object.keys(SYSCTL_DEFAULTS) as SysctlName[]) {
+    const v = cfg[k];
+    out.push([fullName(k), Array.isArray(v) ? v.join(' ') : String(v)]);
+  }
+  for (const [name, f] of Object.entries(FIXED_SYSCTLS)) out.push([name, f.value]);
+  for (const [name, a] of Object.entries(APPROXIMATED_SYSCTLS)) out.push([name, a.value]);
+  return out;
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

@@ -4,7 +4,8 @@
 // parent starts each run under `unshare --net`, see files.ts): every sysctl written here is
 // that namespace's, never the machine's.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { lingerSysctls } from '../../base/config.ts';
 import type { TcpInfo } from '../../bsd/tcpinfo.ts';
 import type { BackendHooks, DrillBackend } from '../backend.ts';
 import type { DrillConfig } from '../config.ts';
@@ -14,9 +15,10 @@ import type { SockRec } from '../sockets.ts';
 import type { CallPool } from './pool.ts';
 import { lib } from './libc.ts';
 import { KernelSyscalls } from './syscalls.ts';
-import { openTun, RealTimeline, run, writeSysctl } from './wire.ts';
+import { openTun, RealTimeline, run, sysctlPath, writeSysctl } from './wire.ts';
 
 const IPPROTO_TCP = 6;
+const CC = 'net.ipv4.tcp_congestion_control';
 
 /** A TCP packet from the host under test (what else the kernel sends on tun0, ICMPv6 and such, is not the script's). */
 function isTcp(b: Uint8Array): boolean {
@@ -32,6 +34,9 @@ export class KernelBackend implements DrillBackend {
   readonly sys: KernelSyscalls;
   private readonly tun: number;
 
+  /** Sysctls linger has that this kernel has not (older kernels lack some), for the trace. */
+  readonly missing: string[] = [];
+
   constructor(cfg: DrillConfig, hooks: BackendHooks, pool: CallPool, private readonly readFile?: ScriptReader) {
     const tun = openTun(cfg);
     this.tun = tun;
@@ -40,6 +45,14 @@ export class KernelBackend implements DrillBackend {
       afterStep: hooks.afterStep,
     });
     this.sys = new KernelSyscalls(pool, () => this.time.hostNow());
+    // The namespace starts as linger's host does (base/config.ts lingerSysctls): Linux's stock
+    // defaults, not this machine's (its tcp_rmem, its bbr), and where linger approximates
+    // Linux, the setting it behaves as. A script's own settings come after, on both hosts.
+    for (const [name, value] of lingerSysctls()) {
+      if (name === CC) this.sys.congestionControl = value;
+      else if (existsSync(sysctlPath(name))) writeSysctl(name, value);
+      else this.missing.push(name);
+    }
   }
 
   deliver(packet: Uint8Array): void {
@@ -55,7 +68,7 @@ export class KernelBackend implements DrillBackend {
         if (st.kind === 'command') {
           run(st.argv);
           done.push(st.argv.join(' '));
-        } else if (st.name === 'net.ipv4.tcp_congestion_control') {
+        } else if (st.name === CC) {
           // A namespace may only pick from tcp_allowed_congestion_control, which holds no cubic
           // on this kind of machine; a socket of a privileged process may pick any available one.
           const cc = st.value.trim();

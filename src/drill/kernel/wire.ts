@@ -26,9 +26,11 @@ export function run(argv: string[]): void {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
 }
 
+export const sysctlPath = (name: string): string => `/proc/sys/${name.replace(/\./g, '/')}`;
+
 /** Writes a sysctl of this namespace. */
 export function writeSysctl(name: string, value: string): void {
-  writeFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, value);
+  writeFileSync(sysctlPath(name), value);
 }
 
 /** tun0 in the current network namespace, up, with the script's addresses routed through it. */
