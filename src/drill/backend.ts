@@ -5,6 +5,7 @@
 
 import { tcpInfo, type TcpInfo } from '../bsd/tcpinfo.ts';
 import { Syscalls } from '../bsd/syscalls.ts';
+import type { Ret } from '../bsd/types.ts';
 import { defaultConfig } from '../base/config.ts';
 import type { TraceEvent } from '../base/trace.ts';
 import { Host } from '../host/host.ts';
@@ -48,13 +49,20 @@ export interface BackendFactory {
   make(cfg: DrillConfig, hooks: BackendHooks): DrillBackend;
 }
 
+/** linger's BSD layer as the runner calls it. */
+class LingerSyscalls extends Syscalls implements ScriptSyscalls {
+  epollFd(): Ret {
+    return this.dup(0); // reserves the lowest free descriptor
+  }
+}
+
 /** linger's Host on a virtual clock, driven through the BSD call layer. */
 export class LingerBackend implements DrillBackend {
   readonly kind = 'linger';
   readonly time: Timeline;
   readonly sys: ScriptSyscalls;
   private readonly host: Host;
-  private readonly bsd: Syscalls;
+  private readonly bsd: LingerSyscalls;
 
   constructor(private readonly cfg: DrillConfig, hooks: BackendHooks, seed: number, private readonly readFile?: ScriptReader) {
     this.time = new Timeline(cfg, hooks.callDeadline, hooks.afterStep);
@@ -64,7 +72,7 @@ export class LingerBackend implements DrillBackend {
     });
     this.host.setEmit(hooks.capture);
     this.time.attach(this.host);
-    this.bsd = new Syscalls(this.host);
+    this.bsd = new LingerSyscalls(this.host);
     this.sys = this.bsd;
   }
 

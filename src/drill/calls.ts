@@ -256,7 +256,7 @@ const poll: Handler = (cx, c) => {
 };
 
 const epollCreate: Handler = (cx, c) => {
-  const r = cx.sys.dup(0); // reserves the lowest free descriptor, as Linux's epoll fd would take
+  const r = cx.sys.epollFd();
   return started(done(cx, c, r), (x) => {
     if (newFd(cx, c, x)) cx.epolls.create(x.ret);
   });

@@ -22,7 +22,12 @@ export interface ScriptSyscalls {
   tcpInfo(fd: number): TcpInfo | SysError;
   /** poll()'s revents for one descriptor, now. */
   revents(pfd: PollFd): number;
-  /** Whether the descriptor is an open socket. */
+  /** Whether the descriptor is one the script opened (a socket, or an epoll instance). */
   isSocket(fd: number): boolean;
+  /**
+   * A descriptor for an epoll instance (the runner models epoll over revents(): epoll.ts): the
+   * lowest free one on linger, as Linux's epoll_create would take; a real one on the kernel.
+   */
+  epollFd(): Ret;
 }
 

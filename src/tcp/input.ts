@@ -479,14 +479,22 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     if (c.sackedBlocks.length) c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
     // RTT: Karn's algorithm, or the timestamp echo after a retransmission.
+    let sampled = false;
     if (c.rttTime >= 0 && seqGt(ack, c.rttSeq)) {
       rttSample(c, now - c.rttTime);
       c.rttTime = -1;
+      sampled = true;
     } else if (c.tsOk && o.tsEcr && c.retransmits > 0) {
       const ms = (tsNow(c) - o.tsEcr) >>> 0;
-      if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
+      if (ms < 60000) {
+        rttSample(c, Math.max(ms * 1000, 1));
+        sampled = true;
+      }
     }
-    c.backoff = 0;
+    // tcp_ack_update_rtt: only a valid RTT measurement resets the backoff (RFC 6298 §5.7); an
+    // ACK of retransmitted data without one leaves the backed-off RTO for the next segment.
+    // Seen on 6.18 (drill --kernel, timers/ack-after-retransmissions-keeps-backoff.pkt).
+    if (sampled) c.backoff = 0;
     c.retransmits = 0;
     if (c.inRecovery) {
       if (seqGe(ack, c.recover)) exitFastRecovery(c);

@@ -149,11 +149,18 @@ export function sendActiveReset(c: TcpConn, note?: string): void {
   c.env.transmit(c, seg, note);
 }
 
+/**
+ * The options of a SYN (tcp_syn_options: what the sysctls allow) or of a passive open's SYN-ACK
+ * (tcp_synack_options: what the peer's SYN offered). A simultaneous open's SYN-ACK is the SYN
+ * resent with ACK set (tcp_send_synack), so it carries the SYN's options, TS ecr the peer's
+ * TS val if it sent one. Seen on 6.18 (drill --kernel, syn-sent/simultaneous-open.pkt).
+ */
 export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
   const cfg = c.env.cfg;
-  const ts = synAck ? c.tsOk : cfg.tcp_timestamps !== 0;
-  const sack = synAck ? c.sackOk : cfg.tcp_sack !== 0;
-  const ws = synAck ? c.wscaleOk : cfg.tcp_window_scaling !== 0;
+  const negotiated = synAck && c.listener !== null;
+  const ts = negotiated ? c.tsOk : cfg.tcp_timestamps !== 0;
+  const sack = negotiated ? c.sackOk : cfg.tcp_sack !== 0;
+  const ws = negotiated ? c.wscaleOk : cfg.tcp_window_scaling !== 0;
   return linuxSynOptions({
     mss: c.advMss,
     sackPermitted: sack,

@@ -89,8 +89,11 @@ function retransmitTimer(c: TcpConn): void {
   const cfg = c.env.cfg;
   if (c.flight === 0) return;
   fired(c, kind, `retransmits=${c.retransmits}`);
-  // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
-  if (c.retransStamp === 0) c.retransStamp = c.env.now() - rtoBackoff(c);
+  // tcp_retransmit_skb: retrans_stamp is the head's timestamp once it has been resent, i.e.
+  // the first retransmission's time (6.x sets it after __tcp_retransmit_skb). Seen on 6.18 with
+  // TCP_USER_TIMEOUT 1000: ETIMEDOUT 1.0 s after the first retransmission, 1.216 s after the
+  // first send (drill --kernel, timers/user-timeout-ends-retransmission.pkt).
+  if (c.retransStamp === 0) c.retransStamp = c.env.now();
   // "Receiver dastardly shrinks window": with SND.WND 0 on an owned connection the timeout
   // counts no TCPTimeouts and skips tcp_write_timeout; the head is resent anyway as a window
   // probe (tcpOutput lets the head through, __tcp_retransmit_skb), and only the RTO doubles.

@@ -100,6 +100,30 @@ class Runner {
   }
 }
 
+/** How many times a script that failed on timing alone is tried on the kernel. */
+export const KERNEL_TRIES = 3;
+
+/**
+ * A failure that a late wake-up can cause: a packet or a call outside its tolerance, or a
+ * packet not there by the end of its window. This machine is a virtual one: a sleeping thread
+ * is late by more than 2 ms about once in a hundred wake-ups, and the kernel's own timers with it.
+ */
+export const timingFailure = (r: DrillResult): boolean =>
+  r.status === 'FAIL' && !!r.failure && /^(timing error|expected an outbound packet at|\w+\(\) blocked, but)/.test(r.failure.message);
+
+/** A script run until it passes or fails for something else than timing, at most KERNEL_TRIES times; earlier tries are noted. */
+async function runWithRetries(runner: Runner, job: KernelJob): Promise<DrillResult> {
+  const notes: string[] = [];
+  for (let t = 1; ; t++) {
+    const r = await runner.run(job);
+    if (!timingFailure(r) || t === KERNEL_TRIES || !runner.alive) {
+      if (notes.length) r.warnings = [...notes, ...r.warnings];
+      return r;
+    }
+    notes.push(`try ${t} of ${KERNEL_TRIES} failed on timing (retried): line ${r.failure!.line}: ${r.failure!.message}`);
+  }
+}
+
 /** Runs every file on the kernel, on `jobs` runner processes; results in the files' order. */
 export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number): Promise<DrillResult[]> {
   const results: DrillResult[] = new Array(files.length);
@@ -121,7 +145,7 @@ export async function runKernelFiles(files: string[], flags: Array<[string, stri
         await runner.ready;
       }
       const i = next++;
-      results[i] = await runner.run({ file: files[i]!, flags });
+      results[i] = await runWithRetries(runner, { file: files[i]!, flags });
     }
     runner.end();
   };

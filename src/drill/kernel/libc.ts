@@ -14,7 +14,7 @@ export interface Libc {
   socket: Fn; bind: Fn; connect: Fn; accept4: Fn; recv: Fn; send: Fn; listen: Fn; shutdown: Fn; close: Fn; dup: Fn; dup2: Fn;
   setsockopt: Fn; getsockopt: Fn; getsockname: Fn; getpeername: Fn;
   fcntl: Fn; ioctl: Fn; poll: Fn; ppoll: Fn;
-  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn;
+  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn;
   strerror: (n: number) => string;
 }
 
@@ -50,6 +50,7 @@ export function lib(): Libc {
     write: f('long write(int fd, const void *buf, unsigned long n)'),
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
     unshare: f('int unshare(int flags)'),
+    epoll_create1: f('int epoll_create1(int flags)'),
     strerror: l.func('const char *strerror(int errnum)') as (n: number) => string,
   };
   return libc;

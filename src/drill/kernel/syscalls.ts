@@ -85,7 +85,19 @@ export class KernelSyscalls implements ScriptSyscalls {
     if (!this.own.has(fd)) return this.done<Ret>('connect', ebadf());
     const sa = encodeSockaddr(addr);
     if (this.nonBlocking(fd)) return this.done<Ret>('connect', ret(lib().connect(fd, sa, sa.length)));
-    return this.onPool<Ret>('connect', 'connect', [fd, sa, sa.length], (r) => ({ ret: r.ret }));
+    // SO_SNDTIMEO bounds a blocking connect (inet_stream_connect): the kernel's own wait.
+    const tv = new Uint8Array(16);
+    lib().getsockopt(fd, K.SOL_SOCKET, K.SO_SNDTIMEO, tv, encodeInt(16));
+    if (tv.some((b) => b !== 0)) return this.onPool<Ret>('connect', 'connect', [fd, sa, sa.length], (r) => ({ ret: r.ret }));
+    // The SYN leaves from here at once (connect with O_NONBLOCK for a moment); a pool thread
+    // sleeps until the handshake ends and returns what the blocking connect() would.
+    const fl = lib().fcntl(fd, K.F_GETFL, 'int', 0);
+    lib().fcntl(fd, K.F_SETFL, 'int', fl | K.O_NONBLOCK);
+    const r = lib().connect(fd, sa, sa.length);
+    const e = r < 0 ? errno() : 0;
+    lib().fcntl(fd, K.F_SETFL, 'int', fl);
+    if (r === 0 || e !== K.BSD_ERRNO.EINPROGRESS) return this.done<Ret>('connect', r < 0 ? sysErr(e) : { ret: 0 });
+    return this.onPool<Ret>('connect', 'connectWait', [fd], (x) => ({ ret: x.ret }));
   }
 
   private accept(fd: number, flags: number): Call<AddrRet> {
@@ -200,10 +212,20 @@ export class KernelSyscalls implements ScriptSyscalls {
     return r;
   }
 
+  /**
+   * dup2 onto a number the script has not opened gets a fresh descriptor instead (the runner maps
+   * the script's number to it): the numbers below are the runner's own in this process.
+   */
   dup2(oldFd: number, newFd: number): Ret {
     if (!this.own.has(oldFd)) return ebadf();
-    if (!this.own.has(newFd)) throw new Error(`dup2() onto descriptor ${newFd}, which the script did not open, cannot be made on the kernel (the runner's own descriptors live in this process)`);
+    if (!this.own.has(newFd)) return this.dup(oldFd);
     return ret(lib().dup2(oldFd, newFd));
+  }
+
+  epollFd(): Ret {
+    const r = ret(lib().epoll_create1(K.SOCK_CLOEXEC));
+    if (r.errno === undefined) this.own.add(r.ret);
+    return r;
   }
 
   fcntl(fd: number, cmd: number, arg = 0): Ret {

@@ -17,13 +17,40 @@ const C = {
   close: l.func('int close(int fd)'),
   poll: l.func('int poll(void *fds, unsigned long n, int timeout)'),
   write: l.func('long write(int fd, const void *buf, unsigned long n)'),
+  getsockopt: l.func('int getsockopt(int fd, int level, int name, void *val, void *len)'),
+};
+
+const POLLOUT = 0x4;
+const SOL_SOCKET = 1;
+const SO_ERROR = 4;
+
+/**
+ * The second half of a blocking connect() whose SYN the main thread sent: sleeps until the
+ * socket is connected or has failed, and returns what connect() would (sock_error).
+ */
+C.connectWait = (fd) => {
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(POLLOUT, 4);
+  for (;;) {
+    const n = Number(C.poll(pfd, 1, -1));
+    if (n > 0) break;
+    if (n < 0 && koffi.errno() !== 4) return { ret: -1, errno: koffi.errno() };
+  }
+  const err = Buffer.alloc(4);
+  const len = Buffer.alloc(4);
+  len.writeInt32LE(4);
+  if (Number(C.getsockopt(fd, SOL_SOCKET, SO_ERROR, err, len)) < 0) return { ret: -1, errno: koffi.errno() };
+  const e = err.readInt32LE(0);
+  return e ? { ret: -1, errno: e } : { ret: 0, errno: 0 };
 };
 
 /** Each request: its call, arguments (numbers, or Uint8Array for in/out buffers). */
 function run(req) {
   const a = req.args.map((x) => (x instanceof Uint8Array ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x));
-  const ret = Number(C[req.call](...a));
-  const errno = ret < 0 ? koffi.errno() : 0;
+  const out = C[req.call](...a);
+  const ret = typeof out === 'object' ? out.ret : Number(out);
+  const errno = typeof out === 'object' ? out.errno : ret < 0 ? koffi.errno() : 0;
   return { id: req.id, ret, errno, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
 }
 
