@@ -1,5 +1,5 @@
-// read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK
-// and MSG_WAITALL.
+// read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK,
+// MSG_WAITALL and MSG_MORE.
 
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
@@ -102,7 +102,7 @@ export function send(p: Proc, fd: number, data: Uint8Array | string, flags: numb
     if (!first && !writeReady(f)) return BLOCKED;
     first = false;
     if (bytes.length === 0) return sendNothing(f);
-    const n = engine(() => f.sock.send(off ? bytes.subarray(off) : bytes));
+    const n = engine(() => f.sock.send(off ? bytes.subarray(off) : bytes, (flags & K.MSG_MORE) !== 0));
     if (isErr(n)) return off ? { ret: off } : n;
     off += n;
     return off === bytes.length ? { ret: off } : BLOCKED;

@@ -157,3 +157,34 @@ export function listenStop(l: Listener): void {
   // no TcpAttemptFails.
   for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call', false);
 }
+
+/**
+ * TCP_DEFER_ACCEPT's seconds as SYN-ACK retransmissions (secs_to_retrans with TCP_TIMEOUT_INIT
+ * 1 s doubling up to TCP_RTO_MAX): the fewest timeouts whose total covers them.
+ */
+export function secsToRetrans(secs: number, rtoMaxUs: number): number {
+  if (secs <= 0) return 0;
+  const max = Math.floor(rtoMaxUs / 1e6);
+  let timeout = 1;
+  let period = timeout;
+  let res = 1;
+  while (secs > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, max);
+    period += timeout;
+  }
+  return res;
+}
+
+/** getsockopt(TCP_DEFER_ACCEPT): the seconds those retransmissions take (retrans_to_secs; observed 2 -> 3, 10 -> 15, 1000 -> 1087). */
+export function retransToSecs(retrans: number, rtoMaxUs: number): number {
+  if (retrans <= 0) return 0;
+  const max = Math.floor(rtoMaxUs / 1e6);
+  let timeout = 1;
+  let period = timeout;
+  while (--retrans > 0) {
+    timeout = Math.min(timeout * 2, max);
+    period += timeout;
+  }
+  return period;
+}

@@ -221,8 +221,9 @@ const canSend = (s: TcpState): boolean =>
 /**
  * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
  * cwnd and Nagle allow. With nothing in flight and the window closed, arms the persist timer.
+ * `corked`: this push holds a sub-MSS tail as TCP_CORK does (MSG_MORE, tcpPush).
  */
-export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
+export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = false): void {
   if (!canSend(c.state)) return;
   const mss = c.mssCache;
   let sent = false;
@@ -253,10 +254,15 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
     // that no small segment has set yet (0) never holds anything, whatever the ISN.
     if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
+    // tcp_nagle_check with TCP_NAGLE_CORK (TCP_CORK, or MSG_MORE for this write's push): the
+    // sub-MSS tail waits whatever is in flight. With nothing in flight the persist timer is
+    // armed (tcp_check_probe_timer) and tcp_write_wakeup sends it with PSH when it fires
+    // (observed on 6.18: 100 corked bytes left after one RTO, 204 ms on lo).
+    if (len < mss && !fin && !retrans && (corked || c.opts.cork)) break;
     if (len > unsent) len = unsent;
     const payload = len ? c.sndBuf.view((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
     let flags = fin ? FIN : 0;
-    if (len && seqAdd(c.sndNxt, len) === dataEnd) flags |= PSH;
+    if (len && seqAdd(c.sndNxt, len) === dataEnd && !c.more) flags |= PSH;
     const seq = c.sndNxt;
     sendWithAck(c, flags, seq, payload, retrans ? retransNote : undefined);
     const now = c.env.now();
@@ -289,6 +295,18 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     if (fin) break;
   }
   if (!sent) checkProbeTimer(c);
+}
+
+/**
+ * tcp_push at the end of a write: the queue's tail is marked PSH (tcp_mark_push) unless the
+ * write had MSG_MORE, which also holds a sub-MSS tail for this push as TCP_CORK would
+ * (nonagle = TCP_NAGLE_CORK). Later pushes (an ACK arriving) use the socket's own Nagle/cork.
+ * Observed on 6.18 (gso_max_segs 1 on lo): send(3000, MSG_MORE) sends 1448 and 1448 without
+ * PSH and holds 104; the ACKs release it, without PSH.
+ */
+export function tcpPush(c: TcpConn, more: boolean): void {
+  c.more = more;
+  tcpOutput(c, 'retransmission', more);
 }
 
 /**
