@@ -7,7 +7,7 @@ import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
 import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
-import { tcpOutput, tcpPush, windowUpdateAfterRead } from '../tcp/output.ts';
+import { notsentAllowance, tcpOutput, tcpPush, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { isnAfterTimeWait, type TimeWaitEntry, type TimeWaitTable } from '../tcp/timewait.ts';
@@ -306,7 +306,8 @@ export class Socket {
     }
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
-    const n = c.sndBuf.push(data);
+    const allowed = notsentAllowance(c, data.length);
+    const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {

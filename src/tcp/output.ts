@@ -201,6 +201,38 @@ export function sndbufExpand(c: TcpConn): void {
   if (want > c.sndBuf.limit) c.sndBuf.limit = want;
 }
 
+/** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else net.ipv4.tcp_notsent_lowat (as a u32). */
+const notsentLowat = (c: TcpConn): number => (c.opts.notsentLowat ?? 0) >>> 0 || c.env.cfg.tcp_notsent_lowat;
+
+/** Bytes queued and never sent (write_seq - snd_nxt; Linux's snd_nxt is our SND.MAX). */
+const notsentBytes = (c: TcpConn): number => (seqLt(c.sndMax, c.writeSeq) ? (c.writeSeq - c.sndMax) >>> 0 : 0);
+
+/**
+ * tcp_stream_memory_free: fewer unsent bytes than TCP_NOTSENT_LOWAT. `wake` (poll, and waking a
+ * blocked writer) asks for half of it, as (notsent_bytes << wake) < lowat does.
+ */
+export function streamMemoryFree(c: TcpConn, wake: 0 | 1): boolean {
+  const lowat = notsentLowat(c);
+  return lowat >= 0xffffffff || notsentBytes(c) * (1 + wake) < lowat;
+}
+
+/**
+ * How much of a write of `len` bytes TCP_NOTSENT_LOWAT lets in (tcp_sendmsg_locked): the unsent
+ * tail segment is filled without a check, and each new segment (of one MSS, the size goal)
+ * needs sk_stream_memory_free first. Observed on 6.18 with lowat 1000 and a closed window:
+ * writes of 600 take 600, 600, then 248 (the tail is full at 1448), then EAGAIN.
+ */
+export function notsentAllowance(c: TcpConn, len: number): number {
+  const lowat = notsentLowat(c);
+  if (lowat >= 0xffffffff) return len;
+  const notsent = notsentBytes(c);
+  const mss = c.mssCache;
+  const tail = notsent % mss ? mss - (notsent % mss) : 0;
+  const after = notsent + tail;
+  const fresh = after < lowat ? Math.ceil((lowat - after) / mss) * mss : 0;
+  return Math.min(len, tail + fresh);
+}
+
 /** Arms the retransmission timer unless already armed (RFC 6298 §5.1). */
 export function armRto(c: TcpConn, kind: 'retransmit' | 'syn-retransmit' | 'synack-retransmit' = 'retransmit'): void {
   if (c.rtxDeadline !== Infinity && c.rtxKind !== 'persist') return;
@@ -295,6 +327,8 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
     if (fin) break;
   }
   if (!sent) checkProbeTimer(c);
+  // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.
+  else if (c.opts.notsentLowat || c.env.cfg.tcp_notsent_lowat < 0xffffffff) c.env.notify(c, 'writable');
 }
 
 /**
