@@ -7,7 +7,7 @@ import { returned, sleeping } from './blocking.ts';
 import { BLOCKED, type Attempt, type Call } from './call.ts';
 import * as K from './constants.ts';
 import { engine, fail, isErr } from './errno.ts';
-import { inq, isConnecting, streamWriteable } from './conn.ts';
+import { inq, inqHint, isConnecting, streamWriteable } from './conn.ts';
 import type { Proc, SockFile } from './file.ts';
 import type { ReadRet, Ret } from './types.ts';
 
@@ -30,7 +30,13 @@ function peekData(f: SockFile, count: number): ReadRet | null {
   const n = inq(c);
   if (n === 0) return null;
   const data = c!.rcvBuf.slice(0, Math.min(count, n));
-  return { ret: data.length, data };
+  return withInq(f, { ret: data.length, data });
+}
+
+/** tcp_recvmsg with TCP_INQ on: the TCP_CM_INQ value, taken after the read. */
+function withInq(f: SockFile, r: ReadRet & { errno?: undefined }): ReadRet {
+  if (f.sock.opts.recvmsgInq) r.inq = inqHint(f.sock.conn);
+  return r;
 }
 
 export function recv(p: Proc, fd: number, count: number, flags: number, name: string): Call<ReadRet> {
@@ -45,7 +51,7 @@ export function recv(p: Proc, fd: number, count: number, flags: number, name: st
   let got = 0;
   const result = (): ReadRet => {
     const data = got ? concat(parts, got) : EMPTY;
-    return { ret: data.length, data };
+    return withInq(f, { ret: data.length, data });
   };
   const attempt: Attempt<ReadRet> = () => {
     const s = f.sock;
