@@ -6,7 +6,7 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
-import { childAcceptable, childEstablished } from './listen.ts';
+import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
@@ -212,6 +212,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
     return true;
   }
   if (!(f & ACK)) return false; // silently dropped (observed: data without ACK)
+  if (deferBareAck(c, endSeq)) return false;
   return 'child';
 }
 

@@ -8,6 +8,7 @@ import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
+import { requestExpired, requestResend } from './listen.ts';
 import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
@@ -70,7 +71,7 @@ function writeTimedOut(c: TcpConn): boolean {
     // then ETIMEDOUT at 131 s (plus the kernel timer wheel's slack).
     return c.retransmits >= cfg.tcp_syn_retries + cfg.tcp_syn_linear_timeouts;
   }
-  if (c.state === TcpState.SYN_RECV) return c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
+  if (c.state === TcpState.SYN_RECV) return c.listener ? requestExpired(c) : c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
   boundary = cfg.tcp_retries2;
   if (c.orphan) {
     const alive = rtoBackoff(c) < cfg.tcp_rto_max_us; // tcp_orphan_retries' alive: RTO not yet at its cap
@@ -118,7 +119,9 @@ function retransmitTimer(c: TcpConn): void {
     tcpWriteErr(c, kind === 'syn-retransmit' ? 'SYN retries exhausted (tcp_syn_retries)' : 'retransmissions exhausted');
     return;
   }
-  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+  if (c.state === TcpState.SYN_RECV && c.listener && !requestResend(c)) {
+    // TCP_DEFER_ACCEPT: an acknowledged request waits for data; the timer runs, nothing is sent.
+  } else if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
     c.synRetransmitted = true;
     c.env.counters.inc('TCPSynRetrans');
     c.env.counters.inc('RetransSegs');
