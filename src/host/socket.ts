@@ -495,7 +495,14 @@ export class Socket {
         break;
       }
       case 'SO_REUSEADDR': o.reuseaddr = num(value) !== 0; break;
-      case 'SO_RCVBUF': o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2)); if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK; break; // Linux doubles, capped by rmem_max
+      case 'SO_RCVBUF': {
+        // Linux doubles it, capped by rmem_max, and locks it (SOCK_RCVBUF_LOCK): the initial
+        // window and window scale follow it (selectInitialWindow); a listener's children inherit it.
+        o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2));
+        o.rcvbufLocked = true;
+        if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK;
+        break;
+      }
       case 'SO_SNDBUF': o.sndbuf = Math.max(4608, Math.min(num(value) * 2, 212992 * 2)); o.sndbufLocked = true; if (c) c.sndBuf.limit = o.sndbuf; break;
       case 'TCP_NODELAY': o.nodelay = num(value) !== 0; if (c) { tcpOutput(c); } break;
       case 'TCP_CORK': {

@@ -739,8 +739,10 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   c.lrcvtime = now;
   c.lastDataRecv = now;
   // tcp_grow_window: rcv_ssthresh climbs by two segments per in-order full-sized segment
-  // (small segments cost more memory than they carry, so Linux does not grow for them).
-  if (len >= c.rcvMss && c.rcvSsthresh < c.opts.rcvbuf) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, c.opts.rcvbuf);
+  // (small segments cost more memory than they carry, so Linux does not grow for them), up to
+  // the window clamp a locked SO_RCVBUF set at the handshake (selectInitialWindow).
+  const clamp = c.windowClamp || c.opts.rcvbuf;
+  if (len >= c.rcvMss && c.rcvSsthresh < clamp) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, clamp);
 }
 
 /** tcp_fin: the peer will send no more. */

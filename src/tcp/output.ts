@@ -15,13 +15,35 @@ export const tsNow = (c: TcpConn): number => (Math.floor(c.env.now() / 1000) + c
 
 /** Linux tcp_select_initial_window: the SYN's window, a multiple of the MSS below 64 KiB. */
 export function initialWindow(c: TcpConn): number {
-  const space = Math.min(c.opts.rcvbuf, 65535);
-  return Math.floor(space / c.advMss) * c.advMss;
+  return selectInitialWindow(c, c.advMss);
 }
 
-/** Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB). */
+/**
+ * tcp_select_initial_window's window for segments of `mss` bytes. After SO_RCVBUF
+ * (SOCK_RCVBUF_LOCK) the space is tcp_full_space, half the doubled value (tcp_win_from_space
+ * with the default scaling_ratio), rounded down to the MSS when above it, then capped at 65535.
+ * Observed on 6.18, a listener's SYN-ACK (MSS 1448 with timestamps): SO_RCVBUF 4096 -> win
+ * 2896, 1000 -> 1152, 20000 -> 18824, 100000 -> 65535. Otherwise linger's buffer is window
+ * space already (tcp_rmem[1] 131072 gives Linux's 64240 and 65160 either way).
+ */
+function selectInitialWindow(c: TcpConn, mss: number): number {
+  if (c.opts.rcvbufLocked) {
+    const space = c.opts.rcvbuf >> 1;
+    // The window clamp becomes that space: rcv_ssthresh never grows past it (tcp_grow_window;
+    // observed: the child's ACKs of 1000 and 2000 unread bytes still offer 2896).
+    c.windowClamp = space;
+    return Math.min(space > mss ? space - (space % mss) : space, 65535);
+  }
+  return Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss;
+}
+
+/**
+ * Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB); after
+ * SO_RCVBUF, to cover tcp_full_space only, the window clamp tcp_openreq_init_rwin and
+ * tcp_connect_init set (observed on 6.18: SO_RCVBUF 100000 -> wscale 1, 300000 -> 3, 40000 -> 0).
+ */
 export function offeredWscale(c: TcpConn): number {
-  let space = Math.max(c.env.cfg.tcp_rmem[2], c.opts.rcvbuf);
+  let space = c.opts.rcvbufLocked ? c.opts.rcvbuf >> 1 : Math.max(c.env.cfg.tcp_rmem[2], c.opts.rcvbuf);
   let ws = 0;
   while (space > 65535 && ws < 14) {
     space >>>= 1;
@@ -177,8 +199,7 @@ export function sendSynAck(c: TcpConn, note?: string): void {
     // timestamp option (1448), so Linux's SYN-ACK offers 65160, not 64240 (observed:
     // test/fixtures/linux/ipv4-connection.pcap); the child starts with rcv_ssthresh = that
     // window (tcp_create_openreq_child). A simultaneous-open SYN-ACK keeps the SYN's window.
-    const mss = c.advMss - 12;
-    win = Math.min(Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss, 65535);
+    win = selectInitialWindow(c, c.advMss - 12);
     c.rcvSsthresh = win;
   }
   c.rcvWnd = win;
