@@ -4,6 +4,7 @@
 
 import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
+import type { RtxKind } from './timer.ts';
 import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
@@ -87,7 +88,6 @@ function writeTimedOut(c: TcpConn): boolean {
 function retransmitTimer(c: TcpConn): void {
   const kind = c.rtxKind;
   c.rtxDeadline = Infinity;
-  const cfg = c.env.cfg;
   if (c.flight === 0) return;
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's original send time, one RTO ago.
@@ -119,9 +119,9 @@ function retransmitTimer(c: TcpConn): void {
     tcpWriteErr(c, kind === 'syn-retransmit' ? 'SYN retries exhausted (tcp_syn_retries)' : 'retransmissions exhausted');
     return;
   }
-  if (c.state === TcpState.SYN_RECV && c.listener && !requestResend(c)) {
-    // TCP_DEFER_ACCEPT: an acknowledged request waits for data; the timer runs, nothing is sent.
-  } else if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+  if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+    // TCP_DEFER_ACCEPT: an acknowledged request waiting for data lets the timer run, sending nothing.
+    if (c.state === TcpState.SYN_RECV && c.listener && !requestResend(c)) return rearm(c, kind);
     c.synRetransmitted = true;
     c.env.counters.inc('TCPSynRetrans');
     c.env.counters.inc('RetransSegs');
@@ -133,9 +133,14 @@ function retransmitTimer(c: TcpConn): void {
     c.sndNxt = c.sndUna; // go back N
     tcpOutput(c, zeroWindow ? 'retransmission (RTO, zero window)' : 'retransmission (RTO)');
   }
-  if (!zeroWindow) c.retransmits++; // out_reset_timer: the zero-window path only doubles the RTO
+  rearm(c, kind, !zeroWindow); // out_reset_timer: the zero-window path only doubles the RTO
+}
+
+/** out_reset_timer after a timeout: one more retransmission counted, the RTO backed off. */
+function rearm(c: TcpConn, kind: RtxKind, counted = true): void {
+  if (counted) c.retransmits++;
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
-  if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
+  if (!(c.state === TcpState.SYN_SENT && c.retransmits <= c.env.cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
   c.rtxDeadline = c.env.now() + clampToUserTimeout(c, rtoBackoff(c));
 }
