@@ -34,6 +34,8 @@ export interface Sysctls {
   tcp_wmem: [number, number, number];
   /** TCP_RTO_MIN, 200 ms; a sysctl since Linux 6.11 (before, only per route: `ip route ... rto_min`). */
   tcp_rto_min_us: number;
+  /** Bytes not yet sent above which a socket is not writable (TCP_NOTSENT_LOWAT's default; UINT_MAX = off). */
+  tcp_notsent_lowat: number;
   somaxconn: number; // net.core.somaxconn
 }
 
@@ -87,6 +89,7 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_rmem: [4096, 131072, 6291456],
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,
+  tcp_notsent_lowat: 4294967295,
   somaxconn: 4096,
 };
 
@@ -107,7 +110,6 @@ export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string
   'net.ipv4.tcp_retries1': { value: '3', why: 'what tcp_retries1 drives (route negative advice, PMTU probing, flow-label rethink) linger does not have' },
   'net.ipv4.tcp_dsack': { value: '1', why: 'linger always sends D-SACK blocks when SACK is on' },
   'net.ipv4.tcp_reordering': { value: '3', why: 'linger\'s duplicate-ACK threshold is fixed at 3' },
-  'net.ipv4.tcp_notsent_lowat': { value: '4294967295', why: 'linger has no TCP_NOTSENT_LOWAT limit' },
 };
 
 /**

@@ -34,13 +34,19 @@ export const SO_RCVTIMEO = 20; // SO_RCVTIMEO_OLD: struct timeval
 export const SO_SNDTIMEO = 21;
 export const TCP_NODELAY = 1;
 export const TCP_MAXSEG = 2;
+export const TCP_CORK = 3;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
 export const TCP_LINGER2 = 8;
+export const TCP_DEFER_ACCEPT = 9;
 export const TCP_INFO = 11;
 export const TCP_QUICKACK = 12;
 export const TCP_USER_TIMEOUT = 18;
+export const TCP_NOTSENT_LOWAT = 25;
+export const TCP_INQ = 36;
+/** recvmsg()'s control message for TCP_INQ (cmsg_level SOL_TCP). */
+export const TCP_CM_INQ = TCP_INQ;
 
 // shutdown() (linux/net.h) and the kernel's sk_shutdown bits (include/net/sock.h).
 export const SHUT_RD = 0;
@@ -148,6 +154,7 @@ export const SYMBOLS: Readonly<Record<string, number>> = {
   IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6,
   SOL_SOCKET, SOL_TCP, SO_REUSEADDR, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO,
   TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2, TCP_INFO, TCP_QUICKACK, TCP_USER_TIMEOUT,
+  TCP_CORK, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT, TCP_INQ, TCP_CM_INQ,
   SHUT_RD, SHUT_WR, SHUT_RDWR,
   MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL, MSG_MORE,
   F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, FD_CLOEXEC, O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK,

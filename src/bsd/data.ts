@@ -1,5 +1,5 @@
-// read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK
-// and MSG_WAITALL.
+// read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK,
+// MSG_WAITALL and MSG_MORE.
 
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
@@ -7,7 +7,7 @@ import { returned, sleeping } from './blocking.ts';
 import { BLOCKED, type Attempt, type Call } from './call.ts';
 import * as K from './constants.ts';
 import { engine, fail, isErr } from './errno.ts';
-import { inq, isConnecting, streamWriteable } from './conn.ts';
+import { inq, inqHint, isConnecting, streamWriteable } from './conn.ts';
 import type { Proc, SockFile } from './file.ts';
 import type { ReadRet, Ret } from './types.ts';
 
@@ -30,7 +30,13 @@ function peekData(f: SockFile, count: number): ReadRet | null {
   const n = inq(c);
   if (n === 0) return null;
   const data = c!.rcvBuf.slice(0, Math.min(count, n));
-  return { ret: data.length, data };
+  return withInq(f, { ret: data.length, data });
+}
+
+/** tcp_recvmsg with TCP_INQ on: the TCP_CM_INQ value, taken after the read. */
+function withInq(f: SockFile, r: ReadRet & { errno?: undefined }): ReadRet {
+  if (f.sock.opts.recvmsgInq) r.inq = inqHint(f.sock.conn);
+  return r;
 }
 
 export function recv(p: Proc, fd: number, count: number, flags: number, name: string): Call<ReadRet> {
@@ -45,7 +51,7 @@ export function recv(p: Proc, fd: number, count: number, flags: number, name: st
   let got = 0;
   const result = (): ReadRet => {
     const data = got ? concat(parts, got) : EMPTY;
-    return { ret: data.length, data };
+    return withInq(f, { ret: data.length, data });
   };
   const attempt: Attempt<ReadRet> = () => {
     const s = f.sock;
@@ -102,7 +108,7 @@ export function send(p: Proc, fd: number, data: Uint8Array | string, flags: numb
     if (!first && !writeReady(f)) return BLOCKED;
     first = false;
     if (bytes.length === 0) return sendNothing(f);
-    const n = engine(() => f.sock.send(off ? bytes.subarray(off) : bytes));
+    const n = engine(() => f.sock.send(off ? bytes.subarray(off) : bytes, (flags & K.MSG_MORE) !== 0));
     if (isErr(n)) return off ? { ret: off } : n;
     off += n;
     return off === bytes.length ? { ret: off } : BLOCKED;

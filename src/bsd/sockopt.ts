@@ -15,7 +15,8 @@ const SOCKET_INTS: [number, SockOptName][] = [
 ];
 const TCP_INTS: [number, SockOptName][] = [
   [K.TCP_NODELAY, 'TCP_NODELAY'], [K.TCP_KEEPIDLE, 'TCP_KEEPIDLE'], [K.TCP_KEEPINTVL, 'TCP_KEEPINTVL'], [K.TCP_KEEPCNT, 'TCP_KEEPCNT'],
-  [K.TCP_LINGER2, 'TCP_LINGER2'], [K.TCP_USER_TIMEOUT, 'TCP_USER_TIMEOUT'],
+  [K.TCP_LINGER2, 'TCP_LINGER2'], [K.TCP_USER_TIMEOUT, 'TCP_USER_TIMEOUT'], [K.TCP_CORK, 'TCP_CORK'],
+  [K.TCP_NOTSENT_LOWAT, 'TCP_NOTSENT_LOWAT'], [K.TCP_INQ, 'TCP_INQ'], [K.TCP_DEFER_ACCEPT, 'TCP_DEFER_ACCEPT'],
 ];
 /** Set one way only: TCP_MAXSEG reads back as the MSS in use (getMaxseg). */
 const TCP_SET_ONLY: [number, SockOptName][] = [[K.TCP_MAXSEG, 'TCP_MAXSEG']];

@@ -40,7 +40,8 @@ export interface SysError {
 }
 /** A call's result: `errno` is undefined on success. */
 export type Ret<T extends object = object> = (T & { ret: number; errno?: undefined; errnum?: undefined }) | SysError;
-export type ReadRet = Ret<{ data: Uint8Array }>;
+/** `inq`: with TCP_INQ on, the TCP_CM_INQ control message recvmsg() would carry (tcp_inq_hint after the read). */
+export type ReadRet = Ret<{ data: Uint8Array; inq?: number }>;
 export type AddrRet = Ret<{ addr: SockAddrOut }>;
 export type ValueRet = Ret<{ value: number }>;
 export type PollRet = Ret<{ fds: PollFd[] }>;

@@ -152,8 +152,31 @@ const read: Handler = (cx, c) => {
     count = cx.args.int(a[2], 'count');
     if (c.name !== 'read') flags = cx.args.int(a[3], 'flags');
   }
-  return checked(cx, c, flags ? cx.sys.begin.recv(fd, count, flags) : cx.sys.begin.read(fd, count));
+  const call = flags ? cx.sys.begin.recv(fd, count, flags) : cx.sys.begin.read(fd, count);
+  const control = c.name === 'recvmsg' ? field(a[1]!, 'msg_control') : undefined;
+  if (!control || control.kind === 'ellipsis') return checked(cx, c, call);
+  return started(call, (x) => {
+    checkRet(cx.args, c, x);
+    if (x.errno === undefined) checkCmsgs(cx, control, x.inq);
+  });
 };
+
+/**
+ * recvmsg()'s msg_control against the control messages Linux would return: TCP_CM_INQ (with
+ * TCP_INQ on) is the only one linger has; unsupported.ts reports scripts that expect others.
+ */
+function checkCmsgs(cx: CallContext, control: Expr, inq: number | undefined): void {
+  const items = control.kind === 'list' ? control.items : [control];
+  const got = inq === undefined ? 'no control message' : `{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=${inq}}`;
+  if (items.length === 0 && inq !== undefined) fail(control, `recvmsg() returned ${got}, the script expects none`, { expected: 'msg_control=[]', actual: got });
+  for (const it of items) {
+    const dataE = field(it, 'cmsg_data');
+    if (inq === undefined) fail(it, `recvmsg() returned no control message (TCP_INQ is off), the script expects ${describeExpr(it)}`, { expected: describeExpr(it), actual: got });
+    if (dataE && dataE.kind !== 'ellipsis' && cx.args.int(dataE, 'cmsg_data') !== inq) {
+      fail(dataE, `recvmsg() TCP_CM_INQ ${inq} != ${cx.args.int(dataE, 'cmsg_data')}`, { expected: describeExpr(it), actual: got });
+    }
+  }
+}
 
 const write: Handler = (cx, c) => {
   const a = c.args;

@@ -2,6 +2,7 @@
 // reported UNSUPPORTED, never run to a misleading FAIL.
 
 import type { Expr, Script, SyscallSpec, TcpPacketSpec, UntimedCommand } from './ast.ts';
+import { describeExpr, field } from './args.ts';
 import { SYSCALL_NAMES } from './calls.ts';
 import { parseShell, planShell, type ScriptReader } from './shell.ts';
 import { symbolValue } from './symbols.ts';
@@ -73,6 +74,18 @@ function call(c: SyscallSpec, at: string, why: Set<string>): void {
   };
   c.args.forEach(walk);
   if (c.ret.kind !== 'ellipsis') walk(c.ret);
+  const control = c.name.endsWith('msg') && c.args[1] ? field(c.args[1], 'msg_control') : undefined;
+  if (control && control.kind !== 'ellipsis') {
+    // Control messages: recvmsg()'s TCP_CM_INQ is all linger has (no SCM_TIMESTAMPING, no
+    // TCP_CM_INQ on send).
+    const items = control.kind === 'list' ? control.items : [control];
+    for (const it of items) {
+      const type = field(it, 'cmsg_type');
+      const level = field(it, 'cmsg_level');
+      const inq = c.name === 'recvmsg' && type?.kind === 'sym' && type.name === 'TCP_CM_INQ' && level?.kind === 'sym' && (level.name === 'SOL_TCP' || level.name === 'IPPROTO_TCP');
+      if (!inq) why.add(`${at}: ${c.name}() control message ${describeExpr(it)} (linger has only recvmsg()'s TCP_CM_INQ)`);
+    }
+  }
   if (/^(send|recv|sendto|recvfrom|sendmsg|recvmsg)$/.test(c.name)) {
     const flagsArg = c.args[c.name.endsWith('msg') ? 2 : 3];
     if (flagsArg && mentions(flagsArg, 'MSG_OOB')) why.add(`${at}: MSG_OOB (linger does not implement urgent data)`);

@@ -4,10 +4,10 @@
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
-import { Listener, acceptChild, listenStop } from '../tcp/listen.ts';
+import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
-import { tcpOutput, windowUpdateAfterRead } from '../tcp/output.ts';
+import { notsentAllowance, tcpOutput, tcpPush, windowUpdateAfterRead } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { isnAfterTimeWait, type TimeWaitEntry, type TimeWaitTable } from '../tcp/timewait.ts';
@@ -50,7 +50,7 @@ type Handler = (arg?: unknown) => void;
 export type SockOptName =
   | 'SO_LINGER' | 'SO_KEEPALIVE' | 'SO_REUSEADDR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_ERROR'
   | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK'
-  | 'TCP_MAXSEG';
+  | 'TCP_MAXSEG' | 'TCP_CORK' | 'TCP_NOTSENT_LOWAT' | 'TCP_INQ' | 'TCP_DEFER_ACCEPT';
 
 export class Socket {
   readonly id: number;
@@ -279,16 +279,19 @@ export class Socket {
     h.reschedule(conn);
   }
 
-  /** send(): bytes accepted into the send buffer (0 = EAGAIN); throws EPIPE, ECONNRESET, ... */
-  send(data: Uint8Array): number {
+  /**
+   * send(): bytes accepted into the send buffer (0 = EAGAIN); throws EPIPE, ECONNRESET, ...
+   * `more`: MSG_MORE, more data follows (tcpPush).
+   */
+  send(data: Uint8Array, more = false): number {
     try {
-      return this.sendImpl(data);
+      return this.sendImpl(data, more);
     } finally {
       this.host.flush();
     }
   }
 
-  private sendImpl(data: Uint8Array): number {
+  private sendImpl(data: Uint8Array, more: boolean): number {
     this.checkOpen('send');
     const c = this.conn;
     // tcp_sendmsg -> sk_stream_wait_connect: EPIPE in any state but SYN_SENT/SYN_RECV, so a
@@ -303,11 +306,12 @@ export class Socket {
     }
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
-    const n = c.sndBuf.push(data);
+    const allowed = notsentAllowance(c, data.length);
+    const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {
-      tcpOutput(c);
+      tcpPush(c, more);
       this.host.reschedule(c);
     }
     return n;
@@ -491,9 +495,22 @@ export class Socket {
         break;
       }
       case 'SO_REUSEADDR': o.reuseaddr = num(value) !== 0; break;
-      case 'SO_RCVBUF': o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2)); if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK; break; // Linux doubles, capped by rmem_max
+      case 'SO_RCVBUF': {
+        // Linux doubles it, capped by rmem_max, and locks it (SOCK_RCVBUF_LOCK): the initial
+        // window and window scale follow it (selectInitialWindow); a listener's children inherit it.
+        o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2));
+        o.rcvbufLocked = true;
+        if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK;
+        break;
+      }
       case 'SO_SNDBUF': o.sndbuf = Math.max(4608, Math.min(num(value) * 2, 212992 * 2)); o.sndbufLocked = true; if (c) c.sndBuf.limit = o.sndbuf; break;
       case 'TCP_NODELAY': o.nodelay = num(value) !== 0; if (c) { tcpOutput(c); } break;
+      case 'TCP_CORK': {
+        // __tcp_sock_set_cork: uncorking pushes what waits (tcp_push_pending_frames).
+        o.cork = num(value) !== 0;
+        if (c && !o.cork) tcpOutput(c);
+        break;
+      }
       case 'TCP_QUICKACK': o.quickack = num(value) !== 0; break;
       case 'TCP_KEEPIDLE':
       case 'TCP_KEEPINTVL': {
@@ -530,6 +547,19 @@ export class Socket {
         o.userMss = v;
         break;
       }
+      case 'TCP_NOTSENT_LOWAT': {
+        // tp->notsent_lowat is a u32 read back as an int (-1 stays -1); then sk_write_space.
+        o.notsentLowat = num(value) | 0;
+        if (c) c.env.notify(c, 'writable');
+        break;
+      }
+      case 'TCP_INQ': {
+        const v = num(value);
+        if (v < 0 || v > 1) this.fail('EINVAL', 'setsockopt', 'TCP_INQ takes 0 or 1');
+        o.recvmsgInq = v === 1;
+        break;
+      }
+      case 'TCP_DEFER_ACCEPT': o.deferAccept = secsToRetrans(num(value), this.host.cfg.tcp_rto_max_us); break;
       case 'SO_ERROR': this.fail('ENOPROTOOPT', 'setsockopt', 'SO_ERROR is read-only');
     }
     if (c) this.host.reschedule(c);
@@ -551,6 +581,10 @@ export class Socket {
         return e ? new SocketError(e, 'getsockopt').errno : 0;
       }
       case 'TCP_NODELAY': return o.nodelay;
+      case 'TCP_CORK': return o.cork === true;
+      case 'TCP_NOTSENT_LOWAT': return o.notsentLowat ?? 0;
+      case 'TCP_INQ': return o.recvmsgInq === true;
+      case 'TCP_DEFER_ACCEPT': return retransToSecs(o.deferAccept ?? 0, this.host.cfg.tcp_rto_max_us);
       case 'TCP_QUICKACK': return o.quickack;
       case 'TCP_KEEPIDLE': return o.keepIdle || this.host.cfg.tcp_keepalive_time;
       case 'TCP_KEEPINTVL': return o.keepIntvl || this.host.cfg.tcp_keepalive_intvl;

@@ -89,6 +89,16 @@ export interface SockOpts {
   sndbufLocked?: boolean;
   /** TCP_MAXSEG (rx_opt.user_mss): clamps the MSS offered and the MSS used; 0 or absent = none. */
   userMss?: number;
+  /** SO_RCVBUF was set (SOCK_RCVBUF_LOCK): the initial window and window scale follow it. */
+  rcvbufLocked?: boolean;
+  /** TCP_CORK (TCP_NAGLE_CORK in tp->nonagle): sub-MSS tails wait. */
+  cork?: boolean;
+  /** TCP_NOTSENT_LOWAT (tp->notsent_lowat): 0 or absent = net.ipv4.tcp_notsent_lowat. */
+  notsentLowat?: number;
+  /** TCP_INQ (tp->recvmsg_inq): recvmsg() reports the bytes left to read (TCP_CM_INQ). */
+  recvmsgInq?: boolean;
+  /** TCP_DEFER_ACCEPT on a listener, as a SYN-ACK retransmission count (rskq_defer_accept). */
+  deferAccept?: number;
 }
 
 export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({
@@ -135,6 +145,8 @@ const F_DONE = 1 << 13;
 const F_LINGERING = 1 << 14;
 const F_ACCEPTED = 1 << 15;
 const F_PASSIVE = 1 << 16;
+const F_MORE = 1 << 17;
+const F_DEFER_ACKED = 1 << 18;
 
 /** Shared empty queues: replaced by a connection's own array on first insertion. */
 export const NO_OFO: OfoSegment[] = [];
@@ -299,6 +311,8 @@ export interface Ownership {
   socket: ConnOwner | null;
   accepted: boolean;
   passive: boolean;
+  more: boolean;
+  deferAcked: boolean;
 }
 
 /** Counters for tcp_info and ss -i. */
@@ -497,6 +511,12 @@ export class TcpConn extends TcpTimer
   /** A passive child, made by a SYN on a listener (Linux keeps no more of that SYN). */
   get passive(): boolean { return this.getF(F_PASSIVE); }
   set passive(v: boolean) { this.setF(F_PASSIVE, v); }
+  /** The last write had MSG_MORE: tcp_push did not mark the queue's tail with PSH (tcp_mark_push). */
+  get more(): boolean { return this.getF(F_MORE); }
+  set more(v: boolean) { this.setF(F_MORE, v); }
+  /** inet_rsk(req)->acked: TCP_DEFER_ACCEPT dropped a bare ACK of this request's SYN-ACK. */
+  get deferAcked(): boolean { return this.getF(F_DEFER_ACKED); }
+  set deferAcked(v: boolean) { this.setF(F_DEFER_ACKED, v); }
 
   // Statistics for ss -i and tcp_info.
   segsOut = 0;

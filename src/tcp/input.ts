@@ -6,7 +6,7 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
-import { childAcceptable, childEstablished } from './listen.ts';
+import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
@@ -212,6 +212,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
     return true;
   }
   if (!(f & ACK)) return false; // silently dropped (observed: data without ACK)
+  if (deferBareAck(c, endSeq)) return false;
   return 'child';
 }
 
@@ -746,8 +747,10 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   c.lrcvtime = now;
   c.lastDataRecv = now;
   // tcp_grow_window: rcv_ssthresh climbs by two segments per in-order full-sized segment
-  // (small segments cost more memory than they carry, so Linux does not grow for them).
-  if (len >= c.rcvMss && c.rcvSsthresh < c.opts.rcvbuf) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, c.opts.rcvbuf);
+  // (small segments cost more memory than they carry, so Linux does not grow for them), up to
+  // the window clamp a locked SO_RCVBUF set at the handshake (selectInitialWindow).
+  const clamp = c.windowClamp || c.opts.rcvbuf;
+  if (len >= c.rcvMss && c.rcvSsthresh < clamp) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, clamp);
 }
 
 /** tcp_fin: the peer will send no more. */

@@ -119,6 +119,43 @@ export function childAcceptable(conn: TcpConn): boolean {
   return false;
 }
 
+/** rskq_defer_accept of the request's listener, read live as tcp_check_req and reqsk_timer_handler do. */
+const deferOf = (conn: TcpConn): number => conn.listener?.owner.opts.deferAccept ?? 0;
+
+/**
+ * tcp_check_req, TCP_DEFER_ACCEPT: while the request has had fewer SYN-ACK timeouts than the
+ * option's count, a bare ACK (end_seq == rcv_isn + 1) is dropped and the request remembers it
+ * was acknowledged (inet_rsk(req)->acked); data completes the handshake. Returns true to drop.
+ */
+export function deferBareAck(conn: TcpConn, endSeq: number): boolean {
+  if (conn.retransmits >= deferOf(conn) || endSeq !== seqAdd(conn.irs, 1)) return false;
+  conn.deferAcked = true;
+  const env = conn.env;
+  env.trace({ kind: 'drop', t: env.now(), host: env.name, reason: 'TCP_DEFER_ACCEPT: bare ACK dropped, waiting for data' });
+  return true;
+}
+
+/**
+ * syn_ack_recalc: a request expires after max(tcp_synack_retries, defer) timeouts, but one
+ * that was acknowledged under TCP_DEFER_ACCEPT lives until the defer count too.
+ */
+export function requestExpired(conn: TcpConn): boolean {
+  const defer = deferOf(conn);
+  const n = conn.retransmits;
+  return n >= Math.max(conn.env.cfg.tcp_synack_retries, defer) && (!conn.deferAcked || n >= defer);
+}
+
+/**
+ * syn_ack_recalc: the SYN-ACK is resent at each timeout, except while an acknowledged request
+ * waits for data under TCP_DEFER_ACCEPT: then only from the last timeout of the defer period
+ * on ("a last chance for data or ACK"). Observed on 6.18, TCP_DEFER_ACCEPT 3 s (2 timeouts):
+ * the bare ACK dropped, no SYN-ACK at 1 s, one at 3 s, whose ACK then completes the accept.
+ */
+export function requestResend(conn: TcpConn): boolean {
+  const defer = deferOf(conn);
+  return !conn.deferAcked || conn.retransmits >= defer - 1;
+}
+
 /** inet_csk_reqsk_queue_add: the child finished its handshake; accept() can take it. */
 export function childEstablished(conn: TcpConn): void {
   const l = conn.listener;
@@ -156,4 +193,35 @@ export function listenStop(l: Listener): void {
   // A request sock is never a full socket: inet_csk_listen_stop drops it without tcp_done, so
   // no TcpAttemptFails.
   for (const child of [...l.synQueue]) tcpDone(child, 'listener closed (request dropped)', 'call', false);
+}
+
+/**
+ * TCP_DEFER_ACCEPT's seconds as SYN-ACK retransmissions (secs_to_retrans with TCP_TIMEOUT_INIT
+ * 1 s doubling up to TCP_RTO_MAX): the fewest timeouts whose total covers them.
+ */
+export function secsToRetrans(secs: number, rtoMaxUs: number): number {
+  if (secs <= 0) return 0;
+  const max = Math.floor(rtoMaxUs / 1e6);
+  let timeout = 1;
+  let period = timeout;
+  let res = 1;
+  while (secs > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, max);
+    period += timeout;
+  }
+  return res;
+}
+
+/** getsockopt(TCP_DEFER_ACCEPT): the seconds those retransmissions take (retrans_to_secs; observed 2 -> 3, 10 -> 15, 1000 -> 1087). */
+export function retransToSecs(retrans: number, rtoMaxUs: number): number {
+  if (retrans <= 0) return 0;
+  const max = Math.floor(rtoMaxUs / 1e6);
+  let timeout = 1;
+  let period = timeout;
+  while (--retrans > 0) {
+    timeout = Math.min(timeout * 2, max);
+    period += timeout;
+  }
+  return period;
 }

@@ -15,13 +15,35 @@ export const tsNow = (c: TcpConn): number => (Math.floor(c.env.now() / 1000) + c
 
 /** Linux tcp_select_initial_window: the SYN's window, a multiple of the MSS below 64 KiB. */
 export function initialWindow(c: TcpConn): number {
-  const space = Math.min(c.opts.rcvbuf, 65535);
-  return Math.floor(space / c.advMss) * c.advMss;
+  return selectInitialWindow(c, c.advMss);
 }
 
-/** Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB). */
+/**
+ * tcp_select_initial_window's window for segments of `mss` bytes. After SO_RCVBUF
+ * (SOCK_RCVBUF_LOCK) the space is tcp_full_space, half the doubled value (tcp_win_from_space
+ * with the default scaling_ratio), rounded down to the MSS when above it, then capped at 65535.
+ * Observed on 6.18, a listener's SYN-ACK (MSS 1448 with timestamps): SO_RCVBUF 4096 -> win
+ * 2896, 1000 -> 1152, 20000 -> 18824, 100000 -> 65535. Otherwise linger's buffer is window
+ * space already (tcp_rmem[1] 131072 gives Linux's 64240 and 65160 either way).
+ */
+function selectInitialWindow(c: TcpConn, mss: number): number {
+  if (c.opts.rcvbufLocked) {
+    const space = c.opts.rcvbuf >> 1;
+    // The window clamp becomes that space: rcv_ssthresh never grows past it (tcp_grow_window;
+    // observed: the child's ACKs of 1000 and 2000 unread bytes still offer 2896).
+    c.windowClamp = space;
+    return Math.min(space > mss ? space - (space % mss) : space, 65535);
+  }
+  return Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss;
+}
+
+/**
+ * Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB); after
+ * SO_RCVBUF, to cover tcp_full_space only, the window clamp tcp_openreq_init_rwin and
+ * tcp_connect_init set (observed on 6.18: SO_RCVBUF 100000 -> wscale 1, 300000 -> 3, 40000 -> 0).
+ */
 export function offeredWscale(c: TcpConn): number {
-  let space = Math.max(c.env.cfg.tcp_rmem[2], c.opts.rcvbuf);
+  let space = c.opts.rcvbufLocked ? c.opts.rcvbuf >> 1 : Math.max(c.env.cfg.tcp_rmem[2], c.opts.rcvbuf);
   let ws = 0;
   while (space > 65535 && ws < 14) {
     space >>>= 1;
@@ -184,8 +206,7 @@ export function sendSynAck(c: TcpConn, note?: string): void {
     // timestamp option (1448), so Linux's SYN-ACK offers 65160, not 64240 (observed:
     // test/fixtures/linux/ipv4-connection.pcap); the child starts with rcv_ssthresh = that
     // window (tcp_create_openreq_child). A simultaneous-open SYN-ACK keeps the SYN's window.
-    const mss = c.advMss - 12;
-    win = Math.min(Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss, 65535);
+    win = selectInitialWindow(c, c.advMss - 12);
     c.rcvSsthresh = win;
   }
   c.rcvWnd = win;
@@ -208,6 +229,38 @@ export function sndbufExpand(c: TcpConn): void {
   if (want > c.sndBuf.limit) c.sndBuf.limit = want;
 }
 
+/** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else net.ipv4.tcp_notsent_lowat (as a u32). */
+const notsentLowat = (c: TcpConn): number => (c.opts.notsentLowat ?? 0) >>> 0 || c.env.cfg.tcp_notsent_lowat;
+
+/** Bytes queued and never sent (write_seq - snd_nxt; Linux's snd_nxt is our SND.MAX). */
+const notsentBytes = (c: TcpConn): number => (seqLt(c.sndMax, c.writeSeq) ? (c.writeSeq - c.sndMax) >>> 0 : 0);
+
+/**
+ * tcp_stream_memory_free: fewer unsent bytes than TCP_NOTSENT_LOWAT. `wake` (poll, and waking a
+ * blocked writer) asks for half of it, as (notsent_bytes << wake) < lowat does.
+ */
+export function streamMemoryFree(c: TcpConn, wake: 0 | 1): boolean {
+  const lowat = notsentLowat(c);
+  return lowat >= 0xffffffff || notsentBytes(c) * (1 + wake) < lowat;
+}
+
+/**
+ * How much of a write of `len` bytes TCP_NOTSENT_LOWAT lets in (tcp_sendmsg_locked): the unsent
+ * tail segment is filled without a check, and each new segment (of one MSS, the size goal)
+ * needs sk_stream_memory_free first. Observed on 6.18 with lowat 1000 and a closed window:
+ * writes of 600 take 600, 600, then 248 (the tail is full at 1448), then EAGAIN.
+ */
+export function notsentAllowance(c: TcpConn, len: number): number {
+  const lowat = notsentLowat(c);
+  if (lowat >= 0xffffffff) return len;
+  const notsent = notsentBytes(c);
+  const mss = c.mssCache;
+  const tail = notsent % mss ? mss - (notsent % mss) : 0;
+  const after = notsent + tail;
+  const fresh = after < lowat ? Math.ceil((lowat - after) / mss) * mss : 0;
+  return Math.min(len, tail + fresh);
+}
+
 /** Arms the retransmission timer unless already armed (RFC 6298 §5.1). */
 export function armRto(c: TcpConn, kind: 'retransmit' | 'syn-retransmit' | 'synack-retransmit' = 'retransmit'): void {
   if (c.rtxDeadline !== Infinity && c.rtxKind !== 'persist') return;
@@ -228,8 +281,9 @@ const canSend = (s: TcpState): boolean =>
 /**
  * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
  * cwnd and Nagle allow. With nothing in flight and the window closed, arms the persist timer.
+ * `corked`: this push holds a sub-MSS tail as TCP_CORK does (MSG_MORE, tcpPush).
  */
-export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
+export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = false): void {
   if (!canSend(c.state)) return;
   const mss = c.mssCache;
   let sent = false;
@@ -260,10 +314,15 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
     // that no small segment has set yet (0) never holds anything, whatever the ISN.
     if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
+    // tcp_nagle_check with TCP_NAGLE_CORK (TCP_CORK, or MSG_MORE for this write's push): the
+    // sub-MSS tail waits whatever is in flight. With nothing in flight the persist timer is
+    // armed (tcp_check_probe_timer) and tcp_write_wakeup sends it with PSH when it fires
+    // (observed on 6.18: 100 corked bytes left after one RTO, 204 ms on lo).
+    if (len < mss && !fin && !retrans && (corked || c.opts.cork)) break;
     if (len > unsent) len = unsent;
     const payload = len ? c.sndBuf.view((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
     let flags = fin ? FIN : 0;
-    if (len && seqAdd(c.sndNxt, len) === dataEnd) flags |= PSH;
+    if (len && seqAdd(c.sndNxt, len) === dataEnd && !c.more) flags |= PSH;
     const seq = c.sndNxt;
     sendWithAck(c, flags, seq, payload, retrans ? retransNote : undefined);
     const now = c.env.now();
@@ -296,6 +355,20 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission'): void {
     if (fin) break;
   }
   if (!sent) checkProbeTimer(c);
+  // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.
+  else if (c.opts.notsentLowat || c.env.cfg.tcp_notsent_lowat < 0xffffffff) c.env.notify(c, 'writable');
+}
+
+/**
+ * tcp_push at the end of a write: the queue's tail is marked PSH (tcp_mark_push) unless the
+ * write had MSG_MORE, which also holds a sub-MSS tail for this push as TCP_CORK would
+ * (nonagle = TCP_NAGLE_CORK). Later pushes (an ACK arriving) use the socket's own Nagle/cork.
+ * Observed on 6.18 (gso_max_segs 1 on lo): send(3000, MSG_MORE) sends 1448 and 1448 without
+ * PSH and holds 104; the ACKs release it, without PSH.
+ */
+export function tcpPush(c: TcpConn, more: boolean): void {
+  c.more = more;
+  tcpOutput(c, 'retransmission', more);
 }
 
 /**

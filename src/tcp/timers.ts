@@ -4,10 +4,12 @@
 
 import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
+import type { RtxKind } from './timer.ts';
 import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
+import { requestExpired, requestResend } from './listen.ts';
 import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
@@ -70,7 +72,7 @@ function writeTimedOut(c: TcpConn): boolean {
     // then ETIMEDOUT at 131 s (plus the kernel timer wheel's slack).
     return c.retransmits >= cfg.tcp_syn_retries + cfg.tcp_syn_linear_timeouts;
   }
-  if (c.state === TcpState.SYN_RECV) return c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
+  if (c.state === TcpState.SYN_RECV) return c.listener ? requestExpired(c) : c.retransmits >= cfg.tcp_synack_retries; // reqsk_timer_handler
   boundary = cfg.tcp_retries2;
   if (c.orphan) {
     const alive = rtoBackoff(c) < cfg.tcp_rto_max_us; // tcp_orphan_retries' alive: RTO not yet at its cap
@@ -86,7 +88,6 @@ function writeTimedOut(c: TcpConn): boolean {
 function retransmitTimer(c: TcpConn): void {
   const kind = c.rtxKind;
   c.rtxDeadline = Infinity;
-  const cfg = c.env.cfg;
   if (c.flight === 0) return;
   fired(c, kind, `retransmits=${c.retransmits}`);
   // tcp_retransmit_skb: retrans_stamp is the head's timestamp once it has been resent, i.e.
@@ -122,6 +123,8 @@ function retransmitTimer(c: TcpConn): void {
     return;
   }
   if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
+    // TCP_DEFER_ACCEPT: an acknowledged request waiting for data lets the timer run, sending nothing.
+    if (c.state === TcpState.SYN_RECV && c.listener && !requestResend(c)) return rearm(c, kind);
     c.synRetransmitted = true;
     c.env.counters.inc('TCPSynRetrans');
     c.env.counters.inc('RetransSegs');
@@ -133,9 +136,14 @@ function retransmitTimer(c: TcpConn): void {
     c.sndNxt = c.sndUna; // go back N
     tcpOutput(c, zeroWindow ? 'retransmission (RTO, zero window)' : 'retransmission (RTO)');
   }
-  if (!zeroWindow) c.retransmits++; // out_reset_timer: the zero-window path only doubles the RTO
+  rearm(c, kind, !zeroWindow); // out_reset_timer: the zero-window path only doubles the RTO
+}
+
+/** out_reset_timer after a timeout: one more retransmission counted, the RTO backed off. */
+function rearm(c: TcpConn, kind: RtxKind, counted = true): void {
+  if (counted) c.retransmits++;
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the 1 s timeout; then it doubles.
-  if (!(c.state === TcpState.SYN_SENT && c.retransmits <= cfg.tcp_syn_linear_timeouts)) c.backoff++;
+  if (!(c.state === TcpState.SYN_SENT && c.retransmits <= c.env.cfg.tcp_syn_linear_timeouts)) c.backoff++;
   c.rtxKind = kind;
   c.rtxDeadline = c.env.now() + clampToUserTimeout(c, rtoBackoff(c));
 }

@@ -171,7 +171,8 @@ test('a suite\'s init script is read from the script\'s folder and each line pla
   const r = runDrill('`../common/defaults.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(r.status, 'ok', formatResult(r));
   assert.deepEqual(r.warnings, ['line 1: sysctl net.ipv4.tcp_early_retrans=4: linger behaves as with 0 (no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail)']);
-  assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5`$/);
+  // tcp_notsent_lowat is a real setting (no longer a fixed one skipped as a no-op): applied and traced.
+  assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5; sysctl net\.ipv4\.tcp_notsent_lowat=4294967295`$/);
   const bad = runDrill('`./bad.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(bad.status, 'UNSUPPORTED');
   assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" is not one the runner knows (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)']);

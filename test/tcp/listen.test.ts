@@ -7,6 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { retransToSecs, secsToRetrans } from '../../src/tcp/listen.ts';
 import { linuxSynOptions } from '../../src/wire/tcp.ts';
 import {
   ACK, FIN, PSH, RST, SYN, bytes, errCode, expectOne, expectSeg, listening, recordEvents, row, tableState, tsOf,
@@ -266,4 +267,12 @@ test('LISTEN: children inherit the listener\'s socket options (SO_KEEPALIVE, TCP
   assert.equal(s.getsockopt('TCP_KEEPIDLE'), 30);
   h.advance(30_000_000);
   expectOne(h, { flags: '.', seq: sa.tcp.seq, ack: 1001, win: 510, ts: { ecr: h.peerTs } }, 'keepalive probe');
+});
+
+test('TCP_DEFER_ACCEPT: seconds become SYN-ACK timeouts and read back rounded up (secs_to_retrans, retrans_to_secs; observed on 6.18)', () => {
+  const max = 120_000_000;
+  const observed: Array<[number, number]> = [[0, 0], [1, 1], [2, 3], [3, 3], [4, 7], [7, 7], [8, 15], [10, 15], [16, 31], [100, 127], [200, 247], [1000, 1087], [-1, 0]];
+  for (const [set, read] of observed) assert.equal(retransToSecs(secsToRetrans(set, max), max), read, `set ${set}`);
+  assert.equal(secsToRetrans(3, max), 2);
+  assert.equal(secsToRetrans(1e9, max), 255, 'at most 255 timeouts (u8)');
 });
