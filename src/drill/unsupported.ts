@@ -17,6 +17,10 @@ const ARG_FUNCTIONS = ['htons', 'htonl', 'ntohs', 'ntohl', 'inet_addr', 'inet6_a
  */
 export function unsupportedFeatures(s: Script, python: boolean, readFile?: ScriptReader, target: 'linger' | 'kernel' = 'linger'): string[] {
   const why = new Set<string>();
+  if (target === 'kernel') {
+    const only = lingerOnly(s);
+    if (only) return [`linger-only: ${only} (the script's first line)`];
+  }
   const shell = (command: string): { ok: true } | { ok: false; reason: string } => (target === 'kernel' ? parseShell(command, readFile) : planShell(command, readFile));
   for (const c of [...s.init, ...s.cleanup]) untimed(c, python, why, shell);
   for (const ev of s.events) {
@@ -34,6 +38,15 @@ export function unsupportedFeatures(s: Script, python: boolean, readFile?: Scrip
     } else call(b.call, at, why);
   }
   return [...why];
+}
+
+/**
+ * A corpus script that cannot run on the kernel says why on its first line:
+ * `// linger-only: <reason>` (timers of hours, state no system call can read on Linux).
+ */
+export function lingerOnly(s: Script): string | null {
+  const m = /^\/\/\s*linger-only:\s*(.+?)\s*$/.exec(s.lines[0] ?? '');
+  return m ? m[1]! : null;
 }
 
 function untimed(c: UntimedCommand, python: boolean, why: Set<string>, shell: (command: string) => { ok: true } | { ok: false; reason: string }): void {
