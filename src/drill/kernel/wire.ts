@@ -50,7 +50,11 @@ export function openTun(cfg: DrillConfig): number {
   ifr.writeUInt16LE(IFF_TUN | IFF_NO_PI, 16);
   if (c.ioctl(fd, TUNSETIFF, ifr) < 0) throw new Error(`ioctl(TUNSETIFF): ${errnoLabel(errno())}`);
   run(['ip', 'link', 'set', 'lo', 'up']);
-  run(['ip', 'link', 'set', 'dev', TUN_NAME, 'mtu', String(cfg.mtu), 'up']);
+  // gso_max_segs 1: a device that takes no super-packets, as linger's link is. Without it
+  // tcp_tso_autosize builds skbs of two or more MSS, software GSO splits them on the way to tun0,
+  // and each skb's PSH lands on its last piece (seen: P on 1461:2921 of a 3000-byte write), and
+  // TCP_NOTSENT_LOWAT fills skbs of that size_goal before it stops a writer.
+  run(['ip', 'link', 'set', 'dev', TUN_NAME, 'mtu', String(cfg.mtu), 'gso_max_segs', '1', 'up']);
   // packetdrill's defaults: 192.168.0.1/16 (--netmask_ip=255.255.0.0) and fd3d:fa7b:d17d::/48.
   const v6 = cfg.ipVersion === 'ipv6';
   run(['ip', ...(v6 ? ['-6'] : []), 'addr', 'add', `${cfg.localIp}/${v6 ? 48 : 16}`, 'dev', TUN_NAME, ...(v6 ? ['nodad'] : [])]);
