@@ -11,7 +11,7 @@ import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
-import { negotiateSynOptions, parseSegOpts, type SegOpts } from './options.ts';
+import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 import { TCP_TIMEWAIT_LEN } from './timewait.ts';
@@ -64,6 +64,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     sndUnaUpdate(c, seg.ack); // the SYN acknowledged: tcp_ack in tcp_rcv_synsent_state_process
     c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
     c.maxWindow = c.sndWnd;
+    syncMss(c);
     c.sndWl1 = seg.seq;
     c.sndWl2 = seg.ack;
     synRtt(c, o);
@@ -330,6 +331,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   if (!childAcceptable(c)) return false; // accept queue full: ACK dropped, SYN-ACK retransmits
   c.sndWnd = seg.window << c.sndWscale;
   c.maxWindow = c.sndWnd;
+  syncMss(c);
   c.sndWl1 = seg.seq;
   c.sndWl2 = seg.ack;
   // A passive child's snd_una starts past its SYN-ACK (tcp_create_openreq_child): its SYN is
@@ -462,7 +464,10 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     c.sndWnd = nwin;
     c.sndWl1 = seg.seq;
     c.sndWl2 = ack;
-    if (nwin > c.maxWindow) c.maxWindow = nwin;
+    if (nwin > c.maxWindow) {
+      c.maxWindow = nwin;
+      syncMss(c); // tcp_ack_update_window
+    }
   }
 
   // Any ACK that is not old: something works (Linux clears probes_out and stamps rcv_tstamp).

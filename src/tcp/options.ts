@@ -46,8 +46,26 @@ export function negotiateSynOptions(c: TcpConn, o: SegOpts): void {
     c.tsRecent = o.tsVal;
     c.tsRecentStamp = c.env.now();
   }
-  const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
-  // mss_clamp: the peer's MSS, lowered by TCP_MAXSEG (tcp_parse_options' user_mss), then the path's.
-  const clamp = c.opts.userMss ? Math.min(c.peerMss, c.opts.userMss) : c.peerMss;
-  c.mssCache = Math.min(clamp, mtuMss) - (c.tsOk ? 12 : 0);
+  syncMss(c);
 }
+
+/**
+ * tcp_sync_mss: the send MSS is the path's, lowered to the peer's MSS (and TCP_MAXSEG, the
+ * user_mss of tcp_parse_options), less the timestamp option, and no more than half the largest
+ * window the peer has offered (tcp_bound_to_half_wnd: with tiny windows, segments of half the
+ * window keep two in flight). Linux runs it again whenever that window grows. Seen on 6.18: a
+ * peer whose window opened to 2000 got 1000 + 448 bytes, not 1448 (drill --kernel,
+ * notsent-lowat/setsockopt-limits-unsent.pkt).
+ */
+export function syncMss(c: TcpConn): void {
+  const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
+  const clamp = c.opts.userMss ? Math.min(c.peerMss, c.opts.userMss) : c.peerMss;
+  const header = 20 + (c.tsOk ? 12 : 0);
+  let mss = Math.min(clamp, mtuMss) - (header - 20);
+  const cutoff = c.maxWindow > TCP_MSS_DEFAULT ? c.maxWindow >> 1 : c.maxWindow;
+  if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - header);
+  c.mssCache = mss;
+}
+
+/** TCP_MSS_DEFAULT (include/net/tcp.h). */
+const TCP_MSS_DEFAULT = 536;

@@ -16,6 +16,8 @@ export interface Libc {
   fcntl: Fn; ioctl: Fn; poll: Fn; ppoll: Fn;
   open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn;
   strerror: (n: number) => string;
+  /** recvmsg() into one buffer with a control buffer: the count, and the control length filled. */
+  recvmsg(fd: number, buf: Uint8Array, count: number, ctl: Uint8Array, flags: number): { ret: number; controllen: number };
 }
 
 let libc: Libc | null = null;
@@ -25,7 +27,17 @@ export function lib(): Libc {
   if (libc) return libc;
   const l = koffi.load('libc.so.6');
   const f = (decl: string): Fn => l.func(decl) as Fn;
+  const iovec = koffi.struct('linger_iovec', { base: 'void *', len: 'size_t' });
+  koffi.struct('linger_msghdr', {
+    name: 'void *', namelen: 'uint32', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int',
+  });
+  const recvmsg = f('long recvmsg(int fd, _Inout_ linger_msghdr *msg, int flags)');
   libc = {
+    recvmsg: (fd, buf, count, ctl, flags) => {
+      const m = { name: null, namelen: 0, iov: [{ base: buf, len: count }], iovlen: 1, control: ctl, controllen: ctl.length, flags: 0 };
+      const ret = recvmsg(fd, m, flags);
+      return { ret, controllen: Number(m.controllen) };
+    },
     socket: f('int socket(int domain, int type, int protocol)'),
     bind: f('int bind(int fd, const void *addr, uint32_t len)'),
     connect: f('int connect(int fd, const void *addr, uint32_t len)'),
@@ -58,6 +70,22 @@ export function lib(): Libc {
 
 /** errno of the last call made on this thread. */
 export const errno = (): number => koffi.errno();
+
+const SOL_TCP = 6;
+const TCP_CM_INQ = 36;
+
+/** The TCP_CM_INQ control message's value in a control buffer of `len` bytes, if there is one. */
+export function cmsgInq(ctl: Uint8Array, len: number): number | undefined {
+  const v = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
+  // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + data, 8-byte aligned.
+  for (let off = 0; off + 16 <= len;) {
+    const clen = Number(v.getBigUint64(off, true));
+    if (clen < 16) break;
+    if (v.getInt32(off + 8, true) === SOL_TCP && v.getInt32(off + 12, true) === TCP_CM_INQ && clen >= 20) return v.getInt32(off + 16, true);
+    off += Math.ceil(clen / 8) * 8;
+  }
+  return undefined;
+}
 
 /** An errno number as its name (EAGAIN ...). */
 export const errnoLabel = (n: number): string => K.errnoName(n) ?? `E${n}`;

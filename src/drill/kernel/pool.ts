@@ -11,13 +11,15 @@ const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
 
 /** The calls a worker makes. */
-export type PoolCall = 'accept4' | 'connect' | 'connectWait' | 'recv' | 'send' | 'close' | 'poll';
+export type PoolCall = 'accept4' | 'connect' | 'connectWait' | 'recvmsg' | 'send' | 'close' | 'poll';
 
 export interface PoolResult {
   ret: number;
   errno: number;
   /** The buffers passed in, as the call left them (addresses, poll's revents). */
   bufs: Uint8Array[];
+  /** A second result some calls have (recvmsg: the control length). */
+  extra?: number;
   /** The worker could not make the call at all. */
   error?: string;
 }

@@ -14,10 +14,11 @@ import type {
 import type { ScriptSyscalls } from '../syscalls.ts';
 import type { CallPool, PoolCall, PoolResult } from './pool.ts';
 import {
-  decodeSockaddr, decodeTcpInfo, encodeInt, encodeLinger, encodeSockaddr, encodeTimeval, errno, errnoLabel, lib, SOCKADDR_MAX,
+  cmsgInq, decodeSockaddr, decodeTcpInfo, encodeInt, encodeLinger, encodeSockaddr, encodeTimeval, errno, errnoLabel, lib, SOCKADDR_MAX,
 } from './libc.ts';
 
 const TCP_CONGESTION = 13;
+const CONTROL_MAX = 64;
 const TCP_INFO_MAX = 512;
 
 const sysErr = (n: number): SysError => ({ ret: -1, errno: errnoLabel(n) as K.Errno, errnum: n });
@@ -114,18 +115,24 @@ export class KernelSyscalls implements ScriptSyscalls {
     return this.onPool<AddrRet>('accept', 'accept4', [fd, sa, encodeInt(SOCKADDR_MAX), flags], (r) => got(r.ret, r.bufs[0]!));
   }
 
+  /** read/recv/recvmsg as recvmsg() with room for a control message (TCP_INQ's TCP_CM_INQ). */
   private recv(fd: number, count: number, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
     if (!this.own.has(fd)) return this.done<ReadRet>(name, ebadf());
     const buf = new Uint8Array(Math.max(count, 0));
+    const ctl = new Uint8Array(CONTROL_MAX);
+    const got = (n: number, data: Uint8Array, control: Uint8Array, controlLen: number): ReadRet => {
+      const inq = cmsgInq(control, controlLen);
+      return { ret: n, data: data.subarray(0, n), ...(inq !== undefined ? { inq } : {}) };
+    };
     const waitAll = (flags & K.MSG_WAITALL) !== 0;
     if (!waitAll || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-      const r = lib().recv(fd, buf, count, flags | K.MSG_DONTWAIT);
-      const e = r < 0 ? errno() : 0;
-      if (r >= 0 || e !== K.BSD_ERRNO.EAGAIN || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-        return this.done<ReadRet>(name, r < 0 ? sysErr(e) : { ret: r, data: buf.subarray(0, r) });
+      const r = lib().recvmsg(fd, buf, count, ctl, flags | K.MSG_DONTWAIT);
+      const e = r.ret < 0 ? errno() : 0;
+      if (r.ret >= 0 || e !== K.BSD_ERRNO.EAGAIN || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
+        return this.done<ReadRet>(name, r.ret < 0 ? sysErr(e) : got(r.ret, buf, ctl, r.controllen));
       }
     }
-    return this.onPool<ReadRet>(name, 'recv', [fd, buf, count, flags], (r) => ({ ret: r.ret, data: r.bufs[0]!.subarray(0, r.ret) }));
+    return this.onPool<ReadRet>(name, 'recvmsg', [fd, buf, count, ctl, flags], (r) => got(r.ret, r.bufs[0]!, r.bufs[1]!, r.extra ?? 0));
   }
 
   private send(fd: number, data: Uint8Array | string, flags: number, name: 'write' | 'send'): Call<Ret> {

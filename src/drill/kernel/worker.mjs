@@ -20,6 +20,19 @@ const C = {
   getsockopt: l.func('int getsockopt(int fd, int level, int name, void *val, void *len)'),
 };
 
+const iovec = koffi.struct('linger_iovec', { base: 'void *', len: 'size_t' });
+koffi.struct('linger_msghdr', {
+  name: 'void *', namelen: 'uint32', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int',
+});
+const recvmsg = l.func('long recvmsg(int fd, _Inout_ linger_msghdr *msg, int flags)');
+
+/** recvmsg() into buf with a control buffer; `extra` is the control length the kernel filled. */
+C.recvmsg = (fd, buf, count, ctl, flags) => {
+  const m = { name: null, namelen: 0, iov: [{ base: buf, len: count }], iovlen: 1, control: ctl, controllen: ctl.length, flags: 0 };
+  const ret = Number(recvmsg(fd, m, flags));
+  return { ret, errno: ret < 0 ? koffi.errno() : 0, extra: Number(m.controllen) };
+};
+
 const POLLOUT = 0x4;
 const SOL_SOCKET = 1;
 const SO_ERROR = 4;
@@ -51,7 +64,7 @@ function run(req) {
   const out = C[req.call](...a);
   const ret = typeof out === 'object' ? out.ret : Number(out);
   const errno = typeof out === 'object' ? out.errno : ret < 0 ? koffi.errno() : 0;
-  return { id: req.id, ret, errno, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
+  return { id: req.id, ret, errno, extra: typeof out === 'object' ? out.extra : undefined, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
 }
 
 parentPort.once('message', ({ port, wakeFd }) => {
