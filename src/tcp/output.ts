@@ -19,23 +19,23 @@ export function initialWindow(c: TcpConn): number {
 }
 
 /**
- * tcp_select_initial_window's window for segments of `mss` bytes. After SO_RCVBUF
- * (SOCK_RCVBUF_LOCK) the space is tcp_full_space, half the doubled value (tcp_win_from_space
- * with the default scaling_ratio), rounded down to the MSS when above it, then capped at 65535.
- * Observed on 6.18, a listener's SYN-ACK (MSS 1448 with timestamps): SO_RCVBUF 4096 -> win
- * 2896, 1000 -> 1152, 20000 -> 18824, 100000 -> 65535. Otherwise linger's buffer is window
- * space already (tcp_rmem[1] 131072 gives Linux's 64240 and 65160 either way).
+ * tcp_select_initial_window's window for segments of `mss` bytes: tcp_full_space (half the
+ * receive buffer, tcp_win_from_space with the default scaling_ratio) rounded down to the MSS
+ * when above it. It is rcv_wnd, not capped: a SYN's window field carries at most 65535 of it,
+ * the first scaled window all of it. With tcp_rmem[1] 131072: 64240 (65160 for a passive open
+ * with timestamps); Linux's suites' 540000: 269640, and the ACK after the handshake offers
+ * 1053 << 8 (seen on 6.18 through drill --both). After SO_RCVBUF (SOCK_RCVBUF_LOCK) the
+ * window clamp becomes that space: rcv_ssthresh never grows past it (tcp_grow_window; observed:
+ * SO_RCVBUF 4096 -> win 2896, 1000 -> 1152, 20000 -> 18824, 100000 -> 65535 on the SYN-ACK).
  */
 function selectInitialWindow(c: TcpConn, mss: number): number {
-  if (c.opts.rcvbufLocked) {
-    const space = c.opts.rcvbuf >> 1;
-    // The window clamp becomes that space: rcv_ssthresh never grows past it (tcp_grow_window;
-    // observed: the child's ACKs of 1000 and 2000 unread bytes still offer 2896).
-    c.windowClamp = space;
-    return Math.min(space > mss ? space - (space % mss) : space, 65535);
-  }
-  return Math.floor(Math.min(c.opts.rcvbuf, 65535) / mss) * mss;
+  const space = c.opts.rcvbuf >> 1;
+  if (c.opts.rcvbufLocked) c.windowClamp = space;
+  return space > mss ? space - (space % mss) : space;
 }
+
+/** A SYN's window field: rcv_wnd, at most 65535 (never scaled, RFC 7323 §2.2). */
+const synWindowField = (rcvWnd: number): number => Math.min(rcvWnd, 65535);
 
 /**
  * Window scale we offer: enough to cover tcp_rmem[2] (Linux: 7 for the default 6 MiB); after
@@ -194,13 +194,13 @@ export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
 export function sendSyn(c: TcpConn, note?: string): void {
   const win = initialWindow(c);
   c.rcvWnd = win;
-  c.env.transmit(c, segment(c, SYN, c.iss, 0, win, synOptions(c, false), EMPTY), note);
+  c.env.transmit(c, segment(c, SYN, c.iss, 0, synWindowField(win), synOptions(c, false), EMPTY), note);
   if (c.sndMax === c.iss) c.sndMax = seqAdd(c.iss, 1);
   c.sndNxt = seqAdd(c.iss, 1);
 }
 
 export function sendSynAck(c: TcpConn, note?: string): void {
-  let win = Math.min(initialWindow(c), 65535);
+  let win = initialWindow(c);
   if (c.listener && c.tsOk) {
     // tcp_openreq_init_rwin: a passive open quantizes its window to the MSS less the
     // timestamp option (1448), so Linux's SYN-ACK offers 65160, not 64240 (observed:
@@ -211,7 +211,7 @@ export function sendSynAck(c: TcpConn, note?: string): void {
   }
   c.rcvWnd = win;
   c.rcvWup = c.rcvNxt;
-  c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, win, synOptions(c, true), EMPTY), note);
+  c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, synWindowField(win), synOptions(c, true), EMPTY), note);
   c.sndNxt = seqAdd(c.iss, 1);
   if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
 }

@@ -230,15 +230,16 @@ test('close-behind-zero-window: FIN_WAIT1 at close(), window probes with backoff
     assert.ok(zero.length > 0 && ms(zero[0]) < 1000);
     assert.equal(ctr(t, 'client', 'TcpExtTCPToZeroWindowAdv'), 1);
     assert.equal(ctr(t, 'client', 'TcpExtTCPFromZeroWindowAdv'), 1);
-    // First persist expiry: the last advertised window still had room (win 3 << 7 = 384 bytes):
+    // First persist expiry: the last advertised window still had room (win 2 << 7 = 256 bytes;
+    // the client's initial window is tcp_full_space of its 32768-byte tcp_rmem[1], 16060):
     // tcp_write_wakeup sends what fits, with PSH.
     const dataProbe = out.filter((e) => e['note'] === 'window probe with data');
     assert.equal(dataProbe.length, 1);
     assert.equal(dataProbe[0]!['flags'], 'P.');
-    assert.equal(num(dataProbe[0], 'len'), 384);
+    assert.equal(num(dataProbe[0], 'len'), 256);
     // Then zero-window probes: bare ACKs with SEQ = SND.UNA - 1, at growing intervals (backoff).
     const probes = out.filter((e) => e['note'] === 'window probe');
-    const sndUna = (num(dataProbe[0], 'seq') + 384) >>> 0;
+    const sndUna = (num(dataProbe[0], 'seq') + 256) >>> 0;
     for (const p of probes) {
       assert.equal(p['flags'], '.');
       assert.equal(p['len'], 0);
