@@ -17,6 +17,7 @@ interface DrillCliOptions {
   toleranceUsecs?: string;
   tolerancePercent?: string;
   define?: string[];
+  flag?: string[];
   kernel?: boolean;
   both?: boolean;
   jobs?: string;
@@ -34,7 +35,8 @@ export function registerDrill(program: Command): void {
     .option('--strict-segments', 'one expected segment must be one live segment')
     .option('--tolerance-usecs <n>', 'timing tolerance in µs (default 4000)')
     .option('--tolerance-percent <p>', 'timing tolerance as a percentage of the time since the previous event (default 12.5)')
-    .option('--define <name=value...>', 'any other packetdrill flag, as --name=value on a script\'s first lines', [])
+    .option('-D, --define <NAME=VALUE...>', 'define a symbol, as packetdrill\'s -D: the word NAME in a script stands for VALUE ($NAME in a shell command)', [])
+    .option('--flag <name=value...>', 'any other packetdrill flag (--mss=N, --mtu=N, --bind_port=N ...), as a --name=value line on a script\'s first lines', [])
     .option('--kernel', 'run against this machine\'s Linux TCP instead, in real time, each script in a network namespace of its own (root)')
     .option('--both', 'run on linger and on the kernel; print where they first differ, side by side (root)')
     .option('--jobs <n>', 'kernel runs at once (default: one per core; a suite costs about the wall time of its longest script)')
@@ -54,9 +56,15 @@ export function registerDrill(program: Command): void {
       if (o.strictSegments) flags.push(['strict_segments', undefined]);
       if (o.toleranceUsecs !== undefined) flags.push(['tolerance_usecs', o.toleranceUsecs]);
       if (o.tolerancePercent !== undefined) flags.push(['tolerance_percent', o.tolerancePercent]);
-      for (const d of o.define ?? []) {
+      for (const d of o.flag ?? []) {
         const eq = d.indexOf('=');
         flags.push(eq < 0 ? [d.replace(/^--/, ''), undefined] : [d.slice(0, eq).replace(/^--/, ''), d.slice(eq + 1)]);
+      }
+      const defines: Array<[string, string]> = [];
+      for (const d of o.define ?? []) {
+        const m = /^([A-Za-z_]\w*)(?:=(.*))?$/s.exec(d);
+        if (!m) return usage(`-D takes NAME=VALUE with NAME a C identifier, got "${d}"`);
+        defines.push([m[1]!, m[2] ?? '1']);
       }
       // Bad values are usage errors before anything runs.
       const probe = defaultDrillConfig();
@@ -74,8 +82,8 @@ export function registerDrill(program: Command): void {
       if (!files.length) usage(`no .pkt scripts in ${paths.join(', ')}`);
       const t0 = performance.now();
       if (o.both) {
-        const kernel = await runKernelFiles(files, flags, jobs);
-        const linger = runFiles(files, { flags });
+        const kernel = await runKernelFiles(files, flags, jobs, defines);
+        const linger = runFiles(files, { flags, defines: new Map(defines) });
         const cs = linger.map((r, i) => compareRuns(r, kernel[i]!));
         const same = cs.filter((c) => c.same).length;
         const text = o.json
@@ -85,7 +93,7 @@ export function registerDrill(program: Command): void {
         if (same !== cs.length) process.exit(1);
         return;
       }
-      const results = o.kernel ? await runKernelFiles(files, flags, jobs) : runFiles(files, { flags });
+      const results = o.kernel ? await runKernelFiles(files, flags, jobs, defines) : runFiles(files, { flags, defines: new Map(defines) });
       const s = summarize(results, performance.now() - t0);
       let text: string;
       if (o.json) text = JSON.stringify(toJson(results, s, o.verbose));

@@ -24,6 +24,8 @@ export interface DrillConfig {
   mtu: number;
   /** The remote peer's first ephemeral port (each passive open takes the next). */
   ephemeralPortStart: number;
+  /** packetdrill's --mss: an injected segment carrying more is delivered in pieces of this many bytes (0: as written). */
+  injectMss: number;
 }
 
 export const DEFAULT_ADDRS: Record<IpVersion, { local: string; remote: string }> = {
@@ -45,6 +47,7 @@ export function defaultDrillConfig(ipVersion: IpVersion = 'ipv4'): DrillConfig {
     tcpTsTickUsecs: 0,
     mtu: 1500,
     ephemeralPortStart: 48879,
+    injectMss: 0,
   };
 }
 
@@ -89,12 +92,9 @@ export function applyDrillOption(cfg: DrillConfig, rawName: string, value: strin
     case 'strict_segments': cfg.strictSegments = value === undefined || value === '1' || value === 'true'; return null;
     case 'tcp_ts_tick_usecs': cfg.tcpTsTickUsecs = num(0, 1e9); return null;
     case 'mtu': cfg.mtu = num(576, 65535); return null;
-    case 'mss': {
-      // The MSS the host offers: the link MTU less the IP and TCP headers.
-      const mss = num(88, 65495);
-      cfg.mtu = mss + (cfg.ipVersion === 'ipv6' ? 60 : 40);
-      return null;
-    }
+    // packetdrill's --mss is the size of the segments the runner injects (a larger `<` segment
+    // goes in pieces, as packetdrill's GSO injection does), not the host's own MSS (--mtu is).
+    case 'mss': cfg.injectMss = num(1, 65495); return null;
     default:
       if (IGNORED.has(name)) return null;
       return `unknown option --${rawName} ignored`;

@@ -38,8 +38,25 @@ export class DrillSyntaxError extends Error {
 
 const PUNCT = new Set(['+', '-', '*', '~', '=', ',', ':', '(', ')', '[', ']', '{', '}', '<', '>', '|', '.', '!', ';', '/', '&', '^', '?']);
 
-export function lex(src: string): Token[] {
-  return new Lexer(src).tokens();
+/**
+ * The tokens of a script. `defines` are packetdrill's -D NAME=VALUE: a word that is a defined
+ * name stands for the tokens of its value, at the word's position; in a backquoted shell
+ * command, $NAME and ${NAME} are replaced by the value.
+ */
+export function lex(src: string, defines?: ReadonlyMap<string, string>): Token[] {
+  const toks = new Lexer(src).tokens();
+  if (!defines?.size) return toks;
+  const out: Token[] = [];
+  for (const t of toks) {
+    const v = t.kind === 'word' ? defines.get(t.text) : undefined;
+    if (v !== undefined) {
+      const sub = new Lexer(v).tokens().slice(0, -1);
+      sub.forEach((x, k) => out.push({ ...x, line: t.line, col: t.col, offset: t.offset, spaceBefore: k === 0 ? t.spaceBefore : x.spaceBefore }));
+    } else if (t.kind === 'shell') {
+      out.push({ ...t, text: t.text.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a: string | undefined, b: string | undefined) => defines.get((a ?? b)!) ?? m) });
+    } else out.push(t);
+  }
+  return out;
 }
 
 const SPACE = new Set([' ', '\t', '\r', '\n', '\f', '\v']);

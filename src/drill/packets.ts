@@ -5,7 +5,7 @@
 // --strict_segments.
 
 import { decodePacket, encodePacket, makeIpRepr } from '../wire/packet.ts';
-import { ACK, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
+import { ACK, FIN, PSH, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
 import type { DrillEvent, TcpOptSpec, TcpPacketSpec } from './ast.ts';
 import type { DrillConfig } from './config.ts';
 import { SeqSpace, segmentDiff, type Live, type MatchContext, type SegmentDiff } from './match.ts';
@@ -56,9 +56,25 @@ export class PacketEvents {
       ...(!v4 && p.ip.flowlabel !== undefined ? { flowLabel: p.ip.flowlabel } : {}),
     });
     this.trace.note('<', fmtPacketSpec(p).slice(2), ev.line);
-    this.wire.deliver(encodePacket(ip, seg));
+    for (const piece of this.pieces(seg)) this.wire.deliver(encodePacket(ip, piece));
     this.afterDeliver();
     this.time.settle(w);
+  }
+
+  /**
+   * The segment as injected: with --mss, one of more payload goes in pieces of that size, back
+   * to back, PSH and FIN on the last only (as the kernel's GSO splits a super-packet).
+   */
+  private pieces(seg: TcpRepr): TcpRepr[] {
+    const mss = this.cfg.injectMss;
+    const n = seg.payload.length;
+    if (!mss || n <= mss) return [seg];
+    const out: TcpRepr[] = [];
+    for (let off = 0; off < n; off += mss) {
+      const last = off + mss >= n;
+      out.push({ ...seg, seq: (seg.seq + off) >>> 0, flags: last ? seg.flags : seg.flags & ~(PSH | FIN), payload: seg.payload.subarray(off, Math.min(n, off + mss)) });
+    }
+    return out;
   }
 
   /** The options of an inbound segment, local sequence numbers and TS ecr mapped to the host's. */

@@ -27,8 +27,9 @@ export function secondsToUs(text: string): number {
   return whole * 1_000_000 + Number(frac.slice(0, 6)) + (frac.length > 6 && Number(frac[6]) >= 5 ? 1 : 0);
 }
 
-export function parse(src: string): Script {
-  return new Parser(src).script();
+/** A script parsed; `defines` are packetdrill's -D NAME=VALUE (see lex). */
+export function parse(src: string, defines?: ReadonlyMap<string, string>): Script {
+  return new Parser(src, defines).script();
 }
 
 class Parser {
@@ -36,8 +37,8 @@ class Parser {
   private i = 0;
   private lines: string[];
 
-  constructor(private src: string) {
-    this.toks = lex(src);
+  constructor(private src: string, defines?: ReadonlyMap<string, string>) {
+    this.toks = lex(src, defines);
     this.lines = src.split('\n');
   }
 

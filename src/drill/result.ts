@@ -53,6 +53,8 @@ export interface DrillResult {
 export interface RunOptions {
   /** Settings before the script's own option lines (the CLI's flags). */
   config?: Partial<DrillConfig>;
+  /** packetdrill's -D NAME=VALUE symbols (a word NAME in the script stands for VALUE). */
+  defines?: ReadonlyMap<string, string>;
   /** Raw `--name=value` settings applied like the script's option lines, before them. */
   flags?: Array<[string, string | undefined]>;
   /** Runs the %{ }% blocks; without one a script that has them is UNSUPPORTED. */

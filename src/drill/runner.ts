@@ -31,7 +31,7 @@ export { fmtPacketSpec } from './notation.ts';
 export function runDrill(source: string, file: string, opts: RunOptions = {}, backend?: BackendFactory): DrillResult {
   let script: Script;
   try {
-    script = parse(source);
+    script = parse(source, opts.defines);
   } catch (e) {
     if (e instanceof DrillSyntaxError) {
       return {

@@ -63,7 +63,7 @@ test('linger drill: ok exits 0; a failing script exits 1 with its report; --json
 });
 
 test('linger drill: bad arguments print a message and exit 2', () => {
-  for (const args of [[], ['no/such/file.pkt'], ['--ip-version', 'ipv5', 'test/drill'], ['--json', '--tap', 'test/drill'], ['--define', 'frobnicate=1', 'test/drill']]) {
+  for (const args of [[], ['no/such/file.pkt'], ['--ip-version', 'ipv5', 'test/drill'], ['--json', '--tap', 'test/drill'], ['--flag', 'frobnicate=1', 'test/drill'], ['-D', '1BAD=2', 'test/drill']]) {
     const r = cli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.ok(r.stderr.trim().length > 0, `${args.join(' ')}: a message on stderr`);

@@ -209,3 +209,14 @@ test('JSON and TAP reports', () => {
   assert.ok(tap.includes('not ok 2 - x.pkt'));
   assert.ok(tap.includes('not ok 3 - x.pkt # UNSUPPORTED'));
 });
+
+test('-D NAME=VALUE: a word NAME stands for the tokens of VALUE, $NAME in a shell command for its text', () => {
+  const src = '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = FD\n+0 listen(FD, BACKLOG) = 0\n+0 `sysctl -q net.ipv4.tcp_fin_timeout=${FIN}`\n';
+  const without = runDrill(src, 'x.pkt', {});
+  assert.equal(without.status, 'UNSUPPORTED');
+  const r = runDrill(src, 'x.pkt', { defines: new Map([['FD', '3'], ['BACKLOG', '5'], ['FIN', '7']]) });
+  assert.equal(r.status, 'ok', JSON.stringify(r.failure ?? r.unsupported));
+  assert.deepEqual(r.trace.filter((t) => t.mark === '$' || t.mark === '#').map((t) => t.text), [
+    'socket(..., SOCK_STREAM, IPPROTO_TCP) = 3', 'listen(FD, BACKLOG) = 0', '`sysctl net.ipv4.tcp_fin_timeout=7`',
+  ]);
+});

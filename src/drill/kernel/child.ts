@@ -15,6 +15,8 @@ import { CallPool } from './pool.ts';
 export interface KernelJob {
   file: string;
   flags: Array<[string, string | undefined]>;
+  /** -D NAME=VALUE symbols. */
+  defines?: Array<[string, string]>;
 }
 
 /** What the child says on stderr once it is set up. */
@@ -45,7 +47,7 @@ async function runJob(job: KernelJob, pool: CallPool): Promise<DrillResult> {
   const python = nodePython();
   let backend: KernelBackend | null = null;
   try {
-    return runDrill(readFileSync(job.file, 'utf8'), job.file, { flags: job.flags, readFile, ...(python ? { python } : {}) }, {
+    return runDrill(readFileSync(job.file, 'utf8'), job.file, { flags: job.flags, defines: new Map(job.defines ?? []), readFile, ...(python ? { python } : {}) }, {
       kind: 'kernel',
       make: (cfg, hooks) => (backend = new KernelBackend(cfg, hooks, pool, readFile)),
     });

@@ -125,7 +125,7 @@ async function runWithRetries(runner: Runner, job: KernelJob): Promise<DrillResu
 }
 
 /** Runs every file on the kernel, on `jobs` runner processes; results in the files' order. */
-export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number): Promise<DrillResult[]> {
+export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number, defines: Array<[string, string]> = []): Promise<DrillResult[]> {
   const results: DrillResult[] = new Array(files.length);
   let next = 0;
   // The runner processes start one after another, and all before the first script: starting
@@ -145,7 +145,7 @@ export async function runKernelFiles(files: string[], flags: Array<[string, stri
         await runner.ready;
       }
       const i = next++;
-      results[i] = await runWithRetries(runner, { file: files[i]!, flags });
+      results[i] = await runWithRetries(runner, { file: files[i]!, flags, defines });
     }
     runner.end();
   };
