@@ -54,6 +54,13 @@ class LingerSyscalls extends Syscalls implements ScriptSyscalls {
   epollFd(): Ret {
     return this.dup(0); // reserves the lowest free descriptor
   }
+
+  onWake(fd: number, fn: () => void): void {
+    const s = this.socketOf(fd);
+    // Write space is not a wake-up here: Linux wakes a writer only after it found no room
+    // (SOCK_NOSPACE, tcp_check_space); epoll.ts sees that as POLLOUT coming back.
+    for (const ev of ['readable', 'connection', 'connect', 'error', 'close'] as const) s?.on(ev, fn);
+  }
 }
 
 /** linger's Host on a virtual clock, driven through the BSD call layer. */

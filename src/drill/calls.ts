@@ -294,17 +294,34 @@ const epollCtl: Handler = (cx, c) => {
   const op = cx.args.int(a[1], 'op');
   const scriptFd = cx.args.int(a[2], 'fd');
   const fd = cx.socks.live(scriptFd);
+  const kernel = cx.sys.epoll;
+  if (kernel) {
+    const evE = a[3]!;
+    const events = evE.kind === 'ellipsis' ? 0 : cx.args.int(field(evE, 'events') ?? evE, 'events');
+    const dataE = evE.kind === 'ellipsis' ? undefined : epollData(evE);
+    return plain(cx, c, kernel.ctl(cx.args.fd(a[0]), op, fd, events, dataE ? cx.args.int(dataE, 'data') : scriptFd));
+  }
   if (!ep || !cx.sys.isSocket(fd)) return plain(cx, c, epollError('EBADF'));
   if (op === EPOLL.EPOLL_CTL_DEL) return plain(cx, c, ep.delete(fd) ? { ret: 0 } : epollError('ENOENT'));
   const evE = a[3]!;
   const events = cx.args.int(field(evE, 'events') ?? evE, 'events');
   const dataE = epollData(evE);
   const data = dataE ? cx.args.int(dataE, 'data') : scriptFd;
-  return plain(cx, c, ep.set(op, fd, events, data));
+  return plain(cx, c, ep.set(op, fd, events, data, cx.sys.onWake ? (fn) => cx.sys.onWake!(fd, fn) : undefined));
 };
 
 const epollWait: Handler = (cx, c) => {
   const a = c.args;
+  if (cx.sys.epoll) {
+    const call = cx.sys.epoll.wait(cx.args.fd(a[0]), cx.args.int(a[2], 'maxevents'), cx.args.int(a[3], 'timeout'));
+    return started(call, (x) => {
+      checkRet(cx.args, c, x);
+      const evE = a[1]!;
+      const want = evE.kind === 'list' ? evE.items : evE.kind === 'struct' ? [evE] : [];
+      const got = x.errno === undefined ? x.events : [];
+      want.forEach((w, i) => checkEpollEvent(cx, w, got[i]));
+    });
+  }
   const ep = cx.epolls.get(cx.args.fd(a[0]));
   if (!ep) return plain(cx, c, epollError('EBADF'));
   const max = cx.args.int(a[2], 'maxevents');

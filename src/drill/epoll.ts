@@ -1,5 +1,9 @@
 // epoll, which the BSD layer does not have, emulated over poll(): an interest list per epoll
-// descriptor (a reserved live fd), level- or edge-triggered, EPOLLONESHOT.
+// descriptor (a reserved live fd), level- or edge-triggered, EPOLLONESHOT. An edge is a wake-up
+// of the socket (ep_poll_callback: data or a connection arrived, a state change, an error), or
+// a readiness bit that was not there at the last report (write space after none); so new data
+// on a socket that was readable already is an edge, as on Linux (seen on 6.18: drill --both,
+// api/epoll-et-new-data-wakes-again.pkt). On the kernel the runner uses the kernel's own epoll.
 
 import * as K from '../bsd/constants.ts';
 import { BSD_ERRNO } from '../bsd/constants.ts';
@@ -13,6 +17,8 @@ interface EpollReg {
   data: number; // script fd as given in {fd=...}
   lastMask: number;
   disabled: boolean;
+  /** The socket was woken since the last report. */
+  woken: boolean;
 }
 
 /** An event epoll_wait() reports. */
@@ -39,11 +45,20 @@ export class EpollSet {
     return this.regs.delete(fd);
   }
 
-  /** EPOLL_CTL_ADD or _MOD. */
-  set(op: number, fd: number, events: number, data: number): CallRet {
+  /**
+   * EPOLL_CTL_ADD or _MOD. `onWake` subscribes to the socket's wake-ups (ep_poll_callback); a
+   * new or changed registration reports what is ready at once (ep_insert, ep_modify).
+   */
+  set(op: number, fd: number, events: number, data: number, onWake?: (fn: () => void) => void): CallRet {
     if (op === EPOLL.EPOLL_CTL_ADD && this.regs.has(fd)) return epollError('EEXIST');
     if (op === EPOLL.EPOLL_CTL_MOD && !this.regs.has(fd)) return epollError('ENOENT');
-    this.regs.set(fd, { fd, events, data, lastMask: 0, disabled: false });
+    this.regs.set(fd, { fd, events, data, lastMask: 0, disabled: false, woken: true });
+    if (op === EPOLL.EPOLL_CTL_ADD) {
+      onWake?.(() => {
+        const r = this.regs.get(fd);
+        if (r) r.woken = true;
+      });
+    }
     return { ret: 0 };
   }
 
@@ -54,8 +69,11 @@ export class EpollSet {
       if (reg.disabled) continue;
       const m = revents({ fd: reg.fd, events: reg.events & 0xffff }) & (reg.events | K.POLLERR | K.POLLHUP);
       const et = (reg.events & EPOLL.EPOLLET) !== 0;
-      const report = et ? m !== 0 && m !== reg.lastMask : m !== 0;
-      if (et) reg.lastMask = m;
+      const report = et ? m !== 0 && (reg.woken || (m & ~reg.lastMask) !== 0) : m !== 0;
+      if (et) {
+        reg.lastMask = m;
+        reg.woken = false;
+      }
       if (report && ready.length < max) {
         ready.push({ events: m, data: reg.data });
         if (reg.events & EPOLL.EPOLLONESHOT) reg.disabled = true;

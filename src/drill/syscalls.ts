@@ -1,6 +1,7 @@
 // The socket calls a script makes, whatever the host under test (backend.ts): linger's BSD
 // layer (src/bsd Syscalls) or the kernel's (kernel/syscalls.ts).
 
+import type { Call } from '../bsd/call.ts';
 import type { TcpInfo } from '../bsd/tcpinfo.ts';
 import type { AddrRet, BeginCalls, OptRet, PollFd, Ret, SetOptValue, SockAddr, SysError, ValueRet } from '../bsd/types.ts';
 
@@ -29,5 +30,15 @@ export interface ScriptSyscalls {
    * lowest free one on linger, as Linux's epoll_create would take; a real one on the kernel.
    */
   epollFd(): Ret;
+  /** Calls `fn` at each wake-up of the socket (data, a connection, a state change, an error), for the modelled epoll. */
+  onWake?(fd: number, fn: () => void): void;
+  /**
+   * The kernel's own epoll (epoll_ctl, epoll_wait), when the host under test has one; without it
+   * the runner models epoll over revents() (epoll.ts), as it does for linger.
+   */
+  readonly epoll?: {
+    ctl(epfd: number, op: number, fd: number, events: number, data: number): Ret;
+    wait(epfd: number, max: number, timeoutMs: number): Call<Ret<{ events: Array<{ events: number; data: number }> }>>;
+  };
 }
 

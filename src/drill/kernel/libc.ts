@@ -14,7 +14,7 @@ export interface Libc {
   socket: Fn; bind: Fn; connect: Fn; accept4: Fn; recv: Fn; send: Fn; listen: Fn; shutdown: Fn; close: Fn; dup: Fn; dup2: Fn;
   setsockopt: Fn; getsockopt: Fn; getsockname: Fn; getpeername: Fn;
   fcntl: Fn; ioctl: Fn; poll: Fn; ppoll: Fn;
-  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn;
+  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn; epoll_ctl: Fn; epoll_wait: Fn;
   strerror: (n: number) => string;
   /** recvmsg() into one buffer with a control buffer: the count, and the control length filled. */
   recvmsg(fd: number, buf: Uint8Array, count: number, ctl: Uint8Array, flags: number): { ret: number; controllen: number };
@@ -63,6 +63,8 @@ export function lib(): Libc {
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
     unshare: f('int unshare(int flags)'),
     epoll_create1: f('int epoll_create1(int flags)'),
+    epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+    epoll_wait: f('int epoll_wait(int epfd, void *events, int max, int timeout)'),
     strerror: l.func('const char *strerror(int errnum)') as (n: number) => string,
   };
   return libc;

@@ -11,7 +11,7 @@ const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
 
 /** The calls a worker makes. */
-export type PoolCall = 'accept4' | 'connect' | 'connectWait' | 'recvmsg' | 'send' | 'close' | 'poll';
+export type PoolCall = 'accept4' | 'connect' | 'connectWait' | 'recvmsg' | 'send' | 'close' | 'poll' | 'epoll_wait';
 
 export interface PoolResult {
   ret: number;

@@ -21,6 +21,8 @@ const TCP_CONGESTION = 13;
 const CONTROL_MAX = 64;
 const TCP_INFO_MAX = 512;
 
+type EpollRet = Ret<{ events: Array<{ events: number; data: number }> }>;
+
 const sysErr = (n: number): SysError => ({ ret: -1, errno: errnoLabel(n) as K.Errno, errnum: n });
 const ebadf = (): SysError => sysErr(K.BSD_ERRNO.EBADF);
 
@@ -228,6 +230,30 @@ export class KernelSyscalls implements ScriptSyscalls {
     if (!this.own.has(newFd)) return this.dup(oldFd);
     return ret(lib().dup2(oldFd, newFd));
   }
+
+  readonly epoll = {
+    ctl: (epfd: number, op: number, fd: number, events: number, data: number): Ret => {
+      if (!this.own.has(epfd) || !this.own.has(fd)) return ebadf();
+      const ev = new Uint8Array(12); // struct epoll_event, packed on x86-64
+      const v = new DataView(ev.buffer);
+      v.setUint32(0, events >>> 0, true);
+      v.setBigUint64(4, BigInt(data >>> 0), true);
+      return ret(lib().epoll_ctl(epfd, op, fd, ev));
+    },
+    wait: (epfd: number, max: number, timeoutMs: number): Call<EpollRet> => {
+      if (!this.own.has(epfd)) return this.done<EpollRet>('epoll_wait', ebadf());
+      const buf = new Uint8Array(12 * Math.max(1, max));
+      const read = (n: number, b: Uint8Array): EpollRet => {
+        const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        const events = Array.from({ length: n }, (_, i) => ({ events: v.getUint32(i * 12, true), data: Number(v.getBigUint64(i * 12 + 4, true)) }));
+        return { ret: n, events };
+      };
+      const now = lib().epoll_wait(epfd, buf, max, 0);
+      if (now < 0) return this.done<EpollRet>('epoll_wait', sysErr(errno()));
+      if (now > 0 || timeoutMs === 0) return this.done<EpollRet>('epoll_wait', read(now, buf));
+      return this.onPool<EpollRet>('epoll_wait', 'epoll_wait', [epfd, buf, max, timeoutMs], (r) => read(r.ret, r.bufs[0]!));
+    },
+  };
 
   epollFd(): Ret {
     const r = ret(lib().epoll_create1(K.SOCK_CLOEXEC));

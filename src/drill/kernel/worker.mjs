@@ -17,6 +17,7 @@ const C = {
   close: l.func('int close(int fd)'),
   poll: l.func('int poll(void *fds, unsigned long n, int timeout)'),
   write: l.func('long write(int fd, const void *buf, unsigned long n)'),
+  epoll_wait: l.func('int epoll_wait(int epfd, void *events, int max, int timeout)'),
   getsockopt: l.func('int getsockopt(int fd, int level, int name, void *val, void *len)'),
 };
 
