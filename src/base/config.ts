@@ -105,11 +105,26 @@ const KNOB_DEFAULTS: Readonly<ModelKnobs> = {
 /** Sysctls linger has no setting for because its behaviour is fixed: only this value is accepted. */
 export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string }>> = {
   'net.ipv4.tcp_ecn': { value: '0', why: 'linger never negotiates ECN' },
-  'net.ipv4.tcp_fastopen': { value: '0', why: 'linger has no TCP Fast Open' },
   'net.ipv4.tcp_no_metrics_save': { value: '1', why: 'linger keeps no per-destination metrics (tcp_metrics) between connections' },
   'net.ipv4.tcp_retries1': { value: '3', why: 'what tcp_retries1 drives (route negative advice, PMTU probing, flow-label rethink) linger does not have' },
   'net.ipv4.tcp_dsack': { value: '1', why: 'linger always sends D-SACK blocks when SACK is on' },
-  'net.ipv4.tcp_reordering': { value: '3', why: 'linger\'s duplicate-ACK threshold is fixed at 3' },
+};
+
+/**
+ * Sysctls accepted at any valid value because, on linger's link, they change nothing on Linux
+ * either: `why` says so. The kernel runner writes them as given.
+ */
+export const NOOP_SYSCTLS: Readonly<Record<string, { valid: RegExp; why: string }>> = {
+  // TCP Fast Open needs a cookie option or a TFO call, which a script cannot use (UNSUPPORTED).
+  'net.ipv4.tcp_fastopen': { valid: /^(0x[0-9a-f]+|\d+)$/i, why: 'Fast Open takes a TFO option or call, which stay UNSUPPORTED' },
+  'net.ipv4.tcp_fastopen_key': { valid: /^[0-9a-f-]+(,[0-9a-f-]+)?$/i, why: 'Fast Open takes a TFO option or call, which stay UNSUPPORTED' },
+  // TSO deferral and pacing ratios shape super-packets and paced (fq or BBR) sending: a link that
+  // takes no super-packets and a pfifo qdisc leave Linux sending MSS segments at once, as linger.
+  'net.ipv4.tcp_tso_win_divisor': { valid: /^\d+$/, why: 'TSO deferral: no super-packets on the link' },
+  'net.ipv4.tcp_pacing_ss_ratio': { valid: /^\d+$/, why: 'pacing applies with fq or BBR only' },
+  'net.ipv4.tcp_pacing_ca_ratio': { valid: /^\d+$/, why: 'pacing applies with fq or BBR only' },
+  // Which ECN option to send once ECN is negotiated; tcp_ecn is 0 (FIXED_SYSCTLS).
+  'net.ipv4.tcp_ecn_option': { valid: /^[0-2]$/, why: 'ECN is never negotiated (tcp_ecn 0)' },
 };
 
 /**
@@ -124,6 +139,7 @@ export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; vali
   'net.ipv4.tcp_congestion_control': { value: 'reno', valid: /^[a-z0-9_]+$/, instead: 'NewReno congestion control, not CUBIC or BBR' },
   'net.ipv4.tcp_slow_start_after_idle': { value: '0', valid: /^[01]$/, instead: 'cwnd is kept across idle periods (no slow start after idle)' },
   'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
+  'net.ipv4.tcp_reordering': { value: '3', valid: /^[1-9]\d*$/, instead: 'fast retransmit after 3 duplicate ACKs, a threshold that does not adapt to reordering' },
 };
 
 export const defaultConfig = (): HostConfig => ({

@@ -9,7 +9,7 @@
 // are no-ops because linger has no metrics cache, no qdisc and no segmentation offload.
 // Anything else is unsupported: the script is reported UNSUPPORTED, never silently passed.
 
-import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
+import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, NOOP_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
 
 export { FIXED_SYSCTLS, knownSysctls };
 
@@ -61,6 +61,8 @@ function checkWrite(name: string, value: string, warnings: string[]): string | n
   const v = value.trim();
   const fixed = FIXED_SYSCTLS[name];
   if (fixed) return v === fixed.value ? null : `sysctl ${name}=${value}: only ${fixed.value} is supported (${fixed.why})`;
+  const noop = NOOP_SYSCTLS[name];
+  if (noop) return noop.valid.test(v) ? null : `sysctl ${name}=${value}: not a value Linux accepts`;
   const approx = APPROXIMATED_SYSCTLS[name];
   if (approx) {
     if (!approx.valid.test(v)) return `sysctl ${name}=${value}: not a value Linux accepts`;
@@ -72,7 +74,7 @@ function checkWrite(name: string, value: string, warnings: string[]): string | n
 }
 
 /** Applied to the host's config (the fixed and approximated ones change nothing). */
-const applied = (name: string): boolean => !FIXED_SYSCTLS[name] && !APPROXIMATED_SYSCTLS[name];
+const applied = (name: string): boolean => !FIXED_SYSCTLS[name] && !APPROXIMATED_SYSCTLS[name] && !NOOP_SYSCTLS[name];
 
 /** `$((expr))` with integers, + - * / % and parentheses, as the shell computes it. */
 function arithmetic(text: string): string | null {

@@ -133,6 +133,11 @@ test('sysctls from shell commands reach the host config; other commands and feat
   ok('`sysctl -q net.ipv4.tcp_syn_retries=1 net.ipv4.tcp_syn_linear_timeouts=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0...3 connect(3, ..., ...) = -1 ETIMEDOUT\n+0 > S 0:0(0) <...>\n+1 > S 0:0(0) <...>\n');
   ok('0 `echo 2 > /proc/sys/net/ipv4/tcp_syn_retries`\n');
   ok('`sysctl -q net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0`\n0 close(3) = -1 EBADF\n');
+  // Settings that change nothing on linger's link (NOOP_SYSCTLS): accepted without a warning.
+  const noop = ok('`sysctl -q net.ipv4.tcp_fastopen=0x70403 net.ipv4.tcp_tso_win_divisor=3 net.ipv4.tcp_pacing_ss_ratio=200 net.ipv4.tcp_ecn_option=1`\n0 close(3) = -1 EBADF\n');
+  assert.deepEqual(noop.warnings, []);
+  // tcp_reordering other than 3: accepted, saying what linger does instead.
+  assert.match(ok('`sysctl -q net.ipv4.tcp_reordering=10`\n0 close(3) = -1 EBADF\n').warnings.join(), /tcp_reordering=10: linger behaves as with 3/);
   const cases: Array<[string, RegExp]> = [
     ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: cannot read the shell script \.\/defaults\.sh \(no script folder\)/],
     ['`tc qdisc add dev tun0 root netem delay 10ms`\n', /line 1: shell command "tc qdisc add dev tun0 root netem delay 10ms" is not one the runner knows/],
