@@ -82,7 +82,7 @@ export function registerDrill(program: Command): void {
       if (!files.length) usage(`no .pkt scripts in ${paths.join(', ')}`);
       const t0 = performance.now();
       if (o.both) {
-        const kernel = await runKernelFiles(files, flags, jobs, defines);
+        const kernel = await runKernelFiles(files, flags, jobs, { defines });
         const linger = runFiles(files, { flags, defines: new Map(defines) });
         const cs = linger.map((r, i) => compareRuns(r, kernel[i]!));
         const same = cs.filter((c) => c.same).length;
@@ -93,7 +93,7 @@ export function registerDrill(program: Command): void {
         if (same !== cs.length) process.exit(1);
         return;
       }
-      const results = o.kernel ? await runKernelFiles(files, flags, jobs, defines) : runFiles(files, { flags, defines: new Map(defines) });
+      const results = o.kernel ? await runKernelFiles(files, flags, jobs, { defines }) : runFiles(files, { flags, defines: new Map(defines) });
       const s = summarize(results, performance.now() - t0);
       let text: string;
       if (o.json) text = JSON.stringify(toJson(results, s, o.verbose));

@@ -17,6 +17,8 @@ export interface KernelJob {
   flags: Array<[string, string | undefined]>;
   /** -D NAME=VALUE symbols. */
   defines?: Array<[string, string]>;
+  /** How long the run may take, all told (default 10 min). */
+  timeoutMs?: number;
 }
 
 /** What the child says on stderr once it is set up. */

@@ -80,14 +80,14 @@ class Runner {
     });
     if (this.exited) return failed('the runner process is gone');
     const line = await new Promise<string | null>((resolve) => {
-      const timer = setTimeout(() => this.proc.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), job.timeoutMs ?? SCRIPT_TIMEOUT_MS);
       this.pending = (l) => {
         clearTimeout(timer);
         resolve(l);
       };
       this.proc.stdin.write(`${JSON.stringify(job)}\n`);
     });
-    if (line === null) return failed(this.proc.signalCode === 'SIGKILL' ? `timed out after ${SCRIPT_TIMEOUT_MS / 1000} s` : `exit ${this.proc.exitCode ?? this.proc.signalCode}`);
+    if (line === null) return failed(this.proc.signalCode === 'SIGKILL' ? `timed out after ${(job.timeoutMs ?? SCRIPT_TIMEOUT_MS) / 1000} s` : `exit ${this.proc.exitCode ?? this.proc.signalCode}`);
     return JSON.parse(line) as DrillResult;
   }
 
@@ -125,7 +125,20 @@ async function runWithRetries(runner: Runner, job: KernelJob): Promise<DrillResu
 }
 
 /** Runs every file on the kernel, on `jobs` runner processes; results in the files' order. */
-export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number, defines: Array<[string, string]> = []): Promise<DrillResult[]> {
+export interface KernelRunOptions {
+  /** -D NAME=VALUE symbols. */
+  defines?: Array<[string, string]>;
+  /** A script's time limit (default 10 min). */
+  timeoutMs?: (file: string) => number;
+  /**
+   * Lane k starts its first script k x this later: scripts are busiest in their first
+   * milliseconds, and many starting together on few cores make each other late.
+   */
+  staggerMs?: number;
+}
+
+export async function runKernelFiles(files: string[], flags: Array<[string, string | undefined]>, jobs: number, opts: KernelRunOptions = {}): Promise<DrillResult[]> {
+  const defines = opts.defines ?? [];
   const results: DrillResult[] = new Array(files.length);
   let next = 0;
   // The runner processes start one after another, and all before the first script: starting
@@ -137,18 +150,20 @@ export async function runKernelFiles(files: string[], flags: Array<[string, stri
     await r.ready;
     runners.push(r);
   }
-  const lane = async (first: Runner): Promise<void> => {
+  const lane = async (first: Runner, k: number): Promise<void> => {
     let runner = first;
+    if (opts.staggerMs) await new Promise((r) => setTimeout(r, k * opts.staggerMs!));
     while (next < files.length) {
       if (!runner.alive) {
         runner = new Runner();
         await runner.ready;
       }
       const i = next++;
-      results[i] = await runWithRetries(runner, { file: files[i]!, flags, defines });
+      const timeoutMs = opts.timeoutMs?.(files[i]!);
+      results[i] = await runWithRetries(runner, { file: files[i]!, flags, defines, ...(timeoutMs ? { timeoutMs } : {}) });
     }
     runner.end();
   };
-  await Promise.all(runners.map(lane));
+  await Promise.all(runners.map((r, k) => lane(r, k)));
   return results;
 }
