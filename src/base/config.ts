@@ -27,6 +27,8 @@ export interface Sysctls {
   tcp_abort_on_overflow: 0 | 1;
   tcp_timestamps: 0 | 1 | 2;
   tcp_sack: 0 | 1;
+  /** D-SACK blocks (RFC 2883) for duplicates received; 0: none (tcp_dsack_set, tcp_send_dupack). */
+  tcp_dsack: 0 | 1;
   tcp_window_scaling: 0 | 1;
   tcp_challenge_ack_limit: number; // per second, host-wide
   /** [min, default, max] bytes. */
@@ -84,6 +86,7 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_abort_on_overflow: 0,
   tcp_timestamps: 1,
   tcp_sack: 1,
+  tcp_dsack: 1,
   tcp_window_scaling: 1,
   tcp_challenge_ack_limit: 2147483647, // INT_MAX since Linux 6.0: only the per-socket 500 ms limit applies
   tcp_rmem: [4096, 131072, 6291456],
@@ -107,7 +110,6 @@ export const FIXED_SYSCTLS: Readonly<Record<string, { value: string; why: string
   'net.ipv4.tcp_ecn': { value: '0', why: 'linger never negotiates ECN' },
   'net.ipv4.tcp_no_metrics_save': { value: '1', why: 'linger keeps no per-destination metrics (tcp_metrics) between connections' },
   'net.ipv4.tcp_retries1': { value: '3', why: 'what tcp_retries1 drives (route negative advice, PMTU probing, flow-label rethink) linger does not have' },
-  'net.ipv4.tcp_dsack': { value: '1', why: 'linger always sends D-SACK blocks when SACK is on' },
 };
 
 /**

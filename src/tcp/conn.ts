@@ -162,6 +162,7 @@ class ConnRare {
   sndSml: number = 0; // end of the last small segment sent (Minshall's Nagle)
   ofo: OfoSegment[] = NO_OFO;
   dsack: [number, number] | null = null; // A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]).
+  rcvSacks: Array<[number, number]> = NO_SACKED; // SACK blocks we send, most recent first (Linux selective_acks)
   backoff: number = 0;
   retransmits: number = 0; // consecutive timeouts of the head (icsk_retransmits)
   totalRetrans: number = 0;
@@ -225,6 +226,7 @@ export interface ReceiveSequence {
   readonly rcvBuf: SegmentQueue;
   ofo: OfoSegment[];
   dsack: [number, number] | null;
+  rcvSacks: Array<[number, number]>;
   finReceived: boolean;
 }
 
@@ -541,6 +543,9 @@ export class TcpConn extends TcpTimer
   /** A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]). */
   get dsack(): [number, number] | null { return this.rare.dsack; }
   set dsack(v: [number, number] | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().dsack = v; }
+  /** The SACK blocks we send, most recent first, at most TCP_NUM_SACKS (Linux selective_acks). */
+  get rcvSacks(): Array<[number, number]> { return this.rare.rcvSacks; }
+  set rcvSacks(v: Array<[number, number]>) { if (v !== NO_SACKED || this.rare !== NO_RARE) this.writableRare().rcvSacks = v; }
   get backoff(): number { return this.rare.backoff; }
   set backoff(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().backoff = v; }
   /** consecutive timeouts of the head (icsk_retransmits) */

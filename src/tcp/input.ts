@@ -3,7 +3,7 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
-import { NO_OFO, NO_SACKED, type TcpConn } from './conn.ts';
+import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
@@ -147,12 +147,56 @@ function dupAck(c: TcpConn, seg: TcpRepr, note: string): void {
   sendAck(c, note);
 }
 
-/** tcp_dsack_set: remember a duplicate range for the next ACK (with SACK negotiated). */
+/** tcp_dsack_set: remember a duplicate range for the next ACK (SACK negotiated, tcp_dsack on). */
 function dsackSet(c: TcpConn, left: number, right: number): void {
-  if (!c.sackOk) return;
+  if (!c.sackOk || !c.env.cfg.tcp_dsack) return;
+  c.env.counters.inc(seqLt(left, c.rcvNxt) ? 'TCPDSACKOldSent' : 'TCPDSACKOfoSent');
   c.dsack = [left, right];
-  if (seqLt(left, c.rcvNxt)) c.env.counters.inc('TCPDSACKOldSent');
 }
+
+/** tcp_dsack_extend: widen the pending D-SACK block, or start one. */
+function dsackExtend(c: TcpConn, left: number, right: number): void {
+  if (!c.dsack) dsackSet(c, left, right);
+  else sackExtend(c.dsack, left, right);
+}
+
+/** tcp_sack_extend: a block absorbs a range that overlaps or touches it. */
+function sackExtend(b: [number, number], left: number, right: number): boolean {
+  if (seqGt(left, b[1]) || seqGt(b[0], right)) return false;
+  if (seqLt(left, b[0])) b[0] = left;
+  if (seqGt(right, b[1])) b[1] = right;
+  return true;
+}
+
+const TCP_NUM_SACKS = 4;
+
+/** tcp_sack_new_ofo_skb: the block holding new out-of-order data moves first (RFC 2018 §4). */
+function sackNewOfo(c: TcpConn, left: number, right: number): void {
+  if (!c.sackOk) return;
+  const sacks = c.rcvSacks.map((b): [number, number] => [b[0], b[1]]);
+  const i = sacks.findIndex((b) => sackExtend(b, left, right));
+  if (i >= 0) {
+    const [b] = sacks.splice(i, 1);
+    sacks.unshift(b!);
+    // tcp_sack_maybe_coalesce: the grown first block swallows the blocks it now reaches.
+    for (let j = 1; j < sacks.length;) {
+      if (sackExtend(sacks[0]!, sacks[j]![0], sacks[j]![1])) sacks.splice(j, 1);
+      else j++;
+    }
+  } else {
+    sacks.unshift([left, right]);
+    if (sacks.length > TCP_NUM_SACKS) sacks.length = TCP_NUM_SACKS; // the oldest is forgotten
+  }
+  c.rcvSacks = sacks;
+}
+
+/** tcp_sack_remove: RCV.NXT advanced; blocks it covers go (all of them once the queue is empty). */
+function sackRemove(c: TcpConn): void {
+  c.rcvSacks = c.ofo.length ? c.rcvSacks.filter((b) => seqLt(c.rcvNxt, b[0])) : NO_SACKED;
+}
+
+/** End of an out-of-order segment in sequence space, its FIN included (Linux end_seq). */
+const ofoEnd = (s: OfoSegment): number => (s.fin ? seqAdd(s.end, 1) : s.end);
 
 function pawsReject(c: TcpConn, o: SegOpts): boolean {
   if (!c.tsOk || !o.hasTs || !c.tsRecent) return false;
@@ -661,6 +705,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
       drainOfo(c);
       if (!c.ofo.length) ackNow = true; // RFC 5681 §4.2: ACK at once when a gap fills
     }
+    if (c.rcvSacks.length) sackRemove(c);
     if (take) c.env.notify(c, 'readable');
     // ICSK_ACK_NOW only matters while an ACK is still scheduled: when tcp_fin already sent it
     // (a FIN completing the hole in FIN_WAIT1), __tcp_ack_snd_check sends no second one.
@@ -679,26 +724,93 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     return;
   }
   counters.inc('TCPOFOQueue');
-  insertOfo(c, seq, data, fin);
+  dataQueueOfo(c, seq, data, fin);
   c.ackNow = true;
 }
 
-function insertOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
-  const copy = data.slice(); // the packet buffer is not ours to keep
-  const end = seqAdd(seq, copy.length);
-  let i = 0;
-  while (i < c.ofo.length && seqLt(c.ofo[i]!.seq, seq)) i++;
-  // Exact duplicates are dropped; overlaps are kept and trimmed when drained.
-  const at = c.ofo[i];
-  if (at && at.seq === seq && at.end === end && at.fin === fin) return;
-  if (c.ofo === NO_OFO) c.ofo = [];
-  c.ofo.splice(i, 0, { seq, end, data: copy, fin });
+/**
+ * tcp_data_queue_ofo: out-of-order data into the queue (kept in sequence order, as Linux's rbtree,
+ * looked up by its predecessor), D-SACKing what it already held, then its SACK block first.
+ */
+function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
+  const counters = c.env.counters;
+  const seg: OfoSegment = { seq, end: seqAdd(seq, data.length), data: data.slice(), fin }; // the packet buffer is not ours to keep
+  const end = ofoEnd(seg);
+  if (!c.ofo.length) {
+    c.ofo = [seg];
+    if (c.sackOk) c.rcvSacks = [[seq, end]]; // "Initial out of order segment, build 1 SACK"
+    return;
+  }
+  const q = c.ofo;
+  // tcp_ooo_try_coalesce: data that starts where a queued segment ends joins it.
+  const coalesce = (s: OfoSegment): boolean => {
+    if (s.fin || s.end !== seq) return false;
+    const joined = new Uint8Array(s.data.length + seg.data.length);
+    joined.set(s.data);
+    joined.set(seg.data, s.data.length);
+    s.data = joined;
+    s.end = seg.end;
+    s.fin = fin;
+    return true;
+  };
+  let at: number; // where seg goes
+  const last = q[q.length - 1]!;
+  if (coalesce(last)) return sackNewOfo(c, seq, end);
+  if (!seqLt(seq, ofoEnd(last))) {
+    at = q.length;
+  } else {
+    let i = q.length - 1;
+    while (i >= 0 && seqGt(q[i]!.seq, seq)) i--;
+    at = i + 1;
+    const prev = q[i];
+    if (prev && seqLt(seq, ofoEnd(prev))) {
+      const prevEnd = ofoEnd(prev);
+      if (!seqGt(end, prevEnd)) {
+        // "All the bits are present. Drop."
+        counters.inc('TCPOFOMerge');
+        dsackSet(c, seq, end);
+        return sackNewOfo(c, seq, end);
+      }
+      if (seqGt(seq, prev.seq)) {
+        dsackSet(c, seq, prevEnd); // partial overlap
+      } else {
+        // Same start, covers it: replaces it.
+        q.splice(i, 1);
+        at = i;
+        dsackExtend(c, prev.seq, prevEnd);
+        counters.inc('TCPOFOMerge');
+      }
+    } else if (prev && coalesce(prev)) {
+      return sackNewOfo(c, seq, end);
+    }
+  }
+  q.splice(at, 0, seg);
+  // merge_right: later segments the new one covers go, D-SACKed; a partly covered one stays.
+  while (at + 1 < q.length) {
+    const next = q[at + 1]!;
+    if (!seqGt(end, next.seq)) break;
+    if (seqLt(end, ofoEnd(next))) {
+      dsackExtend(c, next.seq, end);
+      break;
+    }
+    q.splice(at + 1, 1);
+    dsackExtend(c, next.seq, ofoEnd(next));
+    counters.inc('TCPOFOMerge');
+  }
+  sackNewOfo(c, seq, end);
 }
 
+/** tcp_ofo_queue: segments the in-order data reached move to the receive queue; the part of them it already brought is D-SACKed. */
 function drainOfo(c: TcpConn): void {
+  let dsackHigh = c.rcvNxt;
   while (c.ofo.length) {
     const s = c.ofo[0]!;
     if (seqGt(s.seq, c.rcvNxt)) break;
+    if (seqLt(s.seq, dsackHigh)) {
+      const high = dsackHigh;
+      if (seqLt(ofoEnd(s), dsackHigh)) dsackHigh = ofoEnd(s);
+      dsackExtend(c, s.seq, high);
+    }
     c.ofo.shift();
     if (!seqGt(s.end, c.rcvNxt) && !(s.fin && s.end === c.rcvNxt)) continue;
     const skip = (c.rcvNxt - s.seq) >>> 0;
@@ -763,7 +875,6 @@ function tcpFin(c: TcpConn): void {
   c.rcvNxt = seqAdd(c.rcvNxt, 1);
   c.finReceived = true;
   c.ackPending = true;
-  c.ofo.length = 0;
   switch (c.state) {
     case TcpState.SYN_RECV:
     case TcpState.ESTABLISHED:
@@ -776,13 +887,26 @@ function tcpFin(c: TcpConn): void {
       break;
     case TcpState.FIN_WAIT2:
       sendAck(c);
+      finPurge(c);
       c.env.notify(c, 'readable');
       tcpTimeWait(c, 'TIME_WAIT', 0, 'rcv FIN', 'segment');
       return;
     default:
       break;
   }
+  finPurge(c);
   c.env.notify(c, 'readable');
+}
+
+/**
+ * tcp_fin, after its ACK (FIN_WAIT1/2): out-of-order data past the FIN is dropped, and
+ * tcp_sack_reset forgets the SACK blocks and a pending D-SACK (seen on 6.18: a partly old
+ * segment with the FIN is ACKed in CLOSE_WAIT without one, in FIN_WAIT1 with it).
+ */
+function finPurge(c: TcpConn): void {
+  c.ofo.length = 0;
+  c.rcvSacks = NO_SACKED;
+  c.dsack = null;
 }
 
 /** __tcp_ack_snd_check: ACK now, or arm the delayed ACK. */

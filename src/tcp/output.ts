@@ -97,31 +97,16 @@ function ofoBytes(c: TcpConn): number {
 
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
 function dataOptions(c: TcpConn): TcpOption[] {
-  if (!(c.sackOk && (c.ofo.length || c.dsack))) return c.tsOk ? timestampOptions(tsNow(c), c.tsRecent) : [];
-  let sack = c.sackOk && c.ofo.length ? sackBlocks(c) : undefined;
-  if (c.sackOk && c.dsack) {
-    // tcp_options_write: a pending D-SACK block goes first and is sent once (observed on 6.18,
-    // Q10 and test/fixtures/linux/ipv4-sack.pcap: `sack 1 {dup range}`, then the OFO blocks).
-    sack = [c.dsack, ...(sack ?? [])].slice(0, c.tsOk ? 3 : 4);
-    c.dsack = null;
-  }
+  if (!(c.sackOk && (c.rcvSacks.length || c.dsack))) return c.tsOk ? timestampOptions(tsNow(c), c.tsRecent) : [];
+  // tcp_established_options / tcp_options_write: a pending D-SACK block goes first and is sent
+  // once (observed on 6.18, Q10 and test/fixtures/linux/ipv4-sack.pcap: `sack 1 {dup range}`,
+  // then the SACK blocks, most recent first); 3 blocks fit beside timestamps, 4 without.
+  const sack = (c.dsack ? [c.dsack, ...c.rcvSacks] : c.rcvSacks).slice(0, c.tsOk ? 3 : 4).map((b): [number, number] => [b[0], b[1]]);
+  c.dsack = null;
   return linuxDataOptions({
     timestamp: c.tsOk ? { val: tsNow(c), ecr: c.tsRecent } : undefined,
     sack,
   });
-}
-
-/** RFC 2018 §4: the most recently changed block first; at most 3 with timestamps, 4 without. */
-function sackBlocks(c: TcpConn): Array<[number, number]> {
-  const blocks: Array<[number, number]> = [];
-  for (const s of c.ofo) {
-    const last = blocks[blocks.length - 1];
-    const end = s.fin ? seqAdd(s.end, 1) : s.end;
-    if (last && last[1] === s.seq) last[1] = end;
-    else blocks.push([s.seq, end]);
-  }
-  const max = c.tsOk ? 3 : 4;
-  return blocks.reverse().slice(0, max);
 }
 
 function segment(c: TcpConn, flags: number, seq: number, ack: number, win: number, options: TcpOption[], payload: Uint8Array): TcpRepr {
