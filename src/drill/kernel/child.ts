@@ -10,19 +10,8 @@ import { nodePython, scriptReader } from '../files.ts';
 import { runDrill, type DrillResult } from '../runner.ts';
 import { KernelBackend } from './backend.ts';
 import { errno, errnoLabel, lib } from './libc.ts';
+import { READY, type KernelJob } from './job.ts';
 import { CallPool } from './pool.ts';
-
-export interface KernelJob {
-  file: string;
-  flags: Array<[string, string | undefined]>;
-  /** -D NAME=VALUE symbols. */
-  defines?: Array<[string, string]>;
-  /** How long the run may take, all told (default 10 min). */
-  timeoutMs?: number;
-}
-
-/** What the child says on stderr once it is set up. */
-export const READY = 'linger-kernel-child: ready';
 
 const CLONE_NEWNET = 0x40000000;
 

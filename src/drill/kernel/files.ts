@@ -8,10 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DrillResult } from '../result.ts';
 import { availableParallelism } from 'node:os';
-import type { KernelJob } from './child.ts';
-
-/** Must match child.ts READY (not imported: child.ts runs when loaded). */
-const READY = 'linger-kernel-child: ready';
+import { READY, type KernelJob } from './job.ts';
 
 /** Kernel runs at once by default: one per core, so a script's clock rarely waits for a CPU. */
 export const DEFAULT_JOBS = availableParallelism();
