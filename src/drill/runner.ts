@@ -1,9 +1,10 @@
 // The packetdrill interpreter. The host under test is a backend (backend.ts): one linger Host
 // on a virtual clock driven through the BSD call layer (src/bsd), or the kernel in real time
-// (kernel/); the runner plays the remote host, as packetdrill does with its tun device. This file sets a run up and runs the script's events in order; the
-// rules live beside it: timing.ts (script time, tolerances), packets.ts and match.ts (`<` and
-// `>` lines, script sequence space), blocking.ts and calls.ts (system calls), unsupported.ts
-// (what linger does not have), result.ts (trace and failures).
+// (kernel/); the runner plays the remote host, as packetdrill does with its tun device. This
+// file sets a run up and runs the script's events in order; the rules live beside it:
+// timing.ts (script time, tolerances), packets.ts and match.ts (`<` and `>` lines, script
+// sequence space), blocking.ts and calls.ts (system calls), unsupported.ts (what the run cannot
+// have), result.ts (trace and failures), compare.ts (--both).
 
 import type { TcpInfo } from '../bsd/tcpinfo.ts';
 import { canonicalIp } from '../wire/addr.ts';

@@ -1,4 +1,4 @@
-// A kernel runner process (files.ts starts one per job, under `unshare --net`). It reads
+// A kernel runner process (files.ts starts one per --jobs lane, under `unshare --net`). It reads
 // scripts to run from stdin, one JSON job per line, and for each makes a fresh network
 // namespace (unshare(CLONE_NEWNET) on the main thread, which also makes the tun device and the
 // sockets, and runs the set-up commands), runs the script there and prints its DrillResult as
