@@ -45,9 +45,11 @@ export type ReadRet = Ret<{ data: Uint8Array; inq?: number }>;
 export type AddrRet = Ret<{ addr: SockAddrOut }>;
 export type ValueRet = Ret<{ value: number }>;
 export type PollRet = Ret<{ fds: PollFd[] }>;
-export type OptValue = number | Linger | Timeval | TcpInfo;
+/** A string is TCP_CONGESTION's name (the NUL-terminated contents of its buffer). */
+export type OptValue = number | Linger | Timeval | TcpInfo | string;
 export type OptRet<V = OptValue> = Ret<{ value: V; optlen: number }>;
-export type SetOptValue = number | boolean | Linger | { onoff: number; linger: number } | Timeval;
+/** A string is the option's buffer as bytes (TCP_CONGESTION's name): its length is optlen. */
+export type SetOptValue = number | boolean | Linger | { onoff: number; linger: number } | Timeval | string;
 
 export interface SyscallsOptions {
   /** Moves virtual time for the async API (a NetworkDriver, or src/net/runtime.ts Runtime). */

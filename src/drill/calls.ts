@@ -4,7 +4,7 @@
 
 import { BLOCKED, Call } from '../bsd/call.ts';
 import * as K from '../bsd/constants.ts';
-import type { AddrRet, Linger, OptRet, PollFd, Timeval, ValueRet } from '../bsd/types.ts';
+import type { AddrRet, OptRet, PollFd, SetOptValue, ValueRet } from '../bsd/types.ts';
 import type { ScriptSyscalls } from './syscalls.ts';
 import type { Expr, SyscallSpec } from './ast.ts';
 import { describeExpr, field, fieldOf, payload, type CallArgs } from './args.ts';
@@ -196,8 +196,16 @@ const write: Handler = (cx, c) => {
 
 // ---- socket options ----
 
-/** setsockopt()'s value: an integer, a struct linger or a struct timeval. */
-function optValue(cx: CallContext, v: Expr): number | Linger | Timeval {
+/**
+ * setsockopt()'s value: an integer, a struct linger, a struct timeval, or a string (TCP_CONGESTION's
+ * name), of which optlen bytes are passed (the C string's NUL ends it sooner).
+ */
+function optValue(cx: CallContext, v: Expr, lenE: Expr | undefined): SetOptValue {
+  if (v.kind === 'str') {
+    const bytes = new TextEncoder().encode(v.value);
+    const len = lenE && lenE.kind !== 'ellipsis' ? cx.args.int(lenE, 'optlen') : bytes.length;
+    return new TextDecoder().decode(bytes.subarray(0, Math.max(0, Math.min(len, bytes.length))));
+  }
   if (v.kind !== 'struct') return cx.args.int(v, 'option value');
   const on = fieldOf(v, 'onoff', 'l_onoff');
   const lg = fieldOf(v, 'linger', 'l_linger');
@@ -213,7 +221,7 @@ const setsockopt: Handler = (cx, c) => {
   const fd = cx.args.fd(a[0]);
   const level = cx.args.int(a[1], 'level');
   const name = cx.args.int(a[2], 'optname');
-  return plain(cx, c, cx.sys.setsockopt(fd, level, name, optValue(cx, a[3]!)));
+  return plain(cx, c, cx.sys.setsockopt(fd, level, name, optValue(cx, a[3]!, a[4])));
 };
 
 const getsockopt: Handler = (cx, c) => {
@@ -223,8 +231,11 @@ const getsockopt: Handler = (cx, c) => {
   return started(done(cx, c, r), (x: OptRet) => {
     checkRet(cx.args, c, x);
     if (x.errno !== undefined) return;
-    checkOptValue(cx.args, a[3]!, x.value);
     const lenE = a[4];
+    // A name is copied into the script's optlen bytes: a shorter buffer holds its first bytes.
+    const value = typeof x.value === 'string' && lenE?.kind === 'list' && lenE.items.length === 1 && lenE.items[0]!.kind !== 'ellipsis'
+      ? x.value.slice(0, Math.max(0, cx.args.int(lenE.items[0], 'optlen'))) : x.value;
+    checkOptValue(cx.args, a[3]!, value);
     if (lenE && lenE.kind === 'list' && lenE.items.length === 1 && lenE.items[0]!.kind !== 'ellipsis') {
       const wantLen = cx.args.int(lenE.items[0], 'optlen');
       const gotLen = Math.min(wantLen, x.optlen);

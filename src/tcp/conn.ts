@@ -99,6 +99,8 @@ export interface SockOpts {
   recvmsgInq?: boolean;
   /** TCP_DEFER_ACCEPT on a listener, as a SYN-ACK retransmission count (rskq_defer_accept). */
   deferAccept?: number;
+  /** TCP_CONGESTION (icsk_ca_ops' name): one of CONGESTION_CONTROLS; absent = the first. */
+  congestion?: string;
 }
 
 export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({

@@ -17,7 +17,6 @@ import {
   cmsgInq, decodeSockaddr, decodeTcpInfo, encodeInt, encodeLinger, encodeSockaddr, encodeTimeval, errno, errnoLabel, lib, SOCKADDR_MAX,
 } from './libc.ts';
 
-const TCP_CONGESTION = 13;
 const CONTROL_MAX = 64;
 const TCP_INFO_MAX = 512;
 
@@ -191,7 +190,7 @@ export class KernelSyscalls implements ScriptSyscalls {
     const tcp = (type & K.SOCK_TYPE_MASK) === K.SOCK_STREAM && (protocol === 0 || protocol === K.IPPROTO_TCP);
     if (tcp && this.congestionControl) {
       const name = new TextEncoder().encode(this.congestionControl);
-      if (lib().setsockopt(r.ret, K.SOL_TCP, TCP_CONGESTION, name, name.length) < 0) {
+      if (lib().setsockopt(r.ret, K.SOL_TCP, K.TCP_CONGESTION, name, name.length) < 0) {
         throw new Error(`setsockopt(TCP_CONGESTION, "${this.congestionControl}") failed: ${errnoLabel(errno())} (is the module available? /proc/sys/net/ipv4/tcp_available_congestion_control)`);
       }
     }
@@ -253,6 +252,13 @@ export class KernelSyscalls implements ScriptSyscalls {
   setsockopt(fd: number, level: number, optname: number, value: SetOptValue): Ret {
     if (!this.own.has(fd)) return ebadf();
     let b: Uint8Array;
+    if (typeof value === 'string') {
+      // The bytes as the option's buffer (optlen their length), NUL-terminated past it.
+      const bytes = new TextEncoder().encode(value);
+      b = new Uint8Array(bytes.length + 1);
+      b.set(bytes);
+      return ret(lib().setsockopt(fd, level, optname, b, bytes.length));
+    }
     if (typeof value === 'number' || typeof value === 'boolean') b = encodeInt(Number(value));
     else if ('tv_sec' in value) b = encodeTimeval(value);
     else if ('l_onoff' in value) b = encodeLinger(value);
@@ -270,6 +276,10 @@ export class KernelSyscalls implements ScriptSyscalls {
     const optlen = new DataView(len.buffer).getInt32(0, true);
     const v = new DataView(b.buffer);
     if (info) return { ret: 0, value: decodeTcpInfo(b, optlen), optlen };
+    if (level === K.SOL_TCP && optname === K.TCP_CONGESTION) {
+      const end = b.subarray(0, optlen).indexOf(0);
+      return { ret: 0, value: new TextDecoder().decode(b.subarray(0, end < 0 ? optlen : end)), optlen };
+    }
     if (level === K.SOL_SOCKET && optname === K.SO_LINGER) {
       return { ret: 0, value: { l_onoff: v.getInt32(0, true), l_linger: v.getInt32(4, true) } satisfies Linger, optlen };
     }
