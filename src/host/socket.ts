@@ -310,7 +310,7 @@ export class Socket {
     }
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
-    const allowed = notsentAllowance(c, data.length);
+    const allowed = this.sendRoom(data.length);
     const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
@@ -319,6 +319,12 @@ export class Socket {
       this.host.reschedule(c);
     }
     return n;
+  }
+
+  /** How many of `len` bytes a send() would queue now: the send buffer's room, TCP_NOTSENT_LOWAT's allowance. */
+  sendRoom(len: number): number {
+    const c = this.conn;
+    return c ? Math.min(notsentAllowance(c, len), c.sndBuf.free) : 0;
   }
 
   /** recv(): data, an empty array at end of stream, or null (EAGAIN); throws ECONNRESET, ... */

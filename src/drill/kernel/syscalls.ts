@@ -8,8 +8,9 @@
 import { BLOCKED, Call } from '../../bsd/call.ts';
 import * as K from '../../bsd/constants.ts';
 import type { TcpInfo } from '../../bsd/tcpinfo.ts';
-import type {
-  AddrRet, BeginCalls, Linger, OptRet, PollFd, PollRet, ReadRet, Ret, SetOptValue, SockAddr, SysError, Timeval, ValueRet,
+import {
+  isNullBuffer, type AddrRet, type BeginCalls, type Linger, type NullBuffer, type OptRet, type PollFd, type PollRet, type ReadRet, type Ret, type SetOptValue, type SockAddr, type SysError, type Timeval,
+  type ValueRet,
 } from '../../bsd/types.ts';
 import type { ScriptSyscalls } from '../syscalls.ts';
 import type { CallPool, PoolCall, PoolResult } from './pool.ts';
@@ -26,6 +27,11 @@ const ebadf = (): SysError => sysErr(K.BSD_ERRNO.EBADF);
 /** A result from a return value and this thread's errno. */
 function ret(r: number): Ret {
   return r < 0 ? sysErr(errno()) : { ret: r };
+}
+
+/** A read's result with no data. */
+function r0(r: number): ReadRet {
+  return r < 0 ? sysErr(errno()) : { ret: r, data: new Uint8Array(0) };
 }
 
 export class KernelSyscalls implements ScriptSyscalls {
@@ -59,7 +65,7 @@ export class KernelSyscalls implements ScriptSyscalls {
   }
 
   /** The call on a pool thread; `read` shapes its result (the worker's errno is put back). */
-  private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
+  private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array | null>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
     const id = this.pool.submit(call, args);
     const attempt = (): R | typeof BLOCKED => {
       this.pool.collect();
@@ -114,39 +120,46 @@ export class KernelSyscalls implements ScriptSyscalls {
     return this.onPool<AddrRet>('accept', 'accept4', [fd, sa, encodeInt(SOCKADDR_MAX), flags], (r) => got(r.ret, r.bufs[0]!));
   }
 
-  /** read/recv/recvmsg as recvmsg() with room for a control message (TCP_INQ's TCP_CM_INQ). */
-  private recv(fd: number, count: number, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
+  /** read/recv/recvmsg as recvmsg() with room for a control message (TCP_INQ's TCP_CM_INQ); a NullBuffer is NULL. */
+  private recv(fd: number, buf: number | NullBuffer, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
     if (!this.own.has(fd)) return this.done<ReadRet>(name, ebadf());
-    const buf = new Uint8Array(Math.max(count, 0));
+    const nul = isNullBuffer(buf);
+    const count = nul ? buf.length : buf;
+    const data = nul ? null : new Uint8Array(Math.max(count, 0));
+    // read() of 0 bytes returns 0 in sock_read_iter, before recvmsg's path: the real read().
+    if (name === 'read' && count === 0) return this.done<ReadRet>(name, r0(lib().read(fd, data, 0)));
     const ctl = new Uint8Array(CONTROL_MAX);
-    const got = (n: number, data: Uint8Array, control: Uint8Array, controlLen: number): ReadRet => {
+    const got = (n: number, into: Uint8Array | null, control: Uint8Array, controlLen: number): ReadRet => {
       const inq = cmsgInq(control, controlLen);
-      return { ret: n, data: data.subarray(0, n), ...(inq !== undefined ? { inq } : {}) };
+      return { ret: n, data: into ? into.subarray(0, n) : new Uint8Array(0), ...(inq !== undefined ? { inq } : {}) };
     };
     const waitAll = (flags & K.MSG_WAITALL) !== 0;
     if (!waitAll || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-      const r = lib().recvmsg(fd, buf, count, ctl, flags | K.MSG_DONTWAIT);
+      const r = lib().recvmsg(fd, data, count, ctl, flags | K.MSG_DONTWAIT);
       const e = r.ret < 0 ? errno() : 0;
       if (r.ret >= 0 || e !== K.BSD_ERRNO.EAGAIN || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-        return this.done<ReadRet>(name, r.ret < 0 ? sysErr(e) : got(r.ret, buf, ctl, r.controllen));
+        return this.done<ReadRet>(name, r.ret < 0 ? sysErr(e) : got(r.ret, data, ctl, r.controllen));
       }
     }
-    return this.onPool<ReadRet>(name, 'recvmsg', [fd, buf, count, ctl, flags], (r) => got(r.ret, r.bufs[0]!, r.bufs[1]!, r.extra ?? 0));
+    // The worker hands back the buffers it was given, NULL left out.
+    return this.onPool<ReadRet>(name, 'recvmsg', [fd, data, count, ctl, flags], (r) => (nul ? got(r.ret, null, r.bufs[0]!, r.extra ?? 0) : got(r.ret, r.bufs[0]!, r.bufs[1]!, r.extra ?? 0)));
   }
 
-  private send(fd: number, data: Uint8Array | string, flags: number, name: 'write' | 'send'): Call<Ret> {
+  private send(fd: number, data: Uint8Array | string | NullBuffer, flags: number, name: 'write' | 'send'): Call<Ret> {
     if (!this.own.has(fd)) return this.done<Ret>(name, ebadf());
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const nul = isNullBuffer(data);
+    const bytes = nul ? null : typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const len = nul ? data.length : bytes!.length;
     flags |= K.MSG_NOSIGNAL;
-    const r = lib().send(fd, bytes, bytes.length, flags | K.MSG_DONTWAIT);
+    const r = lib().send(fd, bytes, len, flags | K.MSG_DONTWAIT);
     const e = r < 0 ? errno() : 0;
     const final = this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT) !== 0;
-    if (r === bytes.length || final || (r < 0 && e !== K.BSD_ERRNO.EAGAIN)) return this.done<Ret>(name, r < 0 ? sysErr(e) : { ret: r });
+    if (r === len || final || (r < 0 && e !== K.BSD_ERRNO.EAGAIN)) return this.done<Ret>(name, r < 0 ? sysErr(e) : { ret: r });
     // A blocking send sleeps until all of it is queued: the rest, on a pool thread. If that
     // fails after part was sent, the call returns the part (tcp_sendmsg: copied ?: err).
     const sent = Math.max(r, 0);
-    const rest = bytes.subarray(sent);
-    return this.onPool<Ret>(name, 'send', [fd, rest, rest.length, flags], (x) => ({ ret: sent + x.ret }), (x) => (sent ? { ret: sent } : sysErr(x.errno)));
+    const rest = bytes ? bytes.subarray(sent) : null;
+    return this.onPool<Ret>(name, 'send', [fd, rest, len - sent, flags], (x) => ({ ret: sent + x.ret }), (x) => (sent ? { ret: sent } : sysErr(x.errno)));
   }
 
   private close(fd: number): Call<Ret> {
