@@ -4,6 +4,7 @@
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
+import { Chrono, chronoStart, writeQueued } from '../tcp/chrono.ts';
 import { CONGESTION_CONTROLS, DEFAULT_CONGESTION_CONTROL } from '../tcp/congestion.ts';
 import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
@@ -311,10 +312,12 @@ export class Socket {
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
     const allowed = this.sendRoom(data.length);
+    const queued = writeQueued(c);
     const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {
+      if (!queued) chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
       tcpPush(c, more);
       this.host.reschedule(c);
     }
