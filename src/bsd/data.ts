@@ -1,5 +1,7 @@
 // read()/recv() (tcp_recvmsg) and write()/send() (tcp_sendmsg), with MSG_DONTWAIT, MSG_PEEK,
-// MSG_WAITALL and MSG_MORE.
+// MSG_WAITALL and MSG_MORE. A NULL buffer faults (EFAULT) only where the kernel would copy:
+// the checks before the copy, and the wait for data or room, happen as with any buffer
+// (observed on 6.18: no data -> EAGAIN, data -> EFAULT and the data stays, count 0 -> 0).
 
 import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
@@ -9,7 +11,7 @@ import * as K from './constants.ts';
 import { engine, fail, isErr } from './errno.ts';
 import { inq, inqHint, isConnecting, streamWriteable } from './conn.ts';
 import type { Proc, SockFile } from './file.ts';
-import type { ReadRet, Ret } from './types.ts';
+import { isNullBuffer, type NullBuffer, type ReadRet, type Ret } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -39,14 +41,19 @@ function withInq(f: SockFile, r: ReadRet & { errno?: undefined }): ReadRet {
   return r;
 }
 
-export function recv(p: Proc, fd: number, count: number, flags: number, name: string): Call<ReadRet> {
+export function recv(p: Proc, fd: number, buf: number | NullBuffer, flags: number, name: string): Call<ReadRet> {
+  const nul = isNullBuffer(buf);
+  const count = nul ? buf.length : buf;
   const f = p.fds.sockFile(fd);
   if (isErr(f)) return returned<ReadRet>(p, name, f);
   if (!Number.isInteger(count) || count < 0) return returned<ReadRet>(p, name, fail('EINVAL'));
+  // sock_read_iter: a read() of 0 bytes returns 0 before TCP sees it; a recv() of 0 bytes is
+  // tcp_recvmsg's, which waits for data as any other (observed on 6.18: EAGAIN, 0 with data).
+  if (count === 0 && name === 'read') return returned<ReadRet>(p, name, { ret: 0, data: EMPTY });
   const nonblock = f.nonblock || (flags & K.MSG_DONTWAIT) !== 0;
   const peek = (flags & K.MSG_PEEK) !== 0;
-  // SO_RCVLOWAT is 1: without MSG_WAITALL any data returns.
-  const target = flags & K.MSG_WAITALL && !peek ? count : 1;
+  // SO_RCVLOWAT is 1: without MSG_WAITALL any data returns (sock_rcvlowat: at least 1).
+  const target = flags & K.MSG_WAITALL && !peek ? Math.max(count, 1) : 1;
   const parts: Uint8Array[] = [];
   let got = 0;
   const result = (): ReadRet => {
@@ -56,9 +63,14 @@ export function recv(p: Proc, fd: number, count: number, flags: number, name: st
   const attempt: Attempt<ReadRet> = () => {
     const s = f.sock;
     if (s.listener) return fail('ENOTCONN');
-    if (count === 0) return result();
     // tcp_disconnect cleared SOCK_DONE: a pending error, else "never connected".
     if (f.disconnected) return fail(f.takeError() ?? 'ENOTCONN');
+    if (inq(s.conn) > 0) {
+      // Data: 0 bytes copy without touching the buffer; into NULL the copy faults, nothing is
+      // copied yet, so the call fails and the data stays.
+      if (count === 0) return result();
+      if (nul) return fail('EFAULT');
+    }
     const peeked = peek ? peekData(f, count) : null;
     if (peeked) return peeked;
     while (got < target) {
@@ -95,9 +107,10 @@ function sendNothing(f: SockFile): Ret | typeof BLOCKED {
   return { ret: 0 };
 }
 
-export function send(p: Proc, fd: number, data: Uint8Array | string, flags: number, name: string): Call<Ret> {
+export function send(p: Proc, fd: number, data: Uint8Array | string | NullBuffer, flags: number, name: string): Call<Ret> {
+  if (isNullBuffer(data)) return sendNull(p, fd, data.length, flags, name);
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${name}: data must be a Uint8Array or a string`);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${name}: data must be a Uint8Array, a string or a nullBuffer()`);
   const f = p.fds.sockFile(fd);
   if (isErr(f)) return returned<Ret>(p, name, f);
   const nonblock = f.nonblock || (flags & K.MSG_DONTWAIT) !== 0;
@@ -115,4 +128,23 @@ export function send(p: Proc, fd: number, data: Uint8Array | string, flags: numb
   };
   const giveUp = (): Ret => (off ? { ret: off } : fail('EAGAIN'));
   return sleeping(p, name, f, attempt, giveUp, nonblock ? 0 : f.sndtimeoUs);
+}
+
+/**
+ * tcp_sendmsg_locked from NULL: the same checks and the same wait for room, then the first copy
+ * faults (EFAULT) and nothing is queued (tcp_remove_empty_skb).
+ */
+function sendNull(p: Proc, fd: number, len: number, flags: number, name: string): Call<Ret> {
+  const f = p.fds.sockFile(fd);
+  if (isErr(f)) return returned<Ret>(p, name, f);
+  const nonblock = f.nonblock || (flags & K.MSG_DONTWAIT) !== 0;
+  let first = true;
+  const attempt: Attempt<Ret> = () => {
+    if (!first && !writeReady(f)) return BLOCKED;
+    first = false;
+    const r = sendNothing(f);
+    if (r === BLOCKED || r.errno !== undefined || len === 0) return r;
+    return f.sock.sendRoom(len) > 0 ? fail('EFAULT') : BLOCKED;
+  };
+  return sleeping(p, name, f, attempt, () => fail('EAGAIN'), nonblock ? 0 : f.sndtimeoUs);
 }

@@ -3,3 +3,4 @@ export * from './constants.ts';
 export { BLOCKED, BlockedError, Call, NetworkDriver, type Attempt, type Driver } from './call.ts';
 export { TCP_INFO_SIZE, tcpInfo, type TcpInfo } from './tcpinfo.ts';
 export * from './syscalls.ts';
+export { nullBuffer } from './types.ts';

@@ -54,6 +54,16 @@ const setTimeo: Setter = (f, value, optname) => {
   return { ret: 0 };
 };
 
+/**
+ * do_tcp_setsockopt(TCP_CONGESTION): optlen < 1 is EINVAL; the name is the buffer up to its
+ * first NUL, at most TCP_CA_NAME_MAX - 1 bytes (strncpy_from_sockptr); an unknown one ENOENT.
+ */
+const setCongestion: Setter = (f, value) => {
+  if (typeof value !== 'string' || value.length < 1) return fail('EINVAL');
+  const name = value.split('\0')[0]!.slice(0, K.TCP_CA_NAME_MAX - 1);
+  return engineRet(() => f.sock.setsockopt('TCP_CONGESTION', name));
+};
+
 // SO_ERROR and TCP_INFO are read-only: ENOPROTOOPT.
 const SETTERS = new Map<number, Map<number, Setter>>([
   [K.SOL_SOCKET, new Map<number, Setter>([
@@ -61,7 +71,8 @@ const SETTERS = new Map<number, Map<number, Setter>>([
     [K.SO_LINGER, setLinger], [K.SO_RCVTIMEO, setTimeo], [K.SO_SNDTIMEO, setTimeo],
   ])],
   [K.IPPROTO_TCP, new Map<number, Setter>(
-    [...TCP_INTS, ...TCP_SET_ONLY, [K.TCP_QUICKACK, 'TCP_QUICKACK'] as [number, SockOptName]].map(([n, name]) => [n, setInt(name)]),
+    [...TCP_INTS, ...TCP_SET_ONLY, [K.TCP_QUICKACK, 'TCP_QUICKACK'] as [number, SockOptName]].map(([n, name]): [number, Setter] => [n, setInt(name)])
+      .concat([[K.TCP_CONGESTION, setCongestion]]),
   )],
 ]);
 
@@ -80,7 +91,7 @@ const intRet = (v: number | boolean): OptRet => ({ ret: 0, value: typeof v === '
 
 const getInt = (name: SockOptName): Getter => (_p, f) => {
   const v = f.sock.getsockopt(name);
-  return typeof v === 'object' ? fail('EINVAL') : intRet(v);
+  return typeof v === 'object' || typeof v === 'string' ? fail('EINVAL') : intRet(v);
 };
 
 const getLinger: Getter = (_p, f) => {
@@ -101,6 +112,9 @@ const getQuickack: Getter = (_p, f) => intRet(f.conn ? (f.conn.pingpong ? 0 : 1)
 /** tcp_sock's mss_cache once connected, else the default MSS (TCP_MSS_DEFAULT 536). */
 const getMaxseg: Getter = (_p, f) => intRet(f.sock.getsockopt('TCP_MAXSEG') as number);
 
+/** The name, NUL-padded to TCP_CA_NAME_MAX bytes (a shorter optlen gets its first bytes). */
+const getCongestion: Getter = (_p, f) => ({ ret: 0, value: f.sock.getsockopt('TCP_CONGESTION') as string, optlen: K.TCP_CA_NAME_MAX });
+
 const getInfo: Getter = (p, f) => ({ ret: 0, value: tcpInfo(f.sock.listener, f.conn, p.host.now(), p.host.cfg.mtu), optlen: TCP_INFO_SIZE });
 
 const GETTERS = new Map<number, Map<number, Getter>>([
@@ -110,7 +124,7 @@ const GETTERS = new Map<number, Map<number, Getter>>([
   ])],
   [K.IPPROTO_TCP, new Map<number, Getter>([
     ...TCP_INTS.map(([n, name]): [number, Getter] => [n, getInt(name)]),
-    [K.TCP_QUICKACK, getQuickack], [K.TCP_MAXSEG, getMaxseg], [K.TCP_INFO, getInfo],
+    [K.TCP_QUICKACK, getQuickack], [K.TCP_MAXSEG, getMaxseg], [K.TCP_INFO, getInfo], [K.TCP_CONGESTION, getCongestion],
   ])],
 ]);
 

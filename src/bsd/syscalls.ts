@@ -37,7 +37,7 @@ import { bind, listen, socket } from './socket.ts';
 import { getsockopt, setsockopt } from './sockopt.ts';
 import type { TcpInfo } from './tcpinfo.ts';
 import type {
-  AddrRet, BeginCalls, Linger, OptRet, PollFd, PollRet, ReadRet, Ret, SetOptValue, SockAddr, SyscallsOptions, SysError, Timeval, ValueRet,
+  AddrRet, BeginCalls, Linger, NullBuffer, OptRet, PollFd, PollRet, ReadRet, Ret, SetOptValue, SockAddr, SyscallsOptions, SysError, Timeval, ValueRet,
 } from './types.ts';
 
 export type * from './types.ts';
@@ -154,16 +154,16 @@ export class Syscalls {
   accept4(fd: number, flags: number): Promise<AddrRet> {
     return this.wait(this.begin.accept4(fd, flags));
   }
-  read(fd: number, count: number): Promise<ReadRet> {
+  read(fd: number, count: number | NullBuffer): Promise<ReadRet> {
     return this.wait(this.begin.read(fd, count));
   }
-  recv(fd: number, count: number, flags = 0): Promise<ReadRet> {
+  recv(fd: number, count: number | NullBuffer, flags = 0): Promise<ReadRet> {
     return this.wait(this.begin.recv(fd, count, flags));
   }
-  write(fd: number, data: Uint8Array | string): Promise<Ret> {
+  write(fd: number, data: Uint8Array | string | NullBuffer): Promise<Ret> {
     return this.wait(this.begin.write(fd, data));
   }
-  send(fd: number, data: Uint8Array | string, flags = 0): Promise<Ret> {
+  send(fd: number, data: Uint8Array | string | NullBuffer, flags = 0): Promise<Ret> {
     return this.wait(this.begin.send(fd, data, flags));
   }
   close(fd: number): Promise<Ret> {

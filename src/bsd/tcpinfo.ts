@@ -6,16 +6,24 @@
 //
 // Not modelled by the engine, always 0: tcpi_lost, tcpi_retrans, tcpi_fackets,
 // tcpi_last_ack_sent (0 in Linux too), tcpi_rcv_rtt, tcpi_rcv_space, tcpi_pacing_rate,
-// tcpi_max_pacing_rate, tcpi_min_rtt, tcpi_delivery_rate, tcpi_busy_time, tcpi_rwnd_limited,
-// tcpi_sndbuf_limited, tcpi_delivered, tcpi_delivered_ce, tcpi_dsack_dups, tcpi_reord_seen,
-// tcpi_rcv_ooopack, tcpi_rehash, tcpi_total_rto, tcpi_total_rto_recoveries,
-// tcpi_total_rto_time, tcpi_delivery_rate_app_limited, tcpi_fastopen_client_fail.
+// tcpi_max_pacing_rate, tcpi_min_rtt, tcpi_delivery_rate, tcpi_delivered, tcpi_delivered_ce,
+// tcpi_dsack_dups, tcpi_reord_seen, tcpi_rcv_ooopack, tcpi_rehash, tcpi_total_rto,
+// tcpi_total_rto_recoveries, tcpi_total_rto_time, tcpi_delivery_rate_app_limited,
+// tcpi_fastopen_client_fail. tcpi_delivered and tcpi_lost count skbs (tcp_skb_pcount), which
+// the engine's byte queue does not keep: 6.18 counts 1 for the SYN (or SYN-ACK) and one per
+// segment acknowledged or SACKed.
+// tcpi_reordering is net.ipv4.tcp_reordering (3, fixed): the engine does not detect reordering,
+// which is what raises Linux's tp->reordering.
+// tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited are the chronographs (tcp/chrono.ts), in
+// µs of whole jiffies; nothing starts the sndbuf-limited one (6.18 kept it at 0 through a
+// non-blocking writer's EAGAIN, drill --kernel), so it stays 0.
 // tcpi_rto is the engine's RTO in µs (whole jiffies, as Linux's), doubled by each retransmission timeout.
 // Derived rather than kept: tcpi_ca_state (Recovery while in fast recovery, Loss after an RTO
 // until the head is acknowledged, Disorder with duplicate ACKs or SACKed data), tcpi_unacked
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
 // SYN and the FIN counting one each).
 
+import { chronoStats } from '../tcp/chrono.ts';
 import { rtoBackoff } from '../tcp/rtt.ts';
 import type { Listener } from '../tcp/listen.ts';
 import type { TcpConn } from '../tcp/conn.ts';
@@ -210,6 +218,10 @@ export function tcpInfo(l: Listener | null, conn: TcpConn | null, now: number, p
   i.tcpi_data_segs_out = c.dataSegsOut;
   i.tcpi_bytes_sent = c.bytesSent + c.bytesRetrans;
   i.tcpi_bytes_retrans = c.bytesRetrans;
+  const chrono = chronoStats(c);
+  i.tcpi_busy_time = chrono.busy;
+  i.tcpi_rwnd_limited = chrono.rwndLimited;
+  i.tcpi_sndbuf_limited = chrono.sndbufLimited;
   i.tcpi_snd_wnd = c.sndWnd;
   i.tcpi_rcv_wnd = c.rcvWnd;
   return i;

@@ -33,6 +33,17 @@ export interface PollFd {
   revents?: number;
 }
 
+/**
+ * A NULL buffer of `length` bytes, as a C program may pass one to read/recv/write/send: the
+ * call fails with EFAULT where the kernel would copy (nullBuffer() makes one).
+ */
+export interface NullBuffer {
+  readonly nullBuffer: true;
+  readonly length: number;
+}
+export const nullBuffer = (length: number): NullBuffer => ({ nullBuffer: true, length });
+export const isNullBuffer = (v: unknown): v is NullBuffer => typeof v === 'object' && v !== null && (v as NullBuffer).nullBuffer === true;
+
 export interface SysError {
   ret: -1;
   errno: Errno;
@@ -45,9 +56,11 @@ export type ReadRet = Ret<{ data: Uint8Array; inq?: number }>;
 export type AddrRet = Ret<{ addr: SockAddrOut }>;
 export type ValueRet = Ret<{ value: number }>;
 export type PollRet = Ret<{ fds: PollFd[] }>;
-export type OptValue = number | Linger | Timeval | TcpInfo;
+/** A string is TCP_CONGESTION's name (the NUL-terminated contents of its buffer). */
+export type OptValue = number | Linger | Timeval | TcpInfo | string;
 export type OptRet<V = OptValue> = Ret<{ value: V; optlen: number }>;
-export type SetOptValue = number | boolean | Linger | { onoff: number; linger: number } | Timeval;
+/** A string is the option's buffer as bytes (TCP_CONGESTION's name): its length is optlen. */
+export type SetOptValue = number | boolean | Linger | { onoff: number; linger: number } | Timeval | string;
 
 export interface SyscallsOptions {
   /** Moves virtual time for the async API (a NetworkDriver, or src/net/runtime.ts Runtime). */
@@ -65,10 +78,11 @@ export interface BeginCalls {
   connect(fd: number, addr: SockAddr): Call<Ret>;
   accept(fd: number): Call<AddrRet>;
   accept4(fd: number, flags: number): Call<AddrRet>;
-  read(fd: number, count: number): Call<ReadRet>;
-  recv(fd: number, count: number, flags?: number): Call<ReadRet>;
-  write(fd: number, data: Uint8Array | string): Call<Ret>;
-  send(fd: number, data: Uint8Array | string, flags?: number): Call<Ret>;
+  /** `count`: the buffer's size, or a NULL buffer of that size. */
+  read(fd: number, count: number | NullBuffer): Call<ReadRet>;
+  recv(fd: number, count: number | NullBuffer, flags?: number): Call<ReadRet>;
+  write(fd: number, data: Uint8Array | string | NullBuffer): Call<Ret>;
+  send(fd: number, data: Uint8Array | string | NullBuffer, flags?: number): Call<Ret>;
   close(fd: number): Call<Ret>;
   poll(fds: PollFd[], timeoutMs: number): Call<PollRet>;
 }

@@ -4,7 +4,7 @@
 
 import { BLOCKED, Call } from '../bsd/call.ts';
 import * as K from '../bsd/constants.ts';
-import type { AddrRet, Linger, OptRet, PollFd, Timeval, ValueRet } from '../bsd/types.ts';
+import { nullBuffer, type AddrRet, type NullBuffer, type OptRet, type PollFd, type SetOptValue, type ValueRet } from '../bsd/types.ts';
 import type { ScriptSyscalls } from './syscalls.ts';
 import type { Expr, SyscallSpec } from './ast.ts';
 import { describeExpr, field, fieldOf, payload, type CallArgs } from './args.ts';
@@ -139,10 +139,13 @@ const shutdown: Handler = (cx, c) => plain(cx, c, cx.sys.shutdown(cx.args.fd(c.a
 
 // ---- read and write: plain, vector (iovec) and msghdr forms ----
 
+/** The script's buffer is NULL: the call gets a NULL buffer of its count. */
+const isNull = (e: Expr | undefined): boolean => e?.kind === 'sym' && e.name === 'NULL';
+
 const read: Handler = (cx, c) => {
   const a = c.args;
   const fd = cx.args.fd(a[0]);
-  let count: number;
+  let count: number | NullBuffer;
   let flags = 0;
   if (c.name === 'readv') count = cx.args.iovLen(a[1]);
   else if (c.name === 'recvmsg') {
@@ -150,9 +153,11 @@ const read: Handler = (cx, c) => {
     flags = cx.args.int(a[2], 'flags');
   } else {
     count = cx.args.int(a[2], 'count');
+    if (isNull(a[1])) count = nullBuffer(count);
     if (c.name !== 'read') flags = cx.args.int(a[3], 'flags');
   }
-  const call = flags ? cx.sys.begin.recv(fd, count, flags) : cx.sys.begin.read(fd, count);
+  // read() and readv() go through sock_read_iter, the others through sock_recvmsg (they differ for 0 bytes).
+  const call = c.name === 'read' || c.name === 'readv' ? cx.sys.begin.read(fd, count) : cx.sys.begin.recv(fd, count, flags);
   const control = c.name === 'recvmsg' ? field(a[1]!, 'msg_control') : undefined;
   if (!control || control.kind === 'ellipsis') return checked(cx, c, call);
   return started(call, (x) => {
@@ -181,14 +186,15 @@ function checkCmsgs(cx: CallContext, control: Expr, inq: number | undefined): vo
 const write: Handler = (cx, c) => {
   const a = c.args;
   const fd = cx.args.fd(a[0]);
-  let data: Uint8Array;
+  let data: Uint8Array | NullBuffer;
   let flags = 0;
   if (c.name === 'writev') data = payload(undefined, cx.args.iovLen(a[1]));
   else if (c.name === 'sendmsg') {
     data = payload(undefined, cx.args.iovLen(a[1]));
     flags = cx.args.int(a[2], 'flags');
   } else {
-    data = payload(a[1], cx.args.int(a[2], 'count'));
+    const count = cx.args.int(a[2], 'count');
+    data = isNull(a[1]) ? nullBuffer(count) : payload(a[1], count);
     if (c.name !== 'write') flags = cx.args.int(a[3], 'flags');
   }
   return checked(cx, c, flags ? cx.sys.begin.send(fd, data, flags & ~K.MSG_NOSIGNAL) : cx.sys.begin.write(fd, data));
@@ -196,8 +202,16 @@ const write: Handler = (cx, c) => {
 
 // ---- socket options ----
 
-/** setsockopt()'s value: an integer, a struct linger or a struct timeval. */
-function optValue(cx: CallContext, v: Expr): number | Linger | Timeval {
+/**
+ * setsockopt()'s value: an integer, a struct linger, a struct timeval, or a string (TCP_CONGESTION's
+ * name), of which optlen bytes are passed (the C string's NUL ends it sooner).
+ */
+function optValue(cx: CallContext, v: Expr, lenE: Expr | undefined): SetOptValue {
+  if (v.kind === 'str') {
+    const bytes = new TextEncoder().encode(v.value);
+    const len = lenE && lenE.kind !== 'ellipsis' ? cx.args.int(lenE, 'optlen') : bytes.length;
+    return new TextDecoder().decode(bytes.subarray(0, Math.max(0, Math.min(len, bytes.length))));
+  }
   if (v.kind !== 'struct') return cx.args.int(v, 'option value');
   const on = fieldOf(v, 'onoff', 'l_onoff');
   const lg = fieldOf(v, 'linger', 'l_linger');
@@ -213,7 +227,7 @@ const setsockopt: Handler = (cx, c) => {
   const fd = cx.args.fd(a[0]);
   const level = cx.args.int(a[1], 'level');
   const name = cx.args.int(a[2], 'optname');
-  return plain(cx, c, cx.sys.setsockopt(fd, level, name, optValue(cx, a[3]!)));
+  return plain(cx, c, cx.sys.setsockopt(fd, level, name, optValue(cx, a[3]!, a[4])));
 };
 
 const getsockopt: Handler = (cx, c) => {
@@ -223,8 +237,11 @@ const getsockopt: Handler = (cx, c) => {
   return started(done(cx, c, r), (x: OptRet) => {
     checkRet(cx.args, c, x);
     if (x.errno !== undefined) return;
-    checkOptValue(cx.args, a[3]!, x.value);
     const lenE = a[4];
+    // A name is copied into the script's optlen bytes: a shorter buffer holds its first bytes.
+    const value = typeof x.value === 'string' && lenE?.kind === 'list' && lenE.items.length === 1 && lenE.items[0]!.kind !== 'ellipsis'
+      ? x.value.slice(0, Math.max(0, cx.args.int(lenE.items[0], 'optlen'))) : x.value;
+    checkOptValue(cx.args, a[3]!, value);
     if (lenE && lenE.kind === 'list' && lenE.items.length === 1 && lenE.items[0]!.kind !== 'ellipsis') {
       const wantLen = cx.args.int(lenE.items[0], 'optlen');
       const gotLen = Math.min(wantLen, x.optlen);

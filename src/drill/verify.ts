@@ -3,7 +3,7 @@
 import { BSD_ERRNO } from '../bsd/constants.ts';
 import type { OptValue } from '../bsd/syscalls.ts';
 import type { Expr, SyscallSpec } from './ast.ts';
-import type { CallArgs } from './args.ts';
+import { describeExpr, type CallArgs } from './args.ts';
 import { fail } from './result.ts';
 
 /** What every call returns: ret, and errno when it failed. */
@@ -35,9 +35,13 @@ export function checkRet(args: CallArgs, c: SyscallSpec, r: CallRet, anyFd = fal
   if (r.ret !== want) bad(`${c.name}() returned ${r.ret}, the script expects ${want}`);
 }
 
-/** getsockopt()'s value against the script's `[N]` or `{field=N, ...}`. */
+/** getsockopt()'s value against the script's `[N]`, `{field=N, ...}` or `"name"` (TCP_CONGESTION). */
 export function checkOptValue(args: CallArgs, want: Expr, got: OptValue): void {
   if (want.kind === 'ellipsis') return;
+  if (want.kind === 'str' || typeof got === 'string') {
+    if (want.kind !== 'str' || got !== want.value) fail(want, `getsockopt() value ${JSON.stringify(got)} != ${describeExpr(want)}`, { expected: describeExpr(want), actual: JSON.stringify(got) });
+    return;
+  }
   if (want.kind === 'list' && want.items.length === 1) {
     const inner = want.items[0]!;
     if (inner.kind === 'ellipsis') return;
@@ -61,7 +65,7 @@ const LINGER_ALIAS: Record<string, string> = { onoff: 'l_onoff', linger: 'l_ling
 
 function checkOptStruct(args: CallArgs, want: Expr & { kind: 'struct' }, got: OptValue): void {
   // A number where the script expects a struct: `in` throws, a runner error.
-  const obj = got as Exclude<OptValue, number>;
+  const obj = got as Exclude<OptValue, number | string>;
   for (const f of want.fields) {
     if (!f.name || f.value.kind === 'ellipsis') continue;
     const key = f.name in obj ? f.name : LINGER_ALIAS[f.name] ?? f.name;

@@ -4,6 +4,8 @@
 
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
+import { Chrono, chronoStart, writeQueued } from '../tcp/chrono.ts';
+import { CONGESTION_CONTROLS, DEFAULT_CONGESTION_CONTROL } from '../tcp/congestion.ts';
 import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
@@ -50,7 +52,10 @@ type Handler = (arg?: unknown) => void;
 export type SockOptName =
   | 'SO_LINGER' | 'SO_KEEPALIVE' | 'SO_REUSEADDR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'SO_ERROR'
   | 'TCP_NODELAY' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT' | 'TCP_LINGER2' | 'TCP_USER_TIMEOUT' | 'TCP_QUICKACK'
-  | 'TCP_MAXSEG' | 'TCP_CORK' | 'TCP_NOTSENT_LOWAT' | 'TCP_INQ' | 'TCP_DEFER_ACCEPT';
+  | 'TCP_MAXSEG' | 'TCP_CORK' | 'TCP_NOTSENT_LOWAT' | 'TCP_INQ' | 'TCP_DEFER_ACCEPT' | 'TCP_CONGESTION';
+
+/** A socket option's value: an integer or flag, SO_LINGER's pair, TCP_CONGESTION's name. */
+export type SockOptValue = number | boolean | { on: boolean; seconds: number } | string;
 
 export class Socket {
   readonly id: number;
@@ -306,15 +311,23 @@ export class Socket {
     }
     if (c.sndShutdown || c.done || c.state === TcpState.CLOSED) this.fail('EPIPE', 'send');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
-    const allowed = notsentAllowance(c, data.length);
+    const allowed = this.sendRoom(data.length);
+    const queued = writeQueued(c);
     const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {
+      if (!queued) chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
       tcpPush(c, more);
       this.host.reschedule(c);
     }
     return n;
+  }
+
+  /** How many of `len` bytes a send() would queue now: the send buffer's room, TCP_NOTSENT_LOWAT's allowance. */
+  sendRoom(len: number): number {
+    const c = this.conn;
+    return c ? Math.min(notsentAllowance(c, len), c.sndBuf.free) : 0;
   }
 
   /** recv(): data, an empty array at end of stream, or null (EAGAIN); throws ECONNRESET, ... */
@@ -455,7 +468,7 @@ export class Socket {
 
   // ---- options ----
 
-  setsockopt(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
+  setsockopt(name: SockOptName, value: SockOptValue): void {
     try {
       this.setsockoptImpl(name, value);
     } finally {
@@ -463,7 +476,7 @@ export class Socket {
     }
   }
 
-  private setsockoptImpl(name: SockOptName, value: number | boolean | { on: boolean; seconds: number }): void {
+  private setsockoptImpl(name: SockOptName, value: SockOptValue): void {
     this.checkOpen('setsockopt');
     const c = this.conn;
     let o = this.opts;
@@ -560,13 +573,21 @@ export class Socket {
         break;
       }
       case 'TCP_DEFER_ACCEPT': o.deferAccept = secsToRetrans(num(value), this.host.cfg.tcp_rto_max_us); break;
+      case 'TCP_CONGESTION': {
+        // tcp_set_congestion_control: a name with no module is ENOENT. Children of a listener
+        // share its options, as Linux's inherit a congestion control set by setsockopt.
+        if (typeof value !== 'string') this.fail('EINVAL', 'setsockopt', 'TCP_CONGESTION takes a name');
+        if (!CONGESTION_CONTROLS.includes(value)) this.fail('ENOENT', 'setsockopt', `no congestion control "${value}" (linger has ${CONGESTION_CONTROLS.join(', ')})`);
+        o.congestion = value;
+        break;
+      }
       case 'SO_ERROR': this.fail('ENOPROTOOPT', 'setsockopt', 'SO_ERROR is read-only');
     }
     if (c) this.host.reschedule(c);
     this.call('setsockopt', `${name}=${typeof value === 'object' ? `{${value.on ? 1 : 0},${value.seconds}}` : String(value)}`, '0');
   }
 
-  getsockopt(name: SockOptName): number | boolean | { on: boolean; seconds: number } {
+  getsockopt(name: SockOptName): SockOptValue {
     const o = this.opts;
     switch (name) {
       case 'SO_LINGER': return { ...o.linger };
@@ -586,6 +607,7 @@ export class Socket {
       case 'TCP_INQ': return o.recvmsgInq === true;
       case 'TCP_DEFER_ACCEPT': return retransToSecs(o.deferAccept ?? 0, this.host.cfg.tcp_rto_max_us);
       case 'TCP_QUICKACK': return o.quickack;
+      case 'TCP_CONGESTION': return o.congestion ?? DEFAULT_CONGESTION_CONTROL;
       case 'TCP_KEEPIDLE': return o.keepIdle || this.host.cfg.tcp_keepalive_time;
       case 'TCP_KEEPINTVL': return o.keepIntvl || this.host.cfg.tcp_keepalive_intvl;
       case 'TCP_KEEPCNT': return o.keepCnt || this.host.cfg.tcp_keepalive_probes;

@@ -3,6 +3,7 @@
 // close() with unread data or SO_LINGER {1, 0}, SO_LINGER {1, N}, the orphan and its limits.
 // The socket layer (host/socket.ts) checks arguments and reference counts, then calls these.
 
+import { Chrono, chronoStart, writeQueued } from './chrono.ts';
 import type { ConnOwner, TcpConn } from './conn.ts';
 import { finTime, purgeWriteQueue, reportError, tcpDone, tcpTimeWait } from './lifecycle.ts';
 import { sendActiveReset, tcpOutput } from './output.ts';
@@ -21,7 +22,10 @@ export function tcpCloseState(c: TcpConn, cause: string): boolean {
     case TcpState.CLOSE_WAIT: to = TcpState.LAST_ACK; break;
     default: return false;
   }
+  // tcp_send_fin: a FIN of its own (no unsent tail to ride on) enters an empty write queue.
+  const queued = writeQueued(c);
   c.finQueued = true;
+  if (!queued) chronoStart(c, Chrono.Busy);
   // FIN_WAIT1 (or LAST_ACK) at once, even while the FIN waits behind data or a zero window.
   c.setState(to, cause, 'call');
   tcpOutput(c);

@@ -1,8 +1,19 @@
 // NewReno congestion control (RFC 5681, RFC 6582), counted in segments as Linux counts
 // snd_cwnd (tcp_reno_cong_avoid, tcp_reno_ssthresh). Initial cwnd 10 (RFC 6928, Linux).
 
+import { APPROXIMATED_SYSCTLS } from '../base/config.ts';
 import type { TcpConn } from './conn.ts';
 import { sndbufExpand } from './output.ts';
+
+/** A new socket's congestion control: net.ipv4.tcp_congestion_control as linger behaves (reno). */
+export const DEFAULT_CONGESTION_CONTROL = APPROXIMATED_SYSCTLS['net.ipv4.tcp_congestion_control']!.value;
+
+/**
+ * The congestion controls a socket may choose (TCP_CONGESTION): reno is this file; cubic is
+ * accepted and runs as reno until CUBIC is implemented (README, known gaps). Any other name is
+ * ENOENT, as Linux says for a name it has no module for.
+ */
+export const CONGESTION_CONTROLS: readonly string[] = [DEFAULT_CONGESTION_CONTROL, 'cubic'];
 
 /** New data acknowledged outside recovery: slow start, then congestion avoidance. */
 export function onNewAck(c: TcpConn, ackedBytes: number, flightBefore: number): void {

@@ -5,6 +5,7 @@
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
+import type { Chrono } from './chrono.ts';
 import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
@@ -99,6 +100,8 @@ export interface SockOpts {
   recvmsgInq?: boolean;
   /** TCP_DEFER_ACCEPT on a listener, as a SYN-ACK retransmission count (rskq_defer_accept). */
   deferAccept?: number;
+  /** TCP_CONGESTION (icsk_ca_ops' name): one of CONGESTION_CONTROLS; absent = the first. */
+  congestion?: string;
 }
 
 export const defaultSockOpts = (cfg: HostConfig): SockOpts => ({
@@ -187,6 +190,9 @@ class ConnRare {
   dataSegsIn: number = 0;
   lastDataSent: number = 0;
   lastDataRecv: number = 0;
+  chronoType: number = 0; // tcp_chrono (chrono.ts)
+  chronoStart: number = 0; // jiffies
+  chronoStat: [number, number, number] | null = null; // jiffies busy, rwnd limited, sndbuf limited
 }
 const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
 
@@ -604,6 +610,19 @@ export class TcpConn extends TcpTimer
   set lastDataSent(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataSent = v; }
   get lastDataRecv(): number { return this.rare.lastDataRecv; }
   set lastDataRecv(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataRecv = v; }
+  /** tcp_sock chrono_type (chrono.ts), 0 = TCP_CHRONO_UNSPEC */
+  get chronoType(): Chrono { return this.rare.chronoType as Chrono; }
+  set chronoType(v: Chrono) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().chronoType = v; }
+  /** tcp_sock chrono_start, in jiffies */
+  get chronoStart(): number { return this.rare.chronoStart; }
+  set chronoStart(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().chronoStart = v; }
+  /** tcp_sock chrono_stat[type - 1], in jiffies */
+  chronoStat(type: Chrono): number { return type === 0 ? 0 : this.rare.chronoStat?.[type - 1] ?? 0; }
+  addChronoStat(type: Chrono, jiffies: number): void {
+    if (type === 0 || jiffies === 0) return;
+    const r = this.writableRare();
+    (r.chronoStat ??= [0, 0, 0])[type - 1] += jiffies;
+  }
 
   constructor(
     readonly env: ConnEnv,

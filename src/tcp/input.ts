@@ -3,6 +3,7 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
+import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
@@ -573,6 +574,8 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
       if (c.sackOk) recoveryRetransmit(c, 'retransmission (SACK hole)');
     }
   }
+  // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
+  if (flightBefore > 0 && c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
   // Loss detection: three duplicate ACKs (RFC 5681), or with SACK three segments' worth of
   // data SACKed above SND.UNA (RFC 6675 IsLost), whichever comes first.
   if (!c.inRecovery && c.sndMax !== c.sndUna && seqGt(c.sndMax, c.recover) &&

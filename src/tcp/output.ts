@@ -3,6 +3,7 @@
 
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
 import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
+import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
@@ -272,6 +273,9 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
   if (!canSend(c.state)) return;
   const mss = c.mssCache;
   let sent = false;
+  // Linux calls tcp_write_xmit only with never-sent data (a send head); it keeps the rwnd chrono.
+  const newData = writeQueued(c);
+  let rwndLimited = false;
   while (true) {
     const dataEnd = c.writeSeq;
     const unsent = seqLt(c.sndNxt, dataEnd) ? (dataEnd - c.sndNxt) >>> 0 : 0;
@@ -290,10 +294,15 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
     }
     const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
     // tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
-    if (!retrans && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) break;
-    // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA.
+    // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA (Linux tests it first: a
+    // segment held by both is cwnd limited, not rwnd limited).
     const inFlight = (c.sndNxt - c.sndUna) >>> 0;
-    if (inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0) break;
+    const cwndFull = inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0;
+    if (!retrans && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) {
+      rwndLimited = !cwndFull;
+      break;
+    }
+    if (cwndFull) break;
     // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
     // earlier small one is unacknowledged; a FIN-bearing segment is never held.
     // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
@@ -338,6 +347,10 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
     sent = true;
     armRto(c);
     if (fin) break;
+  }
+  if (newData) {
+    if (rwndLimited) chronoStart(c, Chrono.RwndLimited);
+    else chronoStop(c, Chrono.RwndLimited);
   }
   if (!sent) checkProbeTimer(c);
   // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.

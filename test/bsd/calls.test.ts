@@ -6,6 +6,7 @@ import {
   AF_INET, AF_INET6, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET,
   SO_ERROR, SO_LINGER, SO_REUSEADDR, SO_SNDBUF, F_GETFL, O_NONBLOCK, O_RDWR,
 } from '../../src/bsd/constants.ts';
+import { nullBuffer } from '../../src/bsd/types.ts';
 import { world, tcp, listener, ok, errno, established, segs, bytes, CLIENT, SERVER, LAT, type World } from './setup.ts';
 
 /** Runs the network for dUs of virtual time. */
@@ -134,6 +135,31 @@ test('read/recv and write/send on non-blocking sockets: EAGAIN, partial writes, 
   assert.equal(new TextDecoder().decode(ok(w.c.begin.read(cfd, 100).result!).data), 'bye');
   assert.equal(w.c.begin.read(cfd, 100).result!.ret, 0);
   assert.equal(w.c.begin.read(cfd, 100).result!.ret, 0);
+});
+
+test('a NULL buffer (nullBuffer): EFAULT where data would be copied, the data stays; EAGAIN first; a recv of 0 bytes waits for data, a read of 0 does not', async () => {
+  const w = world();
+  const { cfd, sfd } = await established(w);
+  ok(w.s.fcntl(sfd, 4 /* F_SETFL */, O_NONBLOCK));
+  assert.equal(errno(w.s.begin.read(sfd, nullBuffer(10)).result!), 'EAGAIN');
+  assert.equal(errno(w.s.begin.recv(sfd, 0).result!), 'EAGAIN', 'recv of 0 bytes: tcp_recvmsg waits');
+  assert.equal(w.s.begin.read(sfd, nullBuffer(0)).result!.ret, 0);
+  ok(await w.c.write(cfd, 'hello'));
+  await run(w, 2 * LAT);
+  assert.equal(errno(w.s.begin.read(sfd, nullBuffer(10)).result!), 'EFAULT');
+  assert.equal(errno(w.s.begin.recv(sfd, nullBuffer(10), MSG_PEEK).result!), 'EFAULT');
+  assert.equal(ok(w.s.begin.recv(sfd, nullBuffer(0)).result!).ret, 0);
+  assert.equal(new TextDecoder().decode(ok(w.s.begin.read(sfd, 10).result!).data), 'hello', 'the data stayed');
+  assert.equal(errno(w.s.begin.write(sfd, nullBuffer(10)).result!), 'EFAULT');
+  assert.equal(errno(w.s.begin.send(sfd, nullBuffer(10), 0).result!), 'EFAULT');
+  assert.equal(ok(w.s.begin.write(sfd, nullBuffer(0)).result!).ret, 0);
+  await run(w, 2 * LAT);
+  assert.equal(errno(w.c.begin.recv(cfd, 10, MSG_DONTWAIT).result!), 'EAGAIN', 'nothing was sent');
+  ok(w.s.shutdown(sfd, SHUT_WR));
+  assert.equal(errno(w.s.begin.write(sfd, nullBuffer(10)).result!), 'EPIPE');
+  const l = listener(w, 81, true);
+  assert.equal(ok(w.s.begin.read(l, 0).result!).ret, 0, 'sock_read_iter: 0 bytes, 0 at once');
+  assert.equal(errno(w.s.begin.recv(l, 0).result!), 'ENOTCONN');
 });
 
 test('ENOTCONN and EPIPE on sockets that are not connected; ENOTCONN on a listener', () => {

@@ -8,7 +8,7 @@ import {
   SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_RCVTIMEO, SO_REUSEADDR, SO_SNDBUF, SO_SNDTIMEO, TCP_INFO, TCP_KEEPCNT, TCP_KEEPIDLE,
   TCP_KEEPINTVL, TCP_LINGER2, TCP_MAXSEG, TCP_NODELAY, TCP_USER_TIMEOUT, TCP_ESTABLISHED, TCP_SYN_SENT, TCP_CLOSE,
   TCP_LISTEN, TCP_CLOSE_WAIT, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_CA_Loss, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
-  TCPI_OPT_WSCALE, TCP_QUICKACK,
+  TCPI_OPT_WSCALE, TCP_QUICKACK, TCP_CONGESTION,
 } from '../../src/bsd/constants.ts';
 import type { Syscalls } from '../../src/bsd/syscalls.ts';
 import { world, tcp, listener, ok, errno, established, bytes, SERVER, LAT, type World } from './setup.ts';
@@ -95,6 +95,31 @@ test('TCP-level options: defaults from the sysctls, ranges, TCP_LINGER2, TCP_USE
   assert.equal(int(w.s, sfd, IPPROTO_TCP, TCP_KEEPIDLE), 42);
   assert.equal(int(w.c, fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
   assert.equal(int(w.c, fd, IPPROTO_TCP, TCP_MAXSEG), 1448, 'MSS less the timestamp option');
+});
+
+test('TCP_CONGESTION: a name, reno by default; cubic accepted (run as reno); unknown ENOENT, empty EINVAL; children inherit', async () => {
+  const w = world();
+  const fd = tcp(w.c);
+  const name = (sys: Syscalls, f: number): [string, number] => {
+    const r = ok(sys.getsockopt(f, IPPROTO_TCP, TCP_CONGESTION));
+    return [r.value as string, r.optlen];
+  };
+  assert.deepEqual(name(w.c, fd), ['reno', 16], 'TCP_CA_NAME_MAX');
+  assert.equal(errno(w.c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, 'bbr')), 'ENOENT');
+  assert.equal(errno(w.c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, '')), 'EINVAL', 'optlen 0');
+  assert.equal(errno(w.c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, 1)), 'EINVAL');
+  ok(w.c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, 'cubic\0junk'));
+  assert.deepEqual(name(w.c, fd), ['cubic', 16], 'the name ends at the NUL');
+  assert.equal(errno(w.c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, 'reno'.padEnd(20, 'x'))), 'ENOENT');
+  assert.deepEqual(name(w.c, fd), ['cubic', 16], 'a failed set changes nothing');
+  const l = listener(w);
+  ok(w.s.setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, 'cubic'));
+  const [cr, ar] = await Promise.all([w.c.connect(fd, { addr: SERVER, port: 80 }), w.s.accept(l)]);
+  ok(cr);
+  const sfd = ok(ar).ret;
+  assert.deepEqual(name(w.s, sfd), ['cubic', 16]);
+  ok(w.s.setsockopt(sfd, IPPROTO_TCP, TCP_CONGESTION, 'reno'));
+  assert.deepEqual([name(w.s, sfd)[0], name(w.s, l)[0]], ['reno', 'cubic']);
 });
 
 test('TCP_INFO after the handshake: ESTABLISHED (1), rto in µs, snd_mss 1448, snd_cwnd 10, rtt from the SYN-ACK', async () => {

@@ -129,6 +129,15 @@ test('python blocks see TCP_INFO at the event; a failed assert fails the script 
   assert.ok(r.failure!.detail!.some((d) => d.startsWith('TCP_INFO snapshot at line 9: tcpi_state=1')));
 });
 
+test('TCP_CONGESTION takes and returns a name: reno by default, cubic accepted, others ENOENT; a short optlen truncates', () => {
+  const open = '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n';
+  ok(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", [16]) = 0\n+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "bbr", 3) = -1 ENOENT\n'
+    + '+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "cubic", 5) = 0\n+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "cub", [3]) = 0\n');
+  const r = fails(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "cubic", [16]) = 0\n');
+  assert.equal(r.failure!.message, 'getsockopt() value "reno" != "cubic"');
+  assert.equal(fails(open + '+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "renovate", 5) = 0\n').failure!.message, 'setsockopt() failed with ENOENT, the script expects 0');
+});
+
 test('sysctls from shell commands reach the host config; other commands and features are UNSUPPORTED', () => {
   ok('`sysctl -q net.ipv4.tcp_syn_retries=1 net.ipv4.tcp_syn_linear_timeouts=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0...3 connect(3, ..., ...) = -1 ETIMEDOUT\n+0 > S 0:0(0) <...>\n+1 > S 0:0(0) <...>\n');
   ok('0 `echo 2 > /proc/sys/net/ipv4/tcp_syn_retries`\n');
@@ -147,7 +156,7 @@ test('sysctls from shell commands reach the host config; other commands and feat
     ['0 < [ect0] S 0:0(0) win 1\n', /ECN codepoint \[ect0\]/],
     ['0 > udp (1472)\n', /UDP packets/],
     ['0 < S 0:0(0) win 1 <FO 0123abcd>\n', /TCP Fast Open/],
-    ['0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", 4) = 0\n', /symbol TCP_CONGESTION/],
+    ['0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n', /symbol TCP_FASTOPEN/],
     ['0 sendfile(4, 5, ..., 10) = 10\n', /system call sendfile\(\)/],
     ['0 send(4, ..., 1, MSG_OOB) = 1\n', /MSG_OOB/],
   ];

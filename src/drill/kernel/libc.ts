@@ -16,8 +16,8 @@ export interface Libc {
   fcntl: Fn; ioctl: Fn; poll: Fn; ppoll: Fn;
   open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn; epoll_ctl: Fn; epoll_wait: Fn;
   strerror: (n: number) => string;
-  /** recvmsg() into one buffer with a control buffer: the count, and the control length filled. */
-  recvmsg(fd: number, buf: Uint8Array, count: number, ctl: Uint8Array, flags: number): { ret: number; controllen: number };
+  /** recvmsg() into one buffer (null: NULL) with a control buffer: the count, and the control length filled. */
+  recvmsg(fd: number, buf: Uint8Array | null, count: number, ctl: Uint8Array, flags: number): { ret: number; controllen: number };
 }
 
 let libc: Libc | null = null;

@@ -73,7 +73,7 @@ export class CallPool {
   }
 
   /** Starts a call on an idle thread; its id, for result(). */
-  submit(call: PoolCall, args: Array<number | Uint8Array>): number {
+  submit(call: PoolCall, args: Array<number | Uint8Array | null>): number {
     const t = this.threads.find((x) => x.busy === null);
     if (!t) throw new Error(`more than ${this.threads.length} calls blocked at once on the kernel`);
     const id = this.nextId++;

@@ -8,8 +8,9 @@
 import { BLOCKED, Call } from '../../bsd/call.ts';
 import * as K from '../../bsd/constants.ts';
 import type { TcpInfo } from '../../bsd/tcpinfo.ts';
-import type {
-  AddrRet, BeginCalls, Linger, OptRet, PollFd, PollRet, ReadRet, Ret, SetOptValue, SockAddr, SysError, Timeval, ValueRet,
+import {
+  isNullBuffer, type AddrRet, type BeginCalls, type Linger, type NullBuffer, type OptRet, type PollFd, type PollRet, type ReadRet, type Ret, type SetOptValue, type SockAddr, type SysError, type Timeval,
+  type ValueRet,
 } from '../../bsd/types.ts';
 import type { ScriptSyscalls } from '../syscalls.ts';
 import type { CallPool, PoolCall, PoolResult } from './pool.ts';
@@ -17,7 +18,6 @@ import {
   cmsgInq, decodeSockaddr, decodeTcpInfo, encodeInt, encodeLinger, encodeSockaddr, encodeTimeval, errno, errnoLabel, lib, SOCKADDR_MAX,
 } from './libc.ts';
 
-const TCP_CONGESTION = 13;
 const CONTROL_MAX = 64;
 const TCP_INFO_MAX = 512;
 
@@ -29,6 +29,11 @@ const ebadf = (): SysError => sysErr(K.BSD_ERRNO.EBADF);
 /** A result from a return value and this thread's errno. */
 function ret(r: number): Ret {
   return r < 0 ? sysErr(errno()) : { ret: r };
+}
+
+/** A read's result with no data. */
+function r0(r: number): ReadRet {
+  return r < 0 ? sysErr(errno()) : { ret: r, data: new Uint8Array(0) };
 }
 
 export class KernelSyscalls implements ScriptSyscalls {
@@ -62,7 +67,7 @@ export class KernelSyscalls implements ScriptSyscalls {
   }
 
   /** The call on a pool thread; `read` shapes its result (the worker's errno is put back). */
-  private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
+  private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array | null>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
     const id = this.pool.submit(call, args);
     const attempt = (): R | typeof BLOCKED => {
       this.pool.collect();
@@ -117,39 +122,46 @@ export class KernelSyscalls implements ScriptSyscalls {
     return this.onPool<AddrRet>('accept', 'accept4', [fd, sa, encodeInt(SOCKADDR_MAX), flags], (r) => got(r.ret, r.bufs[0]!));
   }
 
-  /** read/recv/recvmsg as recvmsg() with room for a control message (TCP_INQ's TCP_CM_INQ). */
-  private recv(fd: number, count: number, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
+  /** read/recv/recvmsg as recvmsg() with room for a control message (TCP_INQ's TCP_CM_INQ); a NullBuffer is NULL. */
+  private recv(fd: number, buf: number | NullBuffer, flags: number, name: 'read' | 'recv'): Call<ReadRet> {
     if (!this.own.has(fd)) return this.done<ReadRet>(name, ebadf());
-    const buf = new Uint8Array(Math.max(count, 0));
+    const nul = isNullBuffer(buf);
+    const count = nul ? buf.length : buf;
+    const data = nul ? null : new Uint8Array(Math.max(count, 0));
+    // read() of 0 bytes returns 0 in sock_read_iter, before recvmsg's path: the real read().
+    if (name === 'read' && count === 0) return this.done<ReadRet>(name, r0(lib().read(fd, data, 0)));
     const ctl = new Uint8Array(CONTROL_MAX);
-    const got = (n: number, data: Uint8Array, control: Uint8Array, controlLen: number): ReadRet => {
+    const got = (n: number, into: Uint8Array | null, control: Uint8Array, controlLen: number): ReadRet => {
       const inq = cmsgInq(control, controlLen);
-      return { ret: n, data: data.subarray(0, n), ...(inq !== undefined ? { inq } : {}) };
+      return { ret: n, data: into ? into.subarray(0, n) : new Uint8Array(0), ...(inq !== undefined ? { inq } : {}) };
     };
     const waitAll = (flags & K.MSG_WAITALL) !== 0;
     if (!waitAll || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-      const r = lib().recvmsg(fd, buf, count, ctl, flags | K.MSG_DONTWAIT);
+      const r = lib().recvmsg(fd, data, count, ctl, flags | K.MSG_DONTWAIT);
       const e = r.ret < 0 ? errno() : 0;
       if (r.ret >= 0 || e !== K.BSD_ERRNO.EAGAIN || this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT)) {
-        return this.done<ReadRet>(name, r.ret < 0 ? sysErr(e) : got(r.ret, buf, ctl, r.controllen));
+        return this.done<ReadRet>(name, r.ret < 0 ? sysErr(e) : got(r.ret, data, ctl, r.controllen));
       }
     }
-    return this.onPool<ReadRet>(name, 'recvmsg', [fd, buf, count, ctl, flags], (r) => got(r.ret, r.bufs[0]!, r.bufs[1]!, r.extra ?? 0));
+    // The worker hands back the buffers it was given, NULL left out.
+    return this.onPool<ReadRet>(name, 'recvmsg', [fd, data, count, ctl, flags], (r) => (nul ? got(r.ret, null, r.bufs[0]!, r.extra ?? 0) : got(r.ret, r.bufs[0]!, r.bufs[1]!, r.extra ?? 0)));
   }
 
-  private send(fd: number, data: Uint8Array | string, flags: number, name: 'write' | 'send'): Call<Ret> {
+  private send(fd: number, data: Uint8Array | string | NullBuffer, flags: number, name: 'write' | 'send'): Call<Ret> {
     if (!this.own.has(fd)) return this.done<Ret>(name, ebadf());
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const nul = isNullBuffer(data);
+    const bytes = nul ? null : typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const len = nul ? data.length : bytes!.length;
     flags |= K.MSG_NOSIGNAL;
-    const r = lib().send(fd, bytes, bytes.length, flags | K.MSG_DONTWAIT);
+    const r = lib().send(fd, bytes, len, flags | K.MSG_DONTWAIT);
     const e = r < 0 ? errno() : 0;
     const final = this.nonBlocking(fd) || (flags & K.MSG_DONTWAIT) !== 0;
-    if (r === bytes.length || final || (r < 0 && e !== K.BSD_ERRNO.EAGAIN)) return this.done<Ret>(name, r < 0 ? sysErr(e) : { ret: r });
+    if (r === len || final || (r < 0 && e !== K.BSD_ERRNO.EAGAIN)) return this.done<Ret>(name, r < 0 ? sysErr(e) : { ret: r });
     // A blocking send sleeps until all of it is queued: the rest, on a pool thread. If that
     // fails after part was sent, the call returns the part (tcp_sendmsg: copied ?: err).
     const sent = Math.max(r, 0);
-    const rest = bytes.subarray(sent);
-    return this.onPool<Ret>(name, 'send', [fd, rest, rest.length, flags], (x) => ({ ret: sent + x.ret }), (x) => (sent ? { ret: sent } : sysErr(x.errno)));
+    const rest = bytes ? bytes.subarray(sent) : null;
+    return this.onPool<Ret>(name, 'send', [fd, rest, len - sent, flags], (x) => ({ ret: sent + x.ret }), (x) => (sent ? { ret: sent } : sysErr(x.errno)));
   }
 
   private close(fd: number): Call<Ret> {
@@ -193,7 +205,7 @@ export class KernelSyscalls implements ScriptSyscalls {
     const tcp = (type & K.SOCK_TYPE_MASK) === K.SOCK_STREAM && (protocol === 0 || protocol === K.IPPROTO_TCP);
     if (tcp && this.congestionControl) {
       const name = new TextEncoder().encode(this.congestionControl);
-      if (lib().setsockopt(r.ret, K.SOL_TCP, TCP_CONGESTION, name, name.length) < 0) {
+      if (lib().setsockopt(r.ret, K.SOL_TCP, K.TCP_CONGESTION, name, name.length) < 0) {
         throw new Error(`setsockopt(TCP_CONGESTION, "${this.congestionControl}") failed: ${errnoLabel(errno())} (is the module available? /proc/sys/net/ipv4/tcp_available_congestion_control)`);
       }
     }
@@ -279,6 +291,13 @@ export class KernelSyscalls implements ScriptSyscalls {
   setsockopt(fd: number, level: number, optname: number, value: SetOptValue): Ret {
     if (!this.own.has(fd)) return ebadf();
     let b: Uint8Array;
+    if (typeof value === 'string') {
+      // The bytes as the option's buffer (optlen their length), NUL-terminated past it.
+      const bytes = new TextEncoder().encode(value);
+      b = new Uint8Array(bytes.length + 1);
+      b.set(bytes);
+      return ret(lib().setsockopt(fd, level, optname, b, bytes.length));
+    }
     if (typeof value === 'number' || typeof value === 'boolean') b = encodeInt(Number(value));
     else if ('tv_sec' in value) b = encodeTimeval(value);
     else if ('l_onoff' in value) b = encodeLinger(value);
@@ -296,6 +315,10 @@ export class KernelSyscalls implements ScriptSyscalls {
     const optlen = new DataView(len.buffer).getInt32(0, true);
     const v = new DataView(b.buffer);
     if (info) return { ret: 0, value: decodeTcpInfo(b, optlen), optlen };
+    if (level === K.SOL_TCP && optname === K.TCP_CONGESTION) {
+      const end = b.subarray(0, optlen).indexOf(0);
+      return { ret: 0, value: new TextDecoder().decode(b.subarray(0, end < 0 ? optlen : end)), optlen };
+    }
     if (level === K.SOL_SOCKET && optname === K.SO_LINGER) {
       return { ret: 0, value: { l_onoff: v.getInt32(0, true), l_linger: v.getInt32(4, true) } satisfies Linger, optlen };
     }

@@ -59,7 +59,7 @@ C.connectWait = (fd) => {
   return e ? { ret: -1, errno: e } : { ret: 0, errno: 0 };
 };
 
-/** Each request: its call, arguments (numbers, or Uint8Array for in/out buffers). */
+/** Each request: its call, arguments (numbers, Uint8Array for in/out buffers, null for NULL). */
 function run(req) {
   const a = req.args.map((x) => (x instanceof Uint8Array ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x));
   const out = C[req.call](...a);
