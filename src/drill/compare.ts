@@ -37,27 +37,49 @@ export interface Comparison {
   kernel: DrillResult;
   /** Same status, and the same packets and return values in the same order. */
   same: boolean;
+  /** The script says it cannot run on the kernel (`// linger-only:`): nothing to compare. */
+  lingerOnly: boolean;
   divergence: Divergence | null;
 }
 
 /** How many agreeing lines a divergence report shows before it. */
 const CONTEXT = 6;
 
+/**
+ * The first place the two runs part. Packets and calls are compared as two sequences: where a
+ * blocked call's return falls among the packets depends on when the runner looked, not on the
+ * host (on linger it is seen at the instant; on the kernel when the call's thread reports).
+ */
 export function compareRuns(linger: DrillResult, kernel: DrillResult): Comparison {
-  const a = linger.trace.filter((t) => comparable(t) !== null);
-  const b = kernel.trace.filter((t) => comparable(t) !== null);
-  let i = 0;
-  while (i < a.length && i < b.length && comparable(a[i]!) === comparable(b[i]!)) i++;
+  const lingerOnly = kernel.status === 'UNSUPPORTED' && !!kernel.unsupported?.[0]?.startsWith('linger-only: ');
+  const streams = (r: DrillResult): [TraceLine[], TraceLine[]] => {
+    const lines = r.trace.filter((t) => comparable(t) !== null);
+    return [lines.filter((t) => t.mark !== '$'), lines.filter((t) => t.mark === '$')];
+  };
+  const [ap, ac] = streams(linger);
+  const [bp, bc] = streams(kernel);
+  const firstDiff = (a: TraceLine[], b: TraceLine[]): number => {
+    let i = 0;
+    while (i < a.length && i < b.length && comparable(a[i]!) === comparable(b[i]!)) i++;
+    return i < a.length || i < b.length ? i : -1;
+  };
+  const dp = firstDiff(ap, bp);
+  const dc = firstDiff(ac, bc);
+  // The divergence that comes first in linger's trace (or the kernel's, past linger's end).
+  const when = (a: TraceLine[], b: TraceLine[], i: number): number => (i < 0 ? Infinity : (a[i] ?? b[i])!.t);
+  const usePackets = dp >= 0 && (dc < 0 || when(ap, bp, dp) <= when(ac, bc, dc));
+  const [a, b, i] = usePackets ? [ap, bp, dp] : [ac, bc, dc];
+  const same = dp < 0 && dc < 0 && linger.status === kernel.status;
+  if (same || lingerOnly) return { file: linger.file, linger, kernel, same, lingerOnly, divergence: null };
+  const at = Math.max(0, i < 0 ? Math.min(a.length, b.length) : i);
   const before: Array<[TraceLine, TraceLine]> = [];
-  for (let j = Math.max(0, i - CONTEXT); j < i; j++) before.push([a[j]!, b[j]!]);
-  const diverged = i < a.length || i < b.length;
-  const same = !diverged && linger.status === kernel.status;
-  const la = a[i] ?? null;
-  const kb = b[i] ?? null;
+  for (let j = Math.max(0, at - CONTEXT); j < at; j++) before.push([a[j]!, b[j]!]);
+  const la = a[at] ?? null;
+  const kb = b[at] ?? null;
   const line = la?.line ?? kb?.line;
   return {
-    file: linger.file, linger, kernel, same,
-    divergence: same ? null : { index: i, ...(line !== undefined ? { line } : {}), linger: la, kernel: kb, before },
+    file: linger.file, linger, kernel, same, lingerOnly,
+    divergence: { index: at, ...(line !== undefined ? { line } : {}), linger: la, kernel: kb, before },
   };
 }
 
@@ -71,7 +93,8 @@ function endOf(r: DrillResult): string {
 }
 
 export function formatComparison(c: Comparison): string {
-  const head = `${c.same ? 'same     ' : 'DIFFER   '} ${c.file}  linger ${c.linger.status}, kernel ${c.kernel.status}`;
+  const head = `${c.same ? 'same     ' : c.lingerOnly ? 'linger-only' : 'DIFFER   '} ${c.file}  linger ${c.linger.status}, kernel ${c.kernel.status}`;
+  if (c.lingerOnly) return `${head}\n    ${c.kernel.unsupported?.[0] ?? ''}`;
   if (c.same || !c.divergence) return head;
   const d = c.divergence;
   const out = [head, `    first divergence${d.line ? ` at line ${d.line}` : ''}${d.line ? `: ${(c.linger.lines[d.line - 1] ?? c.kernel.lines[d.line - 1] ?? '').trim()}` : ''}`];
@@ -87,9 +110,9 @@ export function formatComparison(c: Comparison): string {
 
 export function comparisonsJson(cs: Comparison[]): unknown {
   return {
-    summary: { scripts: cs.length, same: cs.filter((c) => c.same).length, differ: cs.filter((c) => !c.same).length },
+    summary: { scripts: cs.length, same: cs.filter((c) => c.same).length, differ: cs.filter((c) => !c.same && !c.lingerOnly).length, lingerOnly: cs.filter((c) => c.lingerOnly).length },
     scripts: cs.map((c) => ({
-      file: c.file, same: c.same, linger: c.linger.status, kernel: c.kernel.status,
+      file: c.file, same: c.same, lingerOnly: c.lingerOnly, linger: c.linger.status, kernel: c.kernel.status,
       ...(c.divergence ? {
         divergence: {
           line: c.divergence.line,
