@@ -49,8 +49,10 @@ export interface ModelKnobs {
   tcp_initial_cwnd: number;
   /** Bound of the out-of-order queue in segments (Linux bounds it by rcvbuf memory instead). */
   tcp_ofo_max_segments: number;
-  /** Link MTU of the host's interface. */
+  /** Link MTU of the host's interface (and of its one route: `ip route ... mtu [lock] N`). */
   mtu: number;
+  /** The route's advmss metric (`ip route ... advmss M`): the MSS offered, when not 0 (dst_metric_advmss). */
+  route_advmss: number;
   /** The kernel's timer frequency (CONFIG_HZ): RTOs are whole jiffies. 250 on this machine's kernel. */
   hz: number;
   /**
@@ -101,6 +103,7 @@ const KNOB_DEFAULTS: Readonly<ModelKnobs> = {
   tcp_initial_cwnd: 10,
   tcp_ofo_max_segments: 1024,
   mtu: 1500,
+  route_advmss: 0,
   hz: 250,
   lb_time_wait_timeout_ms: TCP_TIMEWAIT_LEN_MS,
 };

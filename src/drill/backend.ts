@@ -92,7 +92,9 @@ export class LingerBackend implements DrillBackend {
     if (!p.ok) fail({ line, col: 1 }, p.reason);
     for (const w of p.warnings) warnings.push(`line ${line}: ${w}`);
     for (const w of p.writes) this.host.setSysctl(w.name, w.value);
-    return `\`${p.writes.map((w) => `sysctl ${w.name}=${w.value}`).join('; ')}\``;
+    for (const r of p.routes) this.host.setRoute(r);
+    const routes = p.routes.map((r) => `route${r.mtu ? ` mtu ${r.mtu}` : ''}${r.advmss ? ` advmss ${r.advmss}` : ''}`);
+    return `\`${[...p.writes.map((w) => `sysctl ${w.name}=${w.value}`), ...routes].join('; ')}\``;
   }
 
   snapshot(s: SockRec | null): { info: TcpInfo | null; why?: string } {

@@ -19,7 +19,7 @@ export interface SysctlWrite {
 }
 
 export type ShellPlan =
-  | { ok: true; writes: SysctlWrite[]; warnings: string[] }
+  | { ok: true; writes: SysctlWrite[]; routes: Array<{ mtu?: number; advmss?: number }>; warnings: string[] }
   | { ok: false; reason: string };
 
 /** Reads a file named by a command, relative to the script's folder (undefined: unreadable). */
@@ -136,7 +136,29 @@ const SCRIPT = /^(?:\.{1,2}\/|\/)\S*$/;
 /** One step of a backquoted command: a sysctl write, or one of the set-up commands suites run. */
 export type ShellStep =
   | { kind: 'sysctl'; name: string; value: string; raw: string }
+  | { kind: 'route'; mtu?: number; advmss?: number; argv: string[]; raw: string }
   | { kind: 'command'; argv: string[]; raw: string };
+
+/**
+ * `ip route add|change|replace DST ... [mtu [lock] N] [advmss M]`: the route's metrics that shape
+ * a connection (the MTU, the MSS offered); null if the command is not that, or sets other metrics.
+ */
+function routeMetrics(w: string[]): { mtu?: number; advmss?: number } | null {
+  if (!(w[0] === 'ip' && w[1] === 'route' && ['add', 'change', 'replace'].includes(w[2] ?? '') && w[3])) return null;
+  const out: { mtu?: number; advmss?: number } = {};
+  for (let i = 4; i < w.length; i++) {
+    const k = w[i]!;
+    if (k === 'dev' || k === 'via' || k === 'src' || k === 'proto' || k === 'scope') i++;
+    else if (k === 'mtu' || k === 'advmss') {
+      if (w[i + 1] === 'lock') i++;
+      const n = Number(w[++i]);
+      if (!Number.isInteger(n) || n <= 0) return null;
+      if (k === 'mtu') out.mtu = n;
+      else out.advmss = n;
+    } else return null;
+  }
+  return out.mtu || out.advmss ? out : null;
+}
 
 export type ShellParse = { ok: true; steps: ShellStep[] } | { ok: false; reason: string };
 
@@ -164,6 +186,20 @@ export function parseShell(command: string, readFile?: ScriptReader, depth = 0):
       steps.push(...sub.steps);
       continue;
     }
+    // Linux's suites' set_sysctls.py: each argument /proc/sys/net/ipv4/NAME=VALUE is a write.
+    if (/(^|\/)set_sysctls\.py$/.test(w[0]!) || (/^python3?$/.test(cmd) && /(^|\/)set_sysctls\.py$/.test(w[1] ?? ''))) {
+      for (const arg of w.slice(w[0]!.endsWith('.py') ? 1 : 2)) {
+        const m = /^\/proc\/sys\/([^=]+)=(.*)$/s.exec(arg);
+        if (!m) return { ok: false, reason: `"${raw}": set_sysctls.py takes /proc/sys/NAME=VALUE arguments, not "${arg}"` };
+        steps.push({ kind: 'sysctl', name: m[1]!.replace(/\//g, '.'), value: m[2]!, raw });
+      }
+      continue;
+    }
+    const route = routeMetrics([cmd, ...w.slice(1)]);
+    if (route) {
+      steps.push({ kind: 'route', ...route, argv: [cmd, ...w.slice(1)], raw });
+      continue;
+    }
     if (cmd === 'sysctl') {
       const args = w.slice(1).filter((x) => !/^-[qwe]+$/.test(x));
       if (!args.length) return { ok: false, reason: `"${raw}" only reads sysctls (the runner applies writes only)` };
@@ -182,7 +218,7 @@ export function parseShell(command: string, readFile?: ScriptReader, depth = 0):
       continue;
     }
     if (setupMeaning([cmd, ...w.slice(1)]) === null) {
-      return { ok: false, reason: `shell command "${raw}" is not one the runner knows (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)` };
+      return { ok: false, reason: `shell command "${raw}" is not one the runner knows (only sysctl writes, set_sysctls.py, ip tcp_metrics flush, ip route ... mtu/advmss, tc qdisc and ethtool -K are)` };
     }
     steps.push({ kind: 'command', argv: [cmd, ...w.slice(1)], raw });
   }
@@ -194,8 +230,13 @@ export function planShell(command: string, readFile?: ScriptReader): ShellPlan {
   const parsed = parseShell(command, readFile);
   if (!parsed.ok) return parsed;
   const writes: SysctlWrite[] = [];
+  const routes: Array<{ mtu?: number; advmss?: number }> = [];
   const warnings: string[] = [];
   for (const st of parsed.steps) {
+    if (st.kind === 'route') {
+      routes.push({ ...(st.mtu ? { mtu: st.mtu } : {}), ...(st.advmss ? { advmss: st.advmss } : {}) });
+      continue;
+    }
     if (st.kind === 'command') {
       const meaning = setupMeaning(st.argv);
       if (typeof meaning === 'string') warnings.push(meaning);
@@ -215,7 +256,7 @@ export function planShell(command: string, readFile?: ScriptReader): ShellPlan {
       throw e;
     }
   }
-  return { ok: true, writes, warnings };
+  return { ok: true, writes, routes, warnings };
 }
 
 /**

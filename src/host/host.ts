@@ -107,6 +107,11 @@ export class Host implements ConnEnv, SocketHost {
   setSysctl(name: string, value: string | number): void {
     applySysctl(this.cfg, name, value);
   }
+  /** `ip route change ... mtu [lock] N advmss M` for the host's one route (0 or undefined: unchanged). */
+  setRoute(r: { mtu?: number; advmss?: number }): void {
+    if (r.mtu) this.cfg.mtu = r.mtu;
+    if (r.advmss) this.cfg.route_advmss = r.advmss;
+  }
   /** Calls fn with the deadline of every timer armed from now on (null: no more). */
   onTimerArmed(fn: ((deadlineUs: number) => void) | null): void {
     this.armHook = fn;
@@ -374,6 +379,7 @@ export class Host implements ConnEnv, SocketHost {
   newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn {
     const conn = new TcpConn(this, local, remote, opts);
     conn.advMss = this.cfg.mtu - (conn.v6 ? 60 : 40);
+    if (this.cfg.route_advmss && this.cfg.route_advmss < conn.advMss) conn.advMss = this.cfg.route_advmss;
     // tcp_mss_clamp: TCP_MAXSEG lowers the MSS offered (tcp_connect_init, tcp_create_openreq_child).
     if (opts.userMss && opts.userMss < conn.advMss) conn.advMss = opts.userMss;
     conn.rcvMss = Math.min(conn.advMss, 536);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { runDrill, type DrillResult } from '../../src/drill/runner.ts';
 import { formatResult, summarize, toJson, toTap } from '../../src/drill/report.ts';
 import { nodePython } from '../../src/drill/files.ts';
+import { planShell } from '../../src/drill/shell.ts';
 
 const python = nodePython();
 const run = (src: string, flags: Array<[string, string | undefined]> = []): DrillResult => runDrill(src, 'x.pkt', { flags, ...(python ? { python } : {}) });
@@ -189,7 +190,7 @@ test('a suite\'s init script is read from the script\'s folder and each line pla
   assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5; sysctl net\.ipv4\.tcp_notsent_lowat=4294967295`$/);
   const bad = runDrill('`./bad.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(bad.status, 'UNSUPPORTED');
-  assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" is not one the runner knows (only sysctl writes, ip tcp_metrics flush, tc qdisc and ethtool -K are)']);
+  assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" is not one the runner knows (only sysctl writes, set_sysctls.py, ip tcp_metrics flush, ip route ... mtu/advmss, tc qdisc and ethtool -K are)']);
   const arith = runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((2*(3+4)/5))`\n0 close(3) = -1 EBADF\n', 'x.pkt', {});
   assert.match(arith.trace[0]!.text, /tcp_fin_timeout=2`$/, 'integer arithmetic as the shell does it');
   assert.equal(runDrill('`sysctl -q net.ipv4.tcp_fin_timeout=$((1/0))`\n', 'x.pkt', {}).status, 'UNSUPPORTED');
@@ -233,4 +234,13 @@ test('-D NAME=VALUE: a word NAME stands for the tokens of VALUE, $NAME in a shel
   assert.deepEqual(r.trace.filter((t) => t.mark === '$' || t.mark === '#').map((t) => t.text), [
     'socket(..., SOCK_STREAM, IPPROTO_TCP) = 3', 'listen(FD, BACKLOG) = 0', '`sysctl net.ipv4.tcp_fin_timeout=7`',
   ]);
+});
+
+test('a Linux suite\'s set_sysctls.py and ip route ... mtu/advmss lines are planned as what they set', () => {
+  const p = planShell('../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fin_timeout=7 /proc/sys/net/core/somaxconn=8\nip route change 192.0.2.0/24 dev tun0 mtu lock 1000 advmss 900');
+  assert.deepEqual(p, {
+    ok: true, writes: [{ name: 'net.ipv4.tcp_fin_timeout', value: '7' }, { name: 'net.core.somaxconn', value: '8' }], routes: [{ mtu: 1000, advmss: 900 }], warnings: [],
+  });
+  assert.deepEqual(planShell('set_sysctls.py net.ipv4.tcp_sack=1'), { ok: false, reason: '"set_sysctls.py net.ipv4.tcp_sack=1": set_sysctls.py takes /proc/sys/NAME=VALUE arguments, not "net.ipv4.tcp_sack=1"' });
+  assert.equal(planShell('ip route change 192.0.2.0/24 dev tun0 initcwnd 20').ok, false, 'a metric the runner does not model');
 });

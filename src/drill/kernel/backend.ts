@@ -65,7 +65,7 @@ export class KernelBackend implements DrillBackend {
     const done: string[] = [];
     for (const st of p.steps) {
       try {
-        if (st.kind === 'command') {
+        if (st.kind === 'command' || st.kind === 'route') {
           run(st.argv);
           done.push(st.argv.join(' '));
         } else if (st.name === CC) {

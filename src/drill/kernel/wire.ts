@@ -5,6 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { formatIpv6, parseIpv6 } from '../../wire/addr.ts';
 import type { DrillConfig } from '../config.ts';
 import { ScriptClock } from '../timing.ts';
 import { errno, errnoLabel, lib } from './libc.ts';
@@ -58,8 +59,20 @@ export function openTun(cfg: DrillConfig): number {
   // packetdrill's defaults: 192.168.0.1/16 (--netmask_ip=255.255.0.0) and fd3d:fa7b:d17d::/48.
   const v6 = cfg.ipVersion === 'ipv6';
   run(['ip', ...(v6 ? ['-6'] : []), 'addr', 'add', `${cfg.localIp}/${v6 ? 48 : 16}`, 'dev', TUN_NAME, ...(v6 ? ['nodad'] : [])]);
-  run(['ip', ...(v6 ? ['-6'] : []), 'route', 'add', `${cfg.remoteIp}/${v6 ? 128 : 32}`, 'dev', TUN_NAME]);
+  // The remote's prefix through tun0, as packetdrill routes it (so a script's own
+  // `ip route change 192.0.2.0/24 dev tun0 mtu lock N advmss M` finds the route).
+  run(['ip', ...(v6 ? ['-6'] : []), 'route', 'add', remotePrefix(cfg.remoteIp, v6), 'dev', TUN_NAME]);
   return fd;
+}
+
+/** The /24 (IPv4) or /64 (IPv6) the remote address is in. */
+function remotePrefix(ip: string, v6: boolean): string {
+  if (!v6) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  const b = parseIpv6(ip);
+  if (!b.ok) throw new Error(`not an IPv6 address: ${ip}`);
+  const net = new Uint8Array(16);
+  net.set(b.value.subarray(0, 8));
+  return `${formatIpv6(net)}/64`;
 }
 
 /** What the clock hands on: each packet read from the device, and a wake-up after each wait. */
