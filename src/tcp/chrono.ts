@@ -7,12 +7,10 @@
 // (tcp_clean_rtx_queue); rwnd limited starts when tcp_write_xmit stops at the send window and
 // stops at the next tcp_write_xmit that does not. The highest type running wins.
 
-import type { TcpConn } from './conn.ts';
+import { Chrono, type TcpConn } from './conn.ts';
 import { seqLt } from './seq.ts';
 
-/** enum tcp_chrono: TCP_CHRONO_UNSPEC, _BUSY, _RWND_LIMITED, _SNDBUF_LIMITED. */
-export const Chrono = { Unspec: 0, Busy: 1, RwndLimited: 2, SndbufLimited: 3 } as const;
-export type Chrono = (typeof Chrono)[keyof typeof Chrono];
+export { Chrono };
 
 /** tcp_jiffies32 at the connection's clock. */
 const jiffies = (c: TcpConn): number => Math.floor(c.env.now() / (1_000_000 / c.env.cfg.hz));

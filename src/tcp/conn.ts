@@ -5,7 +5,6 @@
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
-import type { Chrono } from './chrono.ts';
 import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
@@ -13,6 +12,10 @@ import { TcpTimer, type RtxKind } from './timer.ts';
 import { ByteRing, SegmentQueue } from './buffer.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
+
+/** enum tcp_chrono: TCP_CHRONO_UNSPEC, _BUSY, _RWND_LIMITED, _SNDBUF_LIMITED (the running one is the TCB's; chrono.ts). */
+export const Chrono = { Unspec: 0, Busy: 1, RwndLimited: 2, SndbufLimited: 3 } as const;
+export type Chrono = (typeof Chrono)[keyof typeof Chrono];
 
 /** What a connection needs from its host: the imperative edge of the pure core. */
 export interface ConnEnv {
