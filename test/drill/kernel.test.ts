@@ -1,24 +1,28 @@
-// `linger drill --kernel` on this machine's Linux (root only; CI is root): the fidelity scripts
-// laid out as Linux's suites are, the corpus scripts under 10 s of script time (each passes on the
+// `linger drill --kernel` on this machine's Linux (root only; CI is root): scripts laid out as
+// Linux's suites are (test/fixtures/linux-suite, with its common/defaults.sh), the corpus scripts under 10 s of script time (each passes on the
 // kernel too, or says on its first line why it is linger-only), and --both on a script where
 // linger and the kernel agree, and on one where they cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { kernelUnavailable, runKernelFiles } from '../../src/drill/kernel/files.ts';
-import { expandPaths } from '../../src/drill/files.ts';
+import { expandPaths, runFiles } from '../../src/drill/files.ts';
 import { kernelCorpus } from './kernel-corpus.ts';
 
 const why = kernelUnavailable();
 if (why) console.error(`SKIPPING the kernel drill tests, LOUDLY: ${why}`);
 const opts = { skip: why ?? false };
 
-test('drill --kernel: the three Linux-laid-out fidelity scripts pass on this kernel', opts, async () => {
-  const { files } = expandPaths(['../shared/checks/fidelity/tcp']);
+const SUITE = 'test/fixtures/linux-suite/tcp';
+
+test('drill --kernel: the three scripts of a suite laid out as Linux\'s pass on this kernel, and on linger but the tail loss probe', opts, async () => {
+  const { files } = expandPaths([SUITE]);
   assert.equal(files.length, 3);
   const rs = await runKernelFiles(files, [], 2);
   for (const r of rs) assert.equal(r.status, 'ok', `${r.file}: ${r.failure?.message ?? ''}`);
   for (const r of rs) assert.equal(r.host, 'kernel');
+  const linger = runFiles(files);
+  assert.deepEqual(linger.map((r) => `${r.file.split('/').pop()} ${r.status}`), ['server-closes-after-reply.pkt ok', 'probe-repairs-tail.pkt FAIL', 'rto-probes-zero-window.pkt ok']);
 });
 
 test('drill --kernel: every corpus script under 10 s of script time passes on the kernel, or is linger-only', opts, async () => {
@@ -30,15 +34,15 @@ test('drill --kernel: every corpus script under 10 s of script time passes on th
 });
 
 test('drill --both: the same script agrees, packet for packet; a difference is shown side by side', opts, () => {
-  const same = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', '../shared/checks/fidelity/tcp/close/passive-close.pkt'], { encoding: 'utf8' });
+  const same = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', `${SUITE}/close/server-closes-after-reply.pkt`], { encoding: 'utf8' });
   assert.equal(same.status, 0, same.stdout + same.stderr);
-  assert.match(same.stdout, /^same {6}\S+passive-close\.pkt {2}linger ok, kernel ok$/m);
+  assert.match(same.stdout, /^same {6}\S+server-closes-after-reply\.pkt {2}linger ok, kernel ok$/m);
   // No tail loss probe on linger yet (issue 14): the kernel probes, linger waits for the RTO.
-  const differ = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', '../shared/checks/fidelity/tcp/tlp/tail-loss-probe.pkt'], { encoding: 'utf8' });
+  const differ = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', `${SUITE}/tlp/probe-repairs-tail.pkt`], { encoding: 'utf8' });
   assert.equal(differ.status, 1, differ.stdout + differ.stderr);
-  assert.match(differ.stdout, /^DIFFER {4}\S+tail-loss-probe\.pkt {2}linger FAIL, kernel ok$/m);
-  assert.match(differ.stdout, /first divergence at line 18/);
-  assert.match(differ.stdout, /> P\. 1001:2001\(1000\) ack 1/);
+  assert.match(differ.stdout, /^DIFFER {4}\S+probe-repairs-tail\.pkt {2}linger FAIL, kernel ok$/m);
+  assert.match(differ.stdout, /first divergence at line 17/);
+  assert.match(differ.stdout, /> P\. 1401:2801\(1400\) ack 1/);
 });
 
 test('drill --kernel without root or TUN: a one-line error and exit 2', () => {
