@@ -125,7 +125,8 @@ export class RealTimeline extends ScriptClock {
   }
 
   step(limit: number): boolean {
-    const end = Math.min(limit, this.now() + this.anyLimitUs);
+    // The caller's limit (a `*` event's is now + anyLimitUs already); never an endless wait.
+    const end = limit === Infinity ? this.now() + this.anyLimitUs : limit;
     if (this.pump(0)) return true;
     for (;;) {
       const left = end - this.now();
