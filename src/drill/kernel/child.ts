@@ -14,6 +14,8 @@ import { READY, type KernelJob } from './job.ts';
 import { CallPool } from './pool.ts';
 
 const CLONE_NEWNET = 0x40000000;
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
 
 /**
  * Runs the runner's code paths on linger first, so that a script's first events on the kernel
@@ -49,6 +51,8 @@ async function runJob(job: KernelJob, pool: CallPool): Promise<DrillResult> {
 }
 
 async function main(): Promise<void> {
+  // If the parent goes (killed, or a timeout), so does this process, even in the middle of a script.
+  lib().prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   const pool = await CallPool.start();
   warmUp();
   process.stderr.write(`${READY}\n`);

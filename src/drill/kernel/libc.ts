@@ -14,7 +14,7 @@ export interface Libc {
   socket: Fn; bind: Fn; connect: Fn; accept4: Fn; recv: Fn; send: Fn; listen: Fn; shutdown: Fn; close: Fn; dup: Fn; dup2: Fn;
   setsockopt: Fn; getsockopt: Fn; getsockname: Fn; getpeername: Fn;
   fcntl: Fn; ioctl: Fn; poll: Fn; ppoll: Fn;
-  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; epoll_create1: Fn; epoll_ctl: Fn; epoll_wait: Fn;
+  open: Fn; read: Fn; write: Fn; eventfd: Fn; unshare: Fn; prctl: Fn; epoll_create1: Fn; epoll_ctl: Fn; epoll_wait: Fn;
   strerror: (n: number) => string;
   /** recvmsg() into one buffer (null: NULL) with a control buffer: the count, and the control length filled. */
   recvmsg(fd: number, buf: Uint8Array | null, count: number, ctl: Uint8Array, flags: number): { ret: number; controllen: number };
@@ -62,6 +62,7 @@ export function lib(): Libc {
     write: f('long write(int fd, const void *buf, unsigned long n)'),
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
     unshare: f('int unshare(int flags)'),
+    prctl: f('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     epoll_create1: f('int epoll_create1(int flags)'),
     epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
     epoll_wait: f('int epoll_wait(int epfd, void *events, int max, int timeout)'),
