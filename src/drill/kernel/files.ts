@@ -27,7 +27,7 @@ export function kernelUnavailable(): string | null {
 }
 
 /** How long one script may take on the kernel, all told. */
-const SCRIPT_TIMEOUT_MS = 10 * 60_000;
+const SCRIPT_TIMEOUT_MS = 60 * 60_000;
 
 /** One runner process (child.ts) in a network namespace of its own, running scripts one by one. */
 class Runner {
@@ -125,7 +125,7 @@ async function runWithRetries(runner: Runner, job: KernelJob): Promise<DrillResu
 export interface KernelRunOptions {
   /** -D NAME=VALUE symbols. */
   defines?: Array<[string, string]>;
-  /** A script's time limit (default 10 min). */
+  /** A script's time limit (default 60 min). */
   timeoutMs?: (file: string) => number;
   /**
    * Lane k starts its first script k x this later: scripts are busiest in their first

@@ -8,7 +8,7 @@ export interface KernelJob {
   flags: Array<[string, string | undefined]>;
   /** -D NAME=VALUE symbols. */
   defines?: Array<[string, string]>;
-  /** How long the run may take, all told (default 10 min). */
+  /** How long the run may take, all told (default 60 min). */
   timeoutMs?: number;
 }
 
