@@ -28,7 +28,9 @@ test('drill --kernel: the three scripts of a suite laid out as Linux\'s pass on 
 test('drill --kernel: every corpus script under 10 s of script time passes on the kernel, or is linger-only', opts, async () => {
   const { short } = kernelCorpus();
   assert.ok(short.length >= 250, `${short.length} short scripts`);
-  const rs = await runKernelFiles(short, [], 2);
+  // One at a time: on two cores, two scripts in real time beside their worker threads make each
+  // other's packets late often enough that a script fails all three tries once in a while.
+  const rs = await runKernelFiles(short, [], 1);
   const bad = rs.filter((r) => r.status === 'FAIL' || (r.status === 'UNSUPPORTED' && !r.unsupported?.[0]?.startsWith('linger-only: ')));
   assert.deepEqual(bad.map((r) => `${r.file}:${r.failure?.line ?? ''} ${r.failure?.message ?? r.unsupported?.join('; ')}`), []);
 });
