@@ -84,11 +84,6 @@ export class KernelSyscalls implements ScriptSyscalls {
     return (lib().fcntl(fd, K.F_GETFL, 'int', 0) & K.O_NONBLOCK) !== 0;
   }
 
-  /** poll()'s revents for one descriptor, without waiting. */
-  private ready(fd: number, events: number): number {
-    return this.revents({ fd, events });
-  }
-
   private connect(fd: number, addr: SockAddr): Call<Ret> {
     if (!this.own.has(fd)) return this.done<Ret>('connect', ebadf());
     const sa = encodeSockaddr(addr);
@@ -115,7 +110,7 @@ export class KernelSyscalls implements ScriptSyscalls {
       this.own.add(newFd);
       return { ret: newFd, addr: decodeSockaddr(addr) };
     };
-    if (this.nonBlocking(fd) || this.ready(fd, K.POLLIN)) {
+    if (this.nonBlocking(fd) || this.revents({ fd, events: K.POLLIN })) {
       const r = lib().accept4(fd, sa, encodeInt(SOCKADDR_MAX), flags);
       return this.done<AddrRet>('accept', r < 0 ? sysErr(errno()) : got(r, sa));
     }

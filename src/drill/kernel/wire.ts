@@ -3,8 +3,8 @@
 // through it), and a real-time script clock that waits on it. Script packets are written to
 // the device; what the kernel sends is read from it, timestamped when it is read.
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { run as runCommand } from '../../link/netns.ts';
 import { formatIpv6, parseIpv6 } from '../../wire/addr.ts';
 import type { DrillConfig } from '../config.ts';
 import { ScriptClock } from '../timing.ts';
@@ -23,11 +23,8 @@ export const TUN_NAME = 'tun0';
 const SLICE_US = 50_000;
 const SPIN_US = 8_000;
 
-/** Runs a set-up command; throws with its output when it fails. */
-export function run(argv: string[]): void {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
-}
+/** Runs a set-up command in this namespace; throws (NetnsError) with its output when it fails. */
+export const run = (argv: string[]): void => void runCommand(argv[0]!, argv.slice(1));
 
 export const sysctlPath = (name: string): string => `/proc/sys/${name.replace(/\./g, '/')}`;
 
