@@ -38,6 +38,18 @@ export interface Sysctls {
   tcp_rto_min_us: number;
   /** Bytes not yet sent above which a socket is not writable (TCP_NOTSENT_LOWAT's default; UINT_MAX = off). */
   tcp_notsent_lowat: number;
+  /** Tail loss probe (RFC 8985): 0 off, 3 or 4 on (3, the default, and 4 both probe in 6.x); 1 and 2 are accepted and probe nothing. */
+  tcp_early_retrans: number;
+  /** Bit 0x1: RACK loss detection (RFC 8985); 0x2: a static reordering window; 0x4: no DUPACK threshold. */
+  tcp_recovery: number;
+  /** F-RTO (RFC 5682): 0 off, 1 basic, 2 with the SACK enhancement (Linux runs the same code for 1 and 2). */
+  tcp_frto: number;
+  /** The reordering degree a connection starts with (tp->reordering), in packets. */
+  tcp_reordering: number;
+  /** The largest reordering degree a connection may learn. */
+  tcp_max_reordering: number;
+  /** The window of the minimum-RTT filter RACK uses, in seconds. */
+  tcp_min_rtt_wlen: number;
   somaxconn: number; // net.core.somaxconn
 }
 
@@ -95,6 +107,12 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,
   tcp_notsent_lowat: 4294967295,
+  tcp_early_retrans: 3,
+  tcp_recovery: 1,
+  tcp_frto: 2,
+  tcp_reordering: 3,
+  tcp_max_reordering: 300,
+  tcp_min_rtt_wlen: 300,
   somaxconn: 4096,
 };
 
@@ -138,13 +156,9 @@ export const NOOP_SYSCTLS: Readonly<Record<string, { valid: RegExp; why: string 
  * set it, with a warning in the script's report that says what linger does instead.
  */
 export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; valid: RegExp; instead: string }>> = {
-  'net.ipv4.tcp_early_retrans': { value: '0', valid: /^[0-4]$/, instead: 'no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail' },
-  'net.ipv4.tcp_recovery': { value: '0', valid: /^[0-7]$/, instead: 'no RACK: losses are marked by duplicate ACKs and SACK (NewReno with SACK)' },
-  'net.ipv4.tcp_frto': { value: '0', valid: /^[0-2]$/, instead: 'no F-RTO: a retransmission timeout is never undone' },
   'net.ipv4.tcp_congestion_control': { value: 'reno', valid: /^[a-z0-9_]+$/, instead: 'NewReno congestion control, not CUBIC or BBR' },
   'net.ipv4.tcp_slow_start_after_idle': { value: '0', valid: /^[01]$/, instead: 'cwnd is kept across idle periods (no slow start after idle)' },
   'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
-  'net.ipv4.tcp_reordering': { value: '3', valid: /^[1-9]\d*$/, instead: 'fast retransmit after 3 duplicate ACKs, a threshold that does not adapt to reordering' },
 };
 
 export const defaultConfig = (): HostConfig => ({

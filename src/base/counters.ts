@@ -16,6 +16,11 @@ export const TCPEXT_COUNTERS = [
   'TCPACKSkippedTimeWait', 'TCPACKSkippedChallenge', 'TCPRcvQDrop', 'TCPBacklogDrop',
   'TCPACKSkippedSeq', 'TCPACKSkippedSynRecv', 'DelayedACKLost', 'TCPDSACKOldSent', 'BeyondWindow',
   'TCPDSACKOfoSent', 'TCPOFOMerge',
+  // Loss recovery (recovery.ts, rack.ts).
+  'TCPSlowStartRetrans', 'TCPLostRetransmit', 'TCPDSACKOfoRecv', 'TCPDSACKRecvSegs', 'TCPSACKDiscard',
+  'TCPTSReorder', 'TCPSACKReorder', 'TCPLossUndo', 'TCPFullUndo', 'TCPDSACKUndo', 'TCPSpuriousRTOs',
+  'TCPPartialUndo', 'TCPLossProbeRecovery', 'TCPSackFailures', 'TCPRenoFailures', 'TCPSackRecoveryFail',
+  'TCPRenoRecoveryFail', 'TCPLossFailures',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

@@ -8,6 +8,8 @@ export type TimerKind =
   | 'delayed-ack'
   | 'keepalive'
   | 'persist'
+  | 'loss-probe'
+  | 'rack-reorder'
   | 'time-wait'
   | 'fin-wait2'
   | 'linger';

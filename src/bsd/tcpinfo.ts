@@ -30,8 +30,9 @@ import type { TcpConn } from '../tcp/conn.ts';
 import { TcpState } from '../tcp/states.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { isConnecting } from './conn.ts';
+import { lossInfo } from '../tcp/recovery.ts';
 import {
-  TCP_CA_Disorder, TCP_CA_Loss, TCP_CA_Open, TCP_CA_Recovery, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
+  TCP_CA_Open, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
 } from './constants.ts';
 
 export interface TcpInfo {
@@ -139,27 +140,11 @@ const dist = (a: number, b: number): number => {
   return d > 0x7fffffff ? 0 : d;
 };
 
-function caState(c: TcpConn): number {
-  if (c.inRecovery) return TCP_CA_Recovery;
-  if (c.retransmits > 0 && c.rtxKind === 'retransmit') return TCP_CA_Loss;
-  if (c.dupAcks > 0 || c.sackedBlocks.length > 0) return TCP_CA_Disorder;
-  return TCP_CA_Open;
-}
-
-/** Segments in flight (Linux packets_out), estimated from bytes. */
+/** Segments in flight (Linux packets_out): the retransmission queue, or the SYN. */
 function packetsOut(c: TcpConn): number {
-  const flight = c.flight;
-  if (flight === 0) return 0;
-  const synOut = c.sndUna === c.iss ? 1 : 0;
-  const finOut = c.finQueued && c.sndMax === seqAdd(c.writeSeq, 1) ? 1 : 0;
-  const data = Math.max(0, flight - synOut - finOut);
-  return synOut + Math.ceil(data / Math.max(1, c.mssCache)) + finOut;
-}
-
-function sackedOut(c: TcpConn): number {
-  let bytes = 0;
-  for (const [l, r] of c.sackedBlocks) bytes += dist(l, r);
-  return Math.ceil(bytes / Math.max(1, c.mssCache));
+  if (c.flight === 0) return 0;
+  if (c.sndUna === c.iss) return 1;
+  return c.lossIfAny?.q.length ?? 0;
 }
 
 /**
@@ -177,7 +162,7 @@ export function tcpInfo(l: Listener | null, conn: TcpConn | null, now: number, p
   if (!conn) return freshInfo(TcpState.CLOSED);
   const c = conn;
   const i = freshInfo(c.state);
-  i.tcpi_ca_state = caState(c);
+  i.tcpi_ca_state = c.caState;
   i.tcpi_retransmits = c.retransmits;
   i.tcpi_probes = c.probesOut;
   i.tcpi_backoff = c.backoff;
@@ -193,7 +178,14 @@ export function tcpInfo(l: Listener | null, conn: TcpConn | null, now: number, p
   i.tcpi_snd_mss = c.mssCache;
   i.tcpi_rcv_mss = c.rcvMss;
   i.tcpi_unacked = packetsOut(c);
-  i.tcpi_sacked = sackedOut(c);
+  const li = lossInfo(c);
+  i.tcpi_sacked = li.sacked;
+  i.tcpi_lost = li.lost;
+  i.tcpi_retrans = li.retrans;
+  i.tcpi_reordering = li.reordering;
+  i.tcpi_min_rtt = li.minRtt;
+  // tp->delivered counts the SYN (or SYN-ACK) once it is acknowledged (seen on 6.18).
+  i.tcpi_delivered = li.delivered + (c.sndUna !== c.iss ? 1 : 0);
   // Linux stamps lsndtime and lrcvtime when the connection is established; the engine stamps
   // them at the first data segment (lrcvtime also at the handshake), so until then the time of
   // connect() (or of the SYN, for an accepted socket) stands in: one RTT more than Linux says.

@@ -42,33 +42,12 @@ function growCwnd(c: TcpConn, ackedBytes: number, flightBefore: number, mss: num
   }
 }
 
-/** tcp_reno_ssthresh: half the flight, at least two segments. */
-export function halveSsthresh(c: TcpConn): number {
-  const flightSegs = Math.ceil(c.flight / c.mssCache);
-  return Math.max(Math.floor(Math.max(flightSegs, c.cwnd) / 2), 2);
+/** ssthresh after a loss (icsk_ca_ops->ssthresh; tcp_reno_ssthresh: half of cwnd, at least 2). */
+export function lossSsthresh(c: TcpConn): number {
+  return Math.max(c.cwnd >> 1, 2);
 }
 
-/** A retransmission timeout: back to one segment (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss). */
-export function onRto(c: TcpConn): void {
-  if (!c.inRecovery || c.retransmits === 0) c.ssthresh = halveSsthresh(c);
-  c.cwnd = 1;
-  c.cwndCnt = 0;
-  c.inRecovery = false;
-  c.dupAcks = 0;
-  c.recover = c.sndMax;
-}
-
-/** Third duplicate ACK: fast retransmit and enter fast recovery (RFC 6582 §3.2 step 2). */
-export function enterFastRecovery(c: TcpConn): void {
-  c.ssthresh = halveSsthresh(c);
-  c.cwnd = c.ssthresh + 3;
-  c.inRecovery = true;
-  c.recover = c.sndMax;
-}
-
-/** RFC 6582 §3.2 step 5: a full ACK ends recovery; cwnd deflates to ssthresh. */
-export function exitFastRecovery(c: TcpConn): void {
-  c.cwnd = c.ssthresh;
-  c.inRecovery = false;
-  c.dupAcks = 0;
+/** cwnd when a reduction is undone (icsk_ca_ops->undo_cwnd; tcp_reno_undo_cwnd: the larger of cwnd and prior_cwnd). */
+export function undoCwnd(c: TcpConn, priorCwnd: number): number {
+  return Math.max(c.cwnd, priorCwnd);
 }

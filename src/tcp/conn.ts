@@ -10,6 +10,7 @@ import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
 import { TcpTimer, type RtxKind } from './timer.ts';
 import { ByteRing, SegmentQueue } from './buffer.ts';
+import { CaState, LossState } from './rtxqueue.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
 
@@ -140,7 +141,6 @@ const F_WSCALE_OK = 1 << 2;
 const F_SACK_OK = 1 << 3;
 const F_TS_OK = 1 << 4;
 const F_SYN_RETRANSMITTED = 1 << 5;
-const F_IN_RECOVERY = 1 << 6;
 const F_ACK_PENDING = 1 << 7;
 const F_ACK_NOW = 1 << 8;
 const F_PINGPONG = 1 << 9;
@@ -172,11 +172,9 @@ class ConnRare {
   backoff: number = 0;
   retransmits: number = 0; // consecutive timeouts of the head (icsk_retransmits)
   totalRetrans: number = 0;
-  cwndCnt: number = 0; // congestion-avoidance byte counter
-  dupAcks: number = 0;
+  cwndCnt: number = 0; // congestion-avoidance counter (snd_cwnd_cnt)
   ssthresh: number = 0x7fffffff;
-  sackedBlocks: Array<[number, number]> = NO_SACKED; // peer's SACK scoreboard above sndUna
-  highRxt: number = 0;
+  loss: LossState | null = null; // the retransmission queue and loss recovery, from the first data sent
   quick: number = 0; // quickack segments left
   ato: number = 0; // icsk_ack.ato: 0 until the first data segment arrives
   delackDeadline: number = -1;
@@ -272,16 +270,12 @@ export interface RttState {
   synRetransmitted: boolean;
 }
 
-/** Congestion control and loss recovery (NewReno with SACK, counted in segments). */
+/** Congestion control, counted in segments as snd_cwnd; loss recovery lives in LossState (rtxqueue.ts). */
 export interface CongestionState {
   cwnd: number;
   cwndCnt: number;
   ssthresh: number;
-  inRecovery: boolean;
-  recover: number;
-  dupAcks: number;
-  sackedBlocks: Array<[number, number]>;
-  highRxt: number;
+  readonly caState: CaState;
 }
 
 /** Delayed ACK (icsk_ack). */
@@ -463,13 +457,8 @@ export class TcpConn extends TcpTimer
   get synRetransmitted(): boolean { return this.getF(F_SYN_RETRANSMITTED); }
   set synRetransmitted(v: boolean) { this.setF(F_SYN_RETRANSMITTED, v); }
 
-  // Congestion control: NewReno (RFC 5681, RFC 6582), counted in segments like Linux.
+  // Congestion control, counted in segments like Linux's snd_cwnd.
   cwnd = 10;
-  get inRecovery(): boolean { return this.getF(F_IN_RECOVERY); }
-  set inRecovery(v: boolean) { this.setF(F_IN_RECOVERY, v); }
-  private _recover = 0; // RFC 6582 "recover"
-  get recover(): number { return this._recover >>> 0; }
-  set recover(v: number) { this._recover = v | 0; }
 
   // Delayed ACK (Linux icsk_ack).
   get ackPending(): boolean { return this.getF(F_ACK_PENDING); }
@@ -565,15 +554,21 @@ export class TcpConn extends TcpTimer
   /** congestion-avoidance byte counter */
   get cwndCnt(): number { return this.rare.cwndCnt; }
   set cwndCnt(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndCnt = v; }
-  get dupAcks(): number { return this.rare.dupAcks; }
-  set dupAcks(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().dupAcks = v; }
   get ssthresh(): number { return this.rare.ssthresh; }
   set ssthresh(v: number) { if (v !== 0x7fffffff || this.rare !== NO_RARE) this.writableRare().ssthresh = v; }
-  /** peer's SACK scoreboard above sndUna */
-  get sackedBlocks(): Array<[number, number]> { return this.rare.sackedBlocks; }
-  set sackedBlocks(v: Array<[number, number]>) { if (v !== NO_SACKED || this.rare !== NO_RARE) this.writableRare().sackedBlocks = v; }
-  get highRxt(): number { return this.rare.highRxt >>> 0; }
-  set highRxt(v: number) { const x = v | 0; if (x !== 0 || this.rare !== NO_RARE) this.writableRare().highRxt = x; }
+  /** The retransmission queue and loss-recovery state, made with the first data segment sent. */
+  get loss(): LossState {
+    const r = this.writableRare();
+    if (r.loss === null) {
+      r.loss = new LossState();
+      r.loss.reordering = this.env.cfg.tcp_reordering;
+    }
+    return r.loss;
+  }
+  /** The loss state if any data was ever sent, else null (nothing to recover). */
+  get lossIfAny(): LossState | null { return this.rare.loss; }
+  /** icsk_ca_state. */
+  get caState(): CaState { return this.rare.loss?.caState ?? CaState.Open; }
   /** quickack segments left */
   get quick(): number { return this.rare.quick; }
   set quick(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().quick = v; }

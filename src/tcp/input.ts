@@ -5,12 +5,12 @@
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
-import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
-import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
+import { armRto, retransmitSyn, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
+import { ackNoQueue, ackQueue, FLAG_DATA, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE } from './recovery.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
@@ -92,7 +92,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   c.rtxDeadline = Infinity;
   c.sndWnd = seg.window;
   c.sndWl1 = seg.seq;
-  retransmitHead(c, 'SYN-ACK (simultaneous open)');
+  retransmitSyn(c, 'SYN-ACK (simultaneous open)');
   armRto(c, 'synack-retransmit');
   return false;
 }
@@ -224,7 +224,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
     counters.inc('RetransSegs');
     counters.inc('TCPSynRetrans');
     c.totalRetrans++;
-    retransmitHead(c, 'SYN-ACK retransmission (dup SYN)');
+    retransmitSyn(c, 'SYN-ACK retransmission (dup SYN)');
     c.rtxDeadline = c.env.now() + rtoBackoff(c);
     return false;
   }
@@ -480,7 +480,6 @@ function resetCheck(c: TcpConn, seg: TcpRepr): boolean {
 /** tcp_ack: SND.UNA, the window, RTT, congestion control, fast retransmit. */
 function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop' {
   const ack = seg.ack;
-  const counters = c.env.counters;
   if (seqLt(ack, c.sndUna)) {
     // RFC 5961 §5.2: an ACK older than the max window is challenged; a slightly old one is
     // ignored (its data is still processed). tcp_ack bounds the window by the bytes ever
@@ -501,11 +500,12 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   const prevUna = c.sndUna;
   const flightBefore = c.flight;
   const acked = (ack - prevUna) >>> 0;
+  let flag = acked > 0 ? FLAG_SND_UNA_ADVANCED : 0;
+  if (segLen(seg) > 0) flag |= FLAG_DATA;
 
-  // Window update (tcp_may_update_window, RFC 9293 §3.10.7.4 fifth check).
-  let windowChanged = false;
+  // tcp_ack_update_window (tcp_may_update_window, RFC 9293 §3.10.7.4 fifth check).
   if (seqGt(ack, c.sndUna) || seqGt(seg.seq, c.sndWl1) || (seg.seq === c.sndWl1 && (nwin > c.sndWnd || !nwin))) {
-    windowChanged = nwin !== c.sndWnd;
+    flag |= FLAG_WIN_UPDATE;
     c.sndWnd = nwin;
     c.sndWl1 = seg.seq;
     c.sndWl2 = ack;
@@ -520,73 +520,22 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   c.rcvTstamp = now;
   c.lastAckRecv = now;
 
-  if (o.sack && c.sackOk) recordSack(c, o.sack);
-
   if (acked > 0) {
-    // New data acknowledged.
     const dataAcked = Math.min(acked, c.sndBuf.length);
     c.sndBuf.consume(dataAcked);
     sndUnaUpdate(c, ack);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
-    if (c.sackedBlocks.length) c.sackedBlocks = c.sackedBlocks.filter((b) => seqGt(b[1], ack));
-    // RTT: Karn's algorithm, or the timestamp echo after a retransmission.
-    let sampled = false;
-    if (c.rttTime >= 0 && seqGt(ack, c.rttSeq)) {
-      rttSample(c, now - c.rttTime);
-      c.rttTime = -1;
-      sampled = true;
-    } else if (c.tsOk && o.tsEcr && c.retransmits > 0) {
-      const ms = (tsNow(c) - o.tsEcr) >>> 0;
-      if (ms < 60000) {
-        rttSample(c, Math.max(ms * 1000, 1));
-        sampled = true;
-      }
-    }
-    // tcp_ack_update_rtt: only a valid RTT measurement resets the backoff (RFC 6298 §5.7); an
-    // ACK of retransmitted data without one leaves the backed-off RTO for the next segment.
-    // Seen on 6.18 (drill --kernel, timers/ack-after-retransmissions-keeps-backoff.pkt).
-    if (sampled) c.backoff = 0;
-    c.retransmits = 0;
-    if (c.inRecovery) {
-      if (seqGe(ack, c.recover)) exitFastRecovery(c);
-      else {
-        // RFC 6582 §3.2 step 5 partial ACK: retransmit the next hole, deflate cwnd.
-        if (seqLt(c.highRxt, ack)) c.highRxt = ack;
-        recoveryRetransmit(c, 'retransmission (partial ACK)');
-        c.cwnd = Math.max(1, c.cwnd - Math.floor(dataAcked / c.mssCache) + 1);
-      }
-    } else onNewAck(c, dataAcked, flightBefore);
-    c.dupAcks = 0;
-    if (c.sndUna === c.sndMax) {
-      c.rtxDeadline = Infinity;
-      c.retransStamp = 0;
-    } else {
-      restartRto(c);
-      c.retransStamp = 0; // progress ends the loss episode (Linux clears retrans_stamp back in CA_Open)
-    }
-    if (c.rtxKind === 'persist' && c.rtxDeadline !== Infinity && c.sndUna === c.sndMax) c.rtxDeadline = Infinity;
-    if (c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
-  } else if (seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && !windowChanged && c.sndMax !== c.sndUna && ack === c.sndUna) {
-    // A duplicate ACK (RFC 5681 §2).
-    c.dupAcks++;
-    if (c.inRecovery) {
-      c.cwnd++; // RFC 6582 step 4: inflate for each segment that left the network
-      if (c.sackOk) recoveryRetransmit(c, 'retransmission (SACK hole)');
-    }
   }
-  // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
-  if (flightBefore > 0 && c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
-  // Loss detection: three duplicate ACKs (RFC 5681), or with SACK three segments' worth of
-  // data SACKed above SND.UNA (RFC 6675 IsLost), whichever comes first.
-  if (!c.inRecovery && c.sndMax !== c.sndUna && seqGt(c.sndMax, c.recover) &&
-    (c.dupAcks >= 3 || (c.sackOk && sackedBytes(c) >= 3 * c.mssCache))) {
-    counters.inc('TCPFastRetrans');
-    counters.inc(c.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
-    enterFastRecovery(c);
-    c.highRxt = c.sndUna;
-    recoveryRetransmit(c, 'fast retransmission');
+  if (flightBefore > 0) {
+    // SACK, the retransmission queue, RTT, the CA state machine, cwnd, retransmissions.
+    ackQueue(c, ack, prevUna, flag, flightBefore, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    if (acked > 0 && c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
+    // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
+    if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
+  } else {
+    ackNoQueue(c, ack, flag);
+    ackProbe(c, now);
   }
-  if (flightBefore === 0) ackProbe(c, now);
   return 'ok';
 }
 
@@ -609,49 +558,6 @@ function ackProbe(c: TcpConn, now: number): void {
   }
   c.rtxKind = 'persist';
   c.rtxDeadline = now + probe0When(c);
-}
-
-function sackedBytes(c: TcpConn): number {
-  let n = 0;
-  for (const [l, r] of c.sackedBlocks) n += (r - l) >>> 0;
-  return n;
-}
-
-/**
- * Retransmits the next segment of the first hole at or above highRxt: with SACK a hole is
- * data below the highest SACKed byte that no block covers (RFC 6675 NextSeg rule 1); without
- * SACK it is the segment at SND.UNA (NewReno).
- */
-function recoveryRetransmit(c: TcpConn, note: string): void {
-  let seq = seqGt(c.highRxt, c.sndUna) ? c.highRxt : c.sndUna;
-  if (c.sackOk && c.sackedBlocks.length) {
-    const top = c.sackedBlocks[c.sackedBlocks.length - 1]![1];
-    for (const [l, r] of c.sackedBlocks) {
-      if (seqGe(seq, l) && seqLt(seq, r)) seq = r; // inside a SACKed block: skip it
-    }
-    if (!seqLt(seq, top)) return; // no hole left below the highest SACK
-  } else if (seq !== c.sndUna) return; // NewReno: one retransmission per partial ACK
-  const sent = retransmitAt(c, seq, note);
-  if (sent) c.highRxt = seqAdd(seq, sent);
-}
-
-function recordSack(c: TcpConn, blocks: Array<[number, number]>): void {
-  for (const [l, r] of blocks) {
-    if (!seqGt(r, c.sndUna) || seqGt(r, c.sndMax) || !seqLt(l, r)) continue; // D-SACK or bogus
-    if (c.sackedBlocks === NO_SACKED) c.sackedBlocks = [];
-    c.sackedBlocks.push([l, r]);
-  }
-  if (c.sackedBlocks.length > 1) {
-    c.sackedBlocks.sort((a, b) => ((a[0] - b[0]) | 0));
-    const merged: Array<[number, number]> = [];
-    for (const b of c.sackedBlocks) {
-      const last = merged[merged.length - 1];
-      if (last && seqGe(last[1], b[0])) {
-        if (seqGt(b[1], last[1])) last[1] = b[1];
-      } else merged.push([b[0], b[1]]);
-    }
-    c.sackedBlocks = merged;
-  }
 }
 
 /** tcp_data_queue: in-order data to the receive queue, out-of-order to the OFO queue. */

@@ -17,7 +17,6 @@ export function initSendSequence(c: TcpConn, iss: number): void {
   c.sndUna = iss;
   c.sndNxt = iss;
   c.sndMax = iss;
-  c.recover = iss; // RFC 6582 §3.2 step 1: recover starts at ISS
   c.writeSeq = seqAdd(iss, 1);
 }
 

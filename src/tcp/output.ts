@@ -6,6 +6,8 @@ import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
+import { TCP_TIMEOUT_MIN_JIFFIES } from './rack.ts';
+import { CaState, SK_EVER_RETRANS, SK_FIN, SK_LOST, SK_RETRANS, SK_SACKED } from './rtxqueue.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
 
@@ -264,15 +266,29 @@ const canSend = (s: TcpState): boolean =>
   s === TcpState.ESTABLISHED || s === TcpState.CLOSE_WAIT || s === TcpState.FIN_WAIT1 ||
   s === TcpState.CLOSING || s === TcpState.LAST_ACK;
 
+/** tcp_packets_in_flight: packets_out - (sacked_out + lost_out) + retrans_out. */
+export function packetsInFlight(c: TcpConn): number {
+  const L = c.lossIfAny;
+  if (L === null) return 0;
+  const q = L.q;
+  return q.length - (q.sackedOut + q.lostOut) + q.retransOut;
+}
+
+/** tcp_in_cwnd_reduction: CWR or Recovery, where PRR sets cwnd. */
+export const inCwndReduction = (c: TcpConn): boolean => c.caState === CaState.CWR || c.caState === CaState.Recovery;
+
 /**
  * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
- * cwnd and Nagle allow. With nothing in flight and the window closed, arms the persist timer.
- * `corked`: this push holds a sub-MSS tail as TCP_CORK does (MSG_MORE, tcpPush).
+ * cwnd (in packets, tcp_cwnd_test) and Nagle allow, each segment entering the retransmission
+ * queue; then schedules a tail loss probe. With nothing in flight and the window closed, arms
+ * the persist timer. `corked`: this push holds a sub-MSS tail as TCP_CORK does (MSG_MORE,
+ * tcpPush). `pushOne`: tcp_send_loss_probe's one segment, past Nagle and without scheduling
+ * another probe (push_one 2). Returns the segments sent.
  */
-export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = false): void {
-  if (!canSend(c.state)) return;
+export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
+  if (!canSend(c.state)) return 0;
   const mss = c.mssCache;
-  let sent = false;
+  let sent = 0;
   // Linux calls tcp_write_xmit only with never-sent data (a send head); it keeps the rwnd chrono.
   const newData = writeQueued(c);
   let rwndLimited = false;
@@ -283,42 +299,35 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
     if (unsent === 0 && !finToSend) break;
     const wndEnd = seqAdd(c.sndUna, c.sndWnd);
     let len = Math.min(unsent, mss);
-    const retrans = seqLt(c.sndNxt, c.sndMax);
-    if (retrans) {
-      // __tcp_retransmit_skb: a retransmission is cut to the window that is left, and the head
-      // (SND.UNA) goes even when none is: after a receiver shrank its window to zero, the
-      // retransmission of the head doubles as a window probe.
-      const avail = (wndEnd - c.sndNxt) | 0;
-      if (avail <= 0 && c.sndNxt !== c.sndUna) break;
-      if (avail > 0 && avail < len) len = avail;
-    }
     const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
-    // tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
-    // tcp_cwnd_test, in bytes of the segments in flight since SND.UNA (Linux tests it first: a
-    // segment held by both is cwnd limited, not rwnd limited).
-    const inFlight = (c.sndNxt - c.sndUna) >>> 0;
-    const cwndFull = inFlight + Math.max(len, 1) > c.cwnd * mss && inFlight > 0;
-    if (!retrans && seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) {
+    // tcp_cwnd_test (in packets, before the window: a segment held by both is cwnd limited),
+    // then tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
+    const cwndFull = packetsInFlight(c) >= c.cwnd;
+    if (seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) {
       rwndLimited = !cwndFull;
       break;
     }
     if (cwndFull) break;
-    // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
-    // earlier small one is unacknowledged; a FIN-bearing segment is never held.
-    // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
-    // that no small segment has set yet (0) never holds anything, whatever the ISN.
-    if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
-    // tcp_nagle_check with TCP_NAGLE_CORK (TCP_CORK, or MSG_MORE for this write's push): the
-    // sub-MSS tail waits whatever is in flight. With nothing in flight the persist timer is
-    // armed (tcp_check_probe_timer) and tcp_write_wakeup sends it with PSH when it fires
-    // (observed on 6.18: 100 corked bytes left after one RTO, 204 ms on lo).
-    if (len < mss && !fin && !retrans && (corked || c.opts.cork)) break;
+    const inFlight = (c.sndNxt - c.sndUna) >>> 0;
+    if (!pushOne) {
+      // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
+      // earlier small one is unacknowledged; a FIN-bearing segment is never held.
+      // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
+      // that no small segment has set yet (0) never holds anything, whatever the ISN.
+      if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
+      // tcp_nagle_check with TCP_NAGLE_CORK (TCP_CORK, or MSG_MORE for this write's push): the
+      // sub-MSS tail waits whatever is in flight. With nothing in flight the persist timer is
+      // armed (tcp_check_probe_timer) and tcp_write_wakeup sends it with PSH when it fires
+      // (observed on 6.18: 100 corked bytes left after one RTO, 204 ms on lo).
+      if (len < mss && !fin && (corked || c.opts.cork)) break;
+    }
     if (len > unsent) len = unsent;
-    const payload = len ? c.sndBuf.view((c.sndNxt - c.sndUna) >>> 0, len) : EMPTY;
+    const payload = len ? c.sndBuf.view(inFlight, len) : EMPTY;
     let flags = fin ? FIN : 0;
     if (len && seqAdd(c.sndNxt, len) === dataEnd && !c.more) flags |= PSH;
     const seq = c.sndNxt;
-    sendWithAck(c, flags, seq, payload, retrans ? retransNote : undefined);
+    const priorPackets = c.lossIfAny?.q.length ?? 0;
+    sendWithAck(c, flags, seq, payload);
     const now = c.env.now();
     if (len) {
       c.lsndtime = now;
@@ -327,34 +336,160 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
       if (len < mss) c.sndSml = seqAdd(seq, len);
       // Linux enters pingpong (interactive) mode when it replies within ato of receiving data.
       if (now - c.lrcvtime < c.ato) c.pingpong = true;
-    }
-    if (retrans) {
-      c.totalRetrans++;
-      c.bytesRetrans += len;
-      c.env.counters.inc('RetransSegs');
-    } else {
-      if (len) {
-        c.env.counters.v.TCPOrigDataSent++;
-        c.bytesSent += len;
-      }
-      if (c.rttTime < 0 && len) {
-        c.rttSeq = seq;
-        c.rttTime = now;
-      }
+      c.env.counters.v.TCPOrigDataSent++;
+      c.bytesSent += len;
     }
     c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
     if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
-    sent = true;
-    armRto(c);
-    if (fin) break;
+    // tcp_event_new_data_sent: the segment joins the retransmission queue; the RTO is armed
+    // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).
+    c.loss.q.push(seq, c.sndNxt, now, fin);
+    if (priorPackets === 0 || (c.rtxKind === 'loss-probe' && c.rtxDeadline !== Infinity)) rearmRto(c);
+    sent++;
+    if (fin || pushOne) break;
   }
   if (newData) {
     if (rwndLimited) chronoStart(c, Chrono.RwndLimited);
     else chronoStop(c, Chrono.RwndLimited);
   }
   if (!sent) checkProbeTimer(c);
-  // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.
-  else if (c.opts.notsentLowat || c.env.cfg.tcp_notsent_lowat < 0xffffffff) c.env.notify(c, 'writable');
+  else {
+    if (inCwndReduction(c)) c.loss.prrOut += sent;
+    // "Send one loss probe per tail loss episode" (tcp_write_xmit).
+    if (!pushOne) scheduleLossProbe(c, false);
+    // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.
+    if (c.opts.notsentLowat || c.env.cfg.tcp_notsent_lowat < 0xffffffff) c.env.notify(c, 'writable');
+  }
+  return sent;
+}
+
+/**
+ * tcp_rto_delta_us: how far in the future the RTO would fire, counted from the last
+ * transmission of the head of the retransmission queue.
+ */
+function rtoDeltaUs(c: TcpConn): number {
+  const L = c.lossIfAny;
+  if (L === null || L.q.length === 0) return rtoBackoff(c);
+  return L.q.time(0) + rtoBackoff(c) - c.env.now();
+}
+
+/**
+ * tcp_rearm_rto: stops the retransmission timer with nothing in flight, else arms the RTO from
+ * now, or, replacing a loss probe or the reordering timer, from the head's last transmission.
+ */
+export function rearmRto(c: TcpConn): void {
+  if ((c.lossIfAny?.q.length ?? 0) === 0 && c.flight === 0) {
+    if (c.rtxKind !== 'persist') c.rtxDeadline = Infinity;
+    return;
+  }
+  let rto = rtoBackoff(c);
+  if (c.rtxDeadline !== Infinity && (c.rtxKind === 'loss-probe' || c.rtxKind === 'rack-reorder')) rto = Math.max(rtoDeltaUs(c), 1);
+  c.rtxKind = 'retransmit';
+  c.rtxDeadline = c.env.now() + rto;
+}
+
+/**
+ * tcp_schedule_loss_probe (RFC 8985 §7.2): with tcp_early_retrans 3 or 4, SACK, data in
+ * flight and the CA state Open or CWR, the retransmission timer becomes a probe timer of
+ * 2 x SRTT plus, with one packet out, TCP_RTO_MIN (room for a delayed ACK), else TCP_TIMEOUT_MIN
+ * (2 jiffies); 1 s without an RTT sample; never later than the RTO. Seen on 6.18 (HZ 250):
+ * SRTT 100 ms, two packets -> the probe 207-208 ms after the send; SRTT 50 ms -> 105-107 ms;
+ * 33 ms -> 75 ms; one packet at 100 ms -> the RTO's 300 ms comes first (310 ms on the wheel).
+ */
+export function scheduleLossProbe(c: TcpConn, advancingRto: boolean): boolean {
+  const L = c.lossIfAny;
+  const er = c.env.cfg.tcp_early_retrans;
+  if ((er !== 3 && er !== 4) || L === null || L.q.length === 0 || !c.sackOk ||
+    (L.caState !== CaState.Open && L.caState !== CaState.CWR)) return false;
+  const jiffy = 1_000_000 / c.env.cfg.hz;
+  let timeout: number;
+  if (c.srtt) {
+    timeout = Math.ceil((2 * c.srtt) / jiffy) * jiffy;
+    timeout += L.q.length === 1 ? Math.ceil(c.env.cfg.tcp_rto_min_us / jiffy) * jiffy : TCP_TIMEOUT_MIN_JIFFIES * jiffy;
+  } else timeout = TCP_TIMEOUT_INIT_US;
+  const rtoDelta = advancingRto ? rtoBackoff(c) : rtoDeltaUs(c);
+  if (rtoDelta > 0) timeout = Math.min(timeout, Math.ceil(rtoDelta / jiffy) * jiffy);
+  c.rtxKind = 'loss-probe';
+  c.rtxDeadline = c.env.now() + timeout;
+  return true;
+}
+
+/** TCP_TIMEOUT_INIT: 1 s. */
+const TCP_TIMEOUT_INIT_US = 1_000_000;
+
+/**
+ * tcp_retransmit_skb (with __tcp_retransmit_skb): resends entry i of the retransmission queue,
+ * cut to what is left of the peer's window (the head goes even with none: after a receiver shrank
+ * its window to zero it doubles as a window probe), the rest split off as tcp_fragment does.
+ * `probe`: the tail loss probe's retransmission, which Linux sends with __tcp_retransmit_skb
+ * alone (EVER_RETRANS, but neither SACKED_RETRANS nor retrans_stamp). Returns false when the
+ * window leaves nothing to send.
+ */
+export function retransmitSkb(c: TcpConn, i: number, note: string, probe = false): boolean {
+  const L = c.loss;
+  const q = L.q;
+  const seq = q.seq(i);
+  const end = q.end(i);
+  const f = q.flags(i);
+  const finSeg = (f & SK_FIN) !== 0;
+  let len = ((end - seq) >>> 0) - (finSeg ? 1 : 0);
+  const mss = c.mssCache;
+  let avail = (seqAdd(c.sndUna, c.sndWnd) - seq) | 0;
+  if (avail <= 0) {
+    if (seq !== c.sndUna) return false;
+    avail = mss;
+  }
+  if (len > mss || len > avail) {
+    let cut = Math.min(len, mss);
+    if (cut > avail) cut = Math.floor(avail / mss) * mss || avail;
+    q.split(i, seqAdd(seq, cut));
+    len = cut;
+  }
+  const fin = finSeg && len === ((q.end(i) - seq) >>> 0) - 1;
+  const payload = len ? c.sndBuf.view((seq - c.sndUna) >>> 0, len) : EMPTY;
+  let flags = fin ? FIN : 0;
+  if (len && seqAdd(seq, len) === c.writeSeq) flags |= PSH;
+  sendWithAck(c, flags, seq, payload, note);
+  const now = c.env.now();
+  q.setTime(i, now);
+  c.totalRetrans++;
+  c.bytesRetrans += len;
+  c.env.counters.inc('RetransSegs');
+  const nf = q.flags(i) | SK_EVER_RETRANS;
+  if (probe) q.setFlags(i, nf);
+  else {
+    q.setFlags(i, nf | SK_RETRANS);
+    // "Save stamp of the first (attempted) retransmit": the loss episode's start.
+    if (c.retransStamp === 0) c.retransStamp = now;
+  }
+  return true;
+}
+
+/**
+ * tcp_xmit_retransmit_queue: resends the segments marked lost, in order, while cwnd has room
+ * over the packets in flight; the RTO restarts when the head went (unless RACK's timer runs).
+ */
+export function xmitRetransmitQueue(c: TcpConn): void {
+  const L = c.lossIfAny;
+  if (L === null || L.q.length === 0 || !canSend(c.state)) return;
+  const q = L.q;
+  let rearm = false;
+  for (let i = 0; i < q.length; i++) {
+    if (c.cwnd - packetsInFlight(c) <= 0) break;
+    if (q.retransOut >= q.lostOut) break;
+    const f = q.flags(i);
+    if (!(f & SK_LOST)) continue;
+    if (f & (SK_SACKED | SK_RETRANS)) continue;
+    const note = L.caState === CaState.Loss ? 'retransmission (RTO recovery)' : 'fast retransmission';
+    if (!retransmitSkb(c, i, note)) break;
+    c.env.counters.inc(L.caState === CaState.Loss ? 'TCPSlowStartRetrans' : 'TCPFastRetrans');
+    if (inCwndReduction(c)) L.prrOut++;
+    if (i === 0 && c.rtxKind !== 'rack-reorder') rearm = true;
+  }
+  if (rearm) {
+    c.rtxKind = 'retransmit';
+    c.rtxDeadline = c.env.now() + rtoBackoff(c);
+  }
 }
 
 /**
@@ -366,7 +501,7 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
  */
 export function tcpPush(c: TcpConn, more: boolean): void {
   c.more = more;
-  tcpOutput(c, 'retransmission', more);
+  tcpOutput(c, more);
 }
 
 /**
@@ -387,8 +522,9 @@ export function sendWindowFill(c: TcpConn): number {
   c.lsndtime = c.lastDataSent = c.env.now();
   c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
+  c.loss.q.push(seq, c.sndNxt, c.env.now(), fin);
   c.rtxDeadline = Infinity;
-  armRto(c); // tcp_event_new_data_sent
+  rearmRto(c); // tcp_event_new_data_sent
   return len;
 }
 
@@ -405,46 +541,10 @@ export function checkProbeTimer(c: TcpConn): void {
   }
 }
 
-/** Retransmits the segment at SND.UNA (RTO or fast retransmit). */
-export function retransmitHead(c: TcpConn, note: string): void {
-  if (c.state === TcpState.SYN_SENT) {
-    sendSyn(c, note);
-    return;
-  }
-  if (c.state === TcpState.SYN_RECV) {
-    sendSynAck(c, note);
-    return;
-  }
-  // One segment from SND.UNA: cwnd 1 lets tcpOutput send exactly one MSS; then SND.NXT
-  // goes back where it was (fast retransmit) or stays after it (RTO: go-back-N).
-  const saveNxt = c.sndNxt;
-  const saveCwnd = c.cwnd;
-  c.sndNxt = c.sndUna;
-  c.cwnd = 1;
-  tcpOutput(c, note);
-  c.cwnd = saveCwnd;
-  if (seqGt(saveNxt, c.sndNxt)) c.sndNxt = saveNxt;
-}
-
-/**
- * Retransmits one segment starting at `seq` (below SND.MAX) without moving SND.NXT: fast
- * retransmit and SACK loss recovery (tcp_retransmit_skb). Returns the sequence space sent.
- */
-export function retransmitAt(c: TcpConn, seq: number, note: string): number {
-  if (!seqLt(seq, c.sndMax) || seqLt(seq, c.sndUna)) return 0;
-  const dataEnd = c.writeSeq;
-  let len = seqLt(seq, dataEnd) ? Math.min(c.mssCache, (dataEnd - seq) >>> 0, (c.sndMax - seq) >>> 0) : 0;
-  if (len < 0) len = 0;
-  const fin = c.finQueued && seqAdd(seq, len) === dataEnd && seqGt(c.sndMax, dataEnd);
-  if (!len && !fin) return 0;
-  const payload = len ? c.sndBuf.view((seq - c.sndUna) >>> 0, len) : EMPTY;
-  let flags = fin ? FIN : 0;
-  if (len && seqAdd(seq, len) === dataEnd) flags |= PSH;
-  sendWithAck(c, flags, seq, payload, note);
-  c.totalRetrans++;
-  c.bytesRetrans += len;
-  c.env.counters.inc('RetransSegs');
-  return len + (fin ? 1 : 0);
+/** The SYN or SYN-ACK again (their retransmission timer, or a duplicate SYN). */
+export function retransmitSyn(c: TcpConn, note: string): void {
+  if (c.state === TcpState.SYN_SENT) sendSyn(c, note);
+  else if (c.state === TcpState.SYN_RECV) sendSynAck(c, note);
 }
 
 /** Schedules the ACK for received data: at once, or after the delayed-ACK timeout. */

@@ -13,6 +13,7 @@ export abstract class TcpTimer extends Timer<TcpTimer> {
 
 /**
  * What the retransmission timer is armed for (icsk_pending): ICSK_TIME_RETRANS for data, the
- * SYN or the SYN-ACK, or ICSK_TIME_PROBE0 for zero-window probes.
+ * SYN or the SYN-ACK, ICSK_TIME_PROBE0 for zero-window probes, ICSK_TIME_LOSS_PROBE for the
+ * tail loss probe and ICSK_TIME_REO_TIMEOUT for RACK's reordering timer.
  */
-export type RtxKind = 'retransmit' | 'syn-retransmit' | 'synack-retransmit' | 'persist';
+export type RtxKind = 'retransmit' | 'syn-retransmit' | 'synack-retransmit' | 'persist' | 'loss-probe' | 'rack-reorder';

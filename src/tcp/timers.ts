@@ -5,10 +5,11 @@
 import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
 import type { RtxKind } from './timer.ts';
-import { onRto } from './congestion.ts';
 import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
-import { retransmitHead, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill, tcpOutput } from './output.ts';
+import { retransmitSyn, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill } from './output.ts';
+import { enterLoss, rackReoTimeout, retransmitHead, sendLossProbe } from './recovery.ts';
+import { CaState } from './rtxqueue.ts';
 import { requestExpired, requestResend } from './listen.ts';
 import { probe0When, retransTimeoutBudget, rtoBackoff } from './rtt.ts';
 import { TcpState } from './states.ts';
@@ -24,6 +25,8 @@ export function connTimers(c: TcpConn, now: number): void {
   if (c.isClosed()) return;
   if (c.rtxDeadline <= now) {
     if (c.rtxKind === 'persist') probeTimer(c);
+    else if (c.rtxKind === 'loss-probe') lossProbeTimer(c);
+    else if (c.rtxKind === 'rack-reorder') reoTimer(c);
     else retransmitTimer(c);
   }
   if (c.isClosed()) return;
@@ -129,14 +132,40 @@ function retransmitTimer(c: TcpConn): void {
     c.env.counters.inc('TCPSynRetrans');
     c.env.counters.inc('RetransSegs');
     c.totalRetrans++;
-    retransmitHead(c, c.state === TcpState.SYN_SENT ? 'SYN retransmission' : 'SYN-ACK retransmission');
+    retransmitSyn(c, c.state === TcpState.SYN_SENT ? 'SYN retransmission' : 'SYN-ACK retransmission');
   } else {
-    onRto(c);
-    c.rttTime = -1; // Karn: no sample from retransmitted data
-    c.sndNxt = c.sndUna; // go back N
-    tcpOutput(c, zeroWindow ? 'retransmission (RTO, zero window)' : 'retransmission (RTO)');
+    if (c.retransmits === 0 && !zeroWindow) {
+      // The first timeout of an episode counts how recovery failed (tcp_retransmit_timer).
+      const ca = c.caState, sack = c.sackOk;
+      if (ca === CaState.Recovery) c.env.counters.inc(sack ? 'TCPSackRecoveryFail' : 'TCPRenoRecoveryFail');
+      else if (ca === CaState.Loss) c.env.counters.inc('TCPLossFailures');
+      else if (ca === CaState.Disorder || (c.lossIfAny?.q.sackedOut ?? 0) > 0) c.env.counters.inc(sack ? 'TCPSackFailures' : 'TCPRenoFailures');
+    }
+    // tcp_enter_loss, then the head again (tcp_retransmit_skb(sk, tcp_rtx_queue_head(sk), 1)).
+    enterLoss(c);
+    retransmitHead(c, zeroWindow ? 'retransmission (RTO, zero window)' : 'retransmission (RTO)');
   }
   rearm(c, kind, !zeroWindow); // out_reset_timer: the zero-window path only doubles the RTO
+}
+
+/** ICSK_TIME_LOSS_PROBE: the tail loss probe (RFC 8985 §7.3). */
+function lossProbeTimer(c: TcpConn): void {
+  if (c.flight === 0 || c.lossIfAny === null) {
+    c.rtxDeadline = Infinity;
+    return;
+  }
+  fired(c, 'loss-probe', 'tail loss probe');
+  sendLossProbe(c);
+}
+
+/** ICSK_TIME_REO_TIMEOUT: RACK's reordering window has passed. */
+function reoTimer(c: TcpConn): void {
+  if (c.flight === 0 || c.lossIfAny === null) {
+    c.rtxDeadline = Infinity;
+    return;
+  }
+  fired(c, 'rack-reorder', 'RACK reordering timeout');
+  rackReoTimeout(c);
 }
 
 /** out_reset_timer after a timeout: one more retransmission counted, the RTO backed off. */
