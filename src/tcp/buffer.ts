@@ -155,8 +155,11 @@ export class SegmentQueue {
   private first = 0; // index of the first live view in segs
   private skip = 0; // bytes already consumed from segs[first]
   private len = 0;
+  /** Memory charged for the queued segments (Linux sk_rmem_alloc: each skb's truesize until it is read whole). */
+  charged = 0;
 
-  constructor(public limit = 1 << 22) {}
+  /** `cost`: the memory one queued segment of that many bytes is charged (0 by default). */
+  constructor(public limit = 1 << 22, private readonly cost: (len: number) => number = () => 0) {}
 
   get length(): number {
     return this.len;
@@ -172,6 +175,7 @@ export class SegmentQueue {
     if (this.segs === NO_SEGS) this.segs = [];
     this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
     this.len += n;
+    this.charged += this.cost(n);
     return n;
   }
 
@@ -194,6 +198,11 @@ export class SegmentQueue {
     return out;
   }
 
+  /** Bytes left in the first queued segment (Linux: the skb a read copies from next). */
+  headLength(): number {
+    return this.len === 0 ? 0 : this.segs[this.first]!.length - this.skip;
+  }
+
   /** Drops n bytes from the front. */
   consume(n: number): void {
     if (n > this.len) n = this.len;
@@ -208,6 +217,7 @@ export class SegmentQueue {
     let i = this.first;
     while (skip >= segs[i]!.length) {
       skip -= segs[i]!.length;
+      this.charged -= this.cost(segs[i]!.length);
       segs[i++] = NONE; // let the packet go
     }
     this.first = i;
@@ -223,5 +233,6 @@ export class SegmentQueue {
     this.first = 0;
     this.skip = 0;
     this.len = 0;
+    this.charged = 0;
   }
 }

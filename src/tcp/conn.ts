@@ -2,6 +2,7 @@
 // name them. Behaviour lives beside it by concern: input.ts (segment arrival), output.ts
 // (what is sent and when), timers.ts, timewait.ts, congestion.ts.
 
+import { skbTruesize, type RcvSpace } from './autotune.ts';
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
@@ -165,6 +166,7 @@ export const NO_SACKED: Array<[number, number]> = [];
  */
 class ConnRare {
   windowClamp: number = 0;
+  rcvSpace: RcvSpace | null = null; // sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est (autotune.ts)
   sndSml: number = 0; // end of the last small segment sent (Minshall's Nagle)
   ofo: OfoSegment[] = NO_OFO;
   dsack: [number, number] | null = null; // A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]).
@@ -542,6 +544,8 @@ export class TcpConn extends TcpTimer
   private writableRare(): ConnRare {
     return this.rare !== NO_RARE ? this.rare : (this.rare = new ConnRare());
   }
+  get rcvSpace(): RcvSpace | null { return this.rare.rcvSpace; }
+  set rcvSpace(v: RcvSpace | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().rcvSpace = v; }
   get windowClamp(): number { return this.rare.windowClamp; }
   set windowClamp(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().windowClamp = v; }
   /** end of the last small segment sent (Minshall's Nagle) */
@@ -637,7 +641,7 @@ export class TcpConn extends TcpTimer
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
-    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK);
+    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK, skbTruesize);
   }
 
   /** A function, not a property test, so TypeScript does not narrow across calls that change state. */
