@@ -3,7 +3,10 @@
 // receiver's RTT estimate (tcp_rcv_rtt_measure, tcp_rcv_rtt_measure_ts) and Dynamic Right-Sizing
 // (tcp_rcv_space_adjust, tcp_rcvbuf_grow) under net.ipv4.tcp_moderate_rcvbuf.
 
-import type { TcpConn } from './conn.ts';
+import type { RcvSpace as RcvSpaceState, TcpConn } from './conn.ts';
+import { skbTruesize } from './buffer.ts';
+
+export { skbTruesize };
 import { seqLt } from './seq.ts';
 
 /** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is the share of buffer memory a window may use, in 1/256. */
@@ -14,7 +17,7 @@ export const DEFAULT_SCALING_RATIO = 128;
 const TCP_INIT_CWND = 10;
 
 /** The receive-side memory state of a connection (sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est). */
-export class RcvSpace {
+export class RcvSpace implements RcvSpaceState {
   /** sk_rcvbuf: what DRS grows. */
   rcvbuf: number;
   /** tp->scaling_ratio. */
@@ -31,19 +34,6 @@ export class RcvSpace {
   constructor(rcvbuf: number) {
     this.rcvbuf = rcvbuf;
   }
-}
-
-/**
- * The truesize of a received segment of `len` bytes as the kernel's link (tun, linear skbs)
- * allocates it: NET_SKB_PAD + IPv4 and TCP headers with timestamps, aligned to 64, plus
- * skb_shared_info (320), in a power-of-two kmalloc bucket, plus struct sk_buff (256). A 1448-byte
- * segment costs 2304 (observed on 6.18: window clamp 80480 = (131072 - 2304) * 160 / 256).
- */
-export function skbTruesize(len: number): number {
-  const head = Math.ceil((64 + 72 + len) / 64) * 64 + 320;
-  let bucket = 512;
-  while (bucket < head) bucket *= 2;
-  return bucket + 256;
 }
 
 /** The connection's receive memory state, made on first use. */

@@ -2,7 +2,6 @@
 // name them. Behaviour lives beside it by concern: input.ts (segment arrival), output.ts
 // (what is sent and when), timers.ts, timewait.ts, congestion.ts.
 
-import { skbTruesize, type RcvSpace } from './autotune.ts';
 import type { HostConfig } from '../base/config.ts';
 import type { Counters } from '../base/counters.ts';
 import type { ErrnoCode } from '../base/errno.ts';
@@ -10,7 +9,7 @@ import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
 import { TcpTimer, type RtxKind } from './timer.ts';
-import { ByteRing, SegmentQueue } from './buffer.ts';
+import { ByteRing, SegmentQueue, skbTruesize } from './buffer.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
 
@@ -154,6 +153,19 @@ const F_ACCEPTED = 1 << 15;
 const F_PASSIVE = 1 << 16;
 const F_MORE = 1 << 17;
 const F_DEFER_ACKED = 1 << 18;
+
+/** The receive memory state (autotune.ts RcvSpace): sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est. */
+export interface RcvSpace {
+  rcvbuf: number;
+  ratio: number;
+  space: number;
+  seq: number;
+  time: number;
+  rttUs: number;
+  rttSeq: number;
+  rttTime: number;
+  lastTsecr: number;
+}
 
 /** Shared empty queues: replaced by a connection's own array on first insertion. */
 export const NO_OFO: OfoSegment[] = [];
