@@ -30,6 +30,8 @@ export interface Sysctls {
   /** D-SACK blocks (RFC 2883) for duplicates received; 0: none (tcp_dsack_set, tcp_send_dupack). */
   tcp_dsack: 0 | 1;
   tcp_window_scaling: 0 | 1;
+  /** Receive-buffer autotuning (tcp_rcv_space_adjust, DRS): 1 grows sk_rcvbuf with the reading rate; 0 keeps tcp_rmem[1]. */
+  tcp_moderate_rcvbuf: 0 | 1;
   tcp_challenge_ack_limit: number; // per second, host-wide
   /** [min, default, max] bytes. */
   tcp_rmem: [number, number, number];
@@ -102,6 +104,7 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_sack: 1,
   tcp_dsack: 1,
   tcp_window_scaling: 1,
+  tcp_moderate_rcvbuf: 1,
   tcp_challenge_ack_limit: 2147483647, // INT_MAX since Linux 6.0: only the per-socket 500 ms limit applies
   tcp_rmem: [4096, 131072, 6291456],
   tcp_wmem: [4096, 16384, 4194304],

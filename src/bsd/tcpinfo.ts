@@ -216,6 +216,11 @@ export function tcpInfo(l: Listener | null, conn: TcpConn | null, now: number, p
   i.tcpi_sndbuf_limited = chrono.sndbufLimited;
   i.tcpi_snd_wnd = c.sndWnd;
   i.tcpi_rcv_wnd = c.rcvWnd;
+  // rcv_rtt_est.rtt_us >> 3 and rcvq_space.space (autotune.ts).
+  if (c.rcvSpace) {
+    i.tcpi_rcv_rtt = c.rcvSpace.rttUs >> 3;
+    i.tcpi_rcv_space = c.rcvSpace.space;
+  }
   return i;
 }
 

@@ -2,6 +2,7 @@
 // accept, send, recv, shutdown, close, setsockopt. Calls act at once in virtual time and never
 // block; a call that would block returns null/0 (EAGAIN) and an event says when to retry.
 
+import { rcvbuf, rcvSpaceAdjust } from '../tcp/autotune.ts';
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
 import { Chrono, chronoStart, writeQueued } from '../tcp/chrono.ts';
@@ -350,7 +351,13 @@ export class Socket {
     const n = Math.min(max, c.rcvBuf.length);
     if (n > 0) {
       const out = c.rcvBuf.slice(0, n);
-      c.rcvBuf.consume(n);
+      // tcp_recvmsg_locked: tcp_rcv_space_adjust after each skb copied.
+      for (let left = n; left > 0;) {
+        const take = Math.min(left, c.rcvBuf.headLength());
+        c.rcvBuf.consume(take);
+        left -= take;
+        rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) >>> 0);
+      }
       this.call('read', String(max), String(n));
       if (c.state !== TcpState.CLOSED) {
         windowUpdateAfterRead(c);
@@ -514,6 +521,7 @@ export class Socket {
         o.rcvbuf = Math.max(2304, Math.min(num(value) * 2, 212992 * 2));
         o.rcvbufLocked = true;
         if (c) c.rcvBuf.limit = o.rcvbuf + RCV_SLACK;
+        if (c?.rcvSpace) c.rcvSpace.rcvbuf = o.rcvbuf;
         break;
       }
       case 'SO_SNDBUF': o.sndbuf = Math.max(4608, Math.min(num(value) * 2, 212992 * 2)); o.sndbufLocked = true; if (c) c.sndBuf.limit = o.sndbuf; break;
@@ -593,7 +601,7 @@ export class Socket {
       case 'SO_LINGER': return { ...o.linger };
       case 'SO_KEEPALIVE': return o.keepalive;
       case 'SO_REUSEADDR': return o.reuseaddr;
-      case 'SO_RCVBUF': return o.rcvbuf;
+      case 'SO_RCVBUF': return this.conn ? rcvbuf(this.conn) : o.rcvbuf; // sk_rcvbuf, as autotuning grew it
       case 'SO_SNDBUF': return o.sndbuf;
       case 'SO_ERROR': {
         const c = this.conn;

@@ -145,6 +145,19 @@ export class ByteRing {
 const NO_SEGS: Uint8Array[] = [];
 
 /**
+ * The truesize of a received segment of `len` bytes as the kernel's link (tun, linear skbs)
+ * allocates it: NET_SKB_PAD + IPv4 and TCP headers with timestamps, aligned to 64, plus
+ * skb_shared_info (320), in a power-of-two kmalloc bucket, plus struct sk_buff (256). A 1448-byte
+ * segment costs 2304 (observed on 6.18: window clamp 80480 = (131072 - 2304) * 160 / 256).
+ */
+export function skbTruesize(len: number): number {
+  const head = Math.ceil((64 + 72 + len) / 64) * 64 + 320;
+  let bucket = 512;
+  while (bucket < head) bucket *= 2;
+  return bucket + 256;
+}
+
+/**
  * The receive queue: in-order bytes not yet read, kept as the payload views of the segments
  * that brought them (as Linux's sk_receive_queue keeps the skbs), not copied into a ring; the
  * one copy is recv()'s, into memory the application owns. A packet handed to the host must not
@@ -155,8 +168,11 @@ export class SegmentQueue {
   private first = 0; // index of the first live view in segs
   private skip = 0; // bytes already consumed from segs[first]
   private len = 0;
+  /** Memory charged for the queued segments (Linux sk_rmem_alloc: each skb's truesize until it is read whole). */
+  charged = 0;
 
-  constructor(public limit = 1 << 22) {}
+  /** `cost`: the memory one queued segment of that many bytes is charged (0 by default). */
+  constructor(public limit = 1 << 22, private readonly cost: (len: number) => number = () => 0) {}
 
   get length(): number {
     return this.len;
@@ -172,6 +188,7 @@ export class SegmentQueue {
     if (this.segs === NO_SEGS) this.segs = [];
     this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
     this.len += n;
+    this.charged += this.cost(n);
     return n;
   }
 
@@ -194,6 +211,11 @@ export class SegmentQueue {
     return out;
   }
 
+  /** Bytes left in the first queued segment (Linux: the skb a read copies from next). */
+  headLength(): number {
+    return this.len === 0 ? 0 : this.segs[this.first]!.length - this.skip;
+  }
+
   /** Drops n bytes from the front. */
   consume(n: number): void {
     if (n > this.len) n = this.len;
@@ -208,6 +230,7 @@ export class SegmentQueue {
     let i = this.first;
     while (skip >= segs[i]!.length) {
       skip -= segs[i]!.length;
+      this.charged -= this.cost(segs[i]!.length);
       segs[i++] = NONE; // let the packet go
     }
     this.first = i;
@@ -223,5 +246,6 @@ export class SegmentQueue {
     this.first = 0;
     this.skip = 0;
     this.len = 0;
+    this.charged = 0;
   }
 }

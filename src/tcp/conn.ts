@@ -9,7 +9,7 @@ import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
 import { TcpTimer, type RtxKind } from './timer.ts';
-import { ByteRing, SegmentQueue } from './buffer.ts';
+import { ByteRing, SegmentQueue, skbTruesize } from './buffer.ts';
 import { CaState, LossState } from './rtxqueue.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
@@ -154,6 +154,19 @@ const F_PASSIVE = 1 << 16;
 const F_MORE = 1 << 17;
 const F_DEFER_ACKED = 1 << 18;
 
+/** The receive memory state (autotune.ts RcvSpace): sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est. */
+export interface RcvSpace {
+  rcvbuf: number;
+  ratio: number;
+  space: number;
+  seq: number;
+  time: number;
+  rttUs: number;
+  rttSeq: number;
+  rttTime: number;
+  lastTsecr: number;
+}
+
 /** Shared empty queues: replaced by a connection's own array on first insertion. */
 export const NO_OFO: OfoSegment[] = [];
 export const NO_SACKED: Array<[number, number]> = [];
@@ -165,6 +178,7 @@ export const NO_SACKED: Array<[number, number]> = [];
  */
 class ConnRare {
   windowClamp: number = 0;
+  rcvSpace: RcvSpace | null = null; // sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est (autotune.ts)
   sndSml: number = 0; // end of the last small segment sent (Minshall's Nagle)
   ofo: OfoSegment[] = NO_OFO;
   dsack: [number, number] | null = null; // A D-SACK block (RFC 2883) for the next ACK, sent once (Linux rx_opt.dsack, duplicate_sack[0]).
@@ -531,6 +545,8 @@ export class TcpConn extends TcpTimer
   private writableRare(): ConnRare {
     return this.rare !== NO_RARE ? this.rare : (this.rare = new ConnRare());
   }
+  get rcvSpace(): RcvSpace | null { return this.rare.rcvSpace; }
+  set rcvSpace(v: RcvSpace | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().rcvSpace = v; }
   get windowClamp(): number { return this.rare.windowClamp; }
   set windowClamp(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().windowClamp = v; }
   /** end of the last small segment sent (Minshall's Nagle) */
@@ -632,7 +648,7 @@ export class TcpConn extends TcpTimer
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
-    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK);
+    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK, skbTruesize);
   }
 
   /** A function, not a property test, so TypeScript does not narrow across calls that change state. */

@@ -2,6 +2,7 @@
 // tcp_rcv_synsent_state_process, tcp_validate_incoming, tcp_ack, tcp_data_queue, tcp_fin).
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
+import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
@@ -77,6 +78,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     c.rcvTstamp = c.env.now();
     c.setState(TcpState.ESTABLISHED, 'rcv SYN-ACK', 'segment');
     sndbufExpand(c); // tcp_init_buffer_space
+    initBufferSpace(c);
     startKeepalive(c);
     // Linux acknowledges the SYN-ACK at once (tcp_send_ack), before the application runs,
     // unless data queued during the handshake can carry the ACK.
@@ -296,6 +298,8 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
   }
   const fin = finAckedStep(c, seg, endSeq);
   if (fin !== undefined) return fin;
+  // tcp_rcv_rtt_measure_ts, before the data is queued (ESTABLISHED only: tcp_rcv_established).
+  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr, (endSeq - seg.seq) >>> 0, tsNow(c));
   const text = segmentText(c, seg, endSeq);
   if (text !== undefined) return text;
   if (c.state !== TcpState.CLOSED) {
@@ -397,6 +401,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   c.rcvTstamp = c.env.now();
   c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
   sndbufExpand(c); // tcp_init_buffer_space
+  initBufferSpace(c);
   if (c.listener) c.env.counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
   startKeepalive(c);
   childEstablished(c);
@@ -757,7 +762,8 @@ function incrQuickack(c: TcpConn): void {
 
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
 function dataRecvEvent(c: TcpConn, len: number, now: number): void {
-  if (len > c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
+  measureRcvMss(c, len);
+  rcvRttMeasure(c);
   if (c.ato === 0) {
     // The first data segment initialises the delayed-ACK engine.
     incrQuickack(c);
@@ -772,11 +778,7 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   }
   c.lrcvtime = now;
   c.lastDataRecv = now;
-  // tcp_grow_window: rcv_ssthresh climbs by two segments per in-order full-sized segment
-  // (small segments cost more memory than they carry, so Linux does not grow for them), up to
-  // the window clamp a locked SO_RCVBUF set at the handshake (selectInitialWindow).
-  const clamp = c.windowClamp || c.opts.rcvbuf;
-  if (len >= c.rcvMss && c.rcvSsthresh < clamp) c.rcvSsthresh = Math.min(c.rcvSsthresh + 2 * c.advMss, clamp);
+  if (len >= 128) growWindow(c, len); // autotune.ts
 }
 
 /** tcp_fin: the peer will send no more. */

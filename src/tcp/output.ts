@@ -3,6 +3,7 @@
 
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
 import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
+import { freeSpace, fullSpace } from './autotune.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
@@ -62,23 +63,8 @@ export function offeredWscale(c: TcpConn): number {
  */
 export function selectWindow(c: TcpConn): number {
   const counters = c.env.counters;
-  const full = c.opts.rcvbuf;
-  const free = Math.max(0, full - c.rcvBuf.length - ofoBytes(c));
-  const mss = Math.min(c.rcvMss, c.advMss);
+  let win = freeWindow(c);
   const unit = 1 << c.rcvWscale;
-  let win: number;
-  if (free < full >> 1) {
-    c.quick = 0; // Linux leaves quickack mode under memory pressure
-    const f = Math.floor(free / unit) * unit;
-    win = f < full >> 4 || f < mss ? 0 : Math.min(f, c.rcvSsthresh);
-  } else {
-    win = Math.min(free, c.rcvSsthresh);
-  }
-  // Linux rounds a scaled window up to the scale unit (ALIGN) so it is not scaled away; the
-  // receive queue accepts everything inside the advertised window (see RCV_SLACK).
-  if (c.rcvWscale) win = Math.ceil(win / unit) * unit;
-  else if (win > mss) win = Math.floor(win / mss) * mss;
-  win = Math.min(win, 65535 << c.rcvWscale);
   const cur = Math.max(0, ((c.rcvWup + c.rcvWnd - c.rcvNxt) | 0));
   const old = c.rcvWnd;
   if (win < cur) {
@@ -92,10 +78,31 @@ export function selectWindow(c: TcpConn): number {
   return win >>> c.rcvWscale;
 }
 
-function ofoBytes(c: TcpConn): number {
-  let n = 0;
-  for (const s of c.ofo) n += s.end - s.seq;
-  return n;
+/**
+ * __tcp_select_window without its non-shrinking part: the free space (tcp_space: the receive
+ * memory not charged, as window, autotune.ts), at most rcv_ssthresh; under half the full space
+ * (min(window clamp, tcp_full_space)) it is rounded down to the scale unit, and 0 below 1/16
+ * of the buffer or one segment.
+ */
+function freeWindow(c: TcpConn): number {
+  const allowed = fullSpace(c);
+  const full = Math.min(c.windowClamp || allowed, allowed);
+  let free = freeSpace(c);
+  const mss = Math.min(c.rcvMss, c.advMss, full);
+  const unit = 1 << c.rcvWscale;
+  let win: number;
+  if (free < full >> 1) {
+    c.quick = 0; // Linux leaves quickack mode under memory pressure
+    free = Math.floor(free / unit) * unit;
+    win = free < allowed >> 4 || free < mss ? 0 : Math.min(free, c.rcvSsthresh);
+  } else {
+    win = Math.min(free, c.rcvSsthresh);
+  }
+  // Linux rounds a scaled window up to the scale unit (ALIGN) so it is not scaled away; the
+  // receive queue accepts everything inside the advertised window (see RCV_SLACK).
+  if (c.rcvWscale) win = Math.ceil(win / unit) * unit;
+  else if (win > mss) win = Math.floor(win / mss) * mss;
+  return Math.min(win, 65535 << c.rcvWscale);
 }
 
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
@@ -577,9 +584,8 @@ export function delackTimeout(c: TcpConn): number {
 export function windowUpdateAfterRead(c: TcpConn): void {
   if (c.state !== TcpState.ESTABLISHED && c.state !== TcpState.FIN_WAIT1 && c.state !== TcpState.FIN_WAIT2) return;
   const cur = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
-  if (2 * cur <= c.opts.rcvbuf) {
-    const free = Math.max(0, c.opts.rcvbuf - c.rcvBuf.length);
-    const f = free < c.opts.rcvbuf >> 1 ? free : Math.min(free, c.rcvSsthresh);
-    if (f >= 2 * cur && f >= Math.min(c.rcvMss, c.advMss)) sendAck(c, 'window update');
+  if (2 * cur <= (c.windowClamp || fullSpace(c))) {
+    const f = freeWindow(c);
+    if (f && f >= 2 * cur) sendAck(c, 'window update');
   }
 }
