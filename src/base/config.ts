@@ -38,8 +38,15 @@ export interface Sysctls {
   tcp_rto_min_us: number;
   /** Bytes not yet sent above which a socket is not writable (TCP_NOTSENT_LOWAT's default; UINT_MAX = off). */
   tcp_notsent_lowat: number;
+  /** A new socket's congestion control (icsk_ca_ops): one of CONGESTION_CONTROL_NAMES. */
+  tcp_congestion_control: string;
+  /** RFC 2861 cwnd validation after idle (tcp_cwnd_restart, tcp_cwnd_application_limited). */
+  tcp_slow_start_after_idle: 0 | 1;
   somaxconn: number; // net.core.somaxconn
 }
+
+/** The congestion controls linger has (tcp/congestion.ts), the default first. */
+export const CONGESTION_CONTROL_NAMES: readonly string[] = ['cubic', 'reno'];
 
 /** linger's own knobs: not Linux sysctls. */
 export interface ModelKnobs {
@@ -95,6 +102,8 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,
   tcp_notsent_lowat: 4294967295,
+  tcp_congestion_control: 'cubic',
+  tcp_slow_start_after_idle: 1,
   somaxconn: 4096,
 };
 
@@ -141,8 +150,6 @@ export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; vali
   'net.ipv4.tcp_early_retrans': { value: '0', valid: /^[0-4]$/, instead: 'no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail' },
   'net.ipv4.tcp_recovery': { value: '0', valid: /^[0-7]$/, instead: 'no RACK: losses are marked by duplicate ACKs and SACK (NewReno with SACK)' },
   'net.ipv4.tcp_frto': { value: '0', valid: /^[0-2]$/, instead: 'no F-RTO: a retransmission timeout is never undone' },
-  'net.ipv4.tcp_congestion_control': { value: 'reno', valid: /^[a-z0-9_]+$/, instead: 'NewReno congestion control, not CUBIC or BBR' },
-  'net.ipv4.tcp_slow_start_after_idle': { value: '0', valid: /^[01]$/, instead: 'cwnd is kept across idle periods (no slow start after idle)' },
   'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
   'net.ipv4.tcp_reordering': { value: '3', valid: /^[1-9]\d*$/, instead: 'fast retransmit after 3 duplicate ACKs, a threshold that does not adapt to reordering' },
 };
@@ -194,6 +201,13 @@ export function applySysctl(cfg: HostConfig, name: string, value: string | numbe
   const key = name.replace(/^net\.ipv4\./, '').replace(/^net\.core\./, '');
   if (!(key in SYSCTL_DEFAULTS) || fullName(key) !== name) throw new ConfigError(`unknown sysctl ${name}`);
   const cur = cfg[key as SysctlName];
+  if (typeof cur === 'string') {
+    // tcp_set_default_congestion_control: a name with no module is ENOENT.
+    const v = String(value).trim();
+    if (!CONGESTION_CONTROL_NAMES.includes(v)) throw new ConfigError(`${name}: no congestion control "${v}" (linger has ${CONGESTION_CONTROL_NAMES.join(', ')})`);
+    setField(cfg, key, v);
+    return;
+  }
   if (Array.isArray(cur)) {
     const parts = String(value).trim().split(/\s+/).map(Number);
     if (parts.length !== cur.length || parts.some((n) => !Number.isInteger(n))) {
@@ -208,6 +222,6 @@ export function applySysctl(cfg: HostConfig, name: string, value: string | numbe
 }
 
 /** One write into the record by a name checked against SYSCTL_DEFAULTS above. */
-function setField(cfg: HostConfig, key: string, v: number | number[]): void {
+function setField(cfg: HostConfig, key: string, v: number | number[] | string): void {
   Object.assign(cfg, { [key]: v });
 }

@@ -15,7 +15,8 @@ export const TCPEXT_COUNTERS = [
   'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPPureAcks', 'TCPHPAcks', 'TCPSynRetrans',
   'TCPACKSkippedTimeWait', 'TCPACKSkippedChallenge', 'TCPRcvQDrop', 'TCPBacklogDrop',
   'TCPACKSkippedSeq', 'TCPACKSkippedSynRecv', 'DelayedACKLost', 'TCPDSACKOldSent', 'BeyondWindow',
-  'TCPDSACKOfoSent', 'TCPOFOMerge',
+  'TCPDSACKOfoSent', 'TCPOFOMerge', 'TCPHystartTrainDetect', 'TCPHystartTrainCwnd', 'TCPHystartDelayDetect',
+  'TCPHystartDelayCwnd',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

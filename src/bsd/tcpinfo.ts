@@ -18,8 +18,8 @@
 // µs of whole jiffies; nothing starts the sndbuf-limited one (6.18 kept it at 0 through a
 // non-blocking writer's EAGAIN, drill --kernel), so it stays 0.
 // tcpi_rto is the engine's RTO in µs (whole jiffies, as Linux's), doubled by each retransmission timeout.
-// Derived rather than kept: tcpi_ca_state (Recovery while in fast recovery, Loss after an RTO
-// until the head is acknowledged, Disorder with duplicate ACKs or SACKed data), tcpi_unacked
+// tcpi_ca_state is icsk_ca_state (Recovery in fast recovery, Loss after an RTO until what was
+// out is acknowledged), Disorder derived from duplicate ACKs or SACKed data. Derived: tcpi_unacked
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
 // SYN and the FIN counting one each).
 
@@ -31,7 +31,7 @@ import { TcpState } from '../tcp/states.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { isConnecting } from './conn.ts';
 import {
-  TCP_CA_Disorder, TCP_CA_Loss, TCP_CA_Open, TCP_CA_Recovery, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
+  TCP_CA_Disorder, TCP_CA_Open, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
 } from './constants.ts';
 
 export interface TcpInfo {
@@ -140,8 +140,7 @@ const dist = (a: number, b: number): number => {
 };
 
 function caState(c: TcpConn): number {
-  if (c.inRecovery) return TCP_CA_Recovery;
-  if (c.retransmits > 0 && c.rtxKind === 'retransmit') return TCP_CA_Loss;
+  if (c.caState !== TCP_CA_Open) return c.caState;
   if (c.dupAcks > 0 || c.sackedBlocks.length > 0) return TCP_CA_Disorder;
   return TCP_CA_Open;
 }

@@ -196,6 +196,14 @@ class ConnRare {
   chronoType: number = 0; // tcp_chrono (chrono.ts)
   chronoStart: number = 0; // jiffies
   chronoStat: [number, number, number] | null = null; // jiffies busy, rwnd limited, sndbuf limited
+  caState: number = 0; // icsk_ca_state: TCP_CA_Open .. TCP_CA_Loss (cubic.ts)
+  priorCwnd: number = 0; // cwnd when the last reduction began (tp->prior_cwnd)
+  maxPacketsOut: number = 0; // most segments out in the last window (tcp_cwnd_validate)
+  isCwndLimited: boolean = false; // that window was cwnd-limited
+  cwndUsageSeq: number = 0; // SND.MAX when they were recorded; a new window begins once acknowledged
+  cwndUsed: number = 0; // snd_cwnd_used: most segments out while not cwnd-limited
+  cwndStamp: number = 0; // snd_cwnd_stamp: jiffies when cwnd was last used in full or changed
+  caPriv: object | null = null; // icsk_ca_priv: the congestion control's own state (cubic.ts Bictcp)
 }
 const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
 
@@ -277,6 +285,14 @@ export interface CongestionState {
   cwnd: number;
   cwndCnt: number;
   ssthresh: number;
+  caState: number;
+  priorCwnd: number;
+  maxPacketsOut: number;
+  isCwndLimited: boolean;
+  cwndUsageSeq: number;
+  cwndUsed: number;
+  cwndStamp: number;
+  caPriv: object | null;
   inRecovery: boolean;
   recover: number;
   dupAcks: number;
@@ -613,6 +629,30 @@ export class TcpConn extends TcpTimer
   set lastDataSent(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataSent = v; }
   get lastDataRecv(): number { return this.rare.lastDataRecv; }
   set lastDataRecv(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataRecv = v; }
+  /** icsk_ca_state (TCP_CA_Open 0, Disorder 1, CWR 2, Recovery 3, Loss 4) */
+  get caState(): number { return this.rare.caState; }
+  set caState(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().caState = v; }
+  /** tp->prior_cwnd: cwnd when the last reduction began (undo goes back to it) */
+  get priorCwnd(): number { return this.rare.priorCwnd; }
+  set priorCwnd(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().priorCwnd = v; }
+  /** tp->max_packets_out: most segments out in the current window (tcp_cwnd_validate) */
+  get maxPacketsOut(): number { return this.rare.maxPacketsOut; }
+  set maxPacketsOut(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().maxPacketsOut = v; }
+  /** tp->is_cwnd_limited: the current window was limited by cwnd */
+  get isCwndLimited(): boolean { return this.rare.isCwndLimited; }
+  set isCwndLimited(v: boolean) { if (v || this.rare !== NO_RARE) this.writableRare().isCwndLimited = v; }
+  /** tp->cwnd_usage_seq: the window those two describe ends when this is acknowledged */
+  get cwndUsageSeq(): number { return this.rare.cwndUsageSeq >>> 0; }
+  set cwndUsageSeq(v: number) { const x = v | 0; if (x !== 0 || this.rare !== NO_RARE) this.writableRare().cwndUsageSeq = x; }
+  /** tp->snd_cwnd_used: most segments out while not cwnd-limited (RFC 2861) */
+  get cwndUsed(): number { return this.rare.cwndUsed; }
+  set cwndUsed(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndUsed = v; }
+  /** tp->snd_cwnd_stamp, in tcp_jiffies32 */
+  get cwndStamp(): number { return this.rare.cwndStamp; }
+  set cwndStamp(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndStamp = v; }
+  /** icsk_ca_priv: the congestion control's state, allocated on its first use */
+  get caPriv(): object | null { return this.rare.caPriv; }
+  set caPriv(v: object | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().caPriv = v; }
   /** tcp_sock chrono_type (chrono.ts), 0 = TCP_CHRONO_UNSPEC */
   get chronoType(): Chrono { return this.rare.chronoType as Chrono; }
   set chronoType(v: Chrono) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().chronoType = v; }

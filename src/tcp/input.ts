@@ -5,12 +5,12 @@
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
-import { enterFastRecovery, exitFastRecovery, onNewAck } from './congestion.ts';
+import { caAckRtt, caPktsAcked, enterFastRecovery, exitFastRecovery, onNewAck, sndbufExpand } from './congestion.ts';
 import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
-import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, sndbufExpand, tcpOutput, tsNow } from './output.ts';
+import { armRto, restartRto, retransmitAt, retransmitHead, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
@@ -546,6 +546,17 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     // ACK of retransmitted data without one leaves the backed-off RTO for the next segment.
     // Seen on 6.18 (drill --kernel, timers/ack-after-retransmissions-keeps-backoff.pkt).
     if (sampled) c.backoff = 0;
+    // pkts_acked with the RTT of the newest segment acknowledged (ack_sample.rtt_us); after a
+    // retransmission, the timestamp echo's (tcp_ack_update_rtt).
+    // The ACK of our SYN alone precedes tcp_init_congestion_control, which forgets it.
+    if (prevUna !== c.iss || acked > 1) {
+      let caRtt = caAckRtt(c, ack);
+      if (caRtt < 0 && c.tsOk && o.tsEcr) {
+        const ms = (tsNow(c) - o.tsEcr) >>> 0;
+        if (ms < 60000) caRtt = Math.max(ms, 1) * 1000;
+      }
+      caPktsAcked(c, Math.max(1, Math.ceil(dataAcked / c.mssCache)), caRtt);
+    }
     c.retransmits = 0;
     if (c.inRecovery) {
       if (seqGe(ack, c.recover)) exitFastRecovery(c);

@@ -5,6 +5,7 @@ import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/t
 import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
+import { caDataSent, cwndValidate } from './congestion.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { seqAdd, seqGt, seqLt } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -120,6 +121,7 @@ function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array
   // window shifted by the scale, truncated (observed: 65160 >> 10 = 63 on 6.18).
   const win = c.state === TcpState.SYN_RECV && c.listener ? Math.min(c.rcvWnd >>> c.rcvWscale, 65535) : selectWindow(c);
   const seg = segment(c, flags | ACK, seq, c.rcvNxt, win, dataOptions(c), payload);
+  if (payload.length) caDataSent(c, seq, payload.length); // tcp_event_data_sent
   ackSent(c);
   c.env.transmit(c, seg, note);
 }
@@ -202,19 +204,6 @@ export function sendSynAck(c: TcpConn, note?: string): void {
   if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
 }
 
-/**
- * tcp_sndbuf_expand: Linux grows the send buffer with cwnd to 2 x cwnd x per-segment memory
- * (a 1448-byte segment costs a 4096-byte skb), between tcp_wmem[1] and tcp_wmem[2], unless
- * SO_SNDBUF fixed it. linger's buffer counts payload bytes, which skbs pack almost fully.
- */
-export function sndbufExpand(c: TcpConn): void {
-  if (c.opts.sndbufLocked) return;
-  const cfg = c.env.cfg;
-  const perMss = 2 ** Math.ceil(Math.log2(c.mssCache + 320 + 576)); // SKB_TRUESIZE(mss + MAX_TCP_HEADER), rounded up
-  const want = Math.min(cfg.tcp_wmem[2], Math.max(c.opts.sndbuf, 2 * Math.max(c.cwnd, cfg.tcp_initial_cwnd) * perMss));
-  if (want > c.sndBuf.limit) c.sndBuf.limit = want;
-}
-
 /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else net.ipv4.tcp_notsent_lowat (as a u32). */
 const notsentLowat = (c: TcpConn): number => (c.opts.notsentLowat ?? 0) >>> 0 || c.env.cfg.tcp_notsent_lowat;
 
@@ -276,6 +265,7 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
   // Linux calls tcp_write_xmit only with never-sent data (a send head); it keeps the rwnd chrono.
   const newData = writeQueued(c);
   let rwndLimited = false;
+  let sentNew = false;
   while (true) {
     const dataEnd = c.writeSeq;
     const unsent = seqLt(c.sndNxt, dataEnd) ? (dataEnd - c.sndNxt) >>> 0 : 0;
@@ -333,6 +323,7 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
       c.bytesRetrans += len;
       c.env.counters.inc('RetransSegs');
     } else {
+      sentNew = true;
       if (len) {
         c.env.counters.v.TCPOrigDataSent++;
         c.bytesSent += len;
@@ -351,6 +342,9 @@ export function tcpOutput(c: TcpConn, retransNote = 'retransmission', corked = f
   if (newData) {
     if (rwndLimited) chronoStart(c, Chrono.RwndLimited);
     else chronoStop(c, Chrono.RwndLimited);
+    // tcp_write_xmit: is_cwnd_limited once the packets in flight fill cwnd.
+    const isCwndLimited = Math.ceil(((c.sndNxt - c.sndUna) >>> 0) / mss) >= c.cwnd;
+    if (sentNew || isCwndLimited) cwndValidate(c, isCwndLimited);
   }
   if (!sent) checkProbeTimer(c);
   // tcp_check_space: unsent bytes fell, TCP_NOTSENT_LOWAT may let a writer go on.
