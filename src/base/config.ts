@@ -52,8 +52,15 @@ export interface Sysctls {
   tcp_max_reordering: number;
   /** The window of the minimum-RTT filter RACK uses, in seconds. */
   tcp_min_rtt_wlen: number;
+  /** A new socket's congestion control (icsk_ca_ops): one of CONGESTION_CONTROL_NAMES. */
+  tcp_congestion_control: string;
+  /** RFC 2861 cwnd validation after idle (tcp_cwnd_restart, tcp_cwnd_application_limited). */
+  tcp_slow_start_after_idle: 0 | 1;
   somaxconn: number; // net.core.somaxconn
 }
+
+/** The congestion controls linger has (tcp/congestion.ts), the default first. */
+export const CONGESTION_CONTROL_NAMES: readonly string[] = ['cubic', 'reno'];
 
 /** linger's own knobs: not Linux sysctls. */
 export interface ModelKnobs {
@@ -116,6 +123,8 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_reordering: 3,
   tcp_max_reordering: 300,
   tcp_min_rtt_wlen: 300,
+  tcp_congestion_control: 'cubic',
+  tcp_slow_start_after_idle: 1,
   somaxconn: 4096,
 };
 
@@ -159,8 +168,6 @@ export const NOOP_SYSCTLS: Readonly<Record<string, { valid: RegExp; why: string 
  * set it, with a warning in the script's report that says what linger does instead.
  */
 export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; valid: RegExp; instead: string }>> = {
-  'net.ipv4.tcp_congestion_control': { value: 'reno', valid: /^[a-z0-9_]+$/, instead: 'NewReno congestion control, not CUBIC or BBR' },
-  'net.ipv4.tcp_slow_start_after_idle': { value: '0', valid: /^[01]$/, instead: 'cwnd is kept across idle periods (no slow start after idle)' },
   'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
 };
 
@@ -211,6 +218,13 @@ export function applySysctl(cfg: HostConfig, name: string, value: string | numbe
   const key = name.replace(/^net\.ipv4\./, '').replace(/^net\.core\./, '');
   if (!(key in SYSCTL_DEFAULTS) || fullName(key) !== name) throw new ConfigError(`unknown sysctl ${name}`);
   const cur = cfg[key as SysctlName];
+  if (typeof cur === 'string') {
+    // tcp_set_default_congestion_control: a name with no module is ENOENT.
+    const v = String(value).trim();
+    if (!CONGESTION_CONTROL_NAMES.includes(v)) throw new ConfigError(`${name}: no congestion control "${v}" (linger has ${CONGESTION_CONTROL_NAMES.join(', ')})`);
+    setField(cfg, key, v);
+    return;
+  }
   if (Array.isArray(cur)) {
     const parts = String(value).trim().split(/\s+/).map(Number);
     if (parts.length !== cur.length || parts.some((n) => !Number.isInteger(n))) {
@@ -225,6 +239,6 @@ export function applySysctl(cfg: HostConfig, name: string, value: string | numbe
 }
 
 /** One write into the record by a name checked against SYSCTL_DEFAULTS above. */
-function setField(cfg: HostConfig, key: string, v: number | number[]): void {
+function setField(cfg: HostConfig, key: string, v: number | number[] | string): void {
   Object.assign(cfg, { [key]: v });
 }

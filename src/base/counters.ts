@@ -21,6 +21,8 @@ export const TCPEXT_COUNTERS = [
   'TCPTSReorder', 'TCPSACKReorder', 'TCPLossUndo', 'TCPFullUndo', 'TCPDSACKUndo', 'TCPSpuriousRTOs',
   'TCPPartialUndo', 'TCPLossProbeRecovery', 'TCPSackFailures', 'TCPRenoFailures', 'TCPSackRecoveryFail',
   'TCPRenoRecoveryFail', 'TCPLossFailures',
+  'TCPHystartTrainDetect', 'TCPHystartTrainCwnd', 'TCPHystartDelayDetect',
+  'TCPHystartDelayCwnd',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

@@ -18,8 +18,8 @@
 // µs of whole jiffies; nothing starts the sndbuf-limited one (6.18 kept it at 0 through a
 // non-blocking writer's EAGAIN, drill --kernel), so it stays 0.
 // tcpi_rto is the engine's RTO in µs (whole jiffies, as Linux's), doubled by each retransmission timeout.
-// Derived rather than kept: tcpi_ca_state (Recovery while in fast recovery, Loss after an RTO
-// until the head is acknowledged, Disorder with duplicate ACKs or SACKed data), tcpi_unacked
+// tcpi_ca_state is icsk_ca_state (Recovery in fast recovery, Loss after an RTO until what was
+// out is acknowledged), Disorder derived from duplicate ACKs or SACKed data. Derived: tcpi_unacked
 // and tcpi_sacked (segments estimated from bytes in flight / SACKed at the current MSS, the
 // SYN and the FIN counting one each).
 

@@ -6,7 +6,7 @@ import { rcvbuf, rcvSpaceAdjust } from '../tcp/autotune.ts';
 import { RCV_SLACK, TcpConn, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { tcpClose, tcpShutdown, type ShutdownHow } from '../tcp/close.ts';
 import { Chrono, chronoStart, writeQueued } from '../tcp/chrono.ts';
-import { CONGESTION_CONTROLS, DEFAULT_CONGESTION_CONTROL } from '../tcp/congestion.ts';
+import { CONGESTION_CONTROLS, caReinit, slowStartAfterIdleCheck } from '../tcp/congestion.ts';
 import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
@@ -318,7 +318,10 @@ export class Socket {
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {
-      if (!queued) chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
+      if (!queued) {
+        chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
+        slowStartAfterIdleCheck(c); // tcp_skb_entail
+      }
       tcpPush(c, more);
       this.host.reschedule(c);
     }
@@ -586,7 +589,10 @@ export class Socket {
         // share its options, as Linux's inherit a congestion control set by setsockopt.
         if (typeof value !== 'string') this.fail('EINVAL', 'setsockopt', 'TCP_CONGESTION takes a name');
         if (!CONGESTION_CONTROLS.includes(value)) this.fail('ENOENT', 'setsockopt', `no congestion control "${value}" (linger has ${CONGESTION_CONTROLS.join(', ')})`);
+        // tcp_reinit_congestion_control: a connection that changes its control starts it afresh.
+        const was = o.congestion ?? this.host.cfg.tcp_congestion_control;
         o.congestion = value;
+        if (c && value !== was && c.state !== TcpState.CLOSED) caReinit(c);
         break;
       }
       case 'SO_ERROR': this.fail('ENOPROTOOPT', 'setsockopt', 'SO_ERROR is read-only');
@@ -615,7 +621,7 @@ export class Socket {
       case 'TCP_INQ': return o.recvmsgInq === true;
       case 'TCP_DEFER_ACCEPT': return retransToSecs(o.deferAccept ?? 0, this.host.cfg.tcp_rto_max_us);
       case 'TCP_QUICKACK': return o.quickack;
-      case 'TCP_CONGESTION': return o.congestion ?? DEFAULT_CONGESTION_CONTROL;
+      case 'TCP_CONGESTION': return o.congestion ?? this.host.cfg.tcp_congestion_control;
       case 'TCP_KEEPIDLE': return o.keepIdle || this.host.cfg.tcp_keepalive_time;
       case 'TCP_KEEPINTVL': return o.keepIntvl || this.host.cfg.tcp_keepalive_intvl;
       case 'TCP_KEEPCNT': return o.keepCnt || this.host.cfg.tcp_keepalive_probes;

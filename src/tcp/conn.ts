@@ -208,6 +208,12 @@ class ConnRare {
   chronoType: number = 0; // tcp_chrono (chrono.ts)
   chronoStart: number = 0; // jiffies
   chronoStat: [number, number, number] | null = null; // jiffies busy, rwnd limited, sndbuf limited
+  maxPacketsOut: number = 0; // most segments out in the last window (tcp_cwnd_validate)
+  isCwndLimited: boolean = false; // that window was cwnd-limited
+  cwndUsageSeq: number = 0; // SND.MAX when they were recorded; a new window begins once acknowledged
+  cwndUsed: number = 0; // snd_cwnd_used: most segments out while not cwnd-limited
+  cwndStamp: number = 0; // snd_cwnd_stamp: jiffies when cwnd was last used in full or changed
+  caPriv: object | null = null; // icsk_ca_priv: the congestion control's own state (cubic.ts Bictcp)
 }
 const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
 
@@ -290,6 +296,12 @@ export interface CongestionState {
   cwndCnt: number;
   ssthresh: number;
   readonly caState: CaState;
+  maxPacketsOut: number;
+  isCwndLimited: boolean;
+  cwndUsageSeq: number;
+  cwndUsed: number;
+  cwndStamp: number;
+  caPriv: object | null;
 }
 
 /** Delayed ACK (icsk_ack). */
@@ -585,6 +597,8 @@ export class TcpConn extends TcpTimer
   get lossIfAny(): LossState | null { return this.rare.loss; }
   /** icsk_ca_state. */
   get caState(): CaState { return this.rare.loss?.caState ?? CaState.Open; }
+  /** tp->prior_cwnd: cwnd when the last reduction began. */
+  get priorCwnd(): number { return this.rare.loss?.priorCwnd ?? 0; }
   /** quickack segments left */
   get quick(): number { return this.rare.quick; }
   set quick(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().quick = v; }
@@ -624,6 +638,24 @@ export class TcpConn extends TcpTimer
   set lastDataSent(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataSent = v; }
   get lastDataRecv(): number { return this.rare.lastDataRecv; }
   set lastDataRecv(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().lastDataRecv = v; }
+  /** tp->max_packets_out: most segments out in the current window (tcp_cwnd_validate) */
+  get maxPacketsOut(): number { return this.rare.maxPacketsOut; }
+  set maxPacketsOut(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().maxPacketsOut = v; }
+  /** tp->is_cwnd_limited: the current window was limited by cwnd */
+  get isCwndLimited(): boolean { return this.rare.isCwndLimited; }
+  set isCwndLimited(v: boolean) { if (v || this.rare !== NO_RARE) this.writableRare().isCwndLimited = v; }
+  /** tp->cwnd_usage_seq: the window those two describe ends when this is acknowledged */
+  get cwndUsageSeq(): number { return this.rare.cwndUsageSeq >>> 0; }
+  set cwndUsageSeq(v: number) { const x = v | 0; if (x !== 0 || this.rare !== NO_RARE) this.writableRare().cwndUsageSeq = x; }
+  /** tp->snd_cwnd_used: most segments out while not cwnd-limited (RFC 2861) */
+  get cwndUsed(): number { return this.rare.cwndUsed; }
+  set cwndUsed(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndUsed = v; }
+  /** tp->snd_cwnd_stamp, in tcp_jiffies32 */
+  get cwndStamp(): number { return this.rare.cwndStamp; }
+  set cwndStamp(v: number) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().cwndStamp = v; }
+  /** icsk_ca_priv: the congestion control's state, allocated on its first use */
+  get caPriv(): object | null { return this.rare.caPriv; }
+  set caPriv(v: object | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().caPriv = v; }
   /** tcp_sock chrono_type (chrono.ts), 0 = TCP_CHRONO_UNSPEC */
   get chronoType(): Chrono { return this.rare.chronoType as Chrono; }
   set chronoType(v: Chrono) { if (v !== 0 || this.rare !== NO_RARE) this.writableRare().chronoType = v; }

@@ -6,6 +6,7 @@ import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp
 import { freeSpace, fullSpace } from './autotune.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
+import { caDataSent, cwndValidate } from './congestion.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { TCP_TIMEOUT_MIN_JIFFIES } from './rack.ts';
 import { CaState, SK_EVER_RETRANS, SK_FIN, SK_LOST, SK_RETRANS, SK_SACKED } from './rtxqueue.ts';
@@ -129,6 +130,7 @@ function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array
   // window shifted by the scale, truncated (observed: 65160 >> 10 = 63 on 6.18).
   const win = c.state === TcpState.SYN_RECV && c.listener ? Math.min(c.rcvWnd >>> c.rcvWscale, 65535) : selectWindow(c);
   const seg = segment(c, flags | ACK, seq, c.rcvNxt, win, dataOptions(c), payload);
+  if (payload.length) caDataSent(c); // tcp_event_data_sent
   ackSent(c);
   c.env.transmit(c, seg, note);
 }
@@ -209,19 +211,6 @@ export function sendSynAck(c: TcpConn, note?: string): void {
   c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, synWindowField(win), synOptions(c, true), EMPTY), note);
   c.sndNxt = seqAdd(c.iss, 1);
   if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
-}
-
-/**
- * tcp_sndbuf_expand: Linux grows the send buffer with cwnd to 2 x cwnd x per-segment memory
- * (a 1448-byte segment costs a 4096-byte skb), between tcp_wmem[1] and tcp_wmem[2], unless
- * SO_SNDBUF fixed it. linger's buffer counts payload bytes, which skbs pack almost fully.
- */
-export function sndbufExpand(c: TcpConn): void {
-  if (c.opts.sndbufLocked) return;
-  const cfg = c.env.cfg;
-  const perMss = 2 ** Math.ceil(Math.log2(c.mssCache + 320 + 576)); // SKB_TRUESIZE(mss + MAX_TCP_HEADER), rounded up
-  const want = Math.min(cfg.tcp_wmem[2], Math.max(c.opts.sndbuf, 2 * Math.max(c.cwnd, cfg.tcp_initial_cwnd) * perMss));
-  if (want > c.sndBuf.limit) c.sndBuf.limit = want;
 }
 
 /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else net.ipv4.tcp_notsent_lowat (as a u32). */
@@ -358,6 +347,9 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
   if (newData) {
     if (rwndLimited) chronoStart(c, Chrono.RwndLimited);
     else chronoStop(c, Chrono.RwndLimited);
+    // tcp_write_xmit: is_cwnd_limited once the packets in flight fill cwnd.
+    const isCwndLimited = packetsInFlight(c) >= c.cwnd;
+    if (sent || isCwndLimited) cwndValidate(c, isCwndLimited);
   }
   if (!sent) checkProbeTimer(c);
   else {

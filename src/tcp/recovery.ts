@@ -7,7 +7,7 @@
 // (tcp_enter_loss), a loss probe (tcp_send_loss_probe), RACK's reordering timeout.
 
 import type { TcpConn } from './conn.ts';
-import { lossSsthresh, onNewAck, undoCwnd } from './congestion.ts';
+import { caPktsAcked, caSetState, lossSsthresh, onNewAck, undoCwnd } from './congestion.ts';
 import {
   inCwndReduction, packetsInFlight, rearmRto, retransmitSkb, scheduleLossProbe, sendQueued, tcpOutput, tsNow, xmitRetransmitQueue,
 } from './output.ts';
@@ -46,6 +46,7 @@ const st = { flag: 0, reord: 0, firstSackt: -1, lastSackt: -1 };
 /** tcp_set_ca_state. */
 function setCaState(c: TcpConn, L: LossState, s: CaState): void {
   L.caState = s;
+  caSetState(c, s);
 }
 
 /** tcp_highest_sack_seq: the end of the highest SACKed segment, SND.UNA when none is. */
@@ -276,6 +277,8 @@ function cleanRtxQueue(c: TcpConn, L: LossState, ack: number, priorFack: number,
     caRtt = now - st.lastSackt;
   }
   const rttUpdate = ackUpdateRtt(c, L, flag, seqRtt, sackRtt, caRtt, tsEcr);
+  // icsk_ca_ops->pkts_acked with the RTT of the last packet (S)ACKed (HyStart's sample).
+  if (pktsAcked) caPktsAcked(c, pktsAcked, caRtt);
   if (flag & FLAG_ACKED) {
     flag |= FLAG_SET_XMIT_TIMER;
     if (!c.sackOk) removeRenoSacks(L, pktsAcked);
@@ -315,7 +318,7 @@ function undoCwndReduction(c: TcpConn, L: LossState, unmarkLoss: boolean): void 
     for (let i = 0; i < q.length; i++) q.setFlags(i, q.flags(i) & ~SK_LOST);
   }
   if (L.priorSsthresh) {
-    c.cwnd = undoCwnd(c, L.priorCwnd);
+    c.cwnd = undoCwnd(c);
     if (L.priorSsthresh > c.ssthresh) c.ssthresh = L.priorSsthresh;
   }
   L.undoMarker = 0;
