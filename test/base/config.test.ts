@@ -41,6 +41,6 @@ test('config: a sysctl linger fixes is accepted only at its value; one it approx
     ok: true, writes: [], routes: [], warnings: ['sysctl net.ipv4.tcp_syncookies=1: linger behaves as with 0 (no SYN cookies: a SYN that finds the SYN queue full is dropped)'],
   });
   assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_congestion_control=cubic').ok, true);
-  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_frto=3'), { ok: false, reason: 'sysctl net.ipv4.tcp_frto=3: not a value Linux accepts' });
+  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_syncookies=3'), { ok: false, reason: 'sysctl net.ipv4.tcp_syncookies=3: not a value Linux accepts' });
   assert.deepEqual(planShell('sysctl -q net.ipv4.lb_time_wait_timeout_ms=2000'), { ok: false, reason: 'sysctl net.ipv4.lb_time_wait_timeout_ms is not modelled by linger' });
 });

@@ -220,7 +220,9 @@ test('TCP_INFO state numbers as Linux\'s: CLOSE (7) fresh, LISTEN (10) with the 
 });
 
 test('TCP_INFO during a retransmission timeout: retransmits, backoff, total_retrans, ca_state Loss, cwnd 1; tcpi_rto doubled', async () => {
-  const w = world();
+  // The RTO itself: with the tail loss probe on (tcp_early_retrans 3), the first firing would be
+  // a probe (one packet out: 2 x SRTT + 200 ms, capped by the RTO), which leaves ca_state Open.
+  const w = world({ client: { tcp_early_retrans: 0 } });
   const { cfd } = await established(w);
   w.net.addFilter((p) => (p.to === 'server' ? null : 'pass'));
   const t0 = w.net.now;

@@ -43,7 +43,14 @@ export class Harness {
   localPort = 80;
   tsVal = 5000;
 
+  /**
+   * The state fixtures pin the lifecycle's timers: the RTO, its backoff and when it gives up.
+   * They run without the tail loss probe (tcp_early_retrans 0) unless a test asks for it, so a
+   * probe does not stand in for the first retransmission; the probe, RACK and PRR are pinned
+   * against the kernel in test/drill/recovery and test/fixtures/linux-suite.
+   */
   constructor(config: Partial<HostConfig> = {}, opts: { local?: string; remote?: string } = {}) {
+    config = { tcp_early_retrans: 0, ...config };
     this.local = opts.local ?? LOCAL;
     this.remote = opts.remote ?? REMOTE;
     this.host = new Host({ name: 'dut', addresses: [this.local], clock: this.clock, seed: 7, config, trace: (e) => this.events.push(e), tracePackets: false });
