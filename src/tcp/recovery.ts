@@ -638,7 +638,8 @@ export function ackQueue(
 ): void {
   const L = c.loss;
   const priorDelivered = L.delivered, priorLost = L.lost;
-  const priorFack = c.sackOk ? highestSackSeq(c, L) : priorUna;
+  // prior_fack, taken before SND.UNA moved: the highest SACKed sequence, else the old SND.UNA.
+  const priorFack = c.sackOk && L.q.sackedOut ? highestSackSeq(c, L) : priorUna;
   st.flag = 0;
   st.reord = c.sndMax;
   st.firstSackt = -1;

@@ -7,6 +7,7 @@ import { closeWaitLeak, shortConnectionsPortExhaustion } from './connections.ts'
 import { lbTcpProfile, proxyIdleTimeout } from './proxy.ts';
 import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './middlebox.ts';
 import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
+import { tailLossProbe } from './recovery.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
 import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
@@ -15,6 +16,7 @@ export const SCENARIOS: Scenario[] = [
   simultaneousOpen,
   connectRefused,
   synToDeadHost,
+  tailLossProbe,
   simultaneousClose,
   closeUnsentData,
   closeUnreadData,
