@@ -11,6 +11,7 @@ import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from 
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
 import { notsentAllowance, tcpOutput, tcpPush, windowUpdateAfterRead } from '../tcp/output.ts';
+import { queueWrite } from '../tcp/push.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { TcpState, STATE_NAMES } from '../tcp/states.ts';
 import { isnAfterTimeWait, type TimeWaitEntry, type TimeWaitTable } from '../tcp/timewait.ts';
@@ -315,6 +316,7 @@ export class Socket {
     const allowed = this.sendRoom(data.length);
     const queued = writeQueued(c);
     const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
+    if (n) queueWrite(c, n, more && n === data.length);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
     if (n) {

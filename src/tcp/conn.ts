@@ -151,7 +151,6 @@ const F_DONE = 1 << 13;
 const F_LINGERING = 1 << 14;
 const F_ACCEPTED = 1 << 15;
 const F_PASSIVE = 1 << 16;
-const F_MORE = 1 << 17;
 const F_DEFER_ACKED = 1 << 18;
 
 /** The receive memory state (autotune.ts RcvSpace): sk_rcvbuf, scaling_ratio, rcvq_space, rcv_rtt_est. */
@@ -208,13 +207,23 @@ class ConnRare {
   chronoType: number = 0; // tcp_chrono (chrono.ts)
   chronoStart: number = 0; // jiffies
   chronoStat: [number, number, number] | null = null; // jiffies busy, rwnd limited, sndbuf limited
+<<<<<<< HEAD
   maxPacketsOut: number = 0; // most segments out in the last window (tcp_cwnd_validate)
   isCwndLimited: boolean = false; // that window was cwnd-limited
   cwndUsageSeq: number = 0; // SND.MAX when they were recorded; a new window begins once acknowledged
   cwndUsed: number = 0; // snd_cwnd_used: most segments out while not cwnd-limited
   cwndStamp: number = 0; // snd_cwnd_stamp: jiffies when cwnd was last used in full or changed
   caPriv: object | null = null; // icsk_ca_priv: the congestion control's own state (cubic.ts Bictcp)
+=======
+  push: PushMarks | null = null; // PSH marks and pushed_seq (push.ts), from the first write
+>>>>>>> push
 }
+/** PSH placement (push.ts): the ends of the skbs carrying PSH, ascending and unacknowledged, and tp->pushed_seq. */
+export class PushMarks {
+  ends: number[] = [];
+  constructor(public pushedSeq: number) {}
+}
+
 const NO_RARE = new ConnRare(); // never written: the setters below copy on first write
 
 taggedFields(new ConnRare(), ['lsndtime', 'lastDataSent', 'lastDataRecv', 'delackDeadline', 'finWait2Deadline', 'lingerDeadline']);
@@ -236,6 +245,8 @@ export interface SendSequence {
   maxWindow: number;
   /** The sequence number after the last queued byte (Linux write_seq). */
   writeSeq: number;
+  /** Which queued bytes end an skb carrying PSH, and pushed_seq (push.ts). */
+  push: PushMarks | null;
   sndSml: number;
   readonly sndBuf: ByteRing;
   finQueued: boolean;
@@ -342,7 +353,6 @@ export interface Ownership {
   socket: ConnOwner | null;
   accepted: boolean;
   passive: boolean;
-  more: boolean;
   deferAcked: boolean;
 }
 
@@ -538,8 +548,6 @@ export class TcpConn extends TcpTimer
   get passive(): boolean { return this.getF(F_PASSIVE); }
   set passive(v: boolean) { this.setF(F_PASSIVE, v); }
   /** The last write had MSG_MORE: tcp_push did not mark the queue's tail with PSH (tcp_mark_push). */
-  get more(): boolean { return this.getF(F_MORE); }
-  set more(v: boolean) { this.setF(F_MORE, v); }
   /** inet_rsk(req)->acked: TCP_DEFER_ACCEPT dropped a bare ACK of this request's SYN-ACK. */
   get deferAcked(): boolean { return this.getF(F_DEFER_ACKED); }
   set deferAcked(v: boolean) { this.setF(F_DEFER_ACKED, v); }
@@ -595,6 +603,9 @@ export class TcpConn extends TcpTimer
   }
   /** The loss state if any data was ever sent, else null (nothing to recover). */
   get lossIfAny(): LossState | null { return this.rare.loss; }
+  /** Where PSH goes (push.ts): null until the first write. */
+  get push(): PushMarks | null { return this.rare.push; }
+  set push(v: PushMarks | null) { if (v !== null || this.rare !== NO_RARE) this.writableRare().push = v; }
   /** icsk_ca_state. */
   get caState(): CaState { return this.rare.loss?.caState ?? CaState.Open; }
   /** tp->prior_cwnd: cwnd when the last reduction began. */

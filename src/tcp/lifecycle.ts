@@ -80,6 +80,7 @@ export function purgeWriteQueue(c: TcpConn): void {
   c.sndBuf.clear();
   c.writeSeq = c.sndUna;
   c.finQueued = false;
+  if (c.push) c.push.ends.length = 0;
 }
 
 /**

@@ -7,6 +7,7 @@ import { freeSpace, fullSpace } from './autotune.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { caDataSent, cwndValidate } from './congestion.ts';
+import { markWindowProbe, pshIn } from './push.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { TCP_TIMEOUT_MIN_JIFFIES } from './rack.ts';
 import { CaState, SK_EVER_RETRANS, SK_FIN, SK_LOST, SK_RETRANS, SK_SACKED } from './rtxqueue.ts';
@@ -320,7 +321,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (len > unsent) len = unsent;
     const payload = len ? c.sndBuf.view(inFlight, len) : EMPTY;
     let flags = fin ? FIN : 0;
-    if (len && seqAdd(c.sndNxt, len) === dataEnd && !c.more) flags |= PSH;
+    if (len && pshIn(c, c.sndNxt, seqAdd(c.sndNxt, len))) flags |= PSH;
     const seq = c.sndNxt;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
     sendWithAck(c, flags, seq, payload);
@@ -447,7 +448,7 @@ export function retransmitSkb(c: TcpConn, i: number, note: string, probe = false
   const fin = finSeg && len === ((q.end(i) - seq) >>> 0) - 1;
   const payload = len ? c.sndBuf.view((seq - c.sndUna) >>> 0, len) : EMPTY;
   let flags = fin ? FIN : 0;
-  if (len && seqAdd(seq, len) === c.writeSeq) flags |= PSH;
+  if (len && pshIn(c, seq, seqAdd(seq, len))) flags |= PSH; // the skb's own PSH
   sendWithAck(c, flags, seq, payload, note);
   const now = c.env.now();
   q.setTime(i, now);
@@ -492,14 +493,13 @@ export function xmitRetransmitQueue(c: TcpConn): void {
 }
 
 /**
- * tcp_push at the end of a write: the queue's tail is marked PSH (tcp_mark_push) unless the
- * write had MSG_MORE, which also holds a sub-MSS tail for this push as TCP_CORK would
- * (nonagle = TCP_NAGLE_CORK). Later pushes (an ACK arriving) use the socket's own Nagle/cork.
+ * tcp_push at the end of a write (queueWrite has marked PSH): MSG_MORE holds a sub-MSS tail for
+ * this push as TCP_CORK would (nonagle = TCP_NAGLE_CORK). Later pushes (an ACK arriving) use
+ * the socket's own Nagle/cork.
  * Observed on 6.18 (gso_max_segs 1 on lo): send(3000, MSG_MORE) sends 1448 and 1448 without
  * PSH and holds 104; the ACKs release it, without PSH.
  */
 export function tcpPush(c: TcpConn, more: boolean): void {
-  c.more = more;
   tcpOutput(c, more);
 }
 
@@ -515,6 +515,7 @@ export function sendWindowFill(c: TcpConn): number {
   if (len <= 0) return 0;
   const seq = c.sndNxt;
   const fin = c.finQueued && seqAdd(seq, len) === c.writeSeq && len < room;
+  markWindowProbe(c, len); // tcp_write_wakeup marks the skb PSH
   sendWithAck(c, PSH | (fin ? FIN : 0), seq, c.sndBuf.view((seq - c.sndUna) >>> 0, len), 'window probe with data');
   c.env.counters.v.TCPOrigDataSent++;
   c.bytesSent += len;
