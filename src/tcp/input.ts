@@ -539,7 +539,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
     if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
   } else {
-    ackNoQueue(c, ack, flag);
+    ackNoQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
     ackProbe(c, now);
   }
   return 'ok';

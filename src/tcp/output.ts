@@ -268,7 +268,10 @@ export function packetsInFlight(c: TcpConn): number {
   const L = c.lossIfAny;
   if (L === null) return 0;
   const q = L.q;
-  return q.length - (q.sackedOut + q.lostOut) + q.retransOut;
+  // tcp_left_out: sacked_out is, without SACK, the duplicate ACKs counted by tcp_add_reno_sack
+  // (6.18, no sackOK: after a partial ACK in Recovery one more duplicate ACK let the next hole
+  // be retransmitted at once, PRR having room for it).
+  return q.length - ((c.sackOk ? q.sackedOut : L.renoSacked) + q.lostOut) + q.retransOut;
 }
 
 /** tcp_in_cwnd_reduction: CWR or Recovery, where PRR sets cwnd. */
@@ -304,7 +307,10 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
       rwndLimited = !cwndFull;
       break;
     }
-    if (cwndFull) break;
+    // tcp_write_xmit with push_one == 2 (the loss probe): "Force out a loss probe pkt" with a
+    // quota of one even when cwnd is full (6.18: 10 segments out, cwnd 10, the probe was the
+    // unsent 11th at 2·SRTT + 2 jiffies).
+    if (cwndFull && !pushOne) break;
     const inFlight = (c.sndNxt - c.sndUna) >>> 0;
     if (!pushOne) {
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
@@ -461,6 +467,12 @@ export function retransmitSkb(c: TcpConn, i: number, note: string, probe = false
     q.setFlags(i, nf | SK_RETRANS);
     // "Save stamp of the first (attempted) retransmit": the loss episode's start.
     if (c.retransStamp === 0) c.retransStamp = now;
+    // tcp_retransmit_skb counts every retransmission in undo_retrans (-1, "nothing to wait
+    // for", becomes 0 first), so D-SACKs of all of them undo the episode (6.18: a fast
+    // retransmit sent after tcp_init_undo found none in flight, then its D-SACK: cwnd 6 -> 10).
+    const L = c.loss;
+    if (L.undoRetrans < 0) L.undoRetrans = 0;
+    L.undoRetrans++;
   }
   return true;
 }

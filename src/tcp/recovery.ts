@@ -648,7 +648,7 @@ export function ackQueue(
   flag |= st.flag;
   if (flag & FLAG_SND_UNA_ADVANCED) c.retransmits = 0;
   if (L.q.length === 0 && !(flag & FLAG_SND_UNA_ADVANCED)) {
-    if (L.tlpHighSeq) processTlpAck(c, L, ack, flag);
+    noQueue(c, L, ack, priorUna, flag, tsEcr);
     return;
   }
   flag |= cleanRtxQueue(c, L, ack, priorFack, tsEcr);
@@ -678,10 +678,35 @@ export function ackQueue(
   if (flag & FLAG_SND_UNA_ADVANCED && L.caState === CaState.Open && !anyRetransDone(L)) c.retransStamp = 0;
 }
 
-/** The ACK that finds nothing in flight (tcp_ack's no_queue) still settles a probe. */
-export function ackNoQueue(c: TcpConn, ack: number, flag: number): void {
+/**
+ * tcp_ack's no_queue: "If data was DSACKed, see if we can undo a cwnd reduction" (the SACK
+ * blocks were tagged first, so a late D-SACK reaches tcp_fastretrans_alert and
+ * tcp_try_undo_dsack); then the probe is settled. Seen on 6.18: a D-SACK of the one fast
+ * retransmission arriving after everything was acknowledged brought cwnd from 6 back to 10 and
+ * ssthresh back to infinity.
+ */
+function noQueue(c: TcpConn, L: LossState, ack: number, priorUna: number, flag: number, tsEcr: number | undefined): void {
+  if (flag & FLAG_DSACKING_ACK) {
+    alertFlag = flag;
+    fastretransAlert(c, L, priorUna, 0, tsEcr);
+    flag = alertFlag;
+  }
+  if (L.tlpHighSeq) processTlpAck(c, L, ack, flag);
+}
+
+/** The ACK that finds nothing in flight: SACK blocks are still tagged (tcp_check_dsack), then no_queue. */
+export function ackNoQueue(
+  c: TcpConn, ack: number, priorUna: number, flag: number,
+  sack: ReadonlyArray<readonly [number, number]> | undefined, tsEcr: number | undefined,
+): void {
   const L = c.lossIfAny;
-  if (L && L.tlpHighSeq) processTlpAck(c, L, ack, flag);
+  if (!L) return;
+  st.flag = 0;
+  st.reord = c.sndMax;
+  st.firstSackt = -1;
+  st.lastSackt = -1;
+  if (sack && sack.length && c.sackOk) sacktag(c, L, sack, ack, priorUna);
+  noQueue(c, L, ack, priorUna, flag | st.flag, tsEcr);
 }
 
 // ---- What the timers start ----
