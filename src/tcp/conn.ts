@@ -207,16 +207,13 @@ class ConnRare {
   chronoType: number = 0; // tcp_chrono (chrono.ts)
   chronoStart: number = 0; // jiffies
   chronoStat: [number, number, number] | null = null; // jiffies busy, rwnd limited, sndbuf limited
-<<<<<<< HEAD
   maxPacketsOut: number = 0; // most segments out in the last window (tcp_cwnd_validate)
   isCwndLimited: boolean = false; // that window was cwnd-limited
   cwndUsageSeq: number = 0; // SND.MAX when they were recorded; a new window begins once acknowledged
   cwndUsed: number = 0; // snd_cwnd_used: most segments out while not cwnd-limited
   cwndStamp: number = 0; // snd_cwnd_stamp: jiffies when cwnd was last used in full or changed
   caPriv: object | null = null; // icsk_ca_priv: the congestion control's own state (cubic.ts Bictcp)
-=======
   push: PushMarks | null = null; // PSH marks and pushed_seq (push.ts), from the first write
->>>>>>> push
 }
 /** PSH placement (push.ts): the ends of the skbs carrying PSH, ascending and unacknowledged, and tp->pushed_seq. */
 export class PushMarks {
