@@ -206,6 +206,18 @@ export function lingerSysctls(cfg: HostConfig = defaultConfig()): Array<[name: s
   return out;
 }
 
+/**
+ * Sysctls whose writes Linux bounds (proc_dointvec_minmax in sysctl_net_ipv4.c): [min, max].
+ * A value outside is refused with EINVAL there, and with a ConfigError here.
+ */
+export const SYSCTL_RANGES: Readonly<Partial<Record<SysctlName, readonly [number, number]>>> = {
+  tcp_early_retrans: [0, 4],
+  tcp_frto: [0, 2],
+  tcp_recovery: [0, 7],
+  tcp_slow_start_after_idle: [0, 1],
+  tcp_moderate_rcvbuf: [0, 1],
+};
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -235,6 +247,8 @@ export function applySysctl(cfg: HostConfig, name: string, value: string | numbe
   }
   const n = Number(value);
   if (!Number.isInteger(n)) throw new ConfigError(`${name} takes an integer, got "${value}"`);
+  const range = SYSCTL_RANGES[key as SysctlName];
+  if (range && (n < range[0] || n > range[1])) throw new ConfigError(`${name}=${value}: not a value Linux accepts (${range[0]}..${range[1]})`);
   setField(cfg, key, n);
 }
 

@@ -9,7 +9,7 @@
 // are no-ops because linger has no metrics cache, no qdisc and no segmentation offload.
 // Anything else is unsupported: the script is reported UNSUPPORTED, never silently passed.
 
-import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, NOOP_SYSCTLS, applySysctl, defaultConfig, knownSysctls } from '../base/config.ts';
+import { APPROXIMATED_SYSCTLS, ConfigError, FIXED_SYSCTLS, NOOP_SYSCTLS, SYSCTL_RANGES, applySysctl, defaultConfig, knownSysctls, type SysctlName } from '../base/config.ts';
 
 export { FIXED_SYSCTLS, knownSysctls };
 
@@ -70,6 +70,8 @@ function checkWrite(name: string, value: string, warnings: string[]): string | n
     return null;
   }
   if (!KNOWN.has(name)) return `sysctl ${name} is not modelled by linger`;
+  const range = SYSCTL_RANGES[name.replace(/^net\.(ipv4|core)\./, '') as SysctlName];
+  if (range && !(/^-?\d+$/.test(v) && Number(v) >= range[0] && Number(v) <= range[1])) return `sysctl ${name}=${value}: not a value Linux accepts`;
   return null;
 }
 

@@ -130,12 +130,12 @@ test('python blocks see TCP_INFO at the event; a failed assert fails the script 
   assert.ok(r.failure!.detail!.some((d) => d.startsWith('TCP_INFO snapshot at line 9: tcpi_state=1')));
 });
 
-test('TCP_CONGESTION takes and returns a name: reno by default, cubic accepted, others ENOENT; a short optlen truncates', () => {
+test('TCP_CONGESTION takes and returns a name: cubic by default, reno accepted, others ENOENT; a short optlen truncates', () => {
   const open = '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n';
-  ok(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", [16]) = 0\n+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "bbr", 3) = -1 ENOENT\n'
-    + '+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "cubic", 5) = 0\n+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "cub", [3]) = 0\n');
-  const r = fails(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "cubic", [16]) = 0\n');
-  assert.equal(r.failure!.message, 'getsockopt() value "reno" != "cubic"');
+  ok(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "cubic", [16]) = 0\n+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "bbr", 3) = -1 ENOENT\n'
+    + '+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", 4) = 0\n+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "ren", [3]) = 0\n');
+  const r = fails(open + '+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", [16]) = 0\n');
+  assert.equal(r.failure!.message, 'getsockopt() value "cubic" != "reno"');
   assert.equal(fails(open + '+0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "renovate", 5) = 0\n').failure!.message, 'setsockopt() failed with ENOENT, the script expects 0');
 });
 
@@ -146,8 +146,9 @@ test('sysctls from shell commands reach the host config; other commands and feat
   // Settings that change nothing on linger's link (NOOP_SYSCTLS): accepted without a warning.
   const noop = ok('`sysctl -q net.ipv4.tcp_fastopen=0x70403 net.ipv4.tcp_tso_win_divisor=3 net.ipv4.tcp_pacing_ss_ratio=200 net.ipv4.tcp_ecn_option=1`\n0 close(3) = -1 EBADF\n');
   assert.deepEqual(noop.warnings, []);
-  // tcp_reordering other than 3: accepted, saying what linger does instead.
-  assert.match(ok('`sysctl -q net.ipv4.tcp_reordering=10`\n0 close(3) = -1 EBADF\n').warnings.join(), /tcp_reordering=10: linger behaves as with 3/);
+  // tcp_syncookies other than 0: accepted, saying what linger does instead; tcp_reordering is real now.
+  assert.match(ok('`sysctl -q net.ipv4.tcp_syncookies=1`\n0 close(3) = -1 EBADF\n').warnings.join(), /tcp_syncookies=1: linger behaves as with 0/);
+  assert.deepEqual(ok('`sysctl -q net.ipv4.tcp_reordering=10`\n0 close(3) = -1 EBADF\n').warnings, []);
   const cases: Array<[string, RegExp]> = [
     ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: cannot read the shell script \.\/defaults\.sh \(no script folder\)/],
     ['`tc qdisc add dev tun0 root netem delay 10ms`\n', /line 1: shell command "tc qdisc add dev tun0 root netem delay 10ms" is not one the runner knows/],
@@ -168,7 +169,7 @@ test('sysctls from shell commands reach the host config; other commands and feat
   }
 });
 
-test('a suite\'s init script is read from the script\'s folder and each line planned; loss-recovery sysctls linger lacks warn', () => {
+test('a suite\'s init script is read from the script\'s folder and each line planned; the loss-recovery sysctls apply', () => {
   const files: Record<string, string> = {
     '../common/defaults.sh': [
       '#!/bin/bash',
@@ -185,9 +186,9 @@ test('a suite\'s init script is read from the script\'s folder and each line pla
   const readFile = (p: string): string | undefined => files[p];
   const r = runDrill('`../common/defaults.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(r.status, 'ok', formatResult(r));
-  assert.deepEqual(r.warnings, ['line 1: sysctl net.ipv4.tcp_early_retrans=4: linger behaves as with 0 (no tail loss probe or RACK reordering timer: the RTO alone recovers a lost tail)']);
-  // tcp_notsent_lowat is a real setting (no longer a fixed one skipped as a no-op): applied and traced.
-  assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5; sysctl net\.ipv4\.tcp_notsent_lowat=4294967295`$/);
+  assert.deepEqual(r.warnings, []);
+  // tcp_early_retrans and tcp_notsent_lowat are real settings: applied and traced.
+  assert.match(r.trace[0]!.text, /^`sysctl net\.ipv4\.tcp_rmem=4096 540000 15728640; sysctl net\.ipv4\.tcp_syn_retries=5; sysctl net\.ipv4\.tcp_early_retrans=4; sysctl net\.ipv4\.tcp_notsent_lowat=4294967295`$/);
   const bad = runDrill('`./bad.sh`\n0 close(3) = -1 EBADF\n', 'x.pkt', { readFile });
   assert.equal(bad.status, 'UNSUPPORTED');
   assert.deepEqual(bad.unsupported, ['line 1: ./bad.sh: shell command "modprobe tcp_bbr" is not one the runner knows (only sysctl writes, set_sysctls.py, ip tcp_metrics flush, ip route ... mtu/advmss, tc qdisc and ethtool -K are)']);

@@ -230,16 +230,16 @@ test('close-behind-zero-window: FIN_WAIT1 at close(), window probes with backoff
     assert.ok(zero.length > 0 && ms(zero[0]) < 1000);
     assert.equal(ctr(t, 'client', 'TcpExtTCPToZeroWindowAdv'), 1);
     assert.equal(ctr(t, 'client', 'TcpExtTCPFromZeroWindowAdv'), 1);
-    // First persist expiry: the last advertised window still had room (win 2 << 7 = 256 bytes;
-    // the client's initial window is tcp_full_space of its 32768-byte tcp_rmem[1], 16060):
-    // tcp_write_wakeup sends what fits, with PSH.
+    // First persist expiry: the last advertised window still had room (win 6 << 7 = 768 bytes:
+    // the client's window follows its 32768-byte tcp_rmem[1] less the truesize charged for the
+    // unread segments, as 6.18's does): tcp_write_wakeup sends what fits, with PSH.
     const dataProbe = out.filter((e) => e['note'] === 'window probe with data');
     assert.equal(dataProbe.length, 1);
     assert.equal(dataProbe[0]!['flags'], 'P.');
-    assert.equal(num(dataProbe[0], 'len'), 256);
+    assert.equal(num(dataProbe[0], 'len'), 768);
     // Then zero-window probes: bare ACKs with SEQ = SND.UNA - 1, at growing intervals (backoff).
     const probes = out.filter((e) => e['note'] === 'window probe');
-    const sndUna = (num(dataProbe[0], 'seq') + 256) >>> 0;
+    const sndUna = (num(dataProbe[0], 'seq') + 768) >>> 0;
     for (const p of probes) {
       assert.equal(p['flags'], '.');
       assert.equal(p['len'], 0);
@@ -267,11 +267,12 @@ test('close-behind-zero-window: FIN_WAIT1 at close(), window probes with backoff
 test('close-behind-zero-window: an ACK answering a zero-window probe re-arms the probe timer (tcp_ack_probe)', async () => {
   const t = await run('close-behind-zero-window');
   const probes = segs(t, { host: 'server', dir: 'out', note: 'window probe' }).map((e) => ms(e));
-  // RTO 212 ms. Probe at 480 (backoff -> 1); its answer arrives at 490 -> re-armed to 490 + 424 = 914.
-  // The client's answer to that one is rate-limited (tcp_invalid_ratelimit, 500 ms since 485): no
-  // re-arm, 914 + 848 = 1762. Answer arrives 1772 -> 1772 + 1696 = 3468; answer 3478 -> 3478 + 3392 = 6870.
-  // The engine sends them at 480, 904, 1752, 3448, 6840 (every deadline from the probe itself).
-  assert.deepEqual(probes, [480, 914, 1762, 3468, 6870]);
+  // RTO 216 ms (SRTT from an RTT sample on every ACK of the 200 kB, delayed ACKs included, as
+  // tcp_clean_rtx_queue takes them). The data probe's answer arrives at 302 -> the first bare
+  // probe at 302 + 216 = 518 (backoff -> 1); its answer arrives at 528 -> re-armed to 528 + 432 = 960.
+  // The client's answer to that one is rate-limited (tcp_invalid_ratelimit, 500 ms since 523): no
+  // re-arm, 960 + 864 = 1824. Answer arrives 1834 -> 1834 + 1728 = 3562; answer 3572 -> 3572 + 3456 = 7028.
+  assert.deepEqual(probes, [518, 960, 1824, 3562, 7028]);
 });
 
 test('linger-n: SO_LINGER {1,N} close() returns when all is ACKed, or after exactly N s and the orphan goes on', async () => {
@@ -301,9 +302,12 @@ test('linger-n: SO_LINGER {1,N} close() returns when all is ACKed, or after exac
     assert.equal(ms(close[1]) - ms(close[0]), n * 1000);
     assert.equal(close[1]!['result'], '0, returns: SO_LINGER timeout, the FIN handshake goes on as an orphan');
     assert.deepEqual(timers(t, { timer: 'linger' }).map((e) => ms(e)), [ms(close[0]) + n * 1000]);
-    // RTO backoff from the last transmission at close(): 212 ms doubling.
+    // A tail loss probe first, 2 x SRTT + 2 jiffies after the last transmission at close() (many
+    // packets out), then the RTO from the probe (212 ms), doubling.
+    const probe = timers(t, { host: 'client', timer: 'loss-probe' }).map((e) => ms(e));
+    assert.deepEqual(probe, [ms(close[0]) + 28]);
     const rto = timers(t, { host: 'client', timer: 'retransmit' }).map((e) => ms(e));
-    assert.deepEqual(diffs([ms(close[0]), ...rto]), [212, 424, 848, 1696, 3392, 6784, 13568, 27136]);
+    assert.deepEqual(diffs([ms(close[0]), ...rto]), [240, 424, 848, 1696, 3392, 6784, 13568, 27136]);
     assert.ok(rto.filter((x) => x > ms(close[1])).length >= 4, 'retransmissions go on after close() returned');
     const [sock] = t.sockets['client']!;
     assert.equal(sock!.state, 'FIN_WAIT1');
@@ -446,9 +450,11 @@ test('time-wait-last-ack-lost: TIME_WAIT re-ACKs the retransmitted FIN; without 
     const drops = of(t, 'drop');
     assert.deepEqual(drops.map((e) => [e.host, ms(e)]), [['client', 31]], 'the last ACK of the close');
     const fins = segs(t, { host: 'server', dir: 'out', socket: s }).filter(has('F'));
-    assert.deepEqual(fins.map((e) => ms(e)), [26, 238], 'FIN, then its RTO retransmission (212 ms)');
+    assert.deepEqual(fins.map((e) => ms(e)), [26, 238], 'FIN, then again 212 ms later');
     assert.equal(fins[1]!['seq'], fins[0]!['seq']);
-    assert.equal(fins[1]!['note'], 'retransmission (RTO)');
+    // A lone FIN in flight: the tail loss probe (2 x SRTT + 200 ms, capped by the RTO) resends it
+    // at the RTO's time (seen on 6.18: FIN at 12 ms, again at 227 ms, then +216 ms, drill --kernel).
+    assert.equal(fins[1]!['note'], 'tail loss probe');
     const reack = segs(t, { host: 'client', dir: 'out', socket: c }).filter((e) => ms(e) === 243);
     assert.deepEqual(reack.map((e) => [e['flags'], e['note']]), [['.', 'TIME_WAIT ACK']]);
     assert.equal(num(reack[0], 'ack'), (num(fins[0], 'seq') + 1) >>> 0);
@@ -644,17 +650,22 @@ test('nat-idle-timeout: the forgotten flow eats the request until ETIMEDOUT; kee
     const late = segs(t, { host: 'client', dir: 'out', socket: c }).filter((e) => ms(e) >= 600_000);
     assert.equal(ms(late[0]), 600_000);
     assert.ok(late.every((e) => e['flags'] === 'P.' && e['len'] === 10 && e['seq'] === late[0]!['seq']));
-    assert.equal(late.length, 16, 'the request and 15 retransmissions (tcp_retries2)');
-    assert.equal(of(t, 'drop').length, 16, 'all dropped by the middlebox');
-    // RTO 212 ms doubling, capped at TCP_RTO_MAX 120 s.
+    assert.equal(late.length, 17, 'the request, a tail loss probe and 15 retransmissions (tcp_retries2)');
+    assert.equal(of(t, 'drop').length, 17, 'all dropped by the middlebox');
+    // The tail loss probe first (one packet out: 2 x SRTT + 200 ms, capped by the RTO, so at the
+    // RTO's 212 ms; it does not back off), then the RTO: 212 ms doubling, capped at TCP_RTO_MAX
+    // 120 s. Seen on 6.18 for a lone FIN: probe +215 ms, RTO +216 ms after it (drill --kernel).
     const at = late.map((e) => ms(e));
-    assert.deepEqual(diffs(at), [212, 424, 848, 1696, 3392, 6784, 13568, 27136, 54272, 108544, 120000, 120000, 120000, 120000, 120000]);
-    // retries2 = 15 means a give-up budget of 924.6 s (tcp_model_timeout); the first RTO expiry past it is 936.876 s.
+    assert.equal(late[1]!['note'], 'tail loss probe');
+    assert.deepEqual(diffs(at), [212, 212, 424, 848, 1696, 3392, 6784, 13568, 27136, 54272, 108544, 120000, 120000, 120000, 120000, 120000]);
+    // retries2 = 15 means a give-up budget of 924.6 s (tcp_model_timeout) from the first RTO
+    // retransmission (retrans_stamp; the probe sets none); the first RTO expiry past it is 937.088 s.
     const err = errors(t, { host: 'client' });
     assert.deepEqual(err.map((e) => [e['code'], e['errno']]), [['ETIMEDOUT', 110]]);
-    assert.equal(ms(err[0]) - 600_000, 936_876);
+    assert.equal(ms(err[0]) - 600_000, 937_088);
     assert.deepEqual(path(t, 'client', c!).slice(-1), ['CLOSED']);
-    assert.equal(ctr(t, 'client', 'TcpRetransSegs'), 15);
+    assert.equal(ctr(t, 'client', 'TcpRetransSegs'), 16, 'the probe counts as a retransmission (__tcp_retransmit_skb)');
+    assert.equal(ctr(t, 'client', 'TcpExtTCPLossProbes'), 1);
     assert.equal(ctr(t, 'client', 'TcpExtTCPAbortOnTimeout'), 1);
     assert.deepEqual(results(t, { host: 'server', call: 'read' }), ['4'], 'the server never sees the second request');
     assert.deepEqual(t.sockets['server']!.filter((s) => s.state !== 'LISTEN').map((s) => s.state), ['ESTABLISHED'], 'nor learns anything');
@@ -686,7 +697,7 @@ test('nat-idle-timeout: the forgotten flow eats the request until ETIMEDOUT; kee
     const probes = segs(t, { host: 'client', dir: 'out', note: 'keepalive probe' });
     assert.deepEqual(probes.map((e) => ms(e)), [400_021]);
     assert.equal(of(t, 'drop').filter((e) => ms(e) === 400_021).length, 1);
-    assert.deepEqual(errors(t, { host: 'client' }).map((e) => [e['code'], ms(e)]), [['ETIMEDOUT', 600_000 + 936_876]]);
+    assert.deepEqual(errors(t, { host: 'client' }).map((e) => [e['code'], ms(e)]), [['ETIMEDOUT', 600_000 + 937_088]]);
   }
 });
 
