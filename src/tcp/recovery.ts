@@ -765,11 +765,15 @@ export function sendLossProbe(c: TcpConn): void {
     return;
   }
   L.tlpRetrans = false;
-  let sent = false;
-  if (sendQueued(c)) {
-    const len = Math.min((c.writeSeq - c.sndNxt) >>> 0, c.mssCache);
-    if (!seqGt(seqAdd(c.sndNxt, len), seqAdd(c.sndUna, c.sndWnd))) sent = tcpOutput(c, false, true) > 0;
-    if (!sent) {
+  // New data when the send head fits the peer's window (tcp_snd_wnd_test: its first MSS, the FIN
+  // counted), else the last segment again. Seen on 6.18 (drill --both,
+  // api/tcp-info-busy-rwnd-limited.pkt): with the window full and data waiting, the probe
+  // resends the last segment 2 x SRTT + 2 jiffies after it went.
+  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
+  const len = Math.min(unsent, c.mssCache);
+  const headEnd = seqAdd(c.sndNxt, len + (c.finQueued && len === unsent ? 1 : 0));
+  if (sendQueued(c) && !seqGt(headEnd, seqAdd(c.sndUna, c.sndWnd))) {
+    if (tcpOutput(c, false, true) === 0) {
       rearmRto(c);
       return;
     }

@@ -15,14 +15,14 @@ const opts = { skip: why ?? false };
 
 const SUITE = 'test/fixtures/linux-suite/tcp';
 
-test('drill --kernel: the three scripts of a suite laid out as Linux\'s pass on this kernel, and on linger but the tail loss probe', opts, async () => {
+test('drill --kernel: the three scripts of a suite laid out as Linux\'s pass on this kernel and on linger, the tail loss probe included', opts, async () => {
   const { files } = expandPaths([SUITE]);
   assert.equal(files.length, 3);
   const rs = await runKernelFiles(files, [], 2);
   for (const r of rs) assert.equal(r.status, 'ok', `${r.file}: ${r.failure?.message ?? ''}`);
   for (const r of rs) assert.equal(r.host, 'kernel');
   const linger = runFiles(files);
-  assert.deepEqual(linger.map((r) => `${r.file.split('/').pop()} ${r.status}`), ['server-closes-after-reply.pkt ok', 'probe-repairs-tail.pkt FAIL', 'rto-probes-zero-window.pkt ok']);
+  assert.deepEqual(linger.map((r) => `${r.file.split('/').pop()} ${r.status}`), ['server-closes-after-reply.pkt ok', 'probe-repairs-tail.pkt ok', 'rto-probes-zero-window.pkt ok']);
 });
 
 test('drill --kernel: every corpus script under 10 s of script time passes on the kernel, or is linger-only', opts, async () => {
@@ -39,12 +39,14 @@ test('drill --both: the same script agrees, packet for packet; a difference is s
   const same = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', `${SUITE}/close/server-closes-after-reply.pkt`], { encoding: 'utf8' });
   assert.equal(same.status, 0, same.stdout + same.stderr);
   assert.match(same.stdout, /^same {6}\S+server-closes-after-reply\.pkt {2}linger ok, kernel ok$/m);
-  // No tail loss probe on linger yet (issue 14): the kernel probes, linger waits for the RTO.
-  const differ = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', `${SUITE}/tlp/probe-repairs-tail.pkt`], { encoding: 'utf8' });
+  const tlp = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', `${SUITE}/tlp/probe-repairs-tail.pkt`], { encoding: 'utf8' });
+  assert.match(tlp.stdout, /^same {6}\S+probe-repairs-tail\.pkt {2}linger ok, kernel ok$/m, tlp.stdout + tlp.stderr);
+  // A gap linger keeps (the truesize of small segments): the kernel offers 532 << 7, linger 529 << 7.
+  const differ = spawnSync(process.execPath, ['bin/linger.mjs', 'drill', '--both', 'test/fixtures/differ/window-after-small-segments.pkt'], { encoding: 'utf8' });
   assert.equal(differ.status, 1, differ.stdout + differ.stderr);
-  assert.match(differ.stdout, /^DIFFER {4}\S+probe-repairs-tail\.pkt {2}linger FAIL, kernel ok$/m);
-  assert.match(differ.stdout, /first divergence at line 17/);
-  assert.match(differ.stdout, /> P\. 1401:2801\(1400\) ack 1/);
+  assert.match(differ.stdout, /^DIFFER {4}\S+window-after-small-segments\.pkt {2}linger FAIL, kernel ok$/m);
+  assert.match(differ.stdout, /first divergence at line 44/);
+  assert.match(differ.stdout, /> \. 1:1\(0\) ack 3049 win 532/);
 });
 
 test('drill --kernel without root or TUN: a one-line error and exit 2', () => {
