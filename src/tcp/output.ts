@@ -346,7 +346,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
     // tcp_event_new_data_sent: the segment joins the retransmission queue; the RTO is armed
     // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).
-    c.loss.q.push(seq, c.sndNxt, now, fin);
+    c.loss.q.push(seq, c.sndNxt, c.loss.q.stamp(now), fin);
     if (priorPackets === 0 || (c.rtxKind === 'loss-probe' && c.rtxDeadline !== Infinity)) rearmRto(c);
     sent++;
     if (fin || pushOne) break;
@@ -457,7 +457,7 @@ export function retransmitSkb(c: TcpConn, i: number, note: string, probe = false
   if (len && pshIn(c, seq, seqAdd(seq, len))) flags |= PSH; // the skb's own PSH
   sendWithAck(c, flags, seq, payload, note);
   const now = c.env.now();
-  q.setTime(i, now);
+  q.setTime(i, q.stamp(now));
   c.totalRetrans++;
   c.bytesRetrans += len;
   c.env.counters.inc('RetransSegs');
@@ -534,7 +534,7 @@ export function sendWindowFill(c: TcpConn): number {
   c.lsndtime = c.lastDataSent = c.env.now();
   c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
-  c.loss.q.push(seq, c.sndNxt, c.env.now(), fin);
+  c.loss.q.push(seq, c.sndNxt, c.loss.q.stamp(c.env.now()), fin);
   c.rtxDeadline = Infinity;
   rearmRto(c); // tcp_event_new_data_sent
   return len;

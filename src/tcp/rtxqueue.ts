@@ -23,6 +23,7 @@ export class RtxQueue {
   private bits: Uint8Array;
   private head = 0;
   private mask: number;
+  private lastStamp = -1;
   /** Entries: tp->packets_out. */
   length = 0;
   /** tp->sacked_out, tp->lost_out, tp->retrans_out. */
@@ -36,6 +37,18 @@ export class RtxQueue {
     this.times = new Float64Array(capacity);
     this.bits = new Uint8Array(capacity);
     this.mask = capacity - 1;
+  }
+
+  /**
+   * A send time for a segment going out at `now`: strictly after every earlier one. Linux's
+   * skb_mstamp is a real clock, so segments sent one after the other carry increasing times and
+   * RACK's tie-break on sequence numbers (tcp_rack_sent_after) only meets true ties; in virtual
+   * time a whole burst shares one instant, and a retransmission sent after new data in the same
+   * instant must still count as sent after it. Each send in an instant adds 1/1024 µs.
+   */
+  stamp(now: number): number {
+    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1 / 1024;
+    return this.lastStamp;
   }
 
   private at(i: number): number {
