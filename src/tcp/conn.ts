@@ -293,7 +293,6 @@ export interface RttState {
   retransmits: number;
   totalRetrans: number;
   retransStamp: number;
-  rttSeq: number;
   rttTime: number;
   synRetransmitted: boolean;
 }
@@ -483,10 +482,7 @@ export class TcpConn extends TcpTimer
   set rttVarSeq(v: number) { this._rttVarSeq = v | 0; }
   rto = 1_000_000;
   retransStamp = 0; // retrans_stamp: original send time of the first segment retransmitted in this loss episode (0 = none)
-  private _rttSeq = 0; // Karn: seq whose ACK gives a sample
-  get rttSeq(): number { return this._rttSeq >>> 0; }
-  set rttSeq(v: number) { this._rttSeq = v | 0; }
-  rttTime = -1; // µs when rttSeq was sent; -1 = no sample in flight
+  rttTime = -1; // µs when the SYN (or SYN-ACK) was sent, for the handshake's RTT sample; -1 = none
   get synRetransmitted(): boolean { return this.getF(F_SYN_RETRANSMITTED); }
   set synRetransmitted(v: boolean) { this.setF(F_SYN_RETRANSMITTED, v); }
 

@@ -253,11 +253,6 @@ export function armRto(c: TcpConn, kind: 'retransmit' | 'syn-retransmit' | 'syna
   c.rtxDeadline = c.env.now() + rtoBackoff(c);
 }
 
-export function restartRto(c: TcpConn): void {
-  c.rtxKind = 'retransmit';
-  c.rtxDeadline = c.env.now() + rtoBackoff(c);
-}
-
 /** States in which data and FIN may be (re)sent. */
 const canSend = (s: TcpState): boolean =>
   s === TcpState.ESTABLISHED || s === TcpState.CLOSE_WAIT || s === TcpState.FIN_WAIT1 ||
@@ -330,7 +325,8 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (len && pshIn(c, c.sndNxt, seqAdd(c.sndNxt, len))) flags |= PSH;
     const seq = c.sndNxt;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
-    sendWithAck(c, flags, seq, payload);
+    // Labels for the timeline: new data that PRR (RFC 6937) clocks out during a reduction.
+    sendWithAck(c, flags, seq, payload, inCwndReduction(c) ? 'new data (PRR)' : undefined);
     const now = c.env.now();
     if (len) {
       c.lsndtime = now;
@@ -492,7 +488,9 @@ export function xmitRetransmitQueue(c: TcpConn): void {
     const f = q.flags(i);
     if (!(f & SK_LOST)) continue;
     if (f & (SK_SACKED | SK_RETRANS)) continue;
-    const note = L.caState === CaState.Loss ? 'retransmission (RTO recovery)' : 'fast retransmission';
+    // Labels for the timeline: what marked the segment lost (RACK, or duplicate ACKs without SACK).
+    const note = L.caState === CaState.Loss ? 'retransmission (RTO recovery)'
+      : !c.sackOk ? 'fast retransmission (NewReno)' : c.env.cfg.tcp_recovery & 1 ? 'fast retransmission (RACK)' : 'fast retransmission';
     if (!retransmitSkb(c, i, note)) break;
     c.env.counters.inc(L.caState === CaState.Loss ? 'TCPSlowStartRetrans' : 'TCPFastRetrans');
     if (inCwndReduction(c)) L.prrOut++;

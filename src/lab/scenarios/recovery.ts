@@ -21,7 +21,7 @@ export const tailLossProbe: Scenario = {
   params: [latencyParam, { name: 'early_retrans', description: 'net.ipv4.tcp_early_retrans (0: no probe; 3: Linux\'s default)', default: 3, min: 0, max: 4 }],
   notice: [
     'client: segments 4 and 5 are dropped (x); ~28 ms after the last ACK the fifth goes again as a "tail loss probe"',
-    'its SACK lets RACK mark the fourth lost: "fast retransmission", all repaired within three round trips of the loss',
+    'its SACK lets RACK mark the fourth lost: "fast retransmission (RACK)", all repaired within three round trips of the loss',
     'early_retrans=0: both wait for the RTO (~210 ms), then go again one by one (TcpExtTCPTimeouts 1)',
   ],
   config: (p) => ({ client: { tcp_early_retrans: p['early_retrans']! } }),
