@@ -25,8 +25,7 @@ export function connTimers(c: TcpConn, now: number): void {
   if (c.isClosed()) return;
   if (c.rtxDeadline <= now) {
     if (c.rtxKind === 'persist') probeTimer(c);
-    else if (c.rtxKind === 'loss-probe') lossProbeTimer(c);
-    else if (c.rtxKind === 'rack-reorder') reoTimer(c);
+    else if (c.rtxKind === 'loss-probe' || c.rtxKind === 'rack-reorder') recoveryTimer(c, c.rtxKind);
     else retransmitTimer(c);
   }
   if (c.isClosed()) return;
@@ -148,24 +147,22 @@ function retransmitTimer(c: TcpConn): void {
   rearm(c, kind, !zeroWindow); // out_reset_timer: the zero-window path only doubles the RTO
 }
 
-/** ICSK_TIME_LOSS_PROBE: the tail loss probe (RFC 8985 §7.3). */
-function lossProbeTimer(c: TcpConn): void {
+/**
+ * ICSK_TIME_LOSS_PROBE (the tail loss probe, RFC 8985 §7.3) and ICSK_TIME_REO_TIMEOUT (RACK's
+ * reordering window has passed): nothing to do once everything is acknowledged.
+ */
+function recoveryTimer(c: TcpConn, kind: 'loss-probe' | 'rack-reorder'): void {
   if (c.flight === 0 || c.lossIfAny === null) {
     c.rtxDeadline = Infinity;
     return;
   }
-  fired(c, 'loss-probe', 'tail loss probe');
-  sendLossProbe(c);
-}
-
-/** ICSK_TIME_REO_TIMEOUT: RACK's reordering window has passed. */
-function reoTimer(c: TcpConn): void {
-  if (c.flight === 0 || c.lossIfAny === null) {
-    c.rtxDeadline = Infinity;
-    return;
+  if (kind === 'loss-probe') {
+    fired(c, kind, 'tail loss probe');
+    sendLossProbe(c);
+  } else {
+    fired(c, kind, 'RACK reordering timeout');
+    rackReoTimeout(c);
   }
-  fired(c, 'rack-reorder', 'RACK reordering timeout');
-  rackReoTimeout(c);
 }
 
 /** out_reset_timer after a timeout: one more retransmission counted, the RTO backed off. */
