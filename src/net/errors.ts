@@ -22,9 +22,44 @@ export function netError(code: ErrnoCode | string, syscall: string, address?: st
   return err;
 }
 
+/** libuv's descriptions (uv_strerror), as node:net puts them in listen and bind errors. */
+const UV_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available',
+  EACCES: 'permission denied',
+  EINVAL: 'invalid argument',
+  EAFNOSUPPORT: 'address family not supported',
+};
+
+/**
+ * Node's uvExceptionWithHostPort (listen, bind): `listen EADDRINUSE: address already in use
+ * 127.0.0.1:8080`, where connect's exceptionWithHostPort has no description.
+ */
+export function netErrorWithDescription(code: ErrnoCode | string, syscall: string, address: string, port: number): NodeSystemError {
+  const err = netError(code, syscall, address, port);
+  const desc = UV_DESCRIPTIONS[code];
+  if (desc) err.message = `${syscall} ${code}: ${desc} ${address}:${port}`;
+  return err;
+}
+
 /** Node's ERR_* errors (e.g. ERR_SOCKET_CLOSED, ERR_INVALID_ARG_VALUE). */
-export function nodeError(code: string, message: string): Error & { code: string } {
-  const err = new Error(message) as Error & { code: string };
+export function nodeError(code: string, message: string, Kind: ErrorConstructor = Error): Error & { code: string } {
+  const err = new Kind(message) as Error & { code: string };
   err.code = code;
   return err;
+}
+
+/**
+ * validatePort (lib/internal/validators.js): an integer 0..65535, or a string of one; else a
+ * RangeError ERR_SOCKET_BAD_PORT thrown at once: `options.port should be >= 0 and < 65536.
+ * Received type number (70000).`
+ */
+export function validatePort(port: unknown, name = 'options.port'): number {
+  const ok = (typeof port === 'number' || (typeof port === 'string' && port.trim().length > 0)) &&
+    Number(port) >>> 0 === Number(port) && Number(port) <= 0xffff;
+  if (!ok) {
+    const got = typeof port === 'number' ? `type number (${port})` : typeof port === 'string' ? `type string ('${port}')` : port === undefined ? 'undefined' : `type ${typeof port}`;
+    throw nodeError('ERR_SOCKET_BAD_PORT', `${name} should be >= 0 and < 65536. Received ${got}.`, RangeError as unknown as ErrorConstructor);
+  }
+  return Number(port);
 }

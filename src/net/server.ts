@@ -5,7 +5,7 @@ import type { Host } from '../host/host.ts';
 import { SocketError } from '../base/errno.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp } from '../wire/addr.ts';
-import { netError, nodeError } from './errors.ts';
+import { netErrorWithDescription, nodeError, validatePort } from './errors.ts';
 import type { NetRuntime } from './runtime.ts';
 import { NetSocket } from './socket.ts';
 
@@ -47,7 +47,7 @@ export class NetServer extends EventEmitter {
     else o = { port: args[0] as number | undefined, host: typeof args[1] === 'string' ? args[1] : undefined, backlog: typeof args[1] === 'number' ? args[1] : (args[2] as number | undefined) };
     if (cb) this.once('listening', cb);
     if (this.listener) throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-    const port = o.port ?? 0;
+    const port = o.port === undefined || o.port === null ? 0 : validatePort(o.port);
     let addr = o.host ?? (this.host.addresses.some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
     if (addr !== '0.0.0.0' && addr !== '::') {
       const c = canonicalIp(addr);
@@ -62,7 +62,7 @@ export class NetServer extends EventEmitter {
     } catch (e) {
       if (e instanceof SocketError) {
         l.close();
-        process.nextTick(() => this.emit('error', netError(e.code, 'listen', addr, port)));
+        process.nextTick(() => this.emit('error', netErrorWithDescription(e.code, 'listen', addr, port)));
         return this;
       }
       throw e;

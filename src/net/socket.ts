@@ -37,11 +37,15 @@ export class NetSocket extends Duplex {
   connecting = false;
   private _pendingConnect = true;
   bytesRead = 0;
-  private written = 0;
+  /** net.Socket's _bytesDispatched: whole chunks handed to the kernel (some may still wait in its buffer). */
+  private dispatched = 0;
+  /** net.Socket's _pendingData: a chunk written while connecting. */
+  private pendingData: Buffer | null = null;
   private readEnded = false;
   private wantRead = false;
   private pendingWrite: { buf: Uint8Array; cb: (err?: Error | null) => void } | null = null;
-  private timeoutMs = 0;
+  /** setTimeout's value: undefined until it is called (socket.timeout), 0 = off. */
+  private timeoutMs: number | undefined = undefined;
   private timeoutTimer: VTimer | null = null;
   private remote: { address: string; port: number; family: string } | null = null;
   private connLabel: string | undefined;
@@ -96,6 +100,11 @@ export class NetSocket extends Duplex {
       if (d.length === 0) {
         this.readEnded = true;
         this.push(null);
+        // onStreamRead at EOF: push(null), then read(0), so 'end' (and with allowHalfOpen false
+        // the automatic end, then 'close') comes even when nobody reads: no CLOSE_WAIT leak.
+        process.nextTick(() => {
+          if (!this.destroyed) this.read(0);
+        });
         return;
       }
       this.bytesRead += d.length;
@@ -135,7 +144,6 @@ export class NetSocket extends Duplex {
         return;
       }
       off += n;
-      this.written += n;
     }
     this.touch();
     cb();
@@ -178,9 +186,14 @@ export class NetSocket extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.connecting || !this.handle) {
-      this.once('connect', () => this._write(chunk, _enc, cb));
+      this.pendingData = chunk;
+      this.once('connect', () => {
+        this.pendingData = null;
+        this._write(chunk, _enc, cb);
+      });
       return;
     }
+    this.dispatched += chunk.length;
     this.writeBytes(chunk, cb);
   }
 
@@ -199,7 +212,10 @@ export class NetSocket extends Duplex {
     } catch (e) {
       if (!(e instanceof SocketError) || e.code !== 'ENOTCONN') throw e;
     }
-    cb();
+    // net.Socket's _final completes in the shutdown request's callback (afterShutdown), a later
+    // turn: 'finish' comes then, and not at all if the stream is destroyed first (a write after
+    // end() errors before it).
+    setImmediate(() => cb());
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
@@ -208,8 +224,10 @@ export class NetSocket extends Duplex {
     const h = this.handle;
     if (h && !h.closed) h.close(); // Linux close(): FIN, or RST when unread data is left
     cb(err);
-    // After the stream's own 'error' (queued by cb): close(hadError), as net.Socket does.
-    process.nextTick(() => this.emit('close', err != null));
+    // After the stream's own 'error' (queued by cb): close(hadError), as net.Socket does, from
+    // the handle's close callback: a later turn of the event loop than 'end' or 'error', so
+    // `await once(s, 'end'); await once(s, 'close')` sees both (setImmediate, as uv_close).
+    setImmediate(() => this.emit('close', err != null));
   }
 
   // ---- node:net members ----
@@ -299,8 +317,12 @@ export class NetSocket extends Duplex {
     return 'closed';
   }
 
+  /** As net.Socket's: bytes dispatched, plus those the stream still buffers and one pending connect. */
   get bytesWritten(): number {
-    return this.written;
+    let n = this.dispatched + (this.pendingData?.length ?? 0);
+    // Writable's writableBuffer (the chunks not yet handed to _write); @types/node omits it.
+    for (const el of (this as unknown as { writableBuffer: Array<{ chunk: Buffer }> }).writableBuffer) n += el.chunk.length;
+    return n;
   }
 
   get remoteAddress(): string | undefined {
@@ -365,7 +387,7 @@ export class NetSocket extends Duplex {
   }
 
   get timeout(): number | undefined {
-    return this.timeoutMs || undefined;
+    return this.timeoutMs;
   }
 
   private clearTimer(): void {
