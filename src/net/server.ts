@@ -80,8 +80,14 @@ export class NetServer extends EventEmitter {
     // A 'connection' handler may close the server: stop accepting then (as libuv's accept loop).
     for (let h = l.accept(); h; h = this.listener === l && !l.closed ? l.accept() : null) {
       if (this.maxConnections !== undefined && this.conns.size >= this.maxConnections) {
-        h.close(); // Node closes connections over maxConnections at once
-        this.emit('drop', { localAddress: h.localAddress, localPort: h.localPort });
+        // Node closes connections over maxConnections at once; 'drop' names both ends (onconnection).
+        const fam = (a: string | null | undefined): string => (a?.includes(':') ? 'IPv6' : 'IPv4');
+        const drop = {
+          localAddress: h.localAddress, localPort: h.localPort, localFamily: fam(h.localAddress),
+          remoteAddress: h.remoteAddress, remotePort: h.remotePort, remoteFamily: fam(h.remoteAddress),
+        };
+        h.close();
+        this.emit('drop', drop);
         continue;
       }
       const s = new NetSocket(this.host, this.runtime, { allowHalfOpen: this.options.allowHalfOpen ?? false, handle: h });

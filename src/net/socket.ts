@@ -186,8 +186,13 @@ export class NetSocket extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.connecting || !this.handle) {
+      // net.Socket's _writeGeneric while connecting: the chunk waits for 'connect'; a 'close'
+      // first fails it with ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
       this.pendingData = chunk;
+      const onClose = (): void => cb(nodeError('ERR_SOCKET_CLOSED_BEFORE_CONNECTION', 'Socket closed before the connection was established'));
+      this.once('close', onClose);
       this.once('connect', () => {
+        this.off('close', onClose);
         this.pendingData = null;
         this._write(chunk, _enc, cb);
       });
