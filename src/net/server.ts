@@ -28,7 +28,6 @@ export class NetServer extends EventEmitter {
   private readonly conns = new Set<NetSocket>();
   maxConnections: number | undefined = undefined;
   private closing = false;
-  private closeCbs: Array<(err?: Error) => void> = [];
 
   constructor(readonly host: Host, readonly runtime: NetRuntime, readonly options: ServerOptions = {}, onConnection?: (s: NetSocket) => void) {
     super();
@@ -122,7 +121,8 @@ export class NetServer extends EventEmitter {
       if (cb) process.nextTick(() => cb(nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
       return this;
     }
-    if (cb) this.closeCbs.push(cb);
+    // net.Server's close(cb) is once('close', cb): it runs after 'close' listeners added earlier.
+    if (cb) this.once('close', cb);
     this.listener.close();
     this.listener = null;
     this.closing = true;
@@ -133,12 +133,7 @@ export class NetServer extends EventEmitter {
   private maybeClosed(): void {
     if (!this.closing || this.conns.size) return;
     this.closing = false;
-    const cbs = this.closeCbs;
-    this.closeCbs = [];
-    process.nextTick(() => {
-      for (const f of cbs) f();
-      this.emit('close');
-    });
+    process.nextTick(() => this.emit('close'));
   }
 
   ref(): this {

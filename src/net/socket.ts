@@ -252,7 +252,10 @@ export class NetSocket extends Duplex {
       if (!lit.ok) {
         const found = this.runtime.names.get(hostName)?.find((a) => !opts.family || ipVersion(a) === opts.family);
         if (!found) {
+          // dns.lookup's error: `getaddrinfo ENOTFOUND name`, errno UV_EAI_NONAME (-3008).
           const err = netError('ENOTFOUND', 'getaddrinfo');
+          err.message = `getaddrinfo ENOTFOUND ${hostName}`;
+          err.errno = -3008;
           (err as { hostname?: string }).hostname = hostName;
           this.emit('lookup', err, undefined, undefined, hostName);
           this.destroy(err);
