@@ -39,6 +39,8 @@ export interface ContractEnv {
   sleep(ms: number): Promise<void>;
   /** The event's arguments when it comes (unlike events.once, an 'error' does not reject). */
   once(em: unknown, ev: string): Promise<unknown[]>;
+  /** A port on the server's host that nobody listens on any more (listened on, then closed). */
+  closedPort(): Promise<number>;
 }
 
 const once = (em: unknown, ev: string): Promise<unknown[]> =>
@@ -113,7 +115,14 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
     const em = s as NodeJS.EventEmitter;
     for (const ev of SOCKET_EVENTS) em.on(ev, (a: unknown) => log(actor, `'${ev}'`, ...(ev === 'error' || ev === 'close' ? [a] : [])));
   };
-  const common = { side, log, watch, once };
+  const closedPort = async (): Promise<number> => {
+    const s = env.serverNet.createServer();
+    const port = await env.listen(s);
+    s.close();
+    await once(s, 'close');
+    return port;
+  };
+  const common = { side, log, watch, once, closedPort };
   if (side === 'node') {
     norm.addrs.set('127.0.0.1', 'SERVER');
     env = {

@@ -1,9 +1,6 @@
 export const title = 'connect() to a port nobody listens on: ECONNREFUSED, then close(true)';
 export default async function (t) {
-  const server = t.serverNet.createServer();
-  const port = await t.listen(server);
-  server.close();
-  await t.once(server, 'close');
+  const port = await t.closedPort();
   const c = t.net.connect(port, t.serverHost);
   t.watch('client', c);
   await t.once(c, 'close');

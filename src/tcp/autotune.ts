@@ -5,9 +5,9 @@
 
 import type { RcvSpace as RcvSpaceState, TcpConn } from './conn.ts';
 import { skbTruesize } from './buffer.ts';
+import { seqLt } from './seq.ts';
 
 export { skbTruesize };
-import { seqLt } from './seq.ts';
 
 /** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is the share of buffer memory a window may use, in 1/256. */
 const RMEM_TO_WIN_SCALE = 8;

@@ -8,9 +8,10 @@
 import { CONGESTION_CONTROL_NAMES } from '../base/config.ts';
 import type { TcpConn } from './conn.ts';
 import {
-  CUBIC, TCP_CA_CWR, TCP_CA_Open, TCP_CA_Recovery, jiffiesAt,
+  CUBIC, jiffiesAt,
   tcpCongAvoidAi, tcpInSlowStart, tcpIsCwndLimited, tcpJiffies32, tcpSlowStart, type CongestionOps,
 } from './cubic.ts';
+import { CaState } from './rtxqueue.ts';
 import { seqLt } from './seq.ts';
 
 /** A new socket's congestion control when net.ipv4.tcp_congestion_control is left alone. */
@@ -54,14 +55,13 @@ export function caReinit(c: TcpConn): void {
 const segs = (c: TcpConn, bytes: number): number => Math.ceil(bytes / c.mssCache);
 
 /**
- * New data acknowledged outside recovery (tcp_cong_control -> tcp_cong_avoid): the ops grow
- * cwnd while the flow is cwnd-limited. `flightBefore` is the flight before this ACK (unused:
- * tcp_is_cwnd_limited reads what tcp_cwnd_validate recorded at send time).
+ * tcp_cong_avoid: `ackedSegs` packets delivered outside a cwnd reduction; the ops grow cwnd
+ * while the flow is cwnd-limited (tcp_is_cwnd_limited reads what tcp_cwnd_validate recorded at
+ * send time).
  */
-export function onNewAck(c: TcpConn, ackedBytes: number, flightBefore: number): void {
-  void flightBefore;
+export function congAvoid(c: TcpConn, ackedSegs: number): void {
   const before = c.cwnd;
-  caOps(c).congAvoid(c, Math.max(1, segs(c, ackedBytes)));
+  caOps(c).congAvoid(c, Math.max(1, ackedSegs));
   c.cwndStamp = tcpJiffies32(c);
   if (c.cwnd > before) sndbufExpand(c); // tcp_new_space -> tcp_should_expand_sndbuf
 }
@@ -100,9 +100,12 @@ export function caDataSent(c: TcpConn): void {
   if (c.sndNxt === c.sndUna) caTxStart(c);
 }
 
+/** tcp_in_cwnd_reduction: CWR or Recovery, where PRR sets cwnd. */
+export const inCwndReduction = (c: TcpConn): boolean => c.caState === CaState.CWR || c.caState === CaState.Recovery;
+
 /** tcp_current_ssthresh: ssthresh, or 3/4 of cwnd if that is more, outside cwnd reduction. */
-function currentSsthresh(c: TcpConn): number {
-  if (c.caState === TCP_CA_CWR || c.caState === TCP_CA_Recovery) return c.ssthresh;
+export function currentSsthresh(c: TcpConn): number {
+  if (inCwndReduction(c)) return c.ssthresh;
   return Math.max(c.ssthresh, (c.cwnd >>> 1) + (c.cwnd >>> 2));
 }
 
@@ -153,7 +156,7 @@ export function cwndValidate(c: TcpConn, isCwndLimited: boolean): void {
   const rto = Math.round(c.rto / (1_000_000 / cfg.hz));
   if (cfg.tcp_slow_start_after_idle && ((now - c.cwndStamp) | 0) >= rto) {
     // tcp_cwnd_application_limited (SOCK_NOSPACE taken as a full send buffer).
-    if (c.caState === TCP_CA_Open && c.socket && c.sndBuf.free > 0) {
+    if (c.caState === CaState.Open && c.socket && c.sndBuf.free > 0) {
       const winUsed = Math.max(c.cwndUsed, cfg.tcp_initial_cwnd);
       if (winUsed < c.cwnd) {
         c.ssthresh = currentSsthresh(c);

@@ -8,14 +8,9 @@
 // hystart_low_window 16, hystart_ack_delta_us 2000, initial_ssthresh 0.
 
 import type { TcpConn } from './conn.ts';
+import { jiffyUs, usecsToJiffies } from '../time/jiffies.ts';
+import { CaState } from './rtxqueue.ts';
 import { seqGt } from './seq.ts';
-
-/** enum tcp_ca_state. */
-export const TCP_CA_Open = 0;
-export const TCP_CA_Disorder = 1;
-export const TCP_CA_CWR = 2;
-export const TCP_CA_Recovery = 3;
-export const TCP_CA_Loss = 4;
 
 /** TCP_INFINITE_SSTHRESH: ssthresh before the first loss (tcpi_snd_ssthresh 2147483647). */
 export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
@@ -43,13 +38,11 @@ export interface CongestionOps {
 /** tcp_jiffies32 at `us` of the connection's clock: jiffies start at INITIAL_JIFFIES (-300 s) as Linux's do. */
 export function jiffiesAt(c: TcpConn, us: number): number {
   const hz = c.env.cfg.hz;
-  return (Math.floor(us / (1_000_000 / hz)) - 300 * hz) >>> 0;
+  return (Math.floor(us / jiffyUs(hz)) - 300 * hz) >>> 0;
 }
 
 export const tcpJiffies32 = (c: TcpConn): number => jiffiesAt(c, c.env.now());
 
-/** usecs_to_jiffies: rounded up. */
-export const usecsToJiffies = (us: number, hz: number): number => Math.ceil(us / (1_000_000 / hz));
 
 /** tcp_in_slow_start. */
 export const tcpInSlowStart = (c: TcpConn): boolean => c.cwnd < c.ssthresh;
@@ -294,7 +287,7 @@ export const CUBIC: CongestionOps = {
   undoCwnd: (c) => Math.max(c.cwnd, c.priorCwnd),
   /** cubictcp_state: a retransmission timeout forgets the curve and restarts HyStart. */
   setState(c, state) {
-    if (state !== TCP_CA_Loss) return;
+    if (state !== CaState.Loss) return;
     const s = ca(c);
     bictcpReset(s);
     hystartReset(c, s);

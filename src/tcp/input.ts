@@ -11,7 +11,7 @@ import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { sndbufExpand } from './congestion.ts';
-import { armRto, retransmitSyn, scheduleAck, sendAck, tcpOutput, tsNow } from './output.ts';
+import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow } from './output.ts';
 import { ackNoQueue, ackQueue, FLAG_DATA, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE } from './recovery.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
@@ -534,7 +534,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   }
   if (flightBefore > 0) {
     // SACK, the retransmission queue, RTT, the CA state machine, cwnd, retransmissions.
-    ackQueue(c, ack, prevUna, flag, flightBefore, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    ackQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
     if (acked > 0 && c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
     // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
     if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
@@ -552,12 +552,8 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
  * backoff (tcp_probe0_when), so probes are timed from the answers, not from the probes.
  */
 function ackProbe(c: TcpConn, now: number): void {
-  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
-  const finWaiting = c.finQueued && seqLe(c.sndNxt, c.writeSeq); // the FIN is not out yet
-  if (!unsent && !finWaiting) return;
-  const len = Math.min(unsent, c.mssCache);
-  const headEnd = seqAdd(c.sndNxt, len + (finWaiting && len === unsent ? 1 : 0));
-  if (!seqGt(headEnd, seqAdd(c.sndUna, c.sndWnd))) {
+  if (!sendQueued(c)) return;
+  if (sendHeadFits(c)) {
     c.backoff = 0;
     if (c.rtxKind === 'persist') c.rtxDeadline = Infinity;
     return;

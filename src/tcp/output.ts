@@ -6,8 +6,9 @@ import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp
 import { freeSpace, fullSpace } from './autotune.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
-import { caDataSent, cwndValidate } from './congestion.ts';
+import { caDataSent, cwndValidate, inCwndReduction } from './congestion.ts';
 import { markWindowProbe, pshIn } from './push.ts';
+import { jiffyUs, roundUpToJiffies } from '../time/jiffies.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { TCP_TIMEOUT_MIN_JIFFIES } from './rack.ts';
 import { CaState, SK_EVER_RETRANS, SK_FIN, SK_LOST, SK_RETRANS, SK_SACKED } from './rtxqueue.ts';
@@ -269,9 +270,6 @@ export function packetsInFlight(c: TcpConn): number {
   return q.length - ((c.sackOk ? q.sackedOut : L.renoSacked) + q.lostOut) + q.retransOut;
 }
 
-/** tcp_in_cwnd_reduction: CWR or Recovery, where PRR sets cwnd. */
-export const inCwndReduction = (c: TcpConn): boolean => c.caState === CaState.CWR || c.caState === CaState.Recovery;
-
 /**
  * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
  * cwnd (in packets, tcp_cwnd_test) and Nagle allow, each segment entering the retransmission
@@ -403,14 +401,14 @@ export function scheduleLossProbe(c: TcpConn, advancingRto: boolean): boolean {
   const er = c.env.cfg.tcp_early_retrans;
   if ((er !== 3 && er !== 4) || L === null || L.q.length === 0 || !c.sackOk ||
     (L.caState !== CaState.Open && L.caState !== CaState.CWR)) return false;
-  const jiffy = 1_000_000 / c.env.cfg.hz;
+  const hz = c.env.cfg.hz;
   let timeout: number;
   if (c.srtt) {
-    timeout = Math.ceil((2 * c.srtt) / jiffy) * jiffy;
-    timeout += L.q.length === 1 ? Math.ceil(c.env.cfg.tcp_rto_min_us / jiffy) * jiffy : TCP_TIMEOUT_MIN_JIFFIES * jiffy;
+    timeout = roundUpToJiffies(2 * c.srtt, hz);
+    timeout += L.q.length === 1 ? roundUpToJiffies(c.env.cfg.tcp_rto_min_us, hz) : TCP_TIMEOUT_MIN_JIFFIES * jiffyUs(hz);
   } else timeout = TCP_TIMEOUT_INIT_US;
   const rtoDelta = advancingRto ? rtoBackoff(c) : rtoDeltaUs(c);
-  if (rtoDelta > 0) timeout = Math.min(timeout, Math.ceil(rtoDelta / jiffy) * jiffy);
+  if (rtoDelta > 0) timeout = Math.min(timeout, roundUpToJiffies(rtoDelta, hz));
   c.rtxKind = 'loss-probe';
   c.rtxDeadline = c.env.now() + timeout;
   return true;
@@ -541,6 +539,17 @@ export function sendWindowFill(c: TcpConn): number {
 /** Data or our FIN queued and not yet sent (tcp_send_head(sk) != NULL). */
 export function sendQueued(c: TcpConn): boolean {
   return seqLt(c.sndNxt, c.writeSeq) || (c.finQueued && c.sndNxt === c.writeSeq);
+}
+
+/**
+ * tcp_snd_wnd_test on the send head: its first MSS (with the FIN when that ends the queue) fits
+ * the peer's window. For a connection with something queued (sendQueued).
+ */
+export function sendHeadFits(c: TcpConn): boolean {
+  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
+  const len = Math.min(unsent, c.mssCache);
+  const fin = c.finQueued && len === unsent;
+  return !seqGt(seqAdd(c.sndNxt, len + (fin ? 1 : 0)), seqAdd(c.sndUna, c.sndWnd));
 }
 
 /** tcp_check_probe_timer: nothing in flight, data or FIN waiting on the window. */

@@ -4,16 +4,11 @@
 
 import type { TcpConn } from './conn.ts';
 import { CaState, SK_EVER_RETRANS, SK_LOST, SK_RETRANS, SK_SACKED, type LossState } from './rtxqueue.ts';
+import { jiffyUs, roundUpToJiffies } from '../time/jiffies.ts';
 import { seqGt } from './seq.ts';
 
 /** TCP_TIMEOUT_MIN: the smallest TCP timer, 2 jiffies. */
 export const TCP_TIMEOUT_MIN_JIFFIES = 2;
-
-/** usecs_to_jiffies, as µs: rounded up to whole jiffies. */
-export const toJiffiesUs = (c: TcpConn, us: number): number => {
-  const j = 1_000_000 / c.env.cfg.hz;
-  return Math.ceil(us / j) * j;
-};
 
 /** tcp_min_rtt: the windowed minimum RTT, ~0U before the first sample. */
 export const minRtt = (L: LossState): number => (L.minRtt > 0 ? L.minRtt : 0xffffffff);
@@ -101,9 +96,9 @@ export function rackMarkLost(c: TcpConn, L: LossState, rto: number): boolean {
   L.rackAdvanced = false;
   const wait = rackDetectLoss(c, L);
   if (wait > 0) {
-    const jiffy = 1_000_000 / c.env.cfg.hz;
+    const hz = c.env.cfg.hz;
     c.rtxKind = 'rack-reorder';
-    c.rtxDeadline = c.env.now() + Math.min(toJiffiesUs(c, wait) + TCP_TIMEOUT_MIN_JIFFIES * jiffy, rto);
+    c.rtxDeadline = c.env.now() + Math.min(roundUpToJiffies(wait, hz) + TCP_TIMEOUT_MIN_JIFFIES * jiffyUs(hz), rto);
     return true;
   }
   return false;

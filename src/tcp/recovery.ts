@@ -7,9 +7,9 @@
 // (tcp_enter_loss), a loss probe (tcp_send_loss_probe), RACK's reordering timeout.
 
 import type { TcpConn } from './conn.ts';
-import { caPktsAcked, caSetState, lossSsthresh, onNewAck, undoCwnd } from './congestion.ts';
+import { caPktsAcked, caSetState, congAvoid, currentSsthresh, inCwndReduction, lossSsthresh, undoCwnd } from './congestion.ts';
 import {
-  inCwndReduction, packetsInFlight, rearmRto, retransmitSkb, scheduleLossProbe, sendQueued, tcpOutput, tsNow, xmitRetransmitQueue,
+  packetsInFlight, rearmRto, sendHeadFits, retransmitSkb, scheduleLossProbe, sendQueued, tcpOutput, tsNow, xmitRetransmitQueue,
 } from './output.ts';
 import { markLost, minRtt, rackAdvance, rackDetectLoss, rackMarkLost, rackUpdateReoWnd, TCP_RACK_RECOVERY_THRESH } from './rack.ts';
 import { CaState, SK_EVER_RETRANS, SK_LOST, SK_RETRANS, SK_SACKED, type LossState } from './rtxqueue.ts';
@@ -343,7 +343,6 @@ function tryUndoRecovery(c: TcpConn, L: LossState, tsEcr: number | undefined): b
   } else if (L.rackReoWndPersist) L.rackReoWndPersist--;
   if (nonSackPreventingReopen(c, L)) return true;
   setCaState(c, L, CaState.Open);
-  L.isSackReneg = false;
   return false;
 }
 
@@ -366,10 +365,7 @@ function tryUndoLoss(c: TcpConn, L: LossState, frtoUndo: boolean, tsEcr: number 
     if (frtoUndo) c.env.counters.inc('TCPSpuriousRTOs');
     c.retransmits = 0;
     if (nonSackPreventingReopen(c, L)) return true;
-    if (frtoUndo || c.sackOk) {
-      setCaState(c, L, CaState.Open);
-      L.isSackReneg = false;
-    }
+    if (frtoUndo || c.sackOk) setCaState(c, L, CaState.Open);
     return true;
   }
   return false;
@@ -389,10 +385,6 @@ function tryUndoPartial(c: TcpConn, L: LossState, priorUna: number, tsEcr: numbe
 }
 
 // ---- The reduction: PRR ----
-
-/** tcp_current_ssthresh. */
-const currentSsthresh = (c: TcpConn): number =>
-  inCwndReduction(c) ? c.ssthresh : Math.max(c.ssthresh, (c.cwnd >> 1) + (c.cwnd >> 2));
 
 /** tcp_init_cwnd_reduction. */
 function initCwndReduction(c: TcpConn, L: LossState): void {
@@ -633,7 +625,7 @@ function mayRaiseCwnd(c: TcpConn, L: LossState, flag: number): boolean {
  * `flag` holds FLAG_DATA, FLAG_WIN_UPDATE and FLAG_SND_UNA_ADVANCED.
  */
 export function ackQueue(
-  c: TcpConn, ack: number, priorUna: number, flag: number, flightBefore: number,
+  c: TcpConn, ack: number, priorUna: number, flag: number,
   sack: ReadonlyArray<readonly [number, number]> | undefined, tsEcr: number | undefined,
 ): void {
   const L = c.loss;
@@ -667,7 +659,7 @@ export function ackQueue(
   // tcp_cong_control.
   const delivered = L.delivered - priorDelivered;
   if (inCwndReduction(c)) cwndReduction(c, L, delivered, L.lost - priorLost, flag);
-  else if (mayRaiseCwnd(c, L, flag)) onNewAck(c, delivered * c.mssCache, flightBefore);
+  else if (mayRaiseCwnd(c, L, flag)) congAvoid(c, delivered);
   // tcp_xmit_recovery.
   if (rexmit === Rexmit.New) {
     tcpOutput(c);
@@ -724,7 +716,6 @@ export function enterLoss(c: TcpConn): void {
   const reneg = q.length > 0 && (q.flags(0) & SK_SACKED) !== 0;
   if (reneg) {
     c.env.counters.inc('TCPSACKReneging');
-    L.isSackReneg = true;
   } else if (!c.sackOk) L.renoSacked = 0;
   const now = c.env.now();
   for (let i = 0; i < q.length; i++) {
@@ -769,10 +760,7 @@ export function sendLossProbe(c: TcpConn): void {
   // counted), else the last segment again. Seen on 6.18 (drill --both,
   // api/tcp-info-busy-rwnd-limited.pkt): with the window full and data waiting, the probe
   // resends the last segment 2 x SRTT + 2 jiffies after it went.
-  const unsent = seqLt(c.sndNxt, c.writeSeq) ? (c.writeSeq - c.sndNxt) >>> 0 : 0;
-  const len = Math.min(unsent, c.mssCache);
-  const headEnd = seqAdd(c.sndNxt, len + (c.finQueued && len === unsent ? 1 : 0));
-  if (sendQueued(c) && !seqGt(headEnd, seqAdd(c.sndUna, c.sndWnd))) {
+  if (sendQueued(c) && sendHeadFits(c)) {
     if (tcpOutput(c, false, true) === 0) {
       rearmRto(c);
       return;

@@ -5,6 +5,7 @@
 // RFC 6298 would give SRTT + 4 x RTTVAR with a 1 s floor; Linux's floor is rto_min (200 ms).
 
 import type { TcpConn } from './conn.ts';
+import { roundUpToJiffies } from '../time/jiffies.ts';
 import { seqGt } from './seq.ts';
 
 export function rttSample(c: TcpConn, m: number): void {
@@ -43,8 +44,7 @@ export function rttSample(c: TcpConn, m: number): void {
 /** RTO = SRTT + rttvar in whole jiffies (usecs_to_jiffies rounds up), at most TCP_RTO_MAX. */
 export function setRto(c: TcpConn): void {
   const cfg = c.env.cfg;
-  const jiffy = 1_000_000 / cfg.hz;
-  c.rto = Math.min(Math.ceil((c.srtt + c.rttvar) / jiffy) * jiffy, cfg.tcp_rto_max_us);
+  c.rto = Math.min(roundUpToJiffies(c.srtt + c.rttvar, cfg.hz), cfg.tcp_rto_max_us);
 }
 
 /**

@@ -183,7 +183,6 @@ export class LossState {
   renoSacked = 0;
   /** tp->frto: F-RTO (RFC 5682) is running for this RTO. */
   frto = false;
-  isSackReneg = false;
   /** tp->tlp_high_seq (0 = no probe outstanding) and tp->tlp_retrans. */
   tlpHighSeq = 0;
   tlpRetrans = false;

@@ -1,10 +1,8 @@
 // Topic B: loss recovery on an established connection, as Linux 6.x does it (RFC 8985).
 
+import { decodePacket } from '../../wire/packet.ts';
 import { latencyParam, ms, text, type Scenario } from '../scenario.ts';
 import { reader, serve } from './apps.ts';
-
-/** Payload bytes of an IPv4/TCP packet. */
-const payloadLen = (p: Uint8Array): number => ((p[2]! << 8) | p[3]!) - (p[0]! & 0x0f) * 4 - (p[32]! >> 4) * 4;
 
 export const tailLossProbe: Scenario = {
   id: 'tail-loss-probe',
@@ -32,7 +30,8 @@ export const tailLossProbe: Scenario = {
     let data = 0;
     // Drop the client's fourth and fifth data segments, once each.
     net.addFilter((pk) => {
-      if (pk.from !== 'client' || payloadLen(pk.packet) === 0) return 'pass';
+      const d = pk.from === 'client' ? decodePacket(pk.packet) : null;
+      if (!d?.ok || d.value.tcp.payload.length === 0) return 'pass';
       data++;
       return data === 4 || data === 5 ? null : 'pass';
     });
