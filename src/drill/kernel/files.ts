@@ -97,8 +97,13 @@ class Runner {
   }
 }
 
-/** How many times a script that failed on timing alone is tried on the kernel. */
-export const KERNEL_TRIES = 3;
+/**
+ * How many times a script that failed on timing alone is tried on the kernel. Five: on
+ * 2026-12-06 the blocking close() of close/linger-n-close-waits-for-ack.pkt (a worker thread's
+ * call) missed its 4 ms more than half the time on first tries, at the session's first commit as
+ * at its last, and failed all three of three tries in one CI run of five.
+ */
+export const KERNEL_TRIES = 5;
 
 /**
  * A failure that a late wake-up can cause: a packet or a call outside its tolerance, or a
