@@ -16,6 +16,10 @@ import { Network } from '../src/sim/network.ts';
 import { Host } from '../src/host/host.ts';
 import { Runtime } from '../src/net/runtime.ts';
 import { bindNet } from '../src/net/index.ts';
+import nodeHttp from 'node:http';
+import nodeHttp2 from 'node:http2';
+import { Agent as UndiciAgent, Pool as UndiciPool, type Dispatcher } from 'undici';
+import { bindHttp, bindHttp2, undiciConnect, undiciDispatcher, type LingerHttp, type LingerHttp2 } from '../src/net/http.ts';
 
 // Real timers, taken before any Runtime fakes the globals.
 const realSetTimeout = globalThis.setTimeout;
@@ -41,6 +45,15 @@ export interface ContractEnv {
   once(em: unknown, ev: string): Promise<unknown[]>;
   /** A port on the server's host that nobody listens on any more (listened on, then closed). */
   closedPort(): Promise<number>;
+  /** node:http as the client sees it, and as the server does (node: both node:http). */
+  http: typeof nodeHttp | LingerHttp;
+  serverHttp: typeof nodeHttp | LingerHttp;
+  /** node:http2 likewise. */
+  http2: typeof nodeHttp2 | LingerHttp2;
+  serverHttp2: typeof nodeHttp2 | LingerHttp2;
+  /** An undici Agent (dispatcher) for the client, and a Pool to an origin. */
+  undiciAgent(opts?: ConstructorParameters<typeof UndiciAgent>[0]): Dispatcher;
+  undiciPool(origin: string, opts?: ConstructorParameters<typeof UndiciPool>[1]): UndiciPool;
 }
 
 const once = (em: unknown, ev: string): Promise<unknown[]> =>
@@ -130,6 +143,12 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
       net: nodeNet,
       serverNet: nodeNet,
       serverHost: '127.0.0.1',
+      http: nodeHttp,
+      serverHttp: nodeHttp,
+      http2: nodeHttp2,
+      serverHttp2: nodeHttp2,
+      undiciAgent: (opts) => new UndiciAgent(opts),
+      undiciPool: (origin, opts) => new UndiciPool(origin, opts),
       sleep: (ms) => new Promise((r) => realSetTimeout(r, ms)),
       listen: async (server, ...args) => {
         (server as nodeNet.Server).listen(...(args.length ? args : [0, '127.0.0.1']) as [number, string]);
@@ -151,11 +170,19 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
     settle = () => rt.runFor(50_000);
     norm.addrs.set('10.0.0.2', 'SERVER');
     norm.addrs.set('10.0.0.1', 'CLIENT');
+    const cnet = bindNet(client, rt);
+    const snet = bindNet(server, rt);
     env = {
       ...common,
-      net: bindNet(client, rt),
-      serverNet: bindNet(server, rt),
+      net: cnet,
+      serverNet: snet,
       serverHost: '10.0.0.2',
+      http: bindHttp(cnet),
+      serverHttp: bindHttp(snet),
+      http2: bindHttp2(cnet),
+      serverHttp2: bindHttp2(snet),
+      undiciAgent: (opts) => undiciDispatcher(cnet, opts),
+      undiciPool: (origin, opts) => new UndiciPool(origin, { ...opts, connect: undiciConnect(cnet) as never }),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)), // faked by the runtime: virtual
       listen: async (srv, ...args) => {
         const s = srv as ReturnType<ReturnType<typeof bindNet>['createServer']>;

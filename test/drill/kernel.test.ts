@@ -31,6 +31,8 @@ test('drill --kernel: every corpus script under 10 s of script time passes on th
   // One at a time: on two cores, two scripts in real time beside their worker threads make each
   // other's packets late often enough that a script fails all three tries once in a while.
   const rs = await runKernelFiles(short, [], 1);
+  const slow = rs.filter((r) => r.warnings.some((w) => w.startsWith('passed only with the slow-machine tolerance')));
+  if (slow.length) console.log(`# passed only at the slow-machine tolerance (a late VM, see files.ts): ${slow.map((r) => r.file).join(', ')}`);
   const bad = rs.filter((r) => r.status === 'FAIL' || (r.status === 'UNSUPPORTED' && !r.unsupported?.[0]?.startsWith('linger-only: ')));
   assert.deepEqual(bad.map((r) => `${r.file}:${r.failure?.line ?? ''} ${r.failure?.message ?? r.unsupported?.join('; ')}`), []);
 });

@@ -44,7 +44,7 @@ export class KernelBackend implements DrillBackend {
       packet: (b) => { if (isTcp(b)) hooks.capture(b); },
       afterStep: hooks.afterStep,
     });
-    this.sys = new KernelSyscalls(pool, () => this.time.hostNow());
+    this.sys = new KernelSyscalls(pool, () => this.time.hostNow(), (hr) => this.time.hostTimeOf(hr));
     // The namespace starts as linger's host does (base/config.ts lingerSysctls): Linux's stock
     // defaults, not this machine's (its tcp_rmem, its bbr), and where linger approximates
     // Linux, the setting it behaves as. A script's own settings come after, on both hosts.

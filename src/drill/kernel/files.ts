@@ -98,31 +98,47 @@ class Runner {
 }
 
 /**
- * How many times a script that failed on timing alone is tried on the kernel. Five: on
- * 2026-12-06 the blocking close() of close/linger-n-close-waits-for-ack.pkt (a worker thread's
- * call) missed its 4 ms more than half the time on first tries, at the session's first commit as
- * at its last, and failed all three of three tries in one CI run of five.
+ * How many times a script that failed on timing alone is tried on the kernel. This machine is
+ * a virtual one whose host now and then leaves a vCPU waiting for milliseconds: on 2026-12-06,
+ * at idle, 10 of 40 first tries of five scripts with blocking calls missed their 4 ms by up to
+ * 8 ms (a woken thread or the kernel's own timer late), and one CI run saw one script miss on
+ * all five tries. Keeping the vCPUs busy (SCHED_IDLE spinners) did not help (14 of 40).
  */
 export const KERNEL_TRIES = 5;
+/** Tries after this many use SLOW_TOLERANCE_US. */
+export const STRICT_TRIES = 3;
+/**
+ * The tolerance Linux's own packetdrill runner gives a slow machine
+ * (tools/testing/selftests/net/packetdrill/ksft_runner.sh: --tolerance_usecs=14000 when
+ * KSFT_MACHINE_SLOW is set). Used only for the last tries, only when the run did not set a
+ * tolerance itself; a script that passes that way says so in a warning.
+ */
+export const SLOW_TOLERANCE_US = 14000;
 
 /**
  * A failure that a late wake-up can cause: a packet or a call outside its tolerance, or a
- * packet not there by the end of its window. This machine is a virtual one: a sleeping thread
- * is late by more than 2 ms about once in a hundred wake-ups, and the kernel's own timers with it.
+ * packet not there by the end of its window.
  */
 export const timingFailure = (r: DrillResult): boolean =>
   r.status === 'FAIL' && !!r.failure && /^(timing error|expected an outbound packet at|\w+\(\) blocked, but)/.test(r.failure.message);
 
-/** A script run until it passes or fails for something else than timing, at most KERNEL_TRIES times; earlier tries are noted. */
+/**
+ * A script run until it passes or fails for something else than timing, at most KERNEL_TRIES
+ * times, the last ones with the slow-machine tolerance; earlier tries are noted.
+ */
 async function runWithRetries(runner: Runner, job: KernelJob): Promise<DrillResult> {
   const notes: string[] = [];
+  const ownTolerance = job.flags.some(([k]) => k === 'tolerance_usecs');
   for (let t = 1; ; t++) {
-    const r = await runner.run(job);
+    const slow = t > STRICT_TRIES && !ownTolerance;
+    const r = await runner.run(slow ? { ...job, flags: [...job.flags, ['tolerance_usecs', String(SLOW_TOLERANCE_US)]] } : job);
     if (!timingFailure(r) || t === KERNEL_TRIES || !runner.alive) {
+      if (slow && r.status === 'ok') notes.push(`passed only with the slow-machine tolerance (${SLOW_TOLERANCE_US / 1000} ms, as Linux's ksft_runner.sh under KSFT_MACHINE_SLOW), on try ${t}`);
       if (notes.length) r.warnings = [...notes, ...r.warnings];
       return r;
     }
-    notes.push(`try ${t} of ${KERNEL_TRIES} failed on timing (retried): line ${r.failure!.line}: ${r.failure!.message}`);
+    const f = r.failure!;
+    notes.push(`try ${t} of ${KERNEL_TRIES}${slow ? ` (${SLOW_TOLERANCE_US / 1000} ms tolerance)` : ''} failed on timing (retried): line ${f.line}: ${f.message}${f.actual ? ` (actual: ${f.actual})` : ''}`);
   }
 }
 

@@ -20,6 +20,8 @@ export interface PoolResult {
   bufs: Uint8Array[];
   /** A second result some calls have (recvmsg: the control length). */
   extra?: number;
+  /** When the call returned, on the worker: process.hrtime.bigint() (CLOCK_MONOTONIC, shared by every thread). */
+  at?: bigint;
   /** The worker could not make the call at all. */
   error?: string;
 }

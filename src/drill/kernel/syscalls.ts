@@ -43,7 +43,11 @@ export class KernelSyscalls implements ScriptSyscalls {
   /** A congestion control every new TCP socket is given (the suite's tcp_congestion_control). */
   congestionControl: string | null = null;
 
-  constructor(private readonly pool: CallPool, private readonly clock: () => number) {
+  /**
+   * @param clock host time now (µs)
+   * @param hostTime a process.hrtime.bigint() stamp in host time (µs): when a pool call returned
+   */
+  constructor(private readonly pool: CallPool, private readonly clock: () => number, private readonly hostTime: (hr: bigint) => number) {
     this.begin = {
       connect: (fd, addr) => this.connect(fd, addr),
       accept: (fd) => this.accept(fd, 0),
@@ -69,15 +73,19 @@ export class KernelSyscalls implements ScriptSyscalls {
   /** The call on a pool thread; `read` shapes its result (the worker's errno is put back). */
   private onPool<R extends Ret>(name: string, call: PoolCall, args: Array<number | Uint8Array | null>, read: (r: PoolResult) => R, failed?: (r: PoolResult) => R): Call<R> {
     const id = this.pool.submit(call, args);
+    // The call returned when its thread says it did (see worker.mjs), not when this thread saw it.
+    let returnedAt: number | null = null;
+    const clock = (): number => returnedAt ?? this.clock();
     const attempt = (): R | typeof BLOCKED => {
       this.pool.collect();
       const r = this.pool.result(id);
       if (!r) return BLOCKED;
+      if (r.at !== undefined) returnedAt = this.hostTime(r.at);
       if (r.error) throw new Error(`${name}() on the kernel: ${r.error}`);
       if (r.ret < 0) return failed ? failed(r) : (sysErr(r.errno) as R);
       return read(r);
     };
-    return new Call<R>(name, this.clock, attempt, () => { throw new Error(`${name}() has no deadline on the kernel`); }, Infinity);
+    return new Call<R>(name, clock, attempt, () => { throw new Error(`${name}() has no deadline on the kernel`); }, Infinity);
   }
 
   private nonBlocking(fd: number): boolean {

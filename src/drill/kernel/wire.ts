@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { run as runCommand } from '../../link/netns.ts';
 import { formatIpv6, parseIpv6 } from '../../wire/addr.ts';
 import type { DrillConfig } from '../config.ts';
-import { ScriptClock } from '../timing.ts';
+import { BASE, ScriptClock } from '../timing.ts';
 import { errno, errnoLabel, lib } from './libc.ts';
 import type { CallPool } from './pool.ts';
 
@@ -108,6 +108,11 @@ export class RealTimeline extends ScriptClock {
 
   now(): number {
     return Number((process.hrtime.bigint() - this.origin) / 1000n);
+  }
+
+  /** A process.hrtime.bigint() stamp (another thread's too) in host time, µs. */
+  hostTimeOf(hr: bigint): number {
+    return Number((hr - this.origin) / 1000n) + BASE;
   }
 
   advanceTo(t: number): void {

@@ -63,9 +63,12 @@ C.connectWait = (fd) => {
 function run(req) {
   const a = req.args.map((x) => (x instanceof Uint8Array ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x));
   const out = C[req.call](...a);
+  // The return stamped here, on the calling thread, as packetdrill's syscall thread does: the
+  // hop back to the main thread (a message and an eventfd wake-up) is not the call's time.
+  const at = process.hrtime.bigint();
   const ret = typeof out === 'object' ? out.ret : Number(out);
   const errno = typeof out === 'object' ? out.errno : ret < 0 ? koffi.errno() : 0;
-  return { id: req.id, ret, errno, extra: typeof out === 'object' ? out.extra : undefined, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
+  return { id: req.id, at, ret, errno, extra: typeof out === 'object' ? out.extra : undefined, bufs: a.filter((x) => Buffer.isBuffer(x)).map((b) => new Uint8Array(b)) };
 }
 
 parentPort.once('message', ({ port, wakeFd }) => {
