@@ -34,7 +34,7 @@ interface NetServerFields {
  * maxConnections and 'drop' go to a linger net.Server whose connections are handed to
  * `server` as node:net's onconnection hands them ('connection').
  */
-function listenOnHost(server: AnyServer, net: LingerNet, onListening?: () => void, onClose?: () => void): void {
+function listenOnHost(server: AnyServer, net: LingerNet, onListening?: () => void, onClose?: () => void, onSocket?: (s: NetSocket) => void): void {
   const f = server as unknown as NetServerFields;
   let ls: NetServer | null = null;
   const make = (): NetServer => {
@@ -44,7 +44,10 @@ function listenOnHost(server: AnyServer, net: LingerNet, onListening?: () => voi
       noDelay: f.noDelay ?? false,
       keepAlive: f.keepAlive ?? false,
       keepAliveInitialDelay: (f.keepAliveInitialDelay ?? 0) * 1000,
-    }, (sock) => server.emit('connection', sock));
+    }, (sock) => {
+      onSocket?.(sock);
+      server.emit('connection', sock);
+    });
     s.maxConnections = maxConnections;
     s.on('listening', () => {
       server.emit('listening');
@@ -234,6 +237,14 @@ export interface LingerHttp {
  * headersTimeout and requestTimeout) run on the runtime's clock.
  */
 export function bindHttp(net: LingerNet): LingerHttp {
+  let m = httpOf.get(net);
+  if (!m) httpOf.set(net, (m = makeHttp(net)));
+  return m;
+}
+/** One module per net: its Agent class and globalAgent are the host's, as node:http's are the process's. */
+const httpOf = new WeakMap<LingerNet, LingerHttp>();
+
+function makeHttp(net: LingerNet): LingerHttp {
   const createServer = (options?: http.ServerOptions | http.RequestListener, requestListener?: http.RequestListener): http.Server => {
     const server = typeof options === 'function' ? http.createServer(options) : http.createServer(options ?? {}, requestListener);
     const checker = new ConnectionChecker(server, net.runtime);
@@ -281,11 +292,18 @@ export interface LingerHttp2 {
   constants: typeof http2.constants;
 }
 
+/**
+ * Http2Session's constructor turns Nagle off on its socket (socket.setNoDelay()); a socket
+ * that is not a native one reaches it wrapped in a JSStreamSocket, whose handle has no
+ * setNoDelay, so on a linger socket that is done here, as it is on the kernel's.
+ */
+const noNagle = (s: NetSocket): NetSocket => s.setNoDelay(true);
+
 /** node:http2 (cleartext, prior knowledge) on a linger host. */
 export function bindHttp2(net: LingerNet): LingerHttp2 {
   const createServer = (options?: http2.ServerOptions, handler?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void): http2.Http2Server => {
     const server = handler ? http2.createServer(options ?? {}, handler) : http2.createServer(options ?? {});
-    listenOnHost(server, net);
+    listenOnHost(server, net, undefined, undefined, noNagle);
     return server;
   };
   const connect = (authority: string | URL, options?: http2.ClientSessionOptions | ((s: http2.ClientHttp2Session) => void), listener?: (s: http2.ClientHttp2Session) => void): http2.ClientHttp2Session => {
@@ -298,7 +316,7 @@ export function bindHttp2(net: LingerNet): LingerHttp2 {
     const port = Number(url.port || 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const opts: http2.ClientSessionOptions = { ...(options ?? {}) };
-    if (!opts.createConnection) opts.createConnection = () => net.connect(port, host) as never;
+    if (!opts.createConnection) opts.createConnection = () => noNagle(net.connect(port, host)) as never;
     return listener ? http2.connect(url, opts, listener) : http2.connect(url, opts);
   };
   return { createServer, connect, constants: http2.constants };

@@ -2,8 +2,9 @@
 // The TCP facts (who opens, who sends the first FIN, where TIME_WAIT ends up, resets) come
 // from the engine's trace; the applications add `http` events.
 
-import http from 'node:http';
-import type { ConnectOptions, NetSocket } from '../../net/socket.ts';
+import type http from 'node:http';
+import { bindHttp, bindHttp2 } from '../../net/http.ts';
+import type { NetSocket } from '../../net/socket.ts';
 import { latencyParam, ms, sec, type Scenario, type ScenarioContext } from '../scenario.ts';
 import { connOf, nodeExt } from './env.ts';
 
@@ -11,7 +12,7 @@ const BODY = 'hello from the server\n';
 
 /** node:http server on port 80 of the server host; every request is logged. */
 export function httpServer(ctx: ScenarioContext, opts: { keepAliveTimeout?: number; maxRequestsPerSocket?: number }, handler?: (req: http.IncomingMessage, res: http.ServerResponse) => void): http.Server {
-  const hs = http.createServer((req, res) => {
+  const hs = bindHttp(nodeExt(ctx).serverNet).createServer((req, res) => {
     ctx.http({ host: 'server', phase: 'request', method: req.method ?? '', path: req.url ?? '', connection: connOf(req.socket) });
     if (handler) handler(req, res);
     else {
@@ -22,20 +23,13 @@ export function httpServer(ctx: ScenarioContext, opts: { keepAliveTimeout?: numb
   });
   if (opts.keepAliveTimeout !== undefined) hs.keepAliveTimeout = opts.keepAliveTimeout;
   if (opts.maxRequestsPerSocket !== undefined) hs.maxRequestsPerSocket = opts.maxRequestsPerSocket;
-  // http.Server is a net.Server with allowHalfOpen: true: a request still gets its response
-  // after the client has shut down its sending side.
-  // and noDelay: true (Node 18+ http.createServer default).
-  nodeExt(ctx).serverNet.createServer({ allowHalfOpen: true, noDelay: true }, (s) => hs.emit('connection', s)).listen(80);
+  hs.listen(80);
   return hs;
 }
 
 /** An http.Agent whose connections are linger sockets of the client host. */
 export function lingerAgent(ctx: ScenarioContext, opts: http.AgentOptions): http.Agent {
-  const agent = new http.Agent(opts);
-  const net = nodeExt(ctx).clientNet;
-  // Agent passes its options (noDelay: true since Node 18, keepAlive, keepAliveInitialDelay) on.
-  agent.createConnection = (o) => net.createConnection({ ...(o as ConnectOptions), port: Number(o.port ?? 80), host: o.host ?? 'server' });
-  return agent;
+  return new (bindHttp(nodeExt(ctx).clientNet).Agent)(opts);
 }
 
 export interface Result {
@@ -47,7 +41,7 @@ export interface Result {
 /** One request through an agent; logs request, response or error with the connection used. */
 export function request(ctx: ScenarioContext, agent: http.Agent | false, path: string, headers: Record<string, string> = {}, method = 'GET', halfClose = false): Promise<Result> {
   return new Promise((resolve) => {
-    const req = http.request({ host: 'server', port: 80, path, method, agent: agent || undefined, headers, createConnection: agent ? undefined : () => nodeExt(ctx).clientNet.createConnection({ port: 80, host: 'server' }) } as http.RequestOptions);
+    const req = bindHttp(nodeExt(ctx).clientNet).request({ host: 'server', port: 80, path, method, agent, headers });
     let conn: string | undefined;
     req.on('socket', (s) => {
       const log = () => {
@@ -306,8 +300,8 @@ export const http2MultiplexIdle: Scenario = {
   params: [latencyParam, reqParam(100), { name: 'idle_timeout_ms', description: 'the server closes a session idle this long', default: 5000, min: 100, max: 600000 }],
   notice: ['one SYN', 'GOAWAY, then the server FIN', 'exactly one TIME_WAIT, on the server'],
   async setup(ctx) {
-    const http2 = await import('node:http2');
     const { serverNet, clientNet } = nodeExt(ctx);
+    const http2 = bindHttp2(serverNet);
     const server = http2.createServer();
     server.on('stream', (stream, headers) => {
       ctx.http({ host: 'server', phase: 'request', method: String(headers[':method']), path: String(headers[':path']), connection: connOf(stream.session?.socket) });
@@ -327,9 +321,9 @@ export const http2MultiplexIdle: Scenario = {
       session.on('stream', (s) => s.on('close', arm));
       arm();
     });
-    serverNet.createServer({ allowHalfOpen: true, noDelay: true }, (s) => server.emit('connection', s)).listen(80);
+    server.listen(80);
     const run = () => {
-      const session = http2.connect('http://server', { createConnection: () => clientNet.connect(80, 'server') as never });
+      const session = bindHttp2(clientNet).connect('http://server');
       session.on('goaway', () => ctx.note(ctx.client, 'client: GOAWAY received'));
       session.on('error', () => undefined);
       for (let i = 0; i < ctx.p['requests']!; i++) {
@@ -366,16 +360,15 @@ export const httpVersionsCompared: Scenario = {
   params: [latencyParam, reqParam(100)],
   notice: ['HTTP/1.0: 100 connections, 100 server TIME_WAITs', 'HTTP/1.1: 1 connection', 'HTTP/2: 1 connection, the shortest time'],
   async setup(ctx) {
-    const http2 = await import('node:http2');
     const n = ctx.p['requests']!;
     const { clientNet, serverNet } = nodeExt(ctx);
     httpServer(ctx, {}); // HTTP/1.x on port 80
-    const h2 = http2.createServer();
+    const h2 = bindHttp2(serverNet).createServer();
     h2.on('stream', (stream) => {
       stream.respond({ ':status': 200 });
       stream.end(BODY);
     });
-    serverNet.createServer({ allowHalfOpen: true, noDelay: true }, (s) => h2.emit('connection', s)).listen(8080);
+    h2.listen(8080);
     const syns = () => ctx.client.counters.get('ActiveOpens');
     const tws = (h: typeof ctx.client) => h.counters.get('TW');
     const measure = async (label: string, run: () => Promise<void>) => {
@@ -401,7 +394,7 @@ export const httpVersionsCompared: Scenario = {
         agent.destroy(); // the client closes its pooled connection: its TIME_WAIT counts here
       });
       await measure('HTTP/2', async () => {
-        const session = http2.connect('http://server:8080', { createConnection: () => clientNet.connect(8080, 'server') as never });
+        const session = bindHttp2(clientNet).connect('http://server:8080');
         await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {
           const path = `/2/${i + 1}`;
           const req = session.request({ ':path': path });
