@@ -2,7 +2,7 @@ export const title = "node:http: server.setTimeout(200, cb): an idle request's s
 export default async function (t) {
   const server = t.serverHttp.createServer((req, res) => {
     t.log('server', 'request', req.url);
-    setTimeout(() => res.end('late'), 300);
+    t.sleep(300).then(() => res.end('late'));
   });
   server.setTimeout(200, (s) => t.log('server', "'timeout'", 'destroyed', s.destroyed));
   const port = await t.listen(server);
