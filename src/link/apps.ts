@@ -20,12 +20,56 @@ export interface HttpServers {
   requests: number;
 }
 
+/** What the HTTP app serves, for `linger tun http --help` (keep in step with httpServer). */
+export const HTTP_PATHS: ReadonlyArray<[string, string]> = [
+  ['/bytes/N', 'N bytes (N up to 2^30) of "a", application/octet-stream, with Content-Length'],
+  ['any other path', 'one text line: method, path, version, the request\'s number on its connection, the client'],
+];
+
+/**
+ * The HTTP/2 connection preface (RFC 9113 §3.4, `PRI * HTTP/2.0`) on the HTTP/1.x port: llhttp
+ * stops at it with HPE_PAUSED_H2_UPGRADE and node:http would answer `400 Bad Request` and close,
+ * which an HTTP/2 client (curl --http2-prior-knowledge) reports as "Empty reply from server".
+ * linger answers in HTTP/2 instead, so the client shows it: its SETTINGS, a SETTINGS ACK, on
+ * stream 1 (a prior-knowledge client's first request) `505` with a text body naming the h2c
+ * port, then GOAWAY (last stream 1, NO_ERROR). HPACK: `:status` is static index 8 and
+ * content-type 31, both sent as literals without indexing (RFC 7541 §6.2.2).
+ */
+export function h2PrefaceHint(text: string): Buffer {
+  const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+    const h = Buffer.alloc(9);
+    h.writeUIntBE(payload.length, 0, 3);
+    h[3] = type;
+    h[4] = flags;
+    h.writeUInt32BE(stream, 5);
+    return Buffer.concat([h, payload]);
+  };
+  const lit = (index: number, value: string): Buffer => Buffer.concat([Buffer.from([index < 15 ? index : 15, ...(index < 15 ? [] : [index - 15])]), Buffer.from([value.length]), Buffer.from(value)]);
+  const headers = Buffer.concat([lit(8, '505'), lit(31, 'text/plain; charset=utf-8')]);
+  const goaway = Buffer.alloc(8);
+  goaway.writeUInt32BE(1, 0);
+  return Buffer.concat([
+    frame(4, 0, 0, Buffer.alloc(0)), // SETTINGS
+    frame(4, 1, 0, Buffer.alloc(0)), // SETTINGS ACK of the client's
+    frame(1, 4, 1, headers), // HEADERS, END_HEADERS
+    frame(0, 1, 1, Buffer.from(text)), // DATA, END_STREAM
+    frame(7, 0, 0, goaway), // GOAWAY
+  ]);
+}
+
+export interface HttpServerOptions {
+  /** The h2c port named in the answer to an HTTP/2 preface (0: none is served). */
+  h2Port?: number;
+  /** Called once per connection that sent the HTTP/2 preface. */
+  onH2Preface?: () => void;
+}
+
 /**
  * node:http on linger sockets, keep-alive on (Node's defaults: keepAliveTimeout 5 s). Each
  * response says which request on the connection it was, so connection reuse is visible.
- * GET /bytes/N answers N bytes.
+ * GET /bytes/N answers N bytes (HTTP_PATHS). An HTTP/2 preface gets h2PrefaceHint.
  */
-export function httpServer(net: LingerNet, port = 80): HttpServers {
+export function httpServer(net: LingerNet, port = 80, opts: HttpServerOptions = {}): HttpServers {
   const perConn = new WeakMap<object, number>();
   let requests = 0;
   const hs = http.createServer((req, res) => {
@@ -59,6 +103,22 @@ export function httpServer(net: LingerNet, port = 80): HttpServers {
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
   });
+  const hinted = new WeakSet<object>();
+  const h2 = opts.h2Port ?? 0;
+  const hint = `linger tun http: port ${port} speaks HTTP/1.x (node:http); ${h2 ? `HTTP/2 with prior knowledge (h2c) is on port ${h2} (--h2-port)` : 'no HTTP/2 port is served (--h2-port 0)'}\n`;
+  // Only the preface is taken over: any other clientError still finds no listener, so
+  // node:http's own answer (400, 431, 408) and close stay as they are.
+  const emit = hs.emit.bind(hs) as (ev: string | symbol, ...a: unknown[]) => boolean;
+  hs.emit = ((ev: string | symbol, ...a: unknown[]): boolean => {
+    const [err, sock] = a as [{ code?: string }, NetSocket];
+    if (ev !== 'clientError' || err?.code !== 'HPE_PAUSED_H2_UPGRADE') return emit(ev, ...a);
+    if (!hinted.has(sock)) {
+      hinted.add(sock); // later chunks (the client's frames) fail the parser again: ignored
+      opts.onH2Preface?.();
+      sock.end(h2PrefaceHint(hint));
+    }
+    return true;
+  }) as typeof hs.emit;
   // http.Server is a net.Server with allowHalfOpen and noDelay (Node 18+).
   const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s: NetSocket) => hs.emit('connection', s)).listen(port, '::');
   return {

@@ -93,3 +93,70 @@ test('linger tun: bad arguments get a message and a non-zero exit, and touch not
   }
   assert.equal(nsExists(ns), false, 'a bad --port made no namespace');
 });
+
+const linger = (args: string[]) => spawnSync(process.execPath, [BIN, 'tun', ...args], { encoding: 'utf8', timeout: 20_000 });
+
+test('linger tun ss/nstat read the running process; serving stays quiet; the stop summarises per state; an HTTP/2 preface on port 80 gets the hint', { skip, timeout: 60_000 }, async () => {
+  const ns = `lgcli${process.pid % 10000}s`;
+  const t0 = Date.now();
+  const { proc, out } = await start('http', ns);
+  // a kernel-side client holding one connection open (it prints its local port)
+  const held = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', 'import socket,sys,time\nc=socket.create_connection(("10.77.0.2",80))\nprint(c.getsockname()[1],flush=True)\ntime.sleep(30)']);
+  try {
+    let port = '';
+    held.stdout.on('data', (d: Buffer) => (port += d.toString()));
+    for (let i = 0; i < 50 && !port.includes('\n'); i++) await sleep(100);
+    port = port.trim();
+    assert.match(port, /^\d{5}$/);
+    // ss's layout (iproute2 6.1 to a pipe): columns as wide as their widest cell, the
+    // addresses right-aligned, a `::` listener (IPv4 too) as `*:80`
+    assert.equal(linger(['ss', '--ns', ns, '-tln']).stdout, [
+      'State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess',
+      'LISTEN 0      511                *:80              *:*          ',
+      'LISTEN 0      511                *:8080            *:*          ',
+      ''].join('\n'));
+    assert.equal(linger(['ss', '--ns', ns]).stdout, [
+      'State Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
+      `ESTAB 0      0          10.77.0.2:80      10.77.0.1:${port}       `,
+      ''].join('\n'));
+    assert.equal(linger(['nstat', '--ns', ns, '-n']).stdout, '', '-n: history only');
+    const n = 50;
+    const curl = nsRun(ns, 'curl', ['-sS', '--max-time', '10', ...Array.from({ length: n }, (_, i) => `http://10.77.0.2/r${i}`)]);
+    assert.equal(curl.status, 0, curl.stderr);
+    // nstat: the change since -n: one connection accepted (curl's; keep-alive for all 50)
+    // (-z: the zeros too; in /proc/net/snmp's order, as nstat)
+    const ns1 = linger(['nstat', '--ns', ns, '-z', 'TcpPassiveOpens', 'TcpActiveOpens']);
+    assert.equal(ns1.stdout, '#kernel\nTcpActiveOpens                  0                  0.0\nTcpPassiveOpens                 1                  0.0\n', ns1.stderr);
+    assert.equal(linger(['nstat', '--ns', ns, '-a', 'TcpPassiveOpens']).stdout, '#kernel\nTcpPassiveOpens                 2                  0.0\n');
+    // HTTP/2 with prior knowledge on the HTTP/1.x port: an HTTP/2 answer curl shows
+    const h2 = nsRun(ns, 'curl', ['-sS', '-v', '--max-time', '5', '--http2-prior-knowledge', 'http://10.77.0.2/']);
+    assert.equal(h2.status, 0, h2.stderr);
+    assert.match(h2.stderr, /< HTTP\/2 505/);
+    assert.equal(h2.stdout, 'linger tun http: port 80 speaks HTTP/1.x (node:http); HTTP/2 with prior knowledge (h2c) is on port 8080 (--h2-port)\n');
+    await sleep(200);
+    const all = linger(['ss', '--ns', ns, '-tano']).stdout;
+    assert.match(all, /^TIME-WAIT 0 {6}0 {10}10\.77\.0\.2:80 {6}10\.77\.0\.1:\d{5} +timer:\(timewait,\d+sec,0\)\s*$/m, all);
+    await down(ns, proc);
+    const lines = out().trimEnd().split('\n');
+    // 3 lines at the start, at most one summary per 5 s, 6 at the stop: no line per request
+    assert.ok(lines.length <= 9 + Math.ceil((Date.now() - t0) / 5000), out());
+    assert.match(out(), /^requests served: 50$/m);
+    assert.match(out(), /^sockets linger at the end: ESTAB 1, TIME-WAIT 1, LISTEN 2$/m, out());
+  } finally {
+    held.kill('SIGKILL');
+    if (nsExists(ns)) spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+test('linger tun ss/nstat with no linger process for the namespace: a message and exit 2; tun http --help lists the paths', { skip }, () => {
+  const ns = `lgcli${process.pid % 10000}n`;
+  for (const cmd of ['ss', 'nstat']) {
+    const r = linger([cmd, '--ns', ns]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `linger: no linger process serves namespace ${ns}; start one with linger tun up|http|echo --ns ${ns}\n`);
+  }
+  const help = linger(['http', '--help']).stdout;
+  assert.match(help, /^ {2}\/bytes\/N {8}N bytes \(N up to 2\^30\) of "a"/m);
+  assert.match(help, /^ {2}any other path {2}one text line/m);
+  assert.match(help, /HTTP\/2 on the HTTP\/1\.x port/);
+});
