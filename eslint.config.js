@@ -38,6 +38,11 @@ export default tseslint.config(
     },
   },
   {
+    // The examples are plain Node programs, run from a project that installed the package.
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     files: ['src/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {

@@ -13,6 +13,7 @@ import { parseNstatFile } from '../inspect/proc.ts';
 import { SS_NAMES, TcpState } from '../tcp/states.ts';
 import { echoServer, http2Server, httpServer, HTTP_PATHS, type HttpServers } from '../link/apps.ts';
 import { ControlError, queryControl, serveControl, type ControlAnswer } from '../link/control.ts';
+import { bindHttp, bindHttp2 } from '../net/http.ts';
 import { nsDel, nsExists, NetnsError } from '../link/netns.ts';
 import { TunStack, TUN_DEFAULTS } from '../link/stack.ts';
 import { TunError } from '../link/tun.ts';
@@ -108,14 +109,14 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
     print(`linger tun echo: TCP echo on port ${port ?? 7}; try: sudo ip netns exec ${o.ns} nc ${d.linger4} ${port ?? 7}`);
   } else if (mode === 'http') {
     const h2 = Number(o.h2Port ?? 8080);
-    web = httpServer(stack.net, port ?? 80, {
+    web = httpServer(bindHttp(stack.net), port ?? 80, {
       h2Port: h2,
       onH2Preface: () => {
         prefaces++;
         if (tracing) print(`http: an HTTP/2 preface on port ${port ?? 80}: answered 505 naming ${h2 ? `port ${h2}` : 'no h2c port'}`);
       },
     });
-    if (h2) http2Server(stack.net, h2);
+    if (h2) http2Server(bindHttp2(stack.net), h2);
     print(`linger tun http: node:http (keep-alive) on port ${port ?? 80}${h2 ? `, HTTP/2 h2c on ${h2}` : ''}; try: sudo ip netns exec ${o.ns} curl -v http://${d.linger4}/ http://${d.linger4}/`);
   } else print(`linger tun up: nothing listens on linger (connections are refused with RST); try: sudo ip netns exec ${o.ns} nc -vz ${d.linger4} 80 (refused: linger's RST; linger has no ICMP, so ping gets no answer)`);
   print(`linger tun ss --ns ${o.ns} and linger tun nstat --ns ${o.ns} show its sockets and counters. Ctrl-C (SIGINT) or SIGTERM stops it and removes the namespace.`);

@@ -1,8 +1,16 @@
 // The small servers `linger tun http|echo` run on linger sockets (and the interop suite uses).
 
-import http from 'node:http';
-import http2 from 'node:http2';
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { LingerHttp, LingerHttp2 } from '../net/http.ts';
 import type { LingerNet, NetServer } from '../net/index.ts';
+
+/**
+ * Where a server is made: node:http on a linger host (net/http.ts bindHttp) or Node's own
+ * node:http on the kernel (the interop suite's reference).
+ */
+export type HttpModule = Pick<LingerHttp, 'createServer'>;
+export type Http2Module = Pick<LingerHttp2, 'createServer'>;
 import type { NetSocket } from '../net/socket.ts';
 
 /** TCP echo (RFC 862): every byte back; the peer's FIN is answered with ours once all is echoed. */
@@ -14,8 +22,8 @@ export function echoServer(net: LingerNet, port = 7): NetServer {
 }
 
 export interface HttpServers {
+  /** node:http's server, listening on the linger host (net/http.ts). */
   http: http.Server;
-  tcp: NetServer;
   /** Requests served so far. */
   requests: number;
 }
@@ -69,10 +77,10 @@ export interface HttpServerOptions {
  * response says which request on the connection it was, so connection reuse is visible.
  * GET /bytes/N answers N bytes (HTTP_PATHS). An HTTP/2 preface gets h2PrefaceHint.
  */
-export function httpServer(net: LingerNet, port = 80, opts: HttpServerOptions = {}): HttpServers {
+export function httpServer(mod: HttpModule, port = 80, opts: HttpServerOptions = {}): HttpServers {
   const perConn = new WeakMap<object, number>();
   let requests = 0;
-  const hs = http.createServer((req, res) => {
+  const hs = mod.createServer((req, res) => {
     requests++;
     const n = (perConn.get(req.socket) ?? 0) + 1;
     perConn.set(req.socket, n);
@@ -119,11 +127,9 @@ export function httpServer(net: LingerNet, port = 80, opts: HttpServerOptions = 
     }
     return true;
   }) as typeof hs.emit;
-  // http.Server is a net.Server with allowHalfOpen and noDelay (Node 18+).
-  const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s: NetSocket) => hs.emit('connection', s)).listen(port, '::');
+  hs.listen(port, '::');
   return {
     http: hs,
-    tcp,
     get requests() {
       return requests;
     },
@@ -131,13 +137,12 @@ export function httpServer(net: LingerNet, port = 80, opts: HttpServerOptions = 
 }
 
 /** HTTP/2 without TLS (h2c, prior knowledge, as `curl --http2-prior-knowledge`) on linger sockets. */
-export function http2Server(net: LingerNet, port = 8080): { h2: http2.Http2Server; tcp: NetServer } {
-  const h2 = http2.createServer();
+export function http2Server(mod: Http2Module, port = 8080): http2.Http2Server {
+  const h2 = mod.createServer();
   h2.on('stream', (stream, headers) => {
     stream.respond({ ':status': 200, 'content-type': 'text/plain' });
     stream.end(`hello from linger over TUN: HTTP/2 ${String(headers[':method'])} ${String(headers[':path'])}\n`);
   });
   h2.on('sessionError', () => undefined);
-  const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s: NetSocket) => h2.emit('connection', s)).listen(port, '::');
-  return { h2, tcp };
+  return h2.listen(port, '::');
 }

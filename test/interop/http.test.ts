@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { eventLine } from '../../src/lab/render.ts';
 import { interopUnavailable, KernelEnv, LingerEnv, OUT_DIR, sleep, ss, controlFlags, controlByConn, type Env, type Seg } from './lib.ts';
+import { bindHttp, bindHttp2 } from '../../src/net/http.ts';
 import { http2Server, httpServer } from '../../src/link/apps.ts';
 import { runPlan, type GetResult, type Step } from './http-plan.ts';
 
@@ -36,8 +37,8 @@ async function bothServers(name: string, fn: (env: Env, addr: string) => Promise
   const lenv = await LingerEnv.up(name);
   let linger: Seg[];
   try {
-    httpServer(lenv.st.net, 80);
-    http2Server(lenv.st.net, 8080);
+    httpServer(bindHttp(lenv.st.net), 80);
+    http2Server(bindHttp2(lenv.st.net), 8080);
     await fn(lenv, lenv.peerAddr);
     await sleep(300);
     linger = await lenv.capture.stop();
