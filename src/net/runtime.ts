@@ -12,6 +12,7 @@ import type { Network } from '../sim/network.ts';
 
 const realSetImmediate = globalThis.setImmediate;
 
+/** Options of a Runtime. */
 export interface RuntimeOptions {
   /** Fake the global timers and clocks (default true). */
   fakeTimers?: boolean;
@@ -43,6 +44,7 @@ export interface VTimer {
 export interface NetRuntime {
   readonly names: Map<string, string[]>;
   readonly now: number;
+  /** Calls fn after delayUs microseconds of the host's time; cancel with `timer.cancelled = true`. */
   timer(delayUs: number, fn: () => void): VTimer;
 }
 
@@ -100,6 +102,7 @@ export class Runtime implements NetRuntime {
     return host;
   }
 
+  /** The host of that name (an Error if there is none). */
   host(name: string): Host {
     const h = this.hosts.get(name);
     if (!h) throw new Error(`runtime: no host named ${name}`);
