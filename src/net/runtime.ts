@@ -48,6 +48,7 @@ export interface NetRuntime {
   timer(delayUs: number, fn: () => void): VTimer;
 }
 
+/** Drives a Network in virtual time for ordinary asynchronous Node code: between steps it lets Node's event loop settle, and (by default) it fakes the global timers and clocks so that they follow the virtual clock. One Runtime owns the global timers at a time: dispose() gives them back. */
 export class Runtime implements NetRuntime {
   readonly net: Network;
   readonly epochMs: number;
