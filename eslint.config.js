@@ -26,7 +26,7 @@ const layerZones = LAYERS.slice(0, -1).flatMap((folders, i) =>
 ).concat({ target: './src/inspect', from: './src/cli', message: 'the cli drives inspect, not the other way round' });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'web/dist/**', 'web/generated/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'docs/api/**', 'web/dist/**', 'web/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -84,6 +84,7 @@ export interface ModelKnobs {
   lb_time_wait_timeout_ms: number;
 }
 
+/** A host's configuration: the Linux sysctls linger has, and linger's own knobs. */
 export type HostConfig = Sysctls & ModelKnobs;
 
 /** TCP_TIMEWAIT_LEN (include/net/tcp.h): 60 s, fixed in Linux. */
@@ -171,6 +172,7 @@ export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; vali
   'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
 };
 
+/** Linux's defaults (a 6.x kernel), as a fresh object. */
 export const defaultConfig = (): HostConfig => ({
   ...SYSCTL_DEFAULTS,
   ...KNOB_DEFAULTS,
@@ -218,6 +220,7 @@ export const SYSCTL_RANGES: Readonly<Partial<Record<SysctlName, readonly [number
   tcp_moderate_rcvbuf: [0, 1],
 };
 
+/** An unknown sysctl name or a value Linux would refuse. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

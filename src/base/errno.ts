@@ -25,6 +25,7 @@ export const ERRNO = {
   EALREADY: 114,
   EINPROGRESS: 115,
 } as const;
+/** The errno names linger's socket calls fail with (ECONNREFUSED, ETIMEDOUT...). */
 export type ErrnoCode = keyof typeof ERRNO;
 
 const MESSAGES: Partial<Record<ErrnoCode, string>> = {

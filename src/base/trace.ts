@@ -1,6 +1,7 @@
 // The event trace: one discriminated union that every renderer (timeline, JSON, pcap, socket
 // tables) reads, so they can never disagree. Times are virtual microseconds.
 
+/** The TCP timers a trace names. */
 export type TimerKind =
   | 'retransmit'
   | 'syn-retransmit'
@@ -14,8 +15,10 @@ export type TimerKind =
   | 'fin-wait2'
   | 'linger';
 
+/** What caused a state change: a segment, a timer or a call. */
 export type CauseKind = 'segment' | 'timer' | 'call';
 
+/** A segment sent or received, with its fields as tcpdump shows them. */
 export interface SegmentEvent {
   kind: 'segment';
   t: number;
@@ -36,6 +39,7 @@ export interface SegmentEvent {
   packet?: Uint8Array;
 }
 
+/** A socket changed state (CLOSED, SYN_SENT, ESTABLISHED, TIME_WAIT...), and why. */
 export interface StateEvent {
   kind: 'state';
   t: number;
@@ -47,6 +51,7 @@ export interface StateEvent {
   causeKind: CauseKind;
 }
 
+/** A timer armed, fired or cancelled. */
 export interface TimerEvent {
   kind: 'timer';
   t: number;
@@ -57,6 +62,7 @@ export interface TimerEvent {
   detail?: string;
 }
 
+/** A call made by the application (connect, close, shutdown...) and its result. */
 export interface CallEvent {
   kind: 'call';
   t: number;
@@ -67,6 +73,7 @@ export interface CallEvent {
   result?: string;
 }
 
+/** An error reported to the application (ECONNRESET, ETIMEDOUT...). */
 export interface ErrorEvent {
   kind: 'error';
   t: number;
@@ -86,7 +93,9 @@ export interface DropEvent {
   packet?: Uint8Array;
 }
 
+/** One event of a host's trace. */
 export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | CallEvent | ErrorEvent | DropEvent;
+/** Receives trace events (Host.onTrace, HostOptions.trace). */
 export type TraceSink = (ev: TraceEvent) => void;
 
 /** Formats addr:port, with brackets for IPv6 (RFC 3986 style). */

@@ -153,8 +153,11 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
 
 /** lingerScale in a child process with a 16 GiB heap limit (Node's default is far below 10^6 connections). */
 function scaleInChild(n: number): { perSocket: number; perTimeWait: number; establishMs: number } {
-  const script = new URL('./scale-child.ts', import.meta.url).pathname;
-  const r = spawnSync(process.execPath, ['--max-old-space-size=16384', '--import', 'tsx', script, String(n)], { encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 20 });
+  // From the sources scale-child.ts runs through tsx; compiled (dist/, the package) scale-child.js on plain node.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = new URL(fromSource ? './scale-child.ts' : './scale-child.js', import.meta.url).pathname;
+  const loader = fromSource ? ['--import', 'tsx'] : [];
+  const r = spawnSync(process.execPath, ['--max-old-space-size=16384', ...loader, script, String(n)], { encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`scale: child exited ${r.status ?? r.signal}: ${r.stderr.slice(-500)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { perSocket: number; perTimeWait: number; establishMs: number };
 }
@@ -163,7 +166,7 @@ function scaleInChild(n: number): { perSocket: number; perTimeWait: number; esta
 function tunRows(quick: boolean, log: (l: string) => void): BenchRow[] {
   const script = new URL('../../scripts/bench-tun.ts', import.meta.url).pathname;
   if (process.getuid?.() !== 0 || !existsSync('/dev/net/tun') || !existsSync(script)) {
-    log('tun: skipped (needs root, /dev/net/tun and scripts/bench-tun.ts)');
+    log('tun: skipped (needs root, /dev/net/tun and scripts/bench-tun.ts, which only a dev checkout has)');
     return [];
   }
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--mb', quick ? '20' : '200', '--json'], { encoding: 'utf8', timeout: 600_000 });

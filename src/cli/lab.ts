@@ -133,24 +133,24 @@ async function runAction(id: string, o: RunOptions): Promise<void> {
   else out(toTimeline(run, { maxLines: o.maxLines ? Number(o.maxLines) : undefined, color }));
 }
 
-/** `lab serve`: the web UI on 127.0.0.1 (built first when missing or stale) until SIGINT/SIGTERM. */
+/** `lab serve`: the web UI on 127.0.0.1 (in a dev checkout built first when missing or stale) until SIGINT/SIGTERM. */
 function registerServe(lab: Command): void {
   lab
     .command('serve')
-    .description('serve the lab\'s web UI on 127.0.0.1 (builds it first when missing or stale)')
+    .description('serve the lab\'s web UI on 127.0.0.1 (a dev checkout builds it first when missing or stale; the package ships it prebuilt)')
     .option('--port <n>', 'TCP port', '8737')
-    .option('--rebuild', 'build the web UI even if it looks current')
+    .option('--rebuild', 'build the web UI even if it looks current (dev checkout only)')
     .action(serveAction);
 }
 
 async function serveAction(o: { port: string; rebuild?: boolean }): Promise<void> {
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LabUsageError(`--port takes 0..65535, got "${o.port}"`);
-  const { ensureWebBuilt, serveStatic, DIST } = await import('./web.ts');
-  await ensureWebBuilt({ force: o.rebuild, log: (s) => process.stderr.write(s + '\n') });
+  const { webUiDir, serveStatic } = await import('./web.ts');
+  const dir = await webUiDir({ rebuild: o.rebuild, log: (s) => process.stderr.write(s + '\n') });
   let server;
   try {
-    server = await serveStatic(DIST, port);
+    server = await serveStatic(dir, port);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LabUsageError(`port ${port} is in use on 127.0.0.1; pick another with --port N`);
     throw e;

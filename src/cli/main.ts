@@ -8,6 +8,7 @@ import { registerInspect } from './inspect.ts';
 import { ProxyUsageError, registerProxy } from './proxy.ts';
 import { registerTun } from './tun.ts';
 import { registerBench } from './bench.ts';
+import { WebUiError } from './web.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -33,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof LabUsageError || e instanceof LabError || e instanceof ProxyUsageError) {
       process.stderr.write(`linger: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof WebUiError) {
+      process.stderr.write(`linger: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }

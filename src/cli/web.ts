@@ -1,88 +1,42 @@
-// `linger lab serve` (and `npm start`): builds the web UI when it is missing or older than its
-// sources, then serves it on 127.0.0.1. The build writes the catalogue and, for the scenarios that
-// run Node's own HTTP code (`node: true`), their runs with default parameters (JSON and pcap), then
-// bundles web/ with Vite. Engine-only scenarios run in the page itself.
+// `linger lab serve` (and `npm start`): the web UI, served on 127.0.0.1. Where the UI comes from
+// depends on what this module was loaded as, and nothing else:
+// - from the sources (src/cli/web.ts through tsx: a dev checkout), scripts/build-web.ts builds
+//   web/dist with Vite when it is missing or older than its sources;
+// - compiled (dist/cli/web.js: the installed package), the UI prebuilt into dist/web by
+//   `npm run build` at pack time is served as is: the package has no Vite and builds nothing.
 
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CATALOGUE, COMMON_PARAMS, runScenario } from '../lab/runner.ts';
-import { nodeEnv } from '../lab/node/index.ts';
-import { toPcap } from '../lab/export.ts';
-import { Recorder, toWebRun, type ScenarioMeta } from '../lab/record.ts';
 
+/** The project root (dev checkout) or the package's root: two levels above src/cli or dist/cli. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const WEB = join(ROOT, 'web');
-export const DIST = join(WEB, 'dist');
-export const GENERATED = join(WEB, 'generated');
-const STAMP = join(DIST, '.linger-build');
+/** True when this module runs from the TypeScript sources, false when compiled into dist/. */
+export const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** Where the package's prebuilt UI lives (written by scripts/build.mjs). */
+export const PREBUILT_UI = join(ROOT, 'dist', 'web');
 
-/** Every file the build depends on, as (path, size, mtime): its hash says whether dist is current. */
-function inputsHash(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      if (name === 'node_modules' || name === 'dist' || name === 'generated' || name.startsWith('.')) continue;
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else h.update(`${relative(ROOT, p)}\0${st.size}\0${st.mtimeMs}\n`);
-    }
-  };
-  walk(join(ROOT, 'src'));
-  walk(WEB);
-  for (const f of ['package-lock.json']) {
-    const p = join(ROOT, f);
-    if (existsSync(p)) h.update(`${f}\0${statSync(p).mtimeMs}\n`);
-  }
-  return h.digest('hex');
-}
-
-export function webIsCurrent(): boolean {
-  return existsSync(join(DIST, 'index.html')) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === inputsHash();
-}
-
-export function catalogueMeta(): ScenarioMeta[] {
-  return CATALOGUE.map((s) => ({
-    id: s.id, title: s.title, topic: s.topic, explain: s.explain, question: s.question, notice: s.notice,
-    params: [...s.params, ...COMMON_PARAMS], node: s.node === true, topology: s.topology ?? 'pair',
-  }));
-}
-
-/** Writes web/generated: catalogue.json and runs/<id>.json + .pcap for the Node-only scenarios. */
-export async function generateData(log: (s: string) => void = () => {}): Promise<void> {
-  rmSync(GENERATED, { recursive: true, force: true });
-  mkdirSync(join(GENERATED, 'runs'), { recursive: true });
-  const meta = catalogueMeta();
-  writeFileSync(join(GENERATED, 'catalogue.json'), JSON.stringify(meta));
-  for (const s of meta.filter((m) => m.node)) {
-    const t0 = Date.now();
-    const rec = new Recorder();
-    const run = await runScenario(s.id, { env: nodeEnv(), observe: rec.observe });
-    writeFileSync(join(GENERATED, 'runs', `${s.id}.json`), JSON.stringify(toWebRun(run, rec.finish(run))));
-    writeFileSync(join(GENERATED, 'runs', `${s.id}.pcap`), toPcap(run));
-    log(`  ran ${s.id} with Node's http (${Date.now() - t0} ms)`);
+export class WebUiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebUiError';
   }
 }
 
-/** Builds web/dist: the generated data, then Vite. */
-export async function buildWeb(log: (s: string) => void = () => {}): Promise<void> {
-  const hash = inputsHash();
-  log('linger: building the web UI (web/dist)...');
-  await generateData(log);
-  const { build } = await import('vite');
-  const { default: config } = await import('../../web/vite.config.ts');
-  await build({ ...config, configFile: false, logLevel: 'warn' });
-  writeFileSync(STAMP, hash + '\n');
-  log('linger: web UI built');
-}
-
-export async function ensureWebBuilt(opts: { force?: boolean; log?: (s: string) => void } = {}): Promise<void> {
-  if (!opts.force && webIsCurrent()) return;
-  await buildWeb(opts.log);
+/** The directory of the UI to serve, built first when running from the sources (see above). */
+export async function webUiDir(opts: { rebuild?: boolean; log?: (s: string) => void } = {}): Promise<string> {
+  if (FROM_SOURCE) {
+    // Not a static import: the build (and Vite) exist in a dev checkout only, never in the package.
+    const build = new URL('../../scripts/build-web.ts', import.meta.url).href;
+    const { ensureWebBuilt } = (await import(build)) as { ensureWebBuilt(o: { force?: boolean; log?: (s: string) => void }): Promise<string> };
+    return ensureWebBuilt({ force: opts.rebuild, log: opts.log });
+  }
+  if (opts.rebuild) throw new WebUiError('--rebuild needs a dev checkout: the installed package serves the UI prebuilt when it was packed');
+  if (!existsSync(join(PREBUILT_UI, 'index.html'))) {
+    throw new WebUiError(`no prebuilt web UI at ${PREBUILT_UI}: this package was packed without \`npm run build\``);
+  }
+  return PREBUILT_UI;
 }
 
 const TYPES: Record<string, string> = {

@@ -59,7 +59,7 @@ export class DrillRun {
   private eventCount = 0;
   private curLine = 0;
 
-  /** @param backend the host under test (default: linger on a virtual clock). */
+  /** @param backendFactory makes the host under test (default: linger on a virtual clock). */
   constructor(readonly script: Script, readonly file: string, readonly opts: RunOptions = {}, private readonly backendFactory?: BackendFactory) {
     this.cfg = { ...defaultDrillConfig(), ...opts.config };
     this.log = new TraceLog(this.trace, () => (this.time ? this.time.now() : 0));

@@ -30,6 +30,7 @@ import { socketRows, type SocketRow } from './ss.ts';
 export type { SocketRow } from './ss.ts';
 import { connLabel, endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
 
+/** How to make a Host: its name, addresses and clock (the network's `net.clock`); `config` sets sysctls. */
 export interface HostOptions {
   name: string;
   addresses: string[];
@@ -53,6 +54,7 @@ export interface HostOptions {
   checksumOffload?: boolean;
 }
 
+/** A simulated host with Linux's TCP: its sockets, listeners, TIME_WAIT table, sysctls and nstat counters. Add it to a Network (or a Runtime), then make sockets with socket() or, for Node code, bindNet(). */
 export class Host implements ConnEnv, SocketHost {
   readonly name: string;
   readonly addresses: string[];
@@ -100,6 +102,7 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- The driver's side (SimNode) ----
 
+  /** Installed by the network (SimNode): how the host sends a packet. */
   setEmit(emit: (packet: Uint8Array) => void): void {
     this.emitFn = emit;
   }
@@ -116,12 +119,15 @@ export class Host implements ConnEnv, SocketHost {
   onTimerArmed(fn: ((deadlineUs: number) => void) | null): void {
     this.armHook = fn;
   }
+  /** Adds a sink for the host's trace: segments, state changes, timers, calls and errors. */
   onTrace(sink: TraceSink): void {
     this.traceSinks.push(sink);
   }
+  /** The host's clock, in microseconds. */
   now(): number {
     return this.clock.now();
   }
+  /** The earliest pending timer (µs), or Infinity (SimNode). */
   nextDeadline(): number {
     return this.wheel.nextDeadline();
   }
@@ -209,6 +215,7 @@ export class Host implements ConnEnv, SocketHost {
     return true;
   }
 
+  /** @internal close() of a listener. */
   removeListener(l: Listener): void {
     if (this.listeners.get(l.key) === l) this.listeners.delete(l.key);
   }
@@ -252,6 +259,7 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Trace ----
 
+  /** @internal Sends an event to the trace sinks. */
   trace(ev: TraceEvent): void {
     this.emitTrace(ev);
   }
@@ -292,6 +300,7 @@ export class Host implements ConnEnv, SocketHost {
     conn.orphan = false;
   }
 
+  /** @internal ConnEnv. */
   hashConn(conn: TcpConn): void {
     this.demux.set(conn.key, conn);
   }
@@ -305,25 +314,32 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- TimeWaitEnv ----
 
+  /** @internal TimeWaitEnv. */
   arm(t: TcpTimer, at: number): void {
     this.wheel.schedule(t, at);
     if (this.armHook) this.armHook(at);
   }
+  /** @internal TimeWaitEnv. */
   disarm(t: TcpTimer): void {
     this.wheel.cancel(t);
   }
+  /** @internal TimeWaitEnv. */
   lookup(key: string): TcpConn | TimeWaitEntry | undefined {
     return this.demux.get(key);
   }
+  /** @internal TimeWaitEnv. */
   hash(key: string, e: TimeWaitEntry): void {
     this.demux.set(key, e);
   }
+  /** @internal TimeWaitEnv. */
   unhash(key: string): void {
     this.demux.delete(key);
   }
+  /** @internal TimeWaitEnv. */
   transmitBare(src: string, dst: string, seg: TcpRepr, label: string, note: string): void {
     this.output(makeIpRepr(src, dst), seg, label, note);
   }
+  /** @internal TimeWaitEnv. */
   tsOffsetFor(laddr: string, raddr: string): number {
     return secureTsOffset(this.seed, laddr, raddr);
   }
@@ -376,6 +392,7 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Connections and ports ----
 
+  /** @internal A connection for a socket (connect) or a listener (SYN). */
   newConn(local: { addr: string; port: number }, remote: { addr: string; port: number }, opts: SockOpts): TcpConn {
     const conn = new TcpConn(this, local, remote, opts);
     conn.advMss = this.cfg.mtu - (conn.v6 ? 60 : 40);
@@ -404,6 +421,7 @@ export class Host implements ConnEnv, SocketHost {
     return this.addresses.find((a) => ipVersion(a) === v);
   }
 
+  /** @internal The initial sequence number for a 4-tuple. */
   isnFor(laddr: string, lport: number, raddr: string, rport: number): number {
     if (this.isnOverride) return this.isnOverride(laddr, lport, raddr, rport, this.now()) >>> 0;
     return secureSeq(this.seed, laddr, raddr, lport, rport, this.now());
@@ -436,10 +454,12 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Applications ----
 
+  /** @internal */
   nextSocketId(): number {
     return ++this.socketCount;
   }
 
+  /** A new socket, as socket(AF_INET, SOCK_STREAM, 0) gives (the engine's own API; bindNet() gives node:net's). */
   socket(): Socket {
     return new Socket(this);
   }

@@ -46,6 +46,7 @@ export interface SocketHost {
   hashConn(conn: TcpConn): void;
 }
 
+/** The events an engine socket emits to its application. */
 export type SocketEventName = 'connect' | 'readable' | 'writable' | 'error' | 'close' | 'connection';
 type Handler = (arg?: unknown) => void;
 
@@ -59,6 +60,7 @@ export type SockOptName =
 /** A socket option's value: an integer or flag, SO_LINGER's pair, TCP_CONGESTION's name. */
 export type SockOptValue = number | boolean | { on: boolean; seconds: number } | string;
 
+/** A socket of a Host, with Linux's semantics: bind, listen, connect, accept, read, write, shutdown, close, setsockopt. Host.socket() makes one. */
 export class Socket {
   readonly id: number;
   conn: TcpConn | null = null;
@@ -79,11 +81,13 @@ export class Socket {
   }
 
   // ---- events ----
+  /** Adds a listener for an event. */
   on(ev: SocketEventName, fn: Handler): this {
     if (this.handlers) this.handlers.push(ev, fn);
     else this.handlers = [ev, fn];
     return this;
   }
+  /** Adds a listener for the next occurrence of an event. */
   once(ev: SocketEventName, fn: Handler): this {
     const wrapped: Handler = (arg) => {
       this.off(ev, wrapped);
@@ -91,6 +95,7 @@ export class Socket {
     };
     return this.on(ev, wrapped);
   }
+  /** Removes a listener. */
   off(ev: SocketEventName, fn: Handler): this {
     const h = this.handlers;
     if (!h) return this;
@@ -100,6 +105,7 @@ export class Socket {
     this.handlers = kept;
     return this;
   }
+  /** @internal Calls the listeners of an event. */
   emit(ev: SocketEventName, arg?: unknown): void {
     const h = this.handlers;
     if (!h) return;
@@ -182,6 +188,7 @@ export class Socket {
     return this;
   }
 
+  /** bind(): port 0 picks an ephemeral port; a SocketError (EADDRINUSE, EINVAL...) as on Linux. */
   bind(addr: string, port: number): void {
     this.checkOpen('bind');
     const c = canonicalIp(addr);
@@ -480,6 +487,7 @@ export class Socket {
 
   // ---- options ----
 
+  /** setsockopt() with Linux's names and checks. */
   setsockopt(name: SockOptName, value: SockOptValue): void {
     try {
       this.setsockoptImpl(name, value);
@@ -603,6 +611,7 @@ export class Socket {
     this.call('setsockopt', `${name}=${typeof value === 'object' ? `{${value.on ? 1 : 0},${value.seconds}}` : String(value)}`, '0');
   }
 
+  /** getsockopt() with Linux's names. */
   getsockopt(name: SockOptName): SockOptValue {
     const o = this.opts;
     switch (name) {

@@ -31,6 +31,7 @@ export function socketRows(listeners: Iterable<Listener>, entries: Iterable<TcpC
   return rows;
 }
 
+/** One row of `ss -tanoie`: a socket's state, addresses, queues, timer and TCP info. */
 export interface SocketRow {
   state: string;
   stateNum: number;

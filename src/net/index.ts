@@ -7,6 +7,7 @@ import type { NetRuntime } from './runtime.ts';
 import { NetServer, type ServerOptions } from './server.ts';
 import { NetSocket, normalizeConnectArgs, type NetSocketOptions } from './socket.ts';
 
+/** node:net's functions and classes bound to one simulated host (what bindNet returns). */
 export interface LingerNet {
   host: Host;
   runtime: NetRuntime;
@@ -20,6 +21,7 @@ export interface LingerNet {
   isIPv6: typeof isIPv6;
 }
 
+/** node:net bound to a host: createServer, connect, createConnection, Socket, Server, isIP... Code written for node:net, and libraries that take a connection hook (node:http, node:http2, undici, fastify), run on the host unchanged. */
 export function bindNet(host: Host, runtime: NetRuntime): LingerNet {
   class Socket extends NetSocket {
     constructor(opts: NetSocketOptions = {}) {

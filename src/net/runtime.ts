@@ -12,6 +12,7 @@ import type { Network } from '../sim/network.ts';
 
 const realSetImmediate = globalThis.setImmediate;
 
+/** Options of a Runtime. */
 export interface RuntimeOptions {
   /** Fake the global timers and clocks (default true). */
   fakeTimers?: boolean;
@@ -43,9 +44,11 @@ export interface VTimer {
 export interface NetRuntime {
   readonly names: Map<string, string[]>;
   readonly now: number;
+  /** Calls fn after delayUs microseconds of the host's time; cancel with `timer.cancelled = true`. */
   timer(delayUs: number, fn: () => void): VTimer;
 }
 
+/** Drives a Network in virtual time for ordinary asynchronous Node code: between steps it lets Node's event loop settle, and (by default) it fakes the global timers and clocks so that they follow the virtual clock. One Runtime owns the global timers at a time: dispose() gives them back. */
 export class Runtime implements NetRuntime {
   readonly net: Network;
   readonly epochMs: number;
@@ -100,6 +103,7 @@ export class Runtime implements NetRuntime {
     return host;
   }
 
+  /** The host of that name (an Error if there is none). */
   host(name: string): Host {
     const h = this.hosts.get(name);
     if (!h) throw new Error(`runtime: no host named ${name}`);

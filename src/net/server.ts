@@ -9,6 +9,7 @@ import { netErrorWithDescription, nodeError, validatePort } from './errors.ts';
 import type { NetRuntime } from './runtime.ts';
 import { NetSocket } from './socket.ts';
 
+/** Options of a NetServer, as net.Server's. */
 export interface ServerOptions {
   allowHalfOpen?: boolean;
   pauseOnConnect?: boolean;
@@ -17,12 +18,14 @@ export interface ServerOptions {
   keepAliveInitialDelay?: number;
 }
 
+/** What server.listen() takes as an object, as net.Server's. */
 export interface ListenOptions {
   port?: number;
   host?: string;
   backlog?: number;
 }
 
+/** node:net's Server on a linger host: listen, connection, close, address, getConnections, maxConnections. bindNet() gives the class bound to a host. */
 export class NetServer extends EventEmitter {
   private listener: EngineSocket | null = null;
   private readonly conns = new Set<NetSocket>();
@@ -38,6 +41,7 @@ export class NetServer extends EventEmitter {
     return this.listener !== null;
   }
 
+  /** Listens, as net.Server's listen(port, host, backlog, cb) or listen(options, cb). */
   listen(...args: unknown[]): this {
     let cb: (() => void) | undefined;
     if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
@@ -103,12 +107,14 @@ export class NetServer extends EventEmitter {
     }
   }
 
+  /** The address listened on, as net.Server's address(). */
   address(): { address: string; family: string; port: number } | null {
     const l = this.listener;
     if (!l || l.boundAddr === null) return null;
     return { address: l.boundAddr, family: l.boundAddr.includes(':') ? 'IPv6' : 'IPv4', port: l.boundPort };
   }
 
+  /** The number of open connections, to the callback. */
   getConnections(cb: (err: Error | null, n: number) => void): this {
     const n = this.conns.size;
     process.nextTick(() => cb(null, n));
@@ -136,9 +142,11 @@ export class NetServer extends EventEmitter {
     process.nextTick(() => this.emit('close'));
   }
 
+  /** Accepted, no effect: the runtime decides when the simulation ends. */
   ref(): this {
     return this;
   }
+  /** Accepted, no effect: the runtime decides when the simulation ends. */
   unref(): this {
     return this;
   }

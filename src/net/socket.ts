@@ -10,12 +10,14 @@ import { canonicalIp, ipVersion } from '../wire/addr.ts';
 import { netError, nodeError } from './errors.ts';
 import type { NetRuntime, VTimer } from './runtime.ts';
 
+/** Options of a NetSocket, as net.Socket's. */
 export interface NetSocketOptions {
   allowHalfOpen?: boolean;
   /** Internal: wrap an accepted engine socket. */
   handle?: EngineSocket;
 }
 
+/** What socket.connect() takes, as net.Socket's. */
 export interface ConnectOptions {
   port: number | string;
   host?: string;
@@ -30,6 +32,7 @@ export interface ConnectOptions {
 
 type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
 
+/** node:net's Socket on a linger host: a stream.Duplex over an engine socket, with net.Socket's events, errors and properties. bindNet() gives the class bound to a host. */
 export class NetSocket extends Duplex {
   readonly host: Host;
   readonly runtime: NetRuntime;
@@ -179,11 +182,13 @@ export class NetSocket extends Duplex {
     return super.read(n);
   }
 
+  /** @internal stream.Duplex: start reading from the engine socket. */
   override _read(): void {
     this.wantRead = true;
     this.pull();
   }
 
+  /** @internal stream.Duplex: queue bytes on the engine socket. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.connecting || !this.handle) {
       // net.Socket's _writeGeneric while connecting: the chunk waits for 'connect'; a 'close'
@@ -207,6 +212,7 @@ export class NetSocket extends Duplex {
     this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'latin1', cb);
   }
 
+  /** @internal stream.Duplex: end() sends a FIN once the writes are done. */
   override _final(cb: (err?: Error | null) => void): void {
     if (this.connecting || !this.handle) {
       this.once('connect', () => this._final(cb));
@@ -223,6 +229,7 @@ export class NetSocket extends Duplex {
     setImmediate(() => cb());
   }
 
+  /** @internal stream.Duplex: close() of the engine socket. */
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     this.clearTimer();
     this.connecting = false;
@@ -237,6 +244,7 @@ export class NetSocket extends Duplex {
 
   // ---- node:net members ----
 
+  /** Connects, as net.Socket's connect(port, host, cb) or connect(options, cb). */
   connect(...args: unknown[]): this {
     const { opts, cb } = normalizeConnectArgs(args);
     if (cb) this.once('connect', cb);
@@ -353,6 +361,7 @@ export class NetSocket extends Duplex {
     return a === undefined ? undefined : a.includes(':') ? 'IPv6' : 'IPv4';
   }
 
+  /** The local address, as net.Socket's address(). */
   address(): { address: string; family: string; port: number } | Record<string, never> {
     const a = this.localAddress;
     if (a === undefined) return {};
@@ -373,6 +382,7 @@ export class NetSocket extends Duplex {
     return this;
   }
 
+  /** TCP_NODELAY. */
   setNoDelay(noDelay = true): this {
     const h = this.handle;
     if (!h) {
@@ -421,15 +431,18 @@ export class NetSocket extends Duplex {
     return this;
   }
 
+  /** Ends the writable side, then destroys the socket once the writes are done. */
   destroySoon(): void {
     if (this.writable) this.end();
     if (this.writableFinished) this.destroy();
     else this.once('finish', () => this.destroy());
   }
 
+  /** Accepted, no effect: the runtime decides when the simulation ends. */
   ref(): this {
     return this;
   }
+  /** Accepted, no effect: the runtime decides when the simulation ends. */
   unref(): this {
     return this;
   }

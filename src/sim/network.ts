@@ -7,6 +7,7 @@
 import { VirtualClock } from '../time/clock.ts';
 import { Rng } from './rng.ts';
 
+/** What the network needs of a node (a Host is one): its name and addresses, packet delivery and timers. */
 export interface SimNode {
   readonly name: string;
   /** Canonical IP strings, e.g. "10.0.0.1", "fd00::1" (any valid text form is accepted). */
@@ -25,6 +26,7 @@ export interface SimNode {
   nextDeadline(): number;
 }
 
+/** A link's properties and faults; the probabilities are per packet and per direction. */
 export interface LinkParams {
   latencyUs: number;
   /** Bits per second; 0 or undefined = infinite (no serialization delay). */
@@ -44,12 +46,14 @@ export interface LinkParams {
   queuePackets?: number;
 }
 
+/** LinkParams with every default filled in. */
 export type ResolvedLinkParams = Required<LinkParams>;
 
 /** Drops on a link (counted per direction and in totals). */
 export type LinkDropFate = 'lost' | 'partitioned' | 'mtu' | 'queue' | 'down';
 /** Drops before a link is chosen (counted in totals only). */
 export type DropFate = LinkDropFate | 'filtered' | 'unroutable';
+/** What became of a packet: delivered, or why it was dropped. */
 export type PacketFate = 'delivered' | DropFate;
 
 /** Counters for one link direction. `sent` counts packets that entered the link (after routing and filters). */
@@ -74,6 +78,7 @@ export interface NetworkStats extends LinkStats {
   unroutable: number;
 }
 
+/** One packet's fate, as Network.onPacket reports it. */
 export interface PacketEvent {
   /** Arrival time for 'delivered', send time for drops. */
   t: number;
@@ -95,6 +100,7 @@ export interface PacketEvent {
  */
 export type PacketFilter = (p: { from: string; to: string; packet: Uint8Array; now: number }) => Uint8Array | null | 'pass';
 
+/** Options of a Network: `seed` makes every random choice of a run (loss, reordering...) repeatable. */
 export interface NetworkOptions {
   seed: number;
   startUs?: number;
@@ -208,6 +214,7 @@ export class Link {
     this._up = false;
   }
 
+  /** Brings the link back up. */
   up(): void {
     this._up = true;
   }
@@ -220,6 +227,7 @@ export class Link {
     this.ba._params = rev;
   }
 
+  /** The direction that carries packets sent by node `from`. */
   direction(from: string): LinkDirection {
     if (from === this.a) return this.ab;
     if (from === this.b) return this.ba;
@@ -373,6 +381,7 @@ function addressKey(s: string): string | null {
   return key;
 }
 
+/** A simulated IP network in virtual time: nodes (hosts), point-to-point links with their faults, partitions and middlebox filters. Time jumps from one event to the next, so idle time costs nothing. */
 export class Network {
   readonly clock: VirtualClock;
   readonly rng: Rng;
@@ -411,6 +420,7 @@ export class Network {
     return this._steps;
   }
 
+  /** Adds a node; its name and addresses must be unique on the network. */
   addNode(node: SimNode): void {
     if (this.byName.has(node.name)) throw new Error(`network: duplicate node name ${node.name}`);
     const keys: string[] = [];
@@ -433,6 +443,7 @@ export class Network {
     node.setEmit((packet) => this.send(e, packet));
   }
 
+  /** Links two nodes by name: `params` apply both ways, `reverse` overrides b -> a. */
   link(a: string, b: string, params: LinkParams, reverse?: Partial<LinkParams>): Link {
     const ea = this.entry(a);
     const eb = this.entry(b);
@@ -456,6 +467,7 @@ export class Network {
     this.heap.push(new Ev(tUs, this.seq++, fn, null, null, 0, 0));
   }
 
+  /** Runs fn dUs microseconds of virtual time from now. */
   after(dUs: number, fn: () => void): void {
     if (!Number.isSafeInteger(dUs) || dUs < 0) throw new RangeError(`network.after: bad delay ${dUs}`);
     this.at(this.now + dUs, fn);

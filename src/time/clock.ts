@@ -1,6 +1,8 @@
 // Time is an integer number of microseconds in a plain number (exact up to 2^53).
 
+/** A source of time in integer microseconds. */
 export interface Clock {
+  /** Now, in microseconds. */
   now(): number;
 }
 
@@ -13,6 +15,7 @@ export class VirtualClock implements Clock {
     this.t = startUs;
   }
 
+  /** Now, in microseconds. */
   now(): number {
     return this.t;
   }
@@ -24,6 +27,7 @@ export class VirtualClock implements Clock {
     this.t = us;
   }
 
+  /** Moves the clock forward by deltaUs microseconds. */
   advance(deltaUs: number): void {
     checkTime(deltaUs, 'deltaUs');
     this.set(this.t + deltaUs);

@@ -12,6 +12,7 @@ export const DEFAULT_SNAPLEN = 262144;
 
 /** Link types (tcpdump.org/linktypes.html). */
 export const LINKTYPE_ETHERNET = 1;
+/** Raw IP packets, no link-layer header: what linger hosts send. */
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
@@ -23,6 +24,7 @@ export const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 
+/** Options of a PcapWriter: link type (LINKTYPE_RAW by default) and snapshot length. */
 export interface PcapWriterOptions {
   linktype?: number;
   snaplen?: number;

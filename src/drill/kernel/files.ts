@@ -39,8 +39,11 @@ class Runner {
   readonly ready: Promise<void>;
 
   constructor() {
-    const child = fileURLToPath(new URL('./child.ts', import.meta.url));
-    this.proc = spawn('unshare', ['--net', '--', process.execPath, '--expose-gc', '--import', import.meta.resolve('tsx'), child]);
+    // From the sources child.ts runs through tsx; compiled (dist/, the package) child.js on plain node.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const child = fileURLToPath(new URL(fromSource ? './child.ts' : './child.js', import.meta.url));
+    const loader = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
+    this.proc = spawn('unshare', ['--net', '--', process.execPath, '--expose-gc', ...loader, child]);
     let ready!: () => void;
     this.ready = new Promise((r) => (ready = r));
     this.proc.stdout.on('data', (d: Buffer) => {
