@@ -57,5 +57,8 @@ export { Runtime, type RuntimeOptions, type NetRuntime, type VTimer } from './ne
 export { NetSocket, type NetSocketOptions, type ConnectOptions } from './net/socket.ts';
 export { NetServer, type ServerOptions, type ListenOptions } from './net/server.ts';
 
+// A TCP load balancer on a host (an L4 proxy with an F5-like TCP profile).
+export { L4Proxy, F5_DEFAULTS, type TcpProfile, type L4ProxyOptions, type ProxyEvent, type ProxyStats, type Scheduler } from './proxy/l4.ts';
+
 // Packets to a file Wireshark and tcpdump read.
 export { PcapWriter, type PcapWriterOptions, LINKTYPE_RAW } from './wire/pcap.ts';

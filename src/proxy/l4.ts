@@ -23,6 +23,7 @@ export interface TcpProfile {
   finWait2TimeoutMs: number;
 }
 
+/** F5's TCP profile defaults: idle 300 s with a reset, keepalive 1800 s, close-wait 5 s, FIN_WAIT2 300 s. */
 export const F5_DEFAULTS: TcpProfile = {
   idleTimeoutMs: 300_000,
   idleAction: 'rst',
@@ -31,11 +32,13 @@ export const F5_DEFAULTS: TcpProfile = {
   finWait2TimeoutMs: 300_000,
 };
 
+/** Where the proxy's timers run (a Runtime's timer(), or the TUN driver's). */
 export interface Scheduler {
   /** Runs fn after delayUs of the host's time; the handle cancels it. */
   setTimer(delayUs: number, fn: () => void): { cancel(): void };
 }
 
+/** What the proxy counted since it started. */
 export interface ProxyStats {
   accepted: number;
   upstreamFailures: number;
@@ -46,6 +49,7 @@ export interface ProxyStats {
   bytesDown: number;
 }
 
+/** What happened to a relayed connection, for onEvent. */
 export type ProxyEvent =
   | { kind: 'accept'; client: string }
   | { kind: 'upstream-failed'; client: string; code: string }
@@ -55,6 +59,7 @@ export type ProxyEvent =
   | { kind: 'close-wait-timeout' }
   | { kind: 'closed'; bytesUp: number; bytesDown: number };
 
+/** Where the proxy listens, where it relays to, its profile and its timers. */
 export interface L4ProxyOptions {
   listen: { addr: string; port: number; backlog?: number };
   upstream: { addr: string; port: number };
@@ -83,6 +88,7 @@ class Pipe {
   constructor(readonly from: Socket, readonly to: Socket, readonly name: Side) {}
 }
 
+/** An L4 (TCP) proxy on a host: one upstream connection per client, FIN and RST passed on, the profile's timers applied. */
 export class L4Proxy {
   readonly profile: TcpProfile;
   readonly stats: ProxyStats = { accepted: 0, upstreamFailures: 0, resetsRelayed: 0, idleTimeouts: 0, closeWaitTimeouts: 0, bytesUp: 0, bytesDown: 0 };
