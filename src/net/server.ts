@@ -103,7 +103,8 @@ export class NetServer extends EventEmitter {
     const v6 = l.boundAddr?.includes(':') ?? false;
     // A 'connection' handler may close the server: stop accepting then (as libuv's accept loop).
     for (let h = l.accept(); h; h = this.listener === l && !l.closed ? l.accept() : null) {
-      if (this.maxConnections !== undefined && this.conns.size >= this.maxConnections) {
+      // onconnection: maxConnections is a limit when truthy (0 is none, as undefined).
+      if (this.maxConnections && this.conns.size >= this.maxConnections) {
         // Node closes connections over maxConnections at once; 'drop' names both ends (onconnection).
         const at = (a: string | undefined): string | undefined => (v6 && a && !a.includes(':') ? `::ffff:${a}` : a);
         const fam = (a: string | undefined): string => (v6 || a?.includes(':') ? 'IPv6' : 'IPv4');
@@ -111,8 +112,8 @@ export class NetServer extends EventEmitter {
           localAddress: at(h.localAddress), localPort: h.localPort, localFamily: fam(h.localAddress),
           remoteAddress: at(h.remoteAddress), remotePort: h.remotePort, remoteFamily: fam(h.remoteAddress),
         };
-        h.close();
         this.emit('drop', drop);
+        h.close();
         continue;
       }
       const s = new NetSocket(this.host, this.runtime, { allowHalfOpen: this.options.allowHalfOpen ?? false, handle: h, v6 });
