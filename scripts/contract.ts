@@ -137,12 +137,16 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
   };
   const common = { side, log, watch, once, closedPort };
   if (side === 'node') {
-    norm.addrs.set('127.0.0.1', 'SERVER');
+    // The server is 127.0.0.2 and the client's source address 127.0.0.1 (the kernel's choice
+    // for loopback), so the two ends' addresses get names as distinct as on linger, v4-mapped
+    // ones (::ffff:127.0.0.1 on a '::' listener) included.
+    norm.addrs.set('127.0.0.2', 'SERVER');
+    norm.addrs.set('127.0.0.1', 'CLIENT');
     env = {
       ...common,
       net: nodeNet,
       serverNet: nodeNet,
-      serverHost: '127.0.0.1',
+      serverHost: '127.0.0.2',
       http: nodeHttp,
       serverHttp: nodeHttp,
       http2: nodeHttp2,
@@ -151,7 +155,7 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
       undiciPool: (origin, opts) => new UndiciPool(origin, opts),
       sleep: (ms) => new Promise((r) => realSetTimeout(r, ms)),
       listen: async (server, ...args) => {
-        (server as nodeNet.Server).listen(...(args.length ? args : [0, '127.0.0.1']) as [number, string]);
+        (server as nodeNet.Server).listen(...(args.length ? args : [0, '127.0.0.2']) as [number, string]);
         await eventsOnce(server as nodeNet.Server, 'listening');
         const port = ((server as nodeNet.Server).address() as nodeNet.AddressInfo).port;
         norm.port(port, `PORT${norm.ports.size + 1}`);
@@ -194,7 +198,6 @@ async function runSide(p: Program, side: 'node' | 'linger'): Promise<Map<string,
       },
     };
   }
-  // On node the client's address is the server's (loopback): name it as on linger.
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([

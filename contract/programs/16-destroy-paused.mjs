@@ -1,4 +1,4 @@
-export const title = 'destroy() of a paused socket with data waiting: Node keeps reading into the stream, so the peer sees a FIN, not a reset';
+export const title = 'destroy() of a socket paused before connect, with data waiting: afterConnect starts no read, the data stays in the kernel, so the peer sees a reset (a socket paused after connect reads on: 44, 46)';
 export default async function (t) {
   const server = t.serverNet.createServer((s) => {
     t.watch('server', s);

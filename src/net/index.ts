@@ -36,6 +36,8 @@ export function bindNet(host: Host, runtime: NetRuntime): LingerNet {
   const connect = (...args: unknown[]): NetSocket => {
     const { opts, cb } = normalizeConnectArgs(args);
     const s = new Socket({ allowHalfOpen: (opts as { allowHalfOpen?: boolean }).allowHalfOpen });
+    // net.connect() sets the timeout option itself, before connecting (Socket#connect ignores it).
+    if (opts.timeout) s.setTimeout(opts.timeout);
     return cb ? s.connect(opts, cb) : s.connect(opts);
   };
   return {

@@ -7,7 +7,8 @@ import type { Host } from '../host/host.ts';
 import { SocketError } from '../base/errno.ts';
 import type { Socket as EngineSocket } from '../host/socket.ts';
 import { canonicalIp, ipVersion } from '../wire/addr.ts';
-import { netError, nodeError } from './errors.ts';
+import { isIP } from 'node:net';
+import { netError, nodeError, validatePort } from './errors.ts';
 import type { NetRuntime, VTimer } from './runtime.ts';
 
 /** Options of a NetSocket, as net.Socket's. */
@@ -15,7 +16,30 @@ export interface NetSocketOptions {
   allowHalfOpen?: boolean;
   /** Internal: wrap an accepted engine socket. */
   handle?: EngineSocket;
+  /**
+   * Internal: the handle is an AF_INET6 socket (accepted by a listener on an IPv6 address, '::'
+   * included), so IPv4 addresses come v4-mapped (::ffff:a.b.c.d) with family IPv6 (inet6_getname).
+   */
+  v6?: boolean;
+  /** Internal: as Node's pauseOnCreate (pauseOnConnect): no reading until resume(). */
+  pauseOnCreate?: boolean;
 }
+
+/** The options a lookup function gets (dns.lookup's). */
+export interface LookupOptions {
+  family?: number;
+  hints?: number;
+  all?: boolean;
+}
+/** One address a lookup gives. */
+export interface LookupAddress {
+  address: string;
+  family: number;
+}
+/** A lookup function's callback (dns.lookup's). */
+export type LookupCallback = (err: Error | null, address?: string | LookupAddress[], family?: number) => void;
+/** dns.ADDRCONFIG, the hint lookupAndConnect adds when no family is asked for. */
+const ADDRCONFIG = 1024;
 
 /** What socket.connect() takes, as net.Socket's. */
 export interface ConnectOptions {
@@ -23,7 +47,10 @@ export interface ConnectOptions {
   host?: string;
   localAddress?: string;
   localPort?: number;
-  family?: number;
+  family?: number | 'IPv4' | 'IPv6';
+  hints?: number;
+  lookup?: (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+  autoSelectFamily?: boolean;
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
@@ -38,12 +65,23 @@ export class NetSocket extends Duplex {
   readonly runtime: NetRuntime;
   private handle: EngineSocket | null = null;
   connecting = false;
-  private _pendingConnect = true;
+  /**
+   * net.Socket's `!!this._handle`: from connect() (which makes the TCP handle at once, before
+   * any lookup) or accept, until _destroy drops it. `pending` and resetAndDestroy() read it.
+   */
+  private hasHandle = false;
+  /** resetAndDestroy() asked for the reset (net.Socket's resetAndClosing). */
+  private resetAndClosing = false;
+  /** shutdown() was issued (libuv's UV_HANDLE_SHUTTING): uv_tcp_close_reset then fails, EINVAL. */
+  private shutdownIssued = false;
+  /** Internal: called by _destroy (the server counts its connections down there). */
+  onDestroy: (() => void) | null = null;
   bytesRead = 0;
   /** net.Socket's _bytesDispatched: whole chunks handed to the kernel (some may still wait in its buffer). */
   private dispatched = 0;
-  /** net.Socket's _pendingData: a chunk written while connecting. */
-  private pendingData: Buffer | null = null;
+  /** net.Socket's _pendingData and _pendingEncoding: a chunk written while connecting. */
+  private pendingData: Buffer | string | Array<{ chunk: Buffer | string; encoding: BufferEncoding }> | null = null;
+  private pendingEncoding: BufferEncoding | '' = '';
   private readEnded = false;
   private wantRead = false;
   private pendingWrite: { buf: Uint8Array; cb: (err?: Error | null) => void } | null = null;
@@ -52,13 +90,18 @@ export class NetSocket extends Duplex {
   private timeoutTimer: VTimer | null = null;
   private remote: { address: string; port: number; family: string } | null = null;
   private connLabel: string | undefined;
+  /** An AF_INET6 handle: IPv4 addresses are shown v4-mapped. */
+  private readonly v6: boolean;
 
   constructor(host: Host, runtime: NetRuntime, opts: NetSocketOptions = {}) {
     const allowHalfOpen = opts.allowHalfOpen ?? false;
     // 'close' is emitted by _destroy with Node's hadError argument, so not by the stream itself.
-    super({ allowHalfOpen, emitClose: false, autoDestroy: true, decodeStrings: true });
+    // decodeStrings false, as net.Socket: a string is written as it is (writableLength counts its
+    // characters) and encoded when handed to the kernel.
+    super({ allowHalfOpen, emitClose: false, autoDestroy: true, decodeStrings: false });
     this.host = host;
     this.runtime = runtime;
+    this.v6 = opts.v6 ?? false;
     if (opts.handle) this.attach(opts.handle, true);
   }
 
@@ -71,7 +114,7 @@ export class NetSocket extends Duplex {
     h.on('close', () => this.pull());
     h.on('writable', () => this.flushPending());
     if (connected) {
-      this._pendingConnect = false;
+      this.hasHandle = true;
       this.connected(h);
     }
   }
@@ -79,8 +122,13 @@ export class NetSocket extends Duplex {
   /** The engine socket has a connection: its label and peer, kept after it closes. */
   private connected(h: EngineSocket): void {
     this.connLabel = h.connectionLabel;
-    const address = h.remoteAddress!;
+    const address = this.mapped(h.remoteAddress!);
     this.remote = { address, port: h.remotePort!, family: address.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+
+  /** An address as getsockname/getpeername give it for this handle's family. */
+  private mapped(a: string): string {
+    return this.v6 && !a.includes(':') ? `::ffff:${a}` : a;
   }
 
   /** Moves received bytes into the readable side; errors destroy the stream as libuv's read does. */
@@ -154,74 +202,74 @@ export class NetSocket extends Duplex {
 
   // ---- stream.Duplex ----
 
-  /** As net.Socket's pause: stop reading from the kernel too (readStop), so data stays queued there. */
-  override pause(): this {
-    this.wantRead = false;
-    return super.pause();
-  }
+  // pause(), resume() and read() are the stream's own, as net.Socket's (their readStop and
+  // tryReadStart are for the onread option only): a paused socket goes on reading from the
+  // kernel into the stream's buffer until that is past the high-water mark, so it sees the
+  // peer's FIN and reset. Reading starts with the first _read and stops when push() says the
+  // buffer is full (onStreamRead's readStop).
 
-  /** As net.Socket's resume: start reading from the kernel again (tryReadStart). */
-  override resume(): this {
-    super.resume();
-    if (!this.connecting && this.handle) {
-      this.wantRead = true;
-      this.pull();
-    }
-    return this;
-  }
-
-  /**
-   * As net.Socket's read(): reading from the kernel starts again (tryReadStart) even after
-   * pause(), and the stream's own _read may not be called again while a pull is outstanding.
-   */
-  override read(n?: number): unknown {
-    if (!this.connecting && this.handle && !this.wantRead && !this.readEnded && !this.destroyed) {
-      this.wantRead = true;
-      this.pull();
-    }
-    return super.read(n);
-  }
-
-  /** @internal stream.Duplex: start reading from the engine socket. */
+  /** @internal net.Socket's _read: tryReadStart (while connecting, afterConnect's read(0) does it). */
   override _read(): void {
     this.wantRead = true;
     this.pull();
   }
 
-  /** @internal stream.Duplex: queue bytes on the engine socket. */
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.connecting || !this.handle) {
-      // net.Socket's _writeGeneric while connecting: the chunk waits for 'connect'; a 'close'
-      // first fails it with ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
-      this.pendingData = chunk;
+  /** @internal stream.Duplex: net.Socket's _write. */
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.writeGeneric(chunk, encoding, cb);
+  }
+
+  /** @internal Corked writes go out as one send, as libuv's writev does (so http's framing is not split). */
+  override _writev(chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, cb: (err?: Error | null) => void): void {
+    this.writeGeneric(chunks, '', cb);
+  }
+
+  /** net.Socket's _writeGeneric. */
+  private writeGeneric(data: Buffer | string | Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, encoding: BufferEncoding | '', cb: (err?: Error | null) => void): void {
+    if (this.connecting) {
+      // The chunk waits for 'connect'; a 'close' first fails it with ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
+      this.pendingData = data;
+      this.pendingEncoding = encoding;
       const onClose = (): void => cb(nodeError('ERR_SOCKET_CLOSED_BEFORE_CONNECTION', 'Socket closed before the connection was established'));
       this.once('close', onClose);
       this.once('connect', () => {
         this.off('close', onClose);
-        this.pendingData = null;
-        this._write(chunk, _enc, cb);
+        this.writeGeneric(data, encoding, cb);
       });
       return;
     }
-    this.dispatched += chunk.length;
-    this.writeBytes(chunk, cb);
-  }
-
-  /** Corked writes go out as one send, as libuv's writev does (so http's framing is not split). */
-  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'latin1', cb);
+    this.pendingData = null;
+    this.pendingEncoding = '';
+    if (!this.hasHandle || !this.handle) {
+      cb(nodeError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+      return;
+    }
+    const toBuf = (c: Buffer | string, enc: BufferEncoding | ''): Buffer => (typeof c === 'string' ? Buffer.from(c, enc || 'utf8') : c);
+    const buf = Array.isArray(data)
+      ? (data.length === 1 ? toBuf(data[0]!.chunk, data[0]!.encoding) : Buffer.concat(data.map((c) => toBuf(c.chunk, c.encoding))))
+      : toBuf(data, encoding);
+    this.dispatched += buf.length;
+    this.writeBytes(buf, cb);
   }
 
   /** @internal stream.Duplex: end() sends a FIN once the writes are done. */
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.connecting || !this.handle) {
+    if (this.pending) {
       this.once('connect', () => this._final(cb));
+      return;
+    }
+    if (!this.handle) {
+      cb();
       return;
     }
     try {
       this.handle.shutdown('SHUT_WR');
+      this.shutdownIssued = true;
     } catch (e) {
+      // ENOTCONN: a synchronous finish, as uv_shutdown's.
       if (!(e instanceof SocketError) || e.code !== 'ENOTCONN') throw e;
+      cb();
+      return;
     }
     // net.Socket's _final completes in the shutdown request's callback (afterShutdown), a later
     // turn: 'finish' comes then, and not at all if the stream is destroyed first (a write after
@@ -233,13 +281,34 @@ export class NetSocket extends Duplex {
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     this.clearTimer();
     this.connecting = false;
-    const h = this.handle;
-    if (h && !h.closed) h.close(); // Linux close(): FIN, or RST when unread data is left
-    cb(err);
-    // After the stream's own 'error' (queued by cb): close(hadError), as net.Socket does, from
-    // the handle's close callback: a later turn of the event loop than 'end' or 'error', so
-    // `await once(s, 'end'); await once(s, 'close')` sees both (setImmediate, as uv_close).
-    setImmediate(() => this.emit('close', err != null));
+    if (this.hasHandle) {
+      this.hasHandle = false;
+      const h = this.handle;
+      const hadError = err != null;
+      if (this.resetAndClosing) {
+        this.resetAndClosing = false;
+        if (this.shutdownIssued) {
+          // uv_tcp_close_reset refuses a handle that is shutting down (EINVAL): net.Socket
+          // emits the error at once and drops the handle unclosed, so no 'close' follows.
+          this.emit('error', netError('EINVAL', 'reset'));
+          cb(err);
+          this.onDestroy?.();
+          return;
+        }
+        if (h && !h.closed) h.setsockopt('SO_LINGER', { on: true, seconds: 0 });
+      }
+      if (h && !h.closed) h.close(); // Linux close(): FIN, or RST when unread data is left
+      cb(err);
+      // After the stream's own 'error' (queued by cb): close(hadError), as net.Socket does, from
+      // the handle's close callback: a later turn of the event loop than 'end' or 'error', so
+      // `await once(s, 'end'); await once(s, 'close')` sees both (setImmediate, as uv_close).
+      setImmediate(() => this.emit('close', hadError));
+    } else {
+      // No handle (never connected): emitCloseNT, with no hadError argument.
+      cb(err);
+      process.nextTick(() => this.emit('close'));
+    }
+    this.onDestroy?.();
   }
 
   // ---- node:net members ----
@@ -248,81 +317,163 @@ export class NetSocket extends Duplex {
   connect(...args: unknown[]): this {
     const { opts, cb } = normalizeConnectArgs(args);
     if (cb) this.once('connect', cb);
-    const port = Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw nodeError('ERR_SOCKET_BAD_PORT', `Port should be >= 0 and < 65536. Received ${String(opts.port)}.`);
-    const hostName = opts.host ?? 'localhost';
+    const port = validatePort(opts.port, 'Port');
+    const hostName = opts.host || 'localhost';
+    if (!this.hasHandle) {
+      // A new handle; on a socket destroyed before, initSocketHandle's _undestroy: it connects
+      // again from scratch (counters and addresses are the new handle's).
+      (this as unknown as { _undestroy(): void })._undestroy();
+      this.handle = null;
+      this.remote = null;
+      this.connLabel = undefined;
+      this.readEnded = false;
+      this.wantRead = false;
+      this.shutdownIssued = false;
+      this.bytesRead = 0;
+      this.dispatched = 0;
+      this.hasHandle = true;
+    }
+    this.touch();
     this.connecting = true;
-    this._pendingConnect = true;
-    // Resolve as dns.lookup would, from the runtime's table of simulated hosts.
-    process.nextTick(() => {
-      let address = hostName;
-      const lit = canonicalIp(hostName);
-      if (!lit.ok) {
-        const found = this.runtime.names.get(hostName)?.find((a) => !opts.family || ipVersion(a) === opts.family);
-        if (!found) {
-          // dns.lookup's error: `getaddrinfo ENOTFOUND name`, errno UV_EAI_NONAME (-3008).
-          const err = netError('ENOTFOUND', 'getaddrinfo');
-          err.message = `getaddrinfo ENOTFOUND ${hostName}`;
-          err.errno = -3008;
-          (err as { hostname?: string }).hostname = hostName;
+    const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : opts.family;
+    if (isIP(hostName)) {
+      // An IP address: no lookup, internalConnect on the next tick.
+      process.nextTick(() => {
+        const lit = canonicalIp(hostName);
+        if (this.connecting) this.startConnect(lit.ok ? lit.value : hostName, port, opts);
+      });
+      return this;
+    }
+    // lookupAndConnect: the lookup function (options.lookup, else dns.lookup, here the runtime's
+    // table of simulated hosts) is called at once; a custom one may answer synchronously.
+    const lookup = opts.lookup ?? ((name: string, o: LookupOptions, done: LookupCallback) => this.dnsLookup(name, o, done));
+    const dnsopts: LookupOptions = { family, hints: opts.hints ?? 0 };
+    if (dnsopts.family !== 4 && dnsopts.family !== 6 && dnsopts.hints === 0) dnsopts.hints = ADDRCONFIG;
+    const connectError = (err: Error): void => {
+      process.nextTick(() => this.destroy(err));
+    };
+    if (dnsopts.family !== 4 && dnsopts.family !== 6 && !opts.localAddress && (opts.autoSelectFamily ?? true)) {
+      // lookupAndConnectMultiple (autoSelectFamily, Node 20's default): every address, a lookup
+      // event each; linger tries the first (no Happy Eyeballs race).
+      dnsopts.all = true;
+      lookup(hostName, dnsopts, (err: Error | null, addresses?: unknown) => {
+        if (!this.connecting) return;
+        if (err) {
           this.emit('lookup', err, undefined, undefined, hostName);
-          this.destroy(err);
+          connectError(err);
           return;
         }
-        address = found;
-        this.emit('lookup', null, address, ipVersion(address), hostName);
-      } else address = lit.value;
-      this.startConnect(address, port, opts);
+        const list = addresses as LookupAddress[];
+        let first: LookupAddress | undefined;
+        for (const a of list) {
+          this.emit('lookup', err, a.address, a.family, hostName);
+          if (!this.connecting) return;
+          if (!first && isIP(a.address) && (a.family === 4 || a.family === 6)) first = a;
+        }
+        if (!first) {
+          if (list[0] && !isIP(list[0].address)) connectError(nodeError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${list[0].address}`, TypeError as unknown as ErrorConstructor));
+          return;
+        }
+        this.touch();
+        this.startConnect(first.address, port, opts);
+      });
+      return this;
+    }
+    lookup(hostName, dnsopts, (err: Error | null, ip?: unknown, addressType?: number) => {
+      this.emit('lookup', err, ip, addressType, hostName);
+      if (!this.connecting) return;
+      if (err) connectError(err);
+      else if (typeof ip !== 'string' || !isIP(ip)) connectError(nodeError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${String(ip)}`, TypeError as unknown as ErrorConstructor));
+      else {
+        this.touch();
+        this.startConnect(ip, port, opts);
+      }
     });
     return this;
   }
 
+  /** dns.lookup over the runtime's table of simulated hosts (answers on a later tick). */
+  private dnsLookup(name: string, o: LookupOptions, done: LookupCallback): void {
+    const all = (this.runtime.names.get(name) ?? []).filter((a) => !o.family || ipVersion(a) === o.family);
+    process.nextTick(() => {
+      if (all.length === 0) {
+        // dns.lookup's error: `getaddrinfo ENOTFOUND name`, errno UV_EAI_NONAME (-3008).
+        const err = netError('ENOTFOUND', 'getaddrinfo');
+        err.message = `getaddrinfo ENOTFOUND ${name}`;
+        err.errno = -3008;
+        (err as { hostname?: string }).hostname = name;
+        done(err);
+      } else if (o.all) done(null, all.map((address) => ({ address, family: ipVersion(address) })));
+      else done(null, all[0], ipVersion(all[0]!));
+    });
+  }
+
+  /** internalConnect: bind when asked (SO_REUSEADDR, as libuv), then connect. */
   private startConnect(address: string, port: number, opts: ConnectOptions): void {
     if (this.destroyed) return;
-    const h = this.host.socket();
-    this.attach(h, false);
-    if (opts.noDelay) h.setsockopt('TCP_NODELAY', true);
-    if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay ?? 0);
-    h.on('connect', () => {
-      this.connecting = false;
-      this._pendingConnect = false;
-      this.connected(h);
-      this.touch();
-      this.emit('connect');
-      this.emit('ready');
-      // net's afterConnect: read(0) starts reading unless paused, so a reset is noticed even
-      // by a socket nobody reads from.
-      if (!this.isPaused()) this.read(0);
-      this.pull();
-      this.flushPending();
-    });
-    h.on('error', () => {
-      if (!this.connecting) return;
-      let code = 'ECONNREFUSED';
+    const reuse = this.handle && !this.handle.closed ? this.handle : null;
+    const h = reuse ?? this.host.socket();
+    if (!reuse) {
+      this.attach(h, false);
+      if (opts.noDelay) h.setsockopt('TCP_NODELAY', true);
+      if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay ?? 0);
+      h.on('connect', () => {
+        this.connecting = false;
+        this.connected(h);
+        this.touch();
+        this.emit('connect');
+        this.emit('ready');
+        // net's afterConnect: read(0) starts reading unless paused, so a reset is noticed even
+        // by a socket nobody reads from.
+        if (!this.isPaused()) this.read(0);
+        this.pull();
+        this.flushPending();
+      });
+      h.on('error', () => {
+        if (!this.connecting) return;
+        let code = 'ECONNREFUSED';
+        try {
+          h.recv();
+        } catch (e) {
+          if (e instanceof SocketError) code = e.code;
+        }
+        this.connecting = false;
+        this.destroy(netError(code, 'connect', address, port));
+      });
+    }
+    const v6 = ipVersion(address) === 6;
+    if (opts.localAddress || opts.localPort) {
+      const localAddress = opts.localAddress || (v6 ? '::' : '0.0.0.0');
+      const localPort = opts.localPort ?? 0;
       try {
-        h.recv();
+        h.setsockopt('SO_REUSEADDR', true);
+        h.bind(localAddress, localPort);
       } catch (e) {
-        if (e instanceof SocketError) code = e.code;
+        if (e instanceof SocketError) {
+          this.destroy(netError(e.code, 'bind', localAddress, localPort));
+          return;
+        }
+        throw e;
       }
-      this.connecting = false;
-      this.destroy(netError(code, 'connect', address, port));
-    });
+    }
+    this.emit('connectionAttempt', address, port, v6 ? 6 : 4);
     try {
-      if (opts.localAddress || opts.localPort) h.bind(opts.localAddress ?? (ipVersion(address) === 6 ? '::' : '0.0.0.0'), opts.localPort ?? 0);
       h.connect(address, port);
     } catch (e) {
       if (e instanceof SocketError) {
-        this.connecting = false;
-        this.destroy(netError(e.code, e.syscall === 'bind' ? 'bind' : 'connect', address, port));
+        const la = h.localAddress, lp = h.localPort;
+        const err = netError(e.code, 'connect', address, port);
+        if (la !== undefined && lp !== undefined) err.message += ` - Local (${la}:${lp})`;
+        this.destroy(err);
         return;
       }
       throw e;
     }
-    if (opts.timeout) this.setTimeout(opts.timeout);
   }
 
+  /** As net.Socket's: no handle yet (or any more), or still connecting. */
   get pending(): boolean {
-    return this._pendingConnect;
+    return !this.hasHandle || this.connecting;
   }
 
   get readyState(): ReadyState {
@@ -333,11 +484,15 @@ export class NetSocket extends Duplex {
     return 'closed';
   }
 
-  /** As net.Socket's: bytes dispatched, plus those the stream still buffers and one pending connect. */
+  /** As net.Socket's: bytes dispatched, plus those the stream still buffers and one pending write. */
   get bytesWritten(): number {
-    let n = this.dispatched + (this.pendingData?.length ?? 0);
+    const len = (c: Buffer | string, enc: BufferEncoding | ''): number => (typeof c === 'string' ? Buffer.byteLength(c, enc || 'utf8') : c.length);
+    let n = this.dispatched;
     // Writable's writableBuffer (the chunks not yet handed to _write); @types/node omits it.
-    for (const el of (this as unknown as { writableBuffer: Array<{ chunk: Buffer }> }).writableBuffer) n += el.chunk.length;
+    for (const el of (this as unknown as { writableBuffer: Array<{ chunk: Buffer | string; encoding: BufferEncoding }> }).writableBuffer) n += len(el.chunk, el.encoding);
+    const d = this.pendingData;
+    if (Array.isArray(d)) for (const el of d) n += len(el.chunk, el.encoding);
+    else if (d) n += len(d, this.pendingEncoding);
     return n;
   }
 
@@ -351,7 +506,8 @@ export class NetSocket extends Duplex {
     return this.remote?.family;
   }
   get localAddress(): string | undefined {
-    return this.handle?.localAddress;
+    const a = this.handle?.localAddress;
+    return a === undefined ? undefined : this.mapped(a);
   }
   get localPort(): number | undefined {
     return this.handle?.localPort;
@@ -423,12 +579,23 @@ export class NetSocket extends Duplex {
     });
   }
 
-  /** RST instead of FIN: SO_LINGER {1, 0} and close (Node 16.17+). */
+  /**
+   * RST instead of FIN: uv_tcp_close_reset, SO_LINGER {1, 0} and close (Node 16.17+). While
+   * connecting it waits for the connection; with no handle, destroy(ERR_SOCKET_CLOSED).
+   */
   resetAndDestroy(): this {
-    const h = this.handle;
-    if (h && !h.closed) h.setsockopt('SO_LINGER', { on: true, seconds: 0 });
-    this.destroy();
+    if (this.hasHandle) {
+      if (this.connecting) this.once('connect', () => this.reset());
+      else this.reset();
+    } else {
+      this.destroy(nodeError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    }
     return this;
+  }
+
+  private reset(): this {
+    this.resetAndClosing = true;
+    return this.destroy();
   }
 
   /** Ends the writable side, then destroys the socket once the writes are done. */
