@@ -11,6 +11,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
+import { nodeError } from './errors.ts';
 import type { LingerNet } from './index.ts';
 import type { NetRuntime, VTimer } from './runtime.ts';
 import type { NetServer } from './server.ts';
@@ -101,10 +102,11 @@ function listenOnHost(server: AnyServer, net: LingerNet, onListening?: () => voi
       if (ls && ls.listening) {
         if (cb) server.once('close', cb);
         ls.close();
-      } else if (cb) {
-        // net.Server: a callback of close() on a server not listening gets ERR_SERVER_NOT_RUNNING.
-        ls = null;
-        net.createServer().close(cb);
+      } else {
+        // net.Server's close() on a server not listening: 'close' on the next tick, and the
+        // callback (a 'close' listener like any other) gets ERR_SERVER_NOT_RUNNING.
+        if (cb) server.once('close', () => cb(nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+        process.nextTick(() => server.emit('close'));
       }
       return server;
     },
