@@ -7,8 +7,9 @@
 # curl, python3, nginx-light, netcat-openbsd, ethtool: the TUN interop suite's kernel-side
 #   programs (test/interop: curl and nginx against linger, nc for tun echo, veth offloads off).
 # nftables: test/inspect drops a connection's keepalive answers with it.
+# hping3, python3-scapy: test/interop/attack.test.ts's SYN flood and blind RSTs from the kernel side.
 set -euo pipefail
-PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool nftables)
+PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool nftables hping3 python3-scapy)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
