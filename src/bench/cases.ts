@@ -297,6 +297,43 @@ export function nodePingpong(n: number): Promise<number> {
   });
 }
 
+// ---- allocation ----
+
+/**
+ * Bytes allocated per data segment in a bulk transfer at MTU 1500 (both ends in-process, so
+ * each data segment's send, receive and its share of the ACKs): V8's sampling heap profiler
+ * with the objects the young and old generation collectors freed included, so what the GC
+ * took back counts too. The first `warm` bytes are not measured (JIT, buffers growing).
+ */
+export async function allocPerSegment(segments: number): Promise<{ bytesPerSegment: number; segments: number }> {
+  const { Session } = await import('node:inspector/promises');
+  const mss = 1448;
+  const warm = 2000 * mss;
+  const total = warm + segments * mss;
+  const w = benchWorld({ config: { mtu: 1500 } });
+  const x = oneWayTransfer(w, total);
+  w.net.runWhile(() => x.got() < warm, 3600e6);
+  const s = new Session();
+  s.connect();
+  try {
+    await s.post('HeapProfiler.enable');
+    await s.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    w.net.runWhile(() => x.got() < total, 3600e6);
+    const { profile } = await s.post('HeapProfiler.stopSampling');
+    if (x.got() !== total) throw new Error(`alloc-per-segment: ${x.got()} of ${total} bytes`);
+    let bytes = 0;
+    const walk = (n: { selfSize: number; children: unknown[] }): void => {
+      bytes += n.selfSize;
+      for (const c of n.children) walk(c as typeof n);
+    };
+    walk(profile.head);
+    const dataSegments = Math.round((total - warm) / mss);
+    return { bytesPerSegment: bytes / dataSegments, segments: dataSegments };
+  } finally {
+    s.disconnect();
+  }
+}
+
 // ---- scale ----
 
 let gcFn: (() => void) | null = null;
