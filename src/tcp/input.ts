@@ -2,7 +2,9 @@
 // tcp_rcv_synsent_state_process, tcp_validate_incoming, tcp_ack, tcp_data_queue, tcp_fin).
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
-import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
+import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs, rcvSpace } from './autotune.ts';
+import { skbTailroom, skbTruesize } from './buffer.ts';
+import { tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
@@ -596,6 +598,15 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     seq = c.rcvNxt;
   }
   if (seq === c.rcvNxt) {
+    // tcp_data_queue, queue_and_out: a segment the memory bounds refuse is dropped, unless the
+    // receive queue is empty (sk_forced_mem_schedule), and the ACK goes at once offering a zero
+    // window (ICSK_ACK_NOMEM).
+    if (data.length && !tryRmemSchedule(c, seq, data.length, skbTruesize(data.length)) && c.rcvBuf.length) {
+      counters.inc('TCPRcvQDrop');
+      rcvSpace(c).nomem = true;
+      sendAck(c, 'receive memory full');
+      return;
+    }
     let take = data.length;
     if (take > c.rcvBuf.free) {
       counters.inc('TCPRcvQDrop');
@@ -629,9 +640,10 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     sendAck(c, 'out of window');
     return;
   }
-  if (c.ofo.length >= c.env.cfg.tcp_ofo_max_segments) {
+  // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
+  // scheduled for it.
+  if (!tryRmemSchedule(c, seq, data.length, skbTruesize(data.length))) {
     counters.inc('TCPOFODrop');
-    sendAck(c);
     return;
   }
   counters.inc('TCPOFOQueue');
@@ -645,7 +657,8 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
  */
 function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
   const counters = c.env.counters;
-  const seg: OfoSegment = { seq, end: seqAdd(seq, data.length), data: data.slice(), fin }; // the packet buffer is not ours to keep
+  const len = data.length;
+  const seg: OfoSegment = { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
   const end = ofoEnd(seg);
   if (!c.ofo.length) {
     c.ofo = [seg];
@@ -662,6 +675,14 @@ function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): 
     s.data = joined;
     s.end = seg.end;
     s.fin = fin;
+    // skb_try_coalesce: the payload is copied into the tailroom when it fits; else it stays a
+    // skb of its own next to it (linger keeps the range as one entry, charged both).
+    if (len <= s.tailroom) s.tailroom -= len;
+    else {
+      s.truesize += seg.truesize;
+      s.skbs++;
+      s.tailroom = seg.tailroom;
+    }
     return true;
   };
   let at: number; // where seg goes
