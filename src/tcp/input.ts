@@ -601,7 +601,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     // tcp_data_queue, queue_and_out: a segment the memory bounds refuse is dropped, unless the
     // receive queue is empty (sk_forced_mem_schedule), and the ACK goes at once offering a zero
     // window (ICSK_ACK_NOMEM).
-    if (data.length && !tryRmemSchedule(c, seq, data.length, skbTruesize(data.length)) && c.rcvBuf.length) {
+    if (data.length && !tryRmemSchedule(c, seq, skbTruesize(data.length)) && c.rcvBuf.length) {
       counters.inc('TCPRcvQDrop');
       rcvSpace(c).nomem = true;
       sendAck(c, 'receive memory full');
@@ -642,7 +642,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
   }
   // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
   // scheduled for it.
-  if (!tryRmemSchedule(c, seq, data.length, skbTruesize(data.length))) {
+  if (!tryRmemSchedule(c, seq, skbTruesize(data.length))) {
     counters.inc('TCPOFODrop');
     return;
   }

@@ -12,22 +12,26 @@ import { COLLAPSE_CHUNK, collapsedTruesize } from './buffer.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { seqGt } from './seq.ts';
 
-/** tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks", then skb->len, not truesize): the segment's bytes fit under sk_rcvbuf. */
-export const canIngest = (c: TcpConn, len: number): boolean => rmemAlloc(c) + len <= rcvbuf(c);
+/**
+ * tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks"): the segment's memory fits under
+ * sk_rcvbuf. Seen on 6.18 (test/drill/memory/ofo-flood-prunes.pkt): sk_rcvbuf 8192 holds ten
+ * 1-byte out-of-order segments (768 each), not eleven, so the segment counts its truesize.
+ */
+export const canIngest = (c: TcpConn, truesize: number): boolean => rmemAlloc(c) + truesize <= rcvbuf(c);
 
 /** tcp_under_memory_pressure: the host's tcp_mem pressure state. */
 export const underMemoryPressure = (c: TcpConn): boolean => c.env.memoryPressure();
 
 /**
- * tcp_try_rmem_schedule for a segment of `len` bytes starting at `seq` that would be charged
+ * tcp_try_rmem_schedule for a segment starting at `seq` that would be charged
  * `truesize`: true when it may be queued. Over sk_rcvbuf (or refused by tcp_mem, sk_rmem_schedule)
  * the queues are pruned first; false means the caller drops it (TCPRcvQDrop or TCPOFODrop).
  */
-export function tryRmemSchedule(c: TcpConn, seq: number, len: number, truesize: number): boolean {
-  if (canIngest(c, len) && c.env.rmemSchedule(c, truesize)) return true;
-  if (!pruneQueue(c, seq, len)) return false;
+export function tryRmemSchedule(c: TcpConn, seq: number, truesize: number): boolean {
+  if (canIngest(c, truesize) && c.env.rmemSchedule(c, truesize)) return true;
+  if (!pruneQueue(c, seq, truesize)) return false;
   while (!c.env.rmemSchedule(c, truesize)) {
-    if (!pruneOfoQueue(c, seq, len)) return false;
+    if (!pruneOfoQueue(c, seq, truesize)) return false;
   }
   return true;
 }
@@ -37,20 +41,20 @@ export function tryRmemSchedule(c: TcpConn, seq: number, len: number, truesize: 
  * both queues are collapsed, then out-of-order data pruned; false (RcvPruned) when the segment
  * still does not fit ("Massive buffer overcommit").
  */
-function pruneQueue(c: TcpConn, seq: number, len: number): boolean {
+function pruneQueue(c: TcpConn, seq: number, truesize: number): boolean {
   const counters = c.env.counters;
   counters.inc('PruneCalled');
-  if (!canIngest(c, len)) clampWindow(c);
+  if (!canIngest(c, truesize)) clampWindow(c);
   else if (underMemoryPressure(c)) c.rcvSsthresh = Math.min(c.rcvSsthresh, 4 * c.advMss); // tcp_adjust_rcv_ssthresh
-  if (canIngest(c, len)) return true;
+  if (canIngest(c, truesize)) return true;
   collapseOfoQueue(c);
   if (c.rcvBuf.length) {
     const collapsed = c.rcvBuf.collapse((truesize, n) => winFromSpace(c, truesize) > n, COLLAPSE_CHUNK, collapsedTruesize);
     if (collapsed) counters.inc('TCPRcvCollapsed', collapsed);
   }
-  if (canIngest(c, len)) return true;
-  pruneOfoQueue(c, seq, len);
-  if (canIngest(c, len)) return true;
+  if (canIngest(c, truesize)) return true;
+  pruneOfoQueue(c, seq, truesize);
+  if (canIngest(c, truesize)) return true;
   counters.inc('RcvPruned');
   return false;
 }
@@ -114,7 +118,7 @@ function collapseOfo(c: TcpConn, s: OfoSegment, len: number): void {
  * above which the arriving segment would land; the SACK blocks are forgotten (tcp_sack_reset).
  * OfoPruned when anything went. linger drops a whole range where Linux may keep its lower skbs.
  */
-export function pruneOfoQueue(c: TcpConn, seq: number, len: number): boolean {
+export function pruneOfoQueue(c: TcpConn, seq: number, truesize: number): boolean {
   const q = c.ofo;
   if (!q.length) return false;
   let goal = rcvbuf(c) >> 3;
@@ -126,7 +130,7 @@ export function pruneOfoQueue(c: TcpConn, seq: number, len: number): boolean {
     q.pop();
     goal -= s.truesize;
     if (!q.length || goal <= 0) {
-      if (canIngest(c, len) && !underMemoryPressure(c)) break;
+      if (canIngest(c, truesize) && !underMemoryPressure(c)) break;
       goal = rcvbuf(c) >> 3;
     }
   }
