@@ -13,11 +13,13 @@ import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { seqGt } from './seq.ts';
 
 /**
- * tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks"): the segment's memory fits under
- * sk_rcvbuf. Seen on 6.18 (test/drill/memory/ofo-flood-prunes.pkt): sk_rcvbuf 8192 holds ten
- * 1-byte out-of-order segments (768 each), not eleven, so the segment counts its truesize.
+ * tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks"): what the arriving segment counts
+ * (`size`) fits under sk_rcvbuf with what is charged. Seen on 6.18: out of order, sk_rcvbuf 8192
+ * holds ten 1-byte segments (768 each) and 8800 eleven, as if the segment counted its truesize;
+ * in order, 8800 takes a fourth 1000-byte segment over 6912 charged, as if it counted its length
+ * (input.ts passes each).
  */
-export const canIngest = (c: TcpConn, truesize: number): boolean => rmemAlloc(c) + truesize <= rcvbuf(c);
+export const canIngest = (c: TcpConn, size: number): boolean => rmemAlloc(c) + size <= rcvbuf(c);
 
 /** tcp_under_memory_pressure: the host's tcp_mem pressure state. */
 export const underMemoryPressure = (c: TcpConn): boolean => c.env.memoryPressure();
