@@ -12,7 +12,12 @@ export interface Sysctls {
   tcp_tw_reuse: 0 | 1 | 2; // 2 = loopback only
   tcp_tw_reuse_delay: number; // ms (Linux 6.x)
   tcp_max_tw_buckets: number;
+  /** Orphans (closed, still finishing) above which they are reset: TCPAbortOnMemory (tcp_check_oom). Global, not per namespace. */
   tcp_max_orphans: number;
+  /** [low, pressure, high] in 4 KiB pages: TCP memory of the whole host (tcp_memory_allocated). Global, not per namespace. */
+  tcp_mem: [number, number, number];
+  /** The smallest MSS a peer may impose (__tcp_mtu_to_mss; CVE-2019-11479), 48..65535. */
+  tcp_min_snd_mss: number;
   tcp_keepalive_time: number; // s
   tcp_keepalive_intvl: number; // s
   tcp_keepalive_probes: number;
@@ -68,8 +73,6 @@ export interface ModelKnobs {
   tcp_rto_max_us: number;
   /** TCP_INIT_CWND, 10 segments (a constant in Linux; per route: `ip route ... initcwnd`). */
   tcp_initial_cwnd: number;
-  /** Bound of the out-of-order queue in segments (Linux bounds it by rcvbuf memory instead). */
-  tcp_ofo_max_segments: number;
   /** Link MTU of the host's interface (and of its one route: `ip route ... mtu [lock] N`). */
   mtu: number;
   /** The route's advmss metric (`ip route ... advmss M`): the MSS offered, when not 0 (dst_metric_advmss). */
@@ -96,7 +99,12 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_tw_reuse: 2,
   tcp_tw_reuse_delay: 1000,
   tcp_max_tw_buckets: 262144,
-  tcp_max_orphans: 262144,
+  // tcp_init: a limit of nr_free_buffer_pages / 16 pages; tcp_mem = {limit * 3/4, limit, limit * 3/2};
+  // tcp_max_orphans = half the established hash (tcp_hashinfo.ehash_mask + 1). This machine
+  // (24 GiB) shows 287907 383877 575814 and 131072.
+  tcp_max_orphans: 131072,
+  tcp_mem: [287907, 383877, 575814],
+  tcp_min_snd_mss: 48,
   tcp_keepalive_time: 7200,
   tcp_keepalive_intvl: 75,
   tcp_keepalive_probes: 9,
@@ -132,7 +140,6 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
 const KNOB_DEFAULTS: Readonly<ModelKnobs> = {
   tcp_rto_max_us: 120_000_000,
   tcp_initial_cwnd: 10,
-  tcp_ofo_max_segments: 1024,
   mtu: 1500,
   route_advmss: 0,
   hz: 250,
@@ -179,6 +186,7 @@ export const defaultConfig = (): HostConfig => ({
   ip_local_port_range: [...SYSCTL_DEFAULTS.ip_local_port_range],
   tcp_rmem: [...SYSCTL_DEFAULTS.tcp_rmem],
   tcp_wmem: [...SYSCTL_DEFAULTS.tcp_wmem],
+  tcp_mem: [...SYSCTL_DEFAULTS.tcp_mem],
 });
 
 export type SysctlName = keyof Sysctls;
@@ -218,6 +226,8 @@ export const SYSCTL_RANGES: Readonly<Partial<Record<SysctlName, readonly [number
   tcp_recovery: [0, 7],
   tcp_slow_start_after_idle: [0, 1],
   tcp_moderate_rcvbuf: [0, 1],
+  tcp_min_snd_mss: [48, 65535], // TCP_MIN_SND_MSS .. 65535 (sysctl_net_ipv4.c)
+  tcp_max_orphans: [0, 2147483647],
 };
 
 /** An unknown sysctl name or a value Linux would refuse. */

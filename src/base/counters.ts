@@ -23,6 +23,9 @@ export const TCPEXT_COUNTERS = [
   'TCPRenoRecoveryFail', 'TCPLossFailures',
   'TCPHystartTrainDetect', 'TCPHystartTrainCwnd', 'TCPHystartDelayDetect',
   'TCPHystartDelayCwnd',
+  // Memory bounds (memory.ts).
+  'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPRcvCollapsed', 'TCPWqueueTooBig', 'TCPMemoryPressures',
+  'TCPMemoryPressuresChrono',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

@@ -12,6 +12,8 @@ import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts'
 import { ipVersion, isLoopback } from '../wire/addr.ts';
 import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
 import { connInput } from '../tcp/input.ts';
+import { rmemAlloc } from '../tcp/autotune.ts';
+import { memPages } from '../tcp/memory.ts';
 import { Listener, listenInput, unlinkChild } from '../tcp/listen.ts';
 import { initialWindow } from '../tcp/output.ts';
 import { seqAdd } from '../tcp/seq.ts';
@@ -80,6 +82,17 @@ export class Host implements ConnEnv, SocketHost {
   private socketCount = 0;
   /** Orphaned connections (tcp_orphan_count), bounded by tcp_max_orphans. */
   private orphanCount = 0;
+  /** tcp_orphan_cache: the count as tcp_orphan_update last read it, and the 100 ms tick it did. */
+  private orphanCache = 0;
+  private orphanCacheTick = 0;
+  /** tcp_memory_allocated (pages) as last summed, and the jiffy it was; tcp_memory_pressure. */
+  private memPagesCache = 0;
+  private memPagesAt = -1;
+  private memPressure = false;
+  private memPressureSince = 0;
+  /** net_info_ratelimited: 10 lines per 5 s. */
+  private noteWindow = -Infinity;
+  private noteCount = 0;
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
   private ipId = 0;
@@ -296,7 +309,7 @@ export class Host implements ConnEnv, SocketHost {
     this.wheel.cancel(conn);
     if (this.demux.get(conn.key) === conn) this.demux.delete(conn.key);
     unlinkChild(conn);
-    if (conn.orphan) this.orphanCount--;
+    if (conn.orphan) this.orphanCountAdd(-1);
     conn.orphan = false;
   }
 
@@ -307,7 +320,7 @@ export class Host implements ConnEnv, SocketHost {
 
   enterTimeWait(conn: TcpConn, substate: 'TIME_WAIT' | 'FIN_WAIT2', timeoutUs: number): boolean {
     this.wheel.cancel(conn);
-    if (conn.orphan) this.orphanCount--;
+    if (conn.orphan) this.orphanCountAdd(-1);
     conn.orphan = false;
     return this.timeWait.enter(conn, substate, timeoutUs);
   }
@@ -383,11 +396,95 @@ export class Host implements ConnEnv, SocketHost {
   orphan(conn: TcpConn): void {
     conn.orphan = true;
     conn.socket = null;
-    this.orphanCount++;
+    this.orphanCountAdd(1);
   }
 
-  tooManyOrphans(): boolean {
-    return this.orphanCount > this.cfg.tcp_max_orphans;
+  /**
+   * tcp_orphan_count changes; tcp_orphan_update (a 100 ms timer since 5.15) copies it into
+   * tcp_orphan_cache, which is what tcp_too_many_orphans reads. The copy is taken lazily: the
+   * count held since the last change is what each 100 ms tick of host time passed since saw.
+   */
+  private orphanCountAdd(d: number): void {
+    this.orphanCacheSync();
+    this.orphanCount += d;
+  }
+  private orphanCacheSync(): void {
+    const tick = Math.floor(this.now() / 100_000);
+    if (tick > this.orphanCacheTick) {
+      this.orphanCache = this.orphanCount;
+      this.orphanCacheTick = tick;
+    }
+  }
+
+  tooManyOrphans(shift = 0): boolean {
+    this.orphanCacheSync();
+    return this.orphanCache * 2 ** shift > this.cfg.tcp_max_orphans;
+  }
+
+  /** Orphans now (tcp_orphan_count), and as tcp_max_orphans sees them (tcp_orphan_cache). */
+  orphans(): { count: number; cached: number } {
+    this.orphanCacheSync();
+    return { count: this.orphanCount, cached: this.orphanCache };
+  }
+
+  /**
+   * tcp_memory_allocated: every connection's pages (memory.ts memPages), summed at most once per
+   * jiffy (Linux's own counter is batched per CPU, up to 1 MiB each, so it is never exact either);
+   * pressure starts above tcp_mem[1] (TCPMemoryPressures) and ends at or below tcp_mem[0]
+   * (TCPMemoryPressuresChrono, ms).
+   */
+  memoryAllocated(): number {
+    const jiffy = Math.floor(this.now() / (1e6 / this.cfg.hz));
+    if (jiffy !== this.memPagesAt) {
+      this.memPagesAt = jiffy;
+      let pages = 0;
+      for (const e of this.demux.values()) if (e instanceof TcpConn) pages += memPages(e);
+      this.memPagesCache = pages;
+      this.memPressureUpdate(pages);
+    }
+    return this.memPagesCache;
+  }
+  private memPressureUpdate(pages: number): void {
+    const [low, pressure] = this.cfg.tcp_mem;
+    if (pages <= low && this.memPressure) {
+      this.memPressure = false;
+      this.counters.inc('TCPMemoryPressuresChrono', Math.floor((this.now() - this.memPressureSince) / 1000));
+    } else if (pages > pressure && !this.memPressure) {
+      this.memPressure = true;
+      this.memPressureSince = this.now();
+      this.counters.inc('TCPMemoryPressures');
+    }
+  }
+
+  memoryPressure(): boolean {
+    this.memoryAllocated();
+    return this.memPressure;
+  }
+
+  /**
+   * __sk_mem_raise_allocated for receive memory: under tcp_mem[0] always; above tcp_mem[2] never;
+   * between, a socket under tcp_rmem[0] always, and under pressure one holding less than its
+   * share (tcp_mem[2] / sockets) of pages.
+   */
+  rmemSchedule(conn: TcpConn, truesize: number): boolean {
+    const [low, , high] = this.cfg.tcp_mem;
+    const allocated = this.memoryAllocated() + Math.ceil(truesize / 4096);
+    if (allocated <= low) return true;
+    this.memPressureUpdate(allocated);
+    if (allocated > high) return false;
+    if (rmemAlloc(conn) < this.cfg.tcp_rmem[0]) return true;
+    if (!this.memPressure) return true;
+    return high > this.demux.size * memPages(conn);
+  }
+
+  kernelNote(text: string): void {
+    const now = this.now();
+    if (now - this.noteWindow >= 5_000_000) {
+      this.noteWindow = now;
+      this.noteCount = 0;
+    }
+    if (++this.noteCount > 10) return;
+    this.emitTrace({ kind: 'drop', t: now, host: this.name, reason: `kernel: TCP: ${text}` });
   }
 
   // ---- Connections and ports ----
@@ -450,6 +547,7 @@ export class Host implements ConnEnv, SocketHost {
     this.listeners.clear();
     this.ports.clear();
     this.orphanCount = 0;
+    this.orphanCache = 0;
   }
 
   // ---- Applications ----

@@ -31,6 +31,7 @@ export class RcvSpace implements RcvSpaceState {
   rttSeq = 0;
   rttTime = 0;
   lastTsecr = 0;
+  nomem = false;
   constructor(rcvbuf: number) {
     this.rcvbuf = rcvbuf;
   }
@@ -55,11 +56,16 @@ export const spaceFromWin = (c: TcpConn, win: number): number =>
 /** tcp_full_space. */
 export const fullSpace = (c: TcpConn): number => winFromSpace(c, rcvbuf(c));
 
+/** sk_rmem_alloc: the truesize of every skb held, in order (receive queue) and out of order. */
+export function rmemAlloc(c: TcpConn): number {
+  let charged = c.rcvBuf.charged;
+  for (const s of c.ofo) charged += s.truesize;
+  return charged;
+}
+
 /** tcp_space: the window the memory not yet charged (in order and out of order) is worth. */
 export function freeSpace(c: TcpConn): number {
-  let charged = c.rcvBuf.charged;
-  for (const s of c.ofo) charged += skbTruesize(s.end - s.seq);
-  return Math.max(0, winFromSpace(c, rcvbuf(c) - charged));
+  return Math.max(0, winFromSpace(c, rcvbuf(c) - rmemAlloc(c)));
 }
 
 /** advmss once established: the timestamp option taken out (tcp_rcv_state_process, tcp_rcv_synsent_state_process). */

@@ -143,6 +143,7 @@ export class ByteRing {
 }
 
 const NO_SEGS: Uint8Array[] = [];
+const NO_COSTS: number[] = [];
 
 /**
  * The truesize of a received segment of `len` bytes as the kernel's link (tun, linear skbs)
@@ -151,10 +152,31 @@ const NO_SEGS: Uint8Array[] = [];
  * segment costs 2304 (observed on 6.18: window clamp 80480 = (131072 - 2304) * 160 / 256).
  */
 export function skbTruesize(len: number): number {
-  const head = Math.ceil((64 + 72 + len) / 64) * 64 + 320;
+  return kmallocBucket(Math.ceil((64 + 72 + len) / 64) * 64 + 320) + 256;
+}
+
+/** The power-of-two kmalloc bucket a head of `size` bytes (at least 512 here) comes from. */
+function kmallocBucket(size: number): number {
   let bucket = 512;
-  while (bucket < head) bucket *= 2;
-  return bucket + 256;
+  while (bucket < size) bucket *= 2;
+  return bucket;
+}
+
+/**
+ * The room left at the end of such a segment's buffer: skb_try_coalesce copies a following
+ * segment's payload into it when it fits (delta truesize 0); a tun skb's head is not a page
+ * fragment, so a payload that does not fit stays a separate skb.
+ */
+export function skbTailroom(len: number): number {
+  return kmallocBucket(Math.ceil((64 + 72 + len) / 64) * 64 + 320) - 320 - (64 + 72 + len);
+}
+
+/** SKB_MAX_ORDER(0, 0): the most a buffer tcp_collapse allocates holds (a page less skb_shared_info). */
+export const COLLAPSE_CHUNK = 4096 - 320;
+
+/** The truesize of a buffer tcp_collapse allocates for `len` bytes (alloc_skb: kmalloc bucket + struct sk_buff). */
+export function collapsedTruesize(len: number): number {
+  return kmallocBucket(Math.ceil(len / 64) * 64 + 320) + 256;
 }
 
 /**
@@ -165,6 +187,8 @@ export function skbTruesize(len: number): number {
  */
 export class SegmentQueue {
   private segs: Uint8Array[] = NO_SEGS;
+  /** Each queued segment's charge (its skb truesize; a collapsed one's is smaller). */
+  private costs: number[] = NO_COSTS;
   private first = 0; // index of the first live view in segs
   private skip = 0; // bytes already consumed from segs[first]
   private len = 0;
@@ -185,10 +209,15 @@ export class SegmentQueue {
   push(src: Uint8Array, start = 0, end = src.length): number {
     const n = Math.min(end - start, this.limit - this.len);
     if (n <= 0) return 0;
-    if (this.segs === NO_SEGS) this.segs = [];
+    if (this.segs === NO_SEGS) {
+      this.segs = [];
+      this.costs = [];
+    }
     this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
+    const cost = this.cost(n);
+    this.costs.push(cost);
     this.len += n;
-    this.charged += this.cost(n);
+    this.charged += cost;
     return n;
   }
 
@@ -230,19 +259,52 @@ export class SegmentQueue {
     let i = this.first;
     while (skip >= segs[i]!.length) {
       skip -= segs[i]!.length;
-      this.charged -= this.cost(segs[i]!.length);
+      this.charged -= this.costs[i]!;
       segs[i++] = NONE; // let the packet go
     }
     this.first = i;
     this.skip = skip;
     if (i > 64 && i * 2 > segs.length) {
       segs.splice(0, i);
+      this.costs.splice(0, i);
       this.first = 0;
     }
   }
 
+  /**
+   * tcp_collapse on the receive queue (from copied_seq to rcv_nxt): from the first segment whose
+   * charge is worth more window than the bytes it holds (`wasteful`), every byte left is copied
+   * into compact buffers of at most `chunk` bytes, each charged `chunkCost`. Returns how many
+   * segments were freed (TCPRcvCollapsed).
+   */
+  collapse(wasteful: (truesize: number, len: number) => boolean, chunk: number, chunkCost: (len: number) => number): number {
+    let i = this.first;
+    while (i < this.segs.length && !wasteful(this.costs[i]!, this.segs[i]!.length)) i++;
+    if (i >= this.segs.length) return 0;
+    const skip = i === this.first ? this.skip : 0;
+    let bytes = 0;
+    for (let k = i; k < this.segs.length; k++) bytes += this.segs[k]!.length;
+    bytes -= skip;
+    const offset = this.len - bytes;
+    const data = this.slice(offset, bytes);
+    const freed = this.segs.length - i;
+    for (let k = i; k < this.segs.length; k++) this.charged -= this.costs[k]!;
+    this.segs.length = i;
+    this.costs.length = i;
+    if (i === this.first) this.skip = 0;
+    for (let at = 0; at < bytes; at += chunk) {
+      const n = Math.min(chunk, bytes - at);
+      const cost = chunkCost(n);
+      this.segs.push(data.subarray(at, at + n));
+      this.costs.push(cost);
+      this.charged += cost;
+    }
+    return freed;
+  }
+
   clear(): void {
     this.segs = NO_SEGS;
+    this.costs = NO_COSTS;
     this.first = 0;
     this.skip = 0;
     this.len = 0;

@@ -6,6 +6,7 @@
 import { Chrono, chronoStart, writeQueued } from './chrono.ts';
 import type { ConnOwner, TcpConn } from './conn.ts';
 import { finTime, purgeWriteQueue, reportError, tcpDone, tcpTimeWait } from './lifecycle.ts';
+import { checkOom } from './memory.ts';
 import { sendActiveReset, tcpOutput } from './output.ts';
 import { seqAdd } from './seq.ts';
 import { TcpState } from './states.ts';
@@ -123,7 +124,8 @@ export function tcpClose(c: TcpConn, owner: ConnOwner): void {
       return;
     }
   }
-  if (!c.isClosed() && env.tooManyOrphans()) {
+  // tcp_close: tcp_check_oom(sk, 0) for the socket just orphaned; over the limit, a reset.
+  if (!c.isClosed() && checkOom(c, 0)) {
     env.counters.inc('TCPAbortOnMemory');
     sendActiveReset(c, 'too many orphaned sockets');
     tcpDone(c, 'tcp_max_orphans exceeded', 'call');

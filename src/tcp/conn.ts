@@ -43,8 +43,16 @@ export interface ConnEnv {
   defer(fn: () => void): void;
   /** sock_orphan: the owner closed; the connection counts towards tcp_max_orphans until it ends. */
   orphan(conn: TcpConn): void;
-  /** Orphans beyond tcp_max_orphans. */
-  tooManyOrphans(): boolean;
+  /** tcp_too_many_orphans: the orphan count last cached (every 100 ms), << shift, above tcp_max_orphans. */
+  tooManyOrphans(shift?: number): boolean;
+  /** tcp_memory_allocated, in pages (tcp_mem's unit). */
+  memoryAllocated(): number;
+  /** tcp_memory_pressure: set above tcp_mem[1], cleared below tcp_mem[0]. */
+  memoryPressure(): boolean;
+  /** sk_rmem_schedule: may the host charge `truesize` more to this connection's receive memory (tcp_mem)? */
+  rmemSchedule(conn: TcpConn, truesize: number): boolean;
+  /** A kernel log line (net_info_ratelimited), as a trace note. */
+  kernelNote(text: string): void;
 }
 
 export type ConnEvent = 'connected' | 'readable' | 'writable' | 'error' | 'closed';
@@ -75,6 +83,11 @@ export interface OfoSegment {
   end: number; // seq + data length (FIN not included)
   data: Uint8Array;
   fin: boolean;
+  /** The memory its skbs are charged (sum of their truesize; rmem.ts). */
+  truesize: number;
+  /** How many skbs hold it (a range of contiguous ones in Linux's rbtree) and the last one's tailroom. */
+  skbs: number;
+  tailroom: number;
 }
 
 export interface SockOpts {
@@ -164,6 +177,8 @@ export interface RcvSpace {
   rttSeq: number;
   rttTime: number;
   lastTsecr: number;
+  /** ICSK_ACK_NOMEM: in-order data was dropped for memory; the next ACK offers a zero window. */
+  nomem: boolean;
 }
 
 /** Shared empty queues: replaced by a connection's own array on first insertion. */

@@ -3,6 +3,8 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
+import { skbTailroom, skbTruesize } from './buffer.ts';
+import { tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
@@ -596,6 +598,10 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     seq = c.rcvNxt;
   }
   if (seq === c.rcvNxt) {
+    // tcp_data_queue, queue_and_out: in-order data is bounded by the receive queue's byte
+    // limit (SO_RCVBUF plus RCV_SLACK), not yet by tcp_try_rmem_schedule: seen on 6.18, sk_rcvbuf
+    // 8800 took four 1000-byte segments and 380 bytes more (9216 charged as linger counts
+    // truesize) inside the window it offered (test/drill/memory/rcvq-in-window-taken.pkt).
     let take = data.length;
     if (take > c.rcvBuf.free) {
       counters.inc('TCPRcvQDrop');
@@ -629,9 +635,10 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     sendAck(c, 'out of window');
     return;
   }
-  if (c.ofo.length >= c.env.cfg.tcp_ofo_max_segments) {
+  // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
+  // scheduled for it.
+  if (!tryRmemSchedule(c, seq, skbTruesize(data.length))) {
     counters.inc('TCPOFODrop');
-    sendAck(c);
     return;
   }
   counters.inc('TCPOFOQueue');
@@ -645,7 +652,8 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
  */
 function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
   const counters = c.env.counters;
-  const seg: OfoSegment = { seq, end: seqAdd(seq, data.length), data: data.slice(), fin }; // the packet buffer is not ours to keep
+  const len = data.length;
+  const seg: OfoSegment = { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
   const end = ofoEnd(seg);
   if (!c.ofo.length) {
     c.ofo = [seg];
@@ -662,6 +670,14 @@ function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): 
     s.data = joined;
     s.end = seg.end;
     s.fin = fin;
+    // skb_try_coalesce: the payload is copied into the tailroom when it fits; else it stays a
+    // skb of its own next to it (linger keeps the range as one entry, charged both).
+    if (len <= s.tailroom) s.tailroom -= len;
+    else {
+      s.truesize += seg.truesize;
+      s.skbs++;
+      s.tailroom = seg.tailroom;
+    }
     return true;
   };
   let at: number; // where seg goes

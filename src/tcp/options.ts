@@ -61,7 +61,8 @@ export function syncMss(c: TcpConn): void {
   const mtuMss = c.env.cfg.mtu - (c.v6 ? 60 : 40);
   const clamp = c.opts.userMss ? Math.min(c.peerMss, c.opts.userMss) : c.peerMss;
   const header = 20 + (c.tsOk ? 12 : 0);
-  let mss = Math.min(clamp, mtuMss) - (header - 20);
+  // __tcp_mtu_to_mss: never below tcp_min_snd_mss (CVE-2019-11479), before the options come off.
+  let mss = Math.max(Math.min(clamp, mtuMss), c.env.cfg.tcp_min_snd_mss) - (header - 20);
   const cutoff = c.maxWindow > TCP_MSS_DEFAULT ? c.maxWindow >> 1 : c.maxWindow;
   if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - header);
   c.mssCache = mss;

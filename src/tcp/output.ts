@@ -4,6 +4,7 @@
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
 import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
 import { freeSpace, fullSpace } from './autotune.ts';
+import { fragmentAllowed } from './memory.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { caDataSent, cwndValidate, inCwndReduction } from './congestion.ts';
@@ -66,6 +67,14 @@ export function offeredWscale(c: TcpConn): number {
  */
 export function selectWindow(c: TcpConn): number {
   const counters = c.env.counters;
+  // ICSK_ACK_NOMEM (tcp_data_queue could not charge in-order data): this ACK offers zero.
+  const r = c.rcvSpace;
+  if (r && r.nomem) {
+    r.nomem = false;
+    c.rcvWnd = 0;
+    c.rcvWup = c.rcvNxt;
+    return 0;
+  }
   let win = freeWindow(c);
   const unit = 1 << c.rcvWscale;
   const cur = Math.max(0, ((c.rcvWup + c.rcvWnd - c.rcvNxt) | 0));
@@ -96,6 +105,7 @@ function freeWindow(c: TcpConn): number {
   let win: number;
   if (free < full >> 1) {
     c.quick = 0; // Linux leaves quickack mode under memory pressure
+    if (c.env.memoryPressure()) c.rcvSsthresh = Math.min(c.rcvSsthresh, 4 * c.advMss); // tcp_adjust_rcv_ssthresh
     free = Math.floor(free / unit) * unit;
     win = free < allowed >> 4 || free < mss ? 0 : Math.min(free, c.rcvSsthresh);
   } else {
@@ -442,6 +452,7 @@ export function retransmitSkb(c: TcpConn, i: number, note: string, probe = false
   if (len > mss || len > avail) {
     let cut = Math.min(len, mss);
     if (cut > avail) cut = Math.floor(avail / mss) * mss || avail;
+    if (!fragmentAllowed(c, i)) return false; // tcp_fragment -ENOMEM: nothing is sent
     q.split(i, seqAdd(seq, cut));
     len = cut;
   }

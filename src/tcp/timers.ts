@@ -5,6 +5,7 @@
 import type { TimerKind } from '../base/trace.ts';
 import type { TcpConn } from './conn.ts';
 import type { RtxKind } from './timer.ts';
+import { checkOom } from './memory.ts';
 import { keepCnt, keepIdle, keepIntvl, keepaliveElapsed } from './keepalive.ts';
 import { tcpDone, tcpTimeWait, tcpWriteErr, finTime } from './lifecycle.ts';
 import { retransmitSyn, sendAck, sendActiveReset, sendProbe, sendQueued, sendWindowFill } from './output.ts';
@@ -55,6 +56,25 @@ function delackTimer(c: TcpConn): void {
   sendAck(c);
 }
 
+/**
+ * tcp_out_of_resources, for an orphan's retransmission or probe timer: tcp_check_oom with the
+ * orphan count doubled when the peer has been silent past 2 * TCP_RTO_MAX or no reset is due,
+ * and doubled again after a soft error. Over the limit the orphan ends (TCPAbortOnMemory), with a
+ * reset when data went out within TCP_TIMEWAIT_LEN or the window is shut with nothing in flight.
+ */
+function outOfResources(c: TcpConn, doReset: boolean): boolean {
+  const now = c.env.now();
+  let shift = 0;
+  if (now - c.lsndtime > 2 * c.env.cfg.tcp_rto_max_us || !doReset) shift++;
+  if (c.softError) shift++;
+  if (!checkOom(c, shift)) return false;
+  if (now - c.lsndtime <= TCP_TIMEWAIT_LEN || (!c.sndWnd && !c.flight)) doReset = true;
+  if (doReset) sendActiveReset(c, 'too many orphaned sockets');
+  tcpDone(c, 'tcp_out_of_resources', 'timer');
+  c.env.counters.inc('TCPAbortOnMemory');
+  return true;
+}
+
 /** Max retransmissions for an orphan (tcp_orphan_retries: 0 means 8). */
 function orphanRetries(c: TcpConn, alive: boolean): number {
   const r = c.env.cfg.tcp_orphan_retries;
@@ -62,8 +82,8 @@ function orphanRetries(c: TcpConn, alive: boolean): number {
   return r;
 }
 
-/** tcp_write_timeout: has the head been retransmitted for too long? */
-function writeTimedOut(c: TcpConn): boolean {
+/** tcp_write_timeout: has the head been retransmitted for too long? ('gone': tcp_out_of_resources ended it.) */
+function writeTimedOut(c: TcpConn): boolean | 'gone' {
   const cfg = c.env.cfg;
   const now = c.env.now();
   let boundary: number;
@@ -80,7 +100,8 @@ function writeTimedOut(c: TcpConn): boolean {
     const alive = rtoBackoff(c) < cfg.tcp_rto_max_us; // tcp_orphan_retries' alive: RTO not yet at its cap
     boundary = orphanRetries(c, alive);
     if (!alive && c.backoff >= boundary) return true;
-    if (c.env.tooManyOrphans()) return true;
+    const doReset = alive || now - c.retransStamp < retransTimeoutBudget(boundary, base, cfg.tcp_rto_max_us);
+    if (outOfResources(c, doReset)) return 'gone';
   }
   if (c.opts.userTimeoutMs > 0) return now - c.retransStamp >= c.opts.userTimeoutMs * 1000;
   return now - c.retransStamp >= retransTimeoutBudget(boundary, base, cfg.tcp_rto_max_us);
@@ -112,7 +133,9 @@ function retransmitTimer(c: TcpConn): void {
     // up counts too (observed on 6.18: 10 SYN retransmissions, TCPTimeouts 11).
     c.env.counters.inc('TCPTimeouts');
   }
-  if (!zeroWindow && writeTimedOut(c)) {
+  const timedOut = !zeroWindow && writeTimedOut(c);
+  if (timedOut === 'gone') return;
+  if (timedOut) {
     if (c.state === TcpState.SYN_RECV && c.listener) {
       // The request is dropped silently after tcp_synack_retries (reqsk_timer_handler). Every
       // firing counts TCPTimeouts (tcp_syn_ack_timeout), the last one too; no AttemptFails
@@ -219,6 +242,7 @@ function probeTimer(c: TcpConn): void {
       tcpWriteErr(c, 'zero-window probes exhausted (orphan)');
       return;
     }
+    if (outOfResources(c, true)) return;
   }
   if (c.probesOut >= maxProbes) {
     tcpWriteErr(c, 'zero-window probes exhausted');

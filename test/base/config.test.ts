@@ -12,7 +12,7 @@ test('config: sysctls by their Linux names; model knobs are not sysctls', () => 
   applySysctl(cfg, 'net.core.somaxconn', 16);
   applySysctl(cfg, 'net.ipv4.tcp_rmem', '4096 65536 1048576');
   assert.deepEqual([cfg.tcp_fin_timeout, cfg.somaxconn, cfg.tcp_rmem], [5, 16, [4096, 65536, 1048576]]);
-  for (const knob of ['lb_time_wait_timeout_ms', 'tcp_initial_cwnd', 'mtu', 'hz', 'tcp_ofo_max_segments', 'tcp_rto_max_us']) {
+  for (const knob of ['lb_time_wait_timeout_ms', 'tcp_initial_cwnd', 'mtu', 'hz', 'tcp_rto_max_us']) {
     assert.throws(() => applySysctl(cfg, `net.ipv4.${knob}`, '1'), (e: unknown) => e instanceof ConfigError && e.message === `unknown sysctl net.ipv4.${knob}`);
   }
   // The prefix must be the sysctl's own.

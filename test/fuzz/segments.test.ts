@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/sim/rng.ts';
 import { TcpConn } from '../../src/tcp/conn.ts';
 import { seqLe } from '../../src/tcp/seq.ts';
+import { rcvbuf, skbTruesize } from '../../src/tcp/autotune.ts';
 import { decodePacket, encodePacket, makeIpRepr } from '../../src/wire/packet.ts';
 import type { TcpOption, TcpRepr } from '../../src/wire/types.ts';
 import { ACK, FIN, Harness, RST, SYN, establishedClient, establishedServer, type Est } from '../helpers/harness.ts';
@@ -198,7 +199,10 @@ function checkInvariants(t: Target, label: string): void {
     assert.ok(seqLe(e.sndNxt, e.sndMax), `${label}: SND.NXT <= SND.MAX`);
     assert.ok(e.sndBuf.length <= e.sndBuf.limit, `${label}: send buffer within its limit`);
     assert.ok(e.rcvBuf.length <= e.rcvBuf.limit, `${label}: receive buffer within its limit`);
-    assert.ok(e.ofo.length <= t.h.host.cfg.tcp_ofo_max_segments, `${label}: out-of-order queue bounded`);
+    // tcp_try_rmem_schedule: out-of-order data is queued only while its bytes fit under
+    // sk_rcvbuf (tcp_can_ingest), so its memory passes the buffer by one skb at most.
+    const ofoMem = e.ofo.reduce((a, s) => a + s.truesize, 0);
+    assert.ok(ofoMem <= rcvbuf(e) + skbTruesize(65535), `${label}: out-of-order memory bounded (${ofoMem} of ${rcvbuf(e)})`);
     assert.ok(e.sndWnd >= 0 && e.rcvWnd >= 0, `${label}: windows non-negative`);
     assert.ok(Number.isFinite(e.rto) && e.rto > 0, `${label}: RTO is a positive number`);
   }
