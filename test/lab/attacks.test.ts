@@ -60,3 +60,39 @@ test('blind-data-injection: 60 forged segments at RCV.NXT with unacceptable ACKs
   assert.equal(ev(t, 'error').length, 0);
   assert.deepEqual(notes(t), ['server: the server read 1000000 bytes: exactly the bytes the client wrote']);
 });
+
+// slowloris runs Node's own node:http server (src/lab/node).
+const runNode = async (id: string, set: Record<string, string> = {}): Promise<LabJson> => {
+  const { nodeEnv } = await import('../../src/lab/node/index.ts');
+  return toJson(await runScenario(id, { seed: 1, set, env: nodeEnv() }));
+};
+
+test('slowloris: 50 slow clients each get a 408 and a FIN 10-11 s after their first byte; the legitimate requests get 200', async () => {
+  const t = await runNode('slowloris');
+  const h = (f: Record<string, unknown>) => ev(t, 'http', f);
+  const slow = h({ host: 'client', phase: 'response', status: 408 });
+  assert.equal(slow.length, 50);
+  assert.ok(slow.every((e) => e['detail'] === 'after 11 header bytes'), 'a byte a second for 11 s');
+  // headersTimeout 10 s, checked every 1 s: the first 408s at the 11th check, the last at the 15th.
+  assert.deepEqual([slow[0]!['t_ms'], slow[49]!['t_ms']], [11005, 15005]);
+  const legit = h({ host: 'client', phase: 'response', status: 200 });
+  assert.equal(legit.length, 13);
+  assert.equal(h({ host: 'server', phase: 'request' }).length, 13, 'the slow requests never reach the handler');
+  assert.equal(h({ phase: 'error' }).length, 0);
+  // The 408 is on the wire, followed by the server's FIN; no reset anywhere.
+  const out408 = ev(t, 'segment', { host: 'server', dir: 'out' }).filter((e) => e['len'] === 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'.length);
+  assert.equal(out408.length, 50);
+  for (const r of out408) {
+    const fin = ev(t, 'segment', { host: 'server', dir: 'out', socket: r['socket'], flags: 'F.' });
+    assert.deepEqual(fin.map((e) => [e['t_ms'], e['seq']]), [[r['t_ms'], ((r['seq'] as number) + 51) >>> 0]], 'the FIN right after the 408');
+  }
+  assert.equal(t.events.filter((e) => e.kind === 'segment' && (e['flags'] as string).includes('R')).length, 0);
+  assert.equal(ev(t, 'error').length, 0);
+});
+
+test('slowloris: headers_timeout_ms=0: no 408, the slow clients hold their connections to the end', async () => {
+  const t = await runNode('slowloris', { headers_timeout_ms: '0' });
+  assert.equal(ev(t, 'http', { phase: 'response', status: 408 }).length, 0);
+  assert.equal(ev(t, 'http', { host: 'client', phase: 'response', status: 200 }).length, 13);
+  assert.equal(t.sockets['server']!.filter((s) => s['state'] === 'ESTABLISHED').length, 50);
+});

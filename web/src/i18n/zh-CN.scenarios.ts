@@ -439,4 +439,27 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
       payload: '每个伪造报文段携带的字节数',
     },
   },
+  slowloris: {
+    title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
+    explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
+      '这里 50 个这样的客户端每秒向 Node 自己的 node:http 服务器滴入一个字节，同时一个正常客户端每 2 秒发出一个普通请求。' +
+      'node:http 限制接收请求头的时间：每隔 connectionsCheckingInterval（这里 1 秒，默认 30 秒）它检查一次，请求开始超过 headersTimeout（这里 10 秒，默认 60 秒）仍未收完头部的连接会过期，' +
+      '服务器回复 `HTTP/1.1 408 Request Timeout` 并关闭连接（FIN 紧跟在 408 之后）。正常请求始终得到服务。' +
+      'TCP 看不出任何异常：每条慢连接都是 ESTABLISHED 并被确认；只有应用程序才能区分慢客户端和慢网络。',
+    question: '服务器如何防御尽可能慢地发送请求的客户端？',
+    notice: [
+      '慢客户端的连接立即进入 ESTABLISHED；每个每隔一秒发送 1 字节的报文段，服务器确认它们（延迟确认）',
+      '每条慢连接在发出第一个字节后约 10 到 11 秒收到 “HTTP/1.1 408 Request Timeout” 和服务器的 FIN（http 事件：状态 408）',
+      '每 2 秒一次的正常 GET 始终得到 200，各自使用自己的连接',
+      'headers_timeout_ms=0：慢客户端一直占着连接直到运行结束',
+    ],
+    params: {
+      latency_ms: LAT,
+      clients: '慢客户端的数量',
+      byte_interval_ms: '慢客户端每隔多少毫秒发送一个字节',
+      headers_timeout_ms: '服务器的 headersTimeout（0 表示不限制；Node 默认 60000）',
+      checking_interval_ms: '服务器的 connectionsCheckingInterval（Node 默认 30000）',
+      legit_interval_ms: '每隔多少毫秒发出一个正常请求',
+    },
+  },
 };
