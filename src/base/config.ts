@@ -37,7 +37,10 @@ export interface Sysctls {
   tcp_window_scaling: 0 | 1;
   /** Receive-buffer autotuning (tcp_rcv_space_adjust, DRS): 1 grows sk_rcvbuf with the reading rate; 0 keeps tcp_rmem[1]. */
   tcp_moderate_rcvbuf: 0 | 1;
-  tcp_challenge_ack_limit: number; // per second, host-wide
+  /** Challenge ACKs per second per network namespace (a host here); INT_MAX (the default since 6.0): no limit. */
+  tcp_challenge_ack_limit: number;
+  /** At most one ACK answering an invalid segment per this many ms per socket (__tcp_oow_rate_limited). */
+  tcp_invalid_ratelimit: number;
   /** [min, default, max] bytes. */
   tcp_rmem: [number, number, number];
   tcp_wmem: [number, number, number];
@@ -122,6 +125,7 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_window_scaling: 1,
   tcp_moderate_rcvbuf: 1,
   tcp_challenge_ack_limit: 2147483647, // INT_MAX since Linux 6.0: only the per-socket 500 ms limit applies
+  tcp_invalid_ratelimit: 500,
   tcp_rmem: [4096, 131072, 6291456],
   tcp_wmem: [4096, 16384, 4194304],
   tcp_rto_min_us: 200_000,

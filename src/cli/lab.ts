@@ -65,7 +65,7 @@ function registerList(lab: Command): void {
   lab
     .command('list')
     .description('list the scenarios')
-    .addOption(new Option('--topic <letter>', 'only one topic (A-E, as in seed-topics.md)').choices(['A', 'B', 'C', 'D', 'E']))
+    .addOption(new Option('--topic <letter>', 'only one topic (A-E as in seed-topics.md; F: attacks and limits)').choices(['A', 'B', 'C', 'D', 'E', 'F']))
     .option('--json', 'print JSON')
     .action((o: { topic?: string; json?: boolean }) => {
       const list = SCENARIOS.filter((s) => !o.topic || s.topic === o.topic);

@@ -28,6 +28,7 @@ import { DemuxTable } from './demux.ts';
 import { PortTable } from './ports.ts';
 import { Socket, type SocketHost } from './socket.ts';
 import { socketRows, type SocketRow } from './ss.ts';
+import { ChallengeAckBudget } from '../tcp/oow.ts';
 
 export type { SocketRow } from './ss.ts';
 import { connLabel, endpoint, type TraceEvent, type TraceSink } from '../base/trace.ts';
@@ -93,8 +94,7 @@ export class Host implements ConnEnv, SocketHost {
   /** net_info_ratelimited: 10 lines per 5 s. */
   private noteWindow = -Infinity;
   private noteCount = 0;
-  private challengeWindowStart = -Infinity;
-  private challengeCount = 0;
+  private readonly challengeAcks: ChallengeAckBudget;
   private ipId = 0;
   private readonly isnOverride: HostOptions['isn'];
   private readonly checksumOffload: boolean;
@@ -104,6 +104,7 @@ export class Host implements ConnEnv, SocketHost {
     this.addresses = opts.addresses.slice();
     this.clock = opts.clock;
     this.seed = opts.seed ?? 1;
+    this.challengeAcks = new ChallengeAckBudget(this.seed);
     this.cfg = { ...defaultConfig(), ...opts.config };
     if (opts.trace) this.traceSinks.push(opts.trace);
     this.tracePackets = opts.tracePackets ?? true;
@@ -357,13 +358,9 @@ export class Host implements ConnEnv, SocketHost {
     return secureTsOffset(this.seed, laddr, raddr);
   }
 
+  /** @internal ConnEnv: the namespace's tcp_challenge_ack_limit budget (tcp/oow.ts). */
   challengeBudget(): boolean {
-    const now = this.now();
-    if (now - this.challengeWindowStart >= 1_000_000) {
-      this.challengeWindowStart = now;
-      this.challengeCount = 0;
-    }
-    return ++this.challengeCount <= this.cfg.tcp_challenge_ack_limit;
+    return this.challengeAcks.take(this.cfg, this.now());
   }
 
   /**

@@ -11,6 +11,7 @@ import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { startKeepalive } from './keepalive.ts';
 import { childAcceptable, childEstablished, deferBareAck } from './listen.ts';
 import { TCP_TIMEOUT_INIT } from './open.ts';
+import { oowRateLimited } from './oow.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { sndbufExpand } from './congestion.ts';
 import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow } from './output.ts';
@@ -117,14 +118,14 @@ function synRtt(c: TcpConn, o: SegOpts): void {
 }
 
 /**
- * tcp_oow_rate_limited: at most one out-of-window ACK per 500 ms per socket
- * (tcp_invalid_ratelimit). Segments that occupy sequence space (data or FIN) without SYN are
- * exempt, except for challenge ACKs, which use __tcp_oow_rate_limited directly.
+ * tcp_oow_rate_limited: at most one out-of-window ACK per tcp_invalid_ratelimit (500 ms) per
+ * socket. Segments that occupy sequence space (data or FIN) without SYN are exempt, except
+ * for challenge ACKs, which use __tcp_oow_rate_limited directly.
  */
-function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallenge' | 'TCPACKSkippedSeq' | 'TCPACKSkippedSynRecv', dataExempt = true): boolean {
+function oowAckLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallenge' | 'TCPACKSkippedSeq' | 'TCPACKSkippedSynRecv', dataExempt = true): boolean {
   if (dataExempt && segLen(seg) && !(seg.flags & SYN)) return false;
   const now = c.env.now();
-  if (now - c.lastOowAck < 500_000) {
+  if (oowRateLimited(c.env.cfg, now, c.lastOowAck)) {
     c.env.counters.inc(counter);
     return true;
   }
@@ -132,11 +133,14 @@ function oowRateLimited(c: TcpConn, seg: TcpRepr, counter: 'TCPACKSkippedChallen
   return false;
 }
 
-/** RFC 5961 challenge ACK (tcp_send_challenge_ack). */
+/**
+ * RFC 5961 challenge ACK (tcp_send_challenge_ack): the per-socket limit first, then the
+ * namespace's tcp_challenge_ack_limit budget (a refusal there counts nothing; seen on 6.18,
+ * docs/linux-observations.md Q17).
+ */
 function challengeAck(c: TcpConn, seg: TcpRepr): void {
-  if (oowRateLimited(c, seg, 'TCPACKSkippedChallenge', false)) return;
-  const host = c.env.challengeBudget();
-  if (!host) return;
+  if (oowAckLimited(c, seg, 'TCPACKSkippedChallenge', false)) return;
+  if (!c.env.challengeBudget()) return;
   c.env.counters.inc('TCPChallengeACK');
   sendAck(c, 'challenge ACK');
 }
@@ -149,7 +153,7 @@ function dupAck(c: TcpConn, seg: TcpRepr, note: string): void {
     const end = seqAdd(seg.seq, segLen(seg));
     dsackSet(c, seg.seq, seqLt(end, c.rcvNxt) ? end : c.rcvNxt);
   }
-  if (oowRateLimited(c, seg, 'TCPACKSkippedSeq')) return;
+  if (oowAckLimited(c, seg, 'TCPACKSkippedSeq')) return;
   sendAck(c, note);
 }
 
@@ -225,7 +229,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
   // on 6.18: same seq, new TS val, RetransSegs and TCPSynRetrans; a second SYN 60 ms later
   // gets nothing.
   if (seg.seq === c.irs && (f & (SYN | ACK | RST)) === SYN && !paws) {
-    if (oowRateLimited(c, seg, 'TCPACKSkippedSynRecv')) return false;
+    if (oowAckLimited(c, seg, 'TCPACKSkippedSynRecv')) return false;
     counters.inc('RetransSegs');
     counters.inc('TCPSynRetrans');
     c.totalRetrans++;
@@ -239,7 +243,7 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
   const eWin = seqAdd(c.rcvNxt, c.rcvWnd);
   const inWindow = seg.seq === c.rcvNxt || (seqGt(endSeq, c.rcvNxt) && seqLt(seg.seq, eWin)) || (seg.seq === eWin && seg.seq === endSeq);
   if (paws || !inWindow) {
-    if (!(f & RST) && !oowRateLimited(c, seg, 'TCPACKSkippedSynRecv')) sendAck(c, 'out-of-window (request)');
+    if (!(f & RST) && !oowAckLimited(c, seg, 'TCPACKSkippedSynRecv')) sendAck(c, 'out-of-window (request)');
     if (paws) counters.inc('PAWSEstab');
     return false;
   }
@@ -350,8 +354,9 @@ function validateIncoming(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number):
 
   // Step 2: RST. Exact match resets; anything else in the window gets a challenge ACK (RFC 5961 §3.2).
   if (f & RST) {
-    // (A request's RST was handled by requestInput.)
-    if (seg.seq === c.rcvNxt || resetCheck(c, seg)) {
+    // (A request's RST was handled by requestInput.) Linux also takes the right edge of the
+    // highest SACK block it advertises as exact (seen on 6.18, Q17: TcpEstabResets, ECONNRESET).
+    if (seg.seq === c.rcvNxt || resetCheck(c, seg) || seg.seq === rightmostSack(c)) {
       tcpReset(c);
       return false;
     }
@@ -478,6 +483,14 @@ function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
     default:
       return undefined;
   }
+}
+
+/** tcp_validate_incoming: the highest right edge of the SACK blocks we advertise, if any. */
+function rightmostSack(c: TcpConn): number | undefined {
+  if (!c.sackOk || !c.rcvSacks.length) return undefined;
+  let max = c.rcvSacks[0]![1];
+  for (const b of c.rcvSacks) if (seqGt(b[1], max)) max = b[1];
+  return max;
 }
 
 function resetCheck(c: TcpConn, seg: TcpRepr): boolean {

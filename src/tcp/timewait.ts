@@ -9,6 +9,7 @@ import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts'
 import type { TcpConn } from './conn.ts';
 import { type Listener, type ListenEnv, listenInput } from './listen.ts';
 import { parseSegOpts } from './options.ts';
+import { oowRateLimited } from './oow.ts';
 import { taggedFields } from './storage.ts';
 import { TcpTimer } from './timer.ts';
 import { keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
@@ -341,7 +342,7 @@ export class TimeWaitTable {
         if (v.reschedule) this.schedule(tw, this.timewaitLen);
         if (seg.payload.length === 0 || seg.flags & SYN) {
           // tcp_timewait_check_oow_rate_limit
-          if (env.now() - (this.oowAck.get(tw) ?? -Infinity) < 500_000) {
+          if (oowRateLimited(env.cfg, env.now(), this.oowAck.get(tw) ?? -Infinity)) {
             env.counters.inc('TCPACKSkippedTimeWait');
             return;
           }

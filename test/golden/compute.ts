@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CATALOGUE, runScenario } from '../../src/lab/runner.ts';
 import { nodeEnv } from '../../src/lab/node/index.ts';
-import { HTTP_SCENARIOS } from '../../src/lab/node/http.ts';
 import { toJson, toPcap } from '../../src/lab/export.ts';
 import { expandPaths, runFiles } from '../../src/drill/files.ts';
 
@@ -57,6 +56,6 @@ export function drillLines(): string[] {
   return runFiles(files).map((r) => `${r.status} ${r.events} ${r.virtualUs} ${sha256(JSON.stringify(r.trace))}  ${r.file}`);
 }
 
-const NODE_RUN = new Set(HTTP_SCENARIOS.map((s) => s.id));
+const NODE_RUN = new Set(CATALOGUE.filter((s) => s.node).map((s) => s.id));
 
 export const readLines = (f: string): string[] => readFileSync(f, 'utf8').split('\n').filter(Boolean);

@@ -2,7 +2,8 @@
 
 import { registerScenarios } from '../runner.ts';
 import { HTTP_SCENARIOS } from './http.ts';
+import { slowloris } from './slowloris.ts';
 
-registerScenarios(HTTP_SCENARIOS);
+registerScenarios([...HTTP_SCENARIOS, slowloris]);
 
 export { nodeEnv } from './env.ts';

@@ -392,4 +392,74 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
     notice: ['HTTP/1.0：100 条连接，服务器上 100 个 TIME_WAIT', 'HTTP/1.1：1 条连接', 'HTTP/2：1 条连接，耗时最短'],
     params: { latency_ms: LAT, requests: REQUESTS },
   },
+  'blind-rst': {
+    title: '盲注 RST 攻击：猜中窗口内的 RST 只换来挑战 ACK，传输照常完成',
+    explain: '一个不在路径上的攻击者知道四元组（地址和端口很容易猜到），冒充客户端向服务器伪造 RST，想中断客户端的上传。' +
+      '它看不到序列号，只能不停地猜；实验里每个猜测都落在服务器的接收窗口内，但从不恰好等于 RCV.NXT。' +
+      '在 RFC 5961 之前，窗口内的任何 RST 都会复位连接，64 KB 的窗口意味着每 2^32/65536 = 65536 次猜测就能命中一次。' +
+      'Linux（tcp_validate_incoming）只在 RST 恰好位于 RCV.NXT（或自己 SACK 块的最右边缘）时才复位，对窗口内的其他 RST 回复一个挑战 ACK（challenge ACK）给真正的客户端，真正的客户端如有需要会发出序列号正确的 RST。' +
+      '挑战 ACK 每个套接字每 500 ms 最多一个（tcp_invalid_ratelimit，TcpExtTCPACKSkippedChallenge），攻击者无法借它放大流量。' +
+      '使用 --set exact_guess=N 时第 N 个猜测恰好命中：服务器被复位（ECONNRESET），客户端的下一个报文段收到 RST。',
+    question: '不在路径上的攻击者能靠猜测复位一条 TCP 连接吗？',
+    notice: [
+      '服务器：收到来自 10.0.0.1 的 R 报文段，但客户端从未发送过它们（是攻击者从自己的链路发来的）',
+      '第一个 RST 得到一个发往客户端的“challenge ACK”；500 ms 内的后续 RST 什么也得不到（TcpExtTCPACKSkippedChallenge）',
+      '上传完成：服务器记下它读到的正是客户端写入的字节；任何一方都没有 ECONNRESET',
+      'exact_guess=10：第 10 个 RST 复位了服务器的套接字（TcpEstabResets，ECONNRESET），客户端的下一段数据收到 RST',
+    ],
+    params: {
+      latency_ms: LAT,
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '客户端上传的字节数',
+      rsts: '攻击者发送的猜测 RST 数量',
+      interval_ms: '两次猜测之间的间隔',
+      exact_guess: '第几个猜测（1..rsts）恰好等于 RCV.NXT；0 表示没有',
+      invalid_ratelimit_ms: '服务器的 net.ipv4.tcp_invalid_ratelimit（同一套接字两个挑战 ACK 之间的毫秒数）',
+    },
+  },
+  'blind-data-injection': {
+    title: '盲注数据：ACK 不可接受的伪造数据被丢弃，数据流保持原样',
+    explain: '同一个不在路径上的攻击者这次冒充客户端向上传流中伪造数据，希望服务器把它当作客户端发送的数据交给应用程序。' +
+      '实验甚至把每个伪造报文段都恰好放在服务器的 RCV.NXT 处，那里的数据本会被接受。但攻击者还得猜 ACK 号：' +
+      'Linux（tcp_ack）丢弃确认了从未发送的字节（超过 SND.NXT）的报文段，或比 SND.UNA 落后超过已确认字节总数的报文段' +
+      '（RFC 5961 §5.2；上传中的服务器什么都没发送过，所以只有 SND.UNA 本身可以接受），并回复一个挑战 ACK（每个套接字每 500 ms 一个）。' +
+      '伪造的字节永远到不了应用程序：服务器读到的正是客户端写入的内容。',
+    question: '不在路径上的攻击者能把数据塞进一条 TCP 数据流吗？',
+    notice: [
+      '服务器：收到来自 10.0.0.1 的 P. 报文段，其 ACK 要么超过服务器发送过的数据（奇数个），要么远远落后（偶数个）',
+      '每个都被丢弃（“challenge ACK”每 500 ms 最多一个；其余计入 TcpExtTCPChallengeACK 之外的 TcpExtTCPACKSkippedChallenge）',
+      '服务器记下它读到的正是客户端写入的字节：没有攻击者的 “X” 字节',
+    ],
+    params: {
+      latency_ms: LAT,
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '客户端上传的字节数',
+      injections: '攻击者发送的伪造数据报文段数量',
+      interval_ms: '两个伪造报文段之间的间隔',
+      payload: '每个伪造报文段携带的字节数',
+    },
+  },
+  slowloris: {
+    title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
+    explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
+      '这里 50 个这样的客户端每秒向 Node 自己的 node:http 服务器滴入一个字节，同时一个正常客户端每 2 秒发出一个普通请求。' +
+      'node:http 限制接收请求头的时间：每隔 connectionsCheckingInterval（这里 1 秒，默认 30 秒）它检查一次，请求开始超过 headersTimeout（这里 10 秒，默认 60 秒）仍未收完头部的连接会过期，' +
+      '服务器回复 `HTTP/1.1 408 Request Timeout` 并关闭连接（FIN 紧跟在 408 之后）。正常请求始终得到服务。' +
+      'TCP 看不出任何异常：每条慢连接都是 ESTABLISHED 并被确认；只有应用程序才能区分慢客户端和慢网络。',
+    question: '服务器如何防御尽可能慢地发送请求的客户端？',
+    notice: [
+      '慢客户端的连接立即进入 ESTABLISHED；每个每隔一秒发送 1 字节的报文段，服务器确认它们（延迟确认）',
+      '每条慢连接在发出第一个字节后约 10 到 11 秒收到 “HTTP/1.1 408 Request Timeout” 和服务器的 FIN（http 事件：状态 408）',
+      '每 2 秒一次的正常 GET 始终得到 200，各自使用自己的连接',
+      'headers_timeout_ms=0：慢客户端一直占着连接直到运行结束',
+    ],
+    params: {
+      latency_ms: LAT,
+      clients: '慢客户端的数量',
+      byte_interval_ms: '慢客户端每隔多少毫秒发送一个字节',
+      headers_timeout_ms: '服务器的 headersTimeout（0 表示不限制；Node 默认 60000）',
+      checking_interval_ms: '服务器的 connectionsCheckingInterval（Node 默认 30000）',
+      legit_interval_ms: '每隔多少毫秒发出一个正常请求',
+    },
+  },
 };
