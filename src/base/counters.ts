@@ -23,6 +23,8 @@ export const TCPEXT_COUNTERS = [
   'TCPRenoRecoveryFail', 'TCPLossFailures',
   'TCPHystartTrainDetect', 'TCPHystartTrainCwnd', 'TCPHystartDelayDetect',
   'TCPHystartDelayCwnd',
+  // The SYN queue overflowing (tcp_syn_flood_action).
+  'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;
