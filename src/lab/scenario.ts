@@ -6,7 +6,7 @@ import type { TraceEvent } from '../base/trace.ts';
 import type { HostConfig } from '../base/config.ts';
 import type { Network, LinkParams } from '../sim/network.ts';
 
-export type Topic = 'A' | 'B' | 'C' | 'D' | 'E';
+export type Topic = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
 export interface ParamSpec {
   name: string;
