@@ -105,7 +105,7 @@ test('web UI: catalogue, three scenarios run in the page and drawn from their tr
     await page.goto(url);
     await page.waitForSelector('.card');
     assert.equal(await page.locator('.card').count(), CATALOGUE.length);
-    assert.deepEqual(await page.locator('section.topic').evaluateAll((els) => els.map((e) => e.id)), ['topic-A', 'topic-B', 'topic-C', 'topic-D', 'topic-E']);
+    assert.deepEqual(await page.locator('section.topic').evaluateAll((els) => els.map((e) => e.id)), ['topic-A', 'topic-B', 'topic-C', 'topic-D', 'topic-E', 'topic-F']);
     await page.screenshot({ path: join(OUT, 'catalogue.png'), fullPage: true });
 
     // 1. The four-way close, run in the page: its diagram against the trace.

@@ -70,7 +70,7 @@ function bindHeader(rerender: () => void): void {
 // ---------------------------------------------------------------------------------------------
 // The catalogue.
 
-const TOPICS = ['A', 'B', 'C', 'D', 'E'] as const;
+const TOPICS = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
 
 function renderHome(): void {
   const parts: string[] = [header(), '<main class="home">'];

@@ -8,6 +8,7 @@ import { lbTcpProfile, proxyIdleTimeout } from './proxy.ts';
 import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './middlebox.ts';
 import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { tailLossProbe } from './recovery.ts';
+import { synFlood } from './attacks.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
 import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
@@ -44,4 +45,5 @@ export const SCENARIOS: Scenario[] = [
   proxyIdleTimeout,
   lbTcpProfile,
   longVsShortConnections,
+  synFlood,
 ];
