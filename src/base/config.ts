@@ -29,6 +29,8 @@ export interface Sysctls {
   tcp_orphan_retries: number; // 0 means 8
   tcp_rfc1337: 0 | 1;
   tcp_max_syn_backlog: number;
+  /** SYN cookies (tcp/syncookies.ts): 0 never, 1 when the SYN queue is full, 2 always. */
+  tcp_syncookies: 0 | 1 | 2;
   tcp_abort_on_overflow: 0 | 1;
   tcp_timestamps: 0 | 1 | 2;
   tcp_sack: 0 | 1;
@@ -118,6 +120,7 @@ const SYSCTL_DEFAULTS: Readonly<Sysctls> = {
   tcp_orphan_retries: 0,
   tcp_rfc1337: 0,
   tcp_max_syn_backlog: 4096,
+  tcp_syncookies: 1,
   tcp_abort_on_overflow: 0,
   tcp_timestamps: 1,
   tcp_sack: 1,
@@ -179,9 +182,7 @@ export const NOOP_SYSCTLS: Readonly<Record<string, { valid: RegExp; why: string 
  * 14): `value` is what linger does; any other valid value is accepted, since Linux's suites
  * set it, with a warning in the script's report that says what linger does instead.
  */
-export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; valid: RegExp; instead: string }>> = {
-  'net.ipv4.tcp_syncookies': { value: '0', valid: /^[0-2]$/, instead: 'no SYN cookies: a SYN that finds the SYN queue full is dropped' },
-};
+export const APPROXIMATED_SYSCTLS: Readonly<Record<string, { value: string; valid: RegExp; instead: string }>> = {};
 
 /** Linux's defaults (a 6.x kernel), as a fresh object. */
 export const defaultConfig = (): HostConfig => ({
@@ -232,6 +233,7 @@ export const SYSCTL_RANGES: Readonly<Partial<Record<SysctlName, readonly [number
   tcp_moderate_rcvbuf: [0, 1],
   tcp_min_snd_mss: [48, 65535], // TCP_MIN_SND_MSS .. 65535 (sysctl_net_ipv4.c)
   tcp_max_orphans: [0, 2147483647],
+  tcp_syncookies: [0, 2],
 };
 
 /** An unknown sysctl name or a value Linux would refuse. */

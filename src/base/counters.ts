@@ -26,6 +26,8 @@ export const TCPEXT_COUNTERS = [
   // Memory bounds (memory.ts).
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPRcvCollapsed', 'TCPWqueueTooBig', 'TCPMemoryPressures',
   'TCPMemoryPressuresChrono',
+  // The SYN queue overflowing (tcp_syn_flood_action).
+  'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
 ] as const;
 /** IP-layer counters kept for malformed packets (Ip* in /proc/net/snmp). */
 export const IP_COUNTERS = ['InReceives', 'InHdrErrors', 'InAddrErrors', 'InUnknownProtos', 'InDelivers', 'OutRequests'] as const;

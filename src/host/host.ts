@@ -314,6 +314,11 @@ export class Host implements ConnEnv, SocketHost {
     conn.orphan = false;
   }
 
+  /** @internal ListenEnv. */
+  cookieChildInput(conn: TcpConn, seg: TcpRepr): boolean {
+    return connInput(conn, seg, true);
+  }
+
   /** @internal ConnEnv. */
   hashConn(conn: TcpConn): void {
     this.demux.set(conn.key, conn);

@@ -94,7 +94,8 @@ interface LabNetwork {
 /** The hosts (every one tracing into `events`) and their links; a packet the link loses is a drop event. */
 function labNetwork(scenario: Scenario, params: Record<string, number>, seed: number, events: LabEvent[]): LabNetwork {
   const net = new Network({ seed });
-  const sink = (e: TraceEvent) => events.push(e);
+  const keep = scenario.keepEvent;
+  const sink = keep ? (e: TraceEvent) => { if (keep(e)) events.push(e); } : (e: TraceEvent) => events.push(e);
   const cfg = scenario.config?.(params) ?? {};
   const v6 = params['ipv6'] === 1;
   const clientAddr = v6 ? 'fd00::1' : '10.0.0.1';

@@ -94,6 +94,11 @@ export interface Scenario {
   node?: boolean;
   /** Sets up the applications and faults; the runner then runs the network until `duration`. */
   setup(ctx: ScenarioContext): void | Promise<void>;
+  /**
+   * Which trace events the run keeps (default all): a scenario with traffic too large to trace
+   * one event at a time (a flood) keeps the rest and reports the flood in notes and counters.
+   */
+  keepEvent?: (e: LabEvent) => boolean;
   /** Virtual run length in µs. */
   duration: (p: Record<string, number>) => number;
 }

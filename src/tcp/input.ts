@@ -35,12 +35,12 @@ function sndUnaUpdate(c: TcpConn, ack: number): void {
 }
 
 /** The entry point: one segment for this connection. */
-export function connInput(c: TcpConn, seg: TcpRepr): boolean {
+export function connInput(c: TcpConn, seg: TcpRepr, fromCookie = false): boolean {
   c.segsIn++;
   const o = parseSegOpts(seg);
   if (c.state === TcpState.SYN_SENT) return synSentInput(c, seg, o);
   if (c.state === TcpState.CLOSED) return !(seg.flags & RST);
-  return synchronizedInput(c, seg, o);
+  return synchronizedInput(c, seg, o, fromCookie);
 }
 
 /** RFC 9293 §3.10.7.3, Linux tcp_rcv_synsent_state_process. */
@@ -278,10 +278,11 @@ function requestInput(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number): boo
 type Step = boolean | undefined;
 
 /** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state (tcp_rcv_state_process). */
-function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
+function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boolean): boolean {
   const f = seg.flags;
   const endSeq = seqAdd(seg.seq, segLen(seg));
-  if (c.state === TcpState.SYN_RECV && c.listener) {
+  // A child a cookie made skips tcp_check_req (tcp_v4_do_rcv -> tcp_child_process).
+  if (c.state === TcpState.SYN_RECV && c.listener && !fromCookie) {
     const r = requestInput(c, seg, o, endSeq);
     if (r !== 'child') return r;
   }

@@ -186,7 +186,7 @@ export function sendActiveReset(c: TcpConn, note?: string): void {
  * resent with ACK set (tcp_send_synack), so it carries the SYN's options, TS ecr the peer's
  * TS val if it sent one. Seen on 6.18 (drill --kernel, syn-sent/simultaneous-open.pkt).
  */
-export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
+export function synOptions(c: TcpConn, synAck: boolean, cookieTs?: number): TcpOption[] {
   const cfg = c.env.cfg;
   const negotiated = synAck && c.listener !== null;
   const ts = negotiated ? c.tsOk : cfg.tcp_timestamps !== 0;
@@ -195,7 +195,7 @@ export function synOptions(c: TcpConn, synAck: boolean): TcpOption[] {
   return linuxSynOptions({
     mss: c.advMss,
     sackPermitted: sack,
-    timestamp: ts ? { val: tsNow(c), ecr: synAck ? c.tsRecent : 0 } : undefined,
+    timestamp: ts ? { val: cookieTs ?? tsNow(c), ecr: synAck ? c.tsRecent : 0 } : undefined,
     wscale: ws ? c.rcvWscale : undefined,
   });
 }
@@ -208,7 +208,8 @@ export function sendSyn(c: TcpConn, note?: string): void {
   c.sndNxt = seqAdd(c.iss, 1);
 }
 
-export function sendSynAck(c: TcpConn, note?: string): void {
+/** `cookieTs`: a cookie SYN-ACK's TS val (cookie_init_timestamp plus the offset). */
+export function sendSynAck(c: TcpConn, note?: string, cookieTs?: number): void {
   let win = initialWindow(c);
   if (c.listener && c.tsOk) {
     // tcp_openreq_init_rwin: a passive open quantizes its window to the MSS less the
@@ -220,9 +221,20 @@ export function sendSynAck(c: TcpConn, note?: string): void {
   }
   c.rcvWnd = win;
   c.rcvWup = c.rcvNxt;
-  c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, synWindowField(win), synOptions(c, true), EMPTY), note);
+  c.env.transmit(c, segment(c, SYN | ACK, c.iss, c.rcvNxt, synWindowField(win), synOptions(c, true, cookieTs), EMPTY), note);
   c.sndNxt = seqAdd(c.iss, 1);
   if (!seqGt(c.sndMax, c.iss)) c.sndMax = c.sndNxt;
+}
+
+/**
+ * cookie_v4_check "redo what tcp_v4_send_synack did": the child of a cookie gets its window from
+ * tcp_select_initial_window with the cookie's MSS (not the MSS less the timestamp option, as
+ * tcp_openreq_init_rwin), and rcv_ssthresh that window.
+ */
+export function cookieInitRwin(c: TcpConn, mss: number): void {
+  const win = selectInitialWindow(c, mss);
+  c.rcvWnd = win;
+  c.rcvSsthresh = win;
 }
 
 /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, else net.ipv4.tcp_notsent_lowat (as a u32). */

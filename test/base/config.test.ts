@@ -32,14 +32,14 @@ test('config: a sysctl linger fixes is accepted only at its value; one it approx
     const other = f.value === '0' ? '1' : '0';
     assert.deepEqual(planShell(`sysctl -q ${name}=${other}`), { ok: false, reason: `sysctl ${name}=${other}: only ${f.value} is supported (${f.why})` });
   }
-  assert.ok(!('tcp_syncookies' in defaultConfig()) && !('tcp_retries1' in defaultConfig()) && !('tcp_no_metrics_save' in defaultConfig()));
+  assert.ok(!('tcp_retries1' in defaultConfig()) && !('tcp_no_metrics_save' in defaultConfig()));
   for (const [name, a] of Object.entries(APPROXIMATED_SYSCTLS)) {
     assert.equal(known.has(name), false, name);
     assert.deepEqual(planShell(`sysctl -q ${name}=${a.value}`), { ok: true, writes: [], routes: [], warnings: [] }, name);
   }
-  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_syncookies=1'), {
-    ok: true, writes: [], routes: [], warnings: ['sysctl net.ipv4.tcp_syncookies=1: linger behaves as with 0 (no SYN cookies: a SYN that finds the SYN queue full is dropped)'],
-  });
+  // tcp_syncookies is modelled (tcp/syncookies.ts): a real write, Linux's default 1, 0..2.
+  assert.equal(defaultConfig().tcp_syncookies, 1);
+  assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_syncookies=2'), { ok: true, writes: [{ name: 'net.ipv4.tcp_syncookies', value: '2' }], routes: [], warnings: [] });
   assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_congestion_control=cubic').ok, true);
   assert.deepEqual(planShell('sysctl -q net.ipv4.tcp_syncookies=3'), { ok: false, reason: 'sysctl net.ipv4.tcp_syncookies=3: not a value Linux accepts' });
   assert.deepEqual(planShell('sysctl -q net.ipv4.lb_time_wait_timeout_ms=2000'), { ok: false, reason: 'sysctl net.ipv4.lb_time_wait_timeout_ms is not modelled by linger' });

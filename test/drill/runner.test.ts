@@ -146,8 +146,8 @@ test('sysctls from shell commands reach the host config; other commands and feat
   // Settings that change nothing on linger's link (NOOP_SYSCTLS): accepted without a warning.
   const noop = ok('`sysctl -q net.ipv4.tcp_fastopen=0x70403 net.ipv4.tcp_tso_win_divisor=3 net.ipv4.tcp_pacing_ss_ratio=200 net.ipv4.tcp_ecn_option=1`\n0 close(3) = -1 EBADF\n');
   assert.deepEqual(noop.warnings, []);
-  // tcp_syncookies other than 0: accepted, saying what linger does instead; tcp_reordering is real now.
-  assert.match(ok('`sysctl -q net.ipv4.tcp_syncookies=1`\n0 close(3) = -1 EBADF\n').warnings.join(), /tcp_syncookies=1: linger behaves as with 0/);
+  // tcp_syncookies and tcp_reordering are modelled: no warning.
+  assert.deepEqual(ok('`sysctl -q net.ipv4.tcp_syncookies=2`\n0 close(3) = -1 EBADF\n').warnings, []);
   assert.deepEqual(ok('`sysctl -q net.ipv4.tcp_reordering=10`\n0 close(3) = -1 EBADF\n').warnings, []);
   const cases: Array<[string, RegExp]> = [
     ['`./defaults.sh`\n0 close(3) = -1 EBADF\n', /line 1: cannot read the shell script \.\/defaults\.sh \(no script folder\)/],

@@ -9,6 +9,7 @@ import { heartbeatVsKeepalive, longVsShortConnections, natIdleTimeout } from './
 import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { tailLossProbe } from './recovery.ts';
 import { blindDataInjection, blindRst } from './attacks.ts';
+import { synFlood } from './syn-flood.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
 import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
@@ -45,6 +46,7 @@ export const SCENARIOS: Scenario[] = [
   proxyIdleTimeout,
   lbTcpProfile,
   longVsShortConnections,
+  synFlood,
   blindRst,
   blindDataInjection,
 ];

@@ -264,6 +264,18 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
     ],
     params: { latency_ms: LAT, ports: '客户端 ip_local_port_range 的大小', rate: '每秒新建连接数', seconds: '客户端持续多久', tw_reuse: '客户端的 net.ipv4.tcp_tw_reuse（0、1，或 2 = 仅回环）', server_closes_first: '1：服务器在响应后关闭（TIME_WAIT 移到服务器）' },
   },
+  'syn-flood': {
+    title: 'SYN 洪泛：伪造的 SYN 填满 SYN 队列；SYN cookie 让监听端继续对其他人开放',
+    explain: '攻击者从伪造的地址发送 SYN，这些地址从不回应 SYN-ACK。监听端保留的每一个都是 SYN 队列中的一个半开请求（SYN_RECV），在大约一分钟内重传它的 SYN-ACK；队列的容量是 listen 的 backlog。在 tcp_syncookies=1（Linux 的默认值）时，遇到队列已满的 SYN 会得到一个 SYN cookie 作为回答：SYN-ACK 的序列号编码了这个请求（MSS 是一张表中的下标，选项放在时间戳里），什么也不保留，所以正常客户端照常连接。在 tcp_syncookies=0 时，队列满期间监听端丢弃所有 SYN，正常客户端把 SYN 重传进同一个已满的队列。',
+    question: 'SYN 洪泛填满的是什么？SYN cookie 如何让服务器保持可达？',
+    notice: [
+      '服务器每秒一条注释：整个洪泛期间 SYN 队列一直处于上限（backlog + 1 个请求）',
+      'syncookies=1：TcpExtTCPReqQFullDoCookies 和 TcpExtSyncookiesSent 统计洪泛，TcpExtSyncookiesRecv 统计正常客户端：每一个都连接成功，它们的连接都从 cookie 开始（MSS 取表中的 1460）',
+      'syncookies=0：TcpExtTCPReqQFullDrop 和 TcpExtListenDrops 统计被丢弃的 SYN，其中也有正常客户端的：它们在 1、3、7 秒……重传 SYN，停留在 SYN_SENT',
+      '内存：请求占用一个 request_sock（Linux 上 320 字节），cookie 什么也不占：100,000 个 SYN 的开销从不超过 backlog 那么多',
+    ],
+    params: { latency_ms: LAT, syncookies: '服务器的 net.ipv4.tcp_syncookies：0 从不，1 在 SYN 队列满时，2 总是', syns: '发送的伪造 SYN 数', flood_s: '洪泛持续的秒数', clients: '正常客户端数，每 150 毫秒一个', backlog: '服务器 listen() 的 backlog' },
+  },
   'close-wait-leak': {
     title: 'CLOSE_WAIT 泄漏：一个从不关闭连接的应用程序',
     explain: '客户端发出一个请求后关闭连接。服务器应用程序作出响应，但从不对它的 socket 调用 close()（一个经典的 bug，比如响应体从未被消费）。每条连接都停留在服务器的 CLOSE_WAIT 中，占着 socket 和缓冲区：没有任何内核定时器会结束 CLOSE_WAIT，只有 close() 或进程退出才行。客户端一侧停在 FIN_WAIT2，直到 tcp_fin_timeout（60 秒）将其删除。',
