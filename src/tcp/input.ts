@@ -636,7 +636,9 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
       fin = false;
     }
     if (take) {
-      c.rcvBuf.push(bytes, start, start + take);
+      // A view of the payload is queued, not the packet with a range: measured, a queue holding
+      // whole 64 KiB packets ran bulk at MTU 65535 a third slower in CPU time (why: not found).
+      c.rcvBuf.push(start === 0 && take === bytes.length ? bytes : bytes.subarray(start, start + take));
       c.rcvNxt = seqAdd(c.rcvNxt, take);
       c.bytesReceived += take;
       c.dataSegsIn++;
