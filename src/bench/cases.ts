@@ -35,7 +35,7 @@ const MiB = 1 << 20;
  * are queued, reads of everything available. `got()` counts what arrived, `connectedAt()` is the
  * virtual time of the connect event, `lastAt()` of the last arrival.
  */
-function oneWayTransfer(w: BenchWorld, total: number): { got: () => number; connectedAt: () => number; lastAt: () => number } {
+export function oneWayTransfer(w: BenchWorld, total: number): { got: () => number; connectedAt: () => number; lastAt: () => number } {
   const l = w.server.socket();
   l.bind('0.0.0.0', 80);
   l.listen(16);

@@ -36,9 +36,22 @@ export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
 
   /** The connection or TIME_WAIT entry holding a 4-tuple (no key is made for unknown addresses). */
   find(laddr: string, lport: number, raddr: string, rport: number): TcpConn | TimeWaitEntry | undefined {
+    // The keys of recent 4-tuples, cached by port pair: a packet builds no key string. A key
+    // depends on the tuple alone (address ids never change), so a cached one never goes stale.
+    const h = ((lport * 31) ^ rport) & (KEY_CACHE - 1);
+    const kc = this.keyCache;
+    if (kc !== null && kc.lport[h] === lport && kc.rport[h] === rport && kc.laddr[h] === laddr && kc.raddr[h] === raddr) return super.get(kc.key[h]!);
     const k = findKey(laddr, lport, raddr, rport);
-    return k === undefined ? undefined : super.get(k);
+    if (k === undefined) return undefined;
+    const c = (this.keyCache ??= { laddr: [], lport: new Int32Array(KEY_CACHE).fill(-1), raddr: [], rport: new Int32Array(KEY_CACHE), key: [] });
+    c.laddr[h] = laddr;
+    c.lport[h] = lport;
+    c.raddr[h] = raddr;
+    c.rport[h] = rport;
+    c.key[h] = k;
+    return super.get(k);
   }
+  private keyCache: { laddr: string[]; lport: Int32Array; raddr: string[]; rport: Int32Array; key: string[] } | null = null;
 
   localPortInUse(addr: string, port: number, anyAddr: boolean): boolean {
     if (anyAddr) return this.perPort.get(port) > 0;
@@ -55,6 +68,8 @@ export class DemuxTable extends Map<string, TcpConn | TimeWaitEntry> {
     c.add(port, d);
   }
 }
+
+const KEY_CACHE = 64;
 
 /** A count per port in pages of 256 allocated on first use: 4 bytes a port, not a Map entry. */
 class PortCounts {

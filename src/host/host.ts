@@ -7,10 +7,13 @@
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
-import { decodePacket, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
+import { decodePacketInto, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion, isLoopback } from '../wire/addr.ts';
-import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type SockOpts } from '../tcp/conn.ts';
+import { payloadLength, RxSegment, scratchIpRepr } from '../wire/segment.ts';
+
+const EMPTY_BYTES = new Uint8Array(0);
+import { TcpConn, defaultSockOpts, type ConnEnv, type ConnEvent, type ConnOwner, type SockOpts } from '../tcp/conn.ts';
 import { connInput } from '../tcp/input.ts';
 import { rmemAlloc } from '../tcp/autotune.ts';
 import { memPages } from '../tcp/memory.ts';
@@ -166,9 +169,13 @@ export class Host implements ConnEnv, SocketHost {
   deliver(packet: Uint8Array): void {
     const c = this.counters;
     c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
-    const r = decodePacket(packet, true, !this.checksumOffload);
-    if (!r.ok) {
-      const e = r.error;
+    // The parsed segment is reused packet after packet (one per nesting level, should a
+    // delivery ever cause another): nothing on the path below may keep it or its ip.
+    const depth = this.rxDepth;
+    const ip = this.rxIp[depth] ??= scratchIpRepr();
+    const tcp = this.rxSeg[depth] ??= new RxSegment();
+    const e = decodePacketInto(packet, ip, tcp, true, !this.checksumOffload);
+    if (e !== null) {
       if (e.layer === 'tcp') {
         c.inc('InErrs');
         if (e.kind === 'bad-checksum') c.inc('InCsumErrors');
@@ -177,7 +184,6 @@ export class Host implements ConnEnv, SocketHost {
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `${e.layer} ${e.kind}: ${e.detail}`, packet });
       return;
     }
-    const { ip, tcp } = r.value;
     if (!this.addresses.includes(ip.dst)) {
       c.inc('InAddrErrors');
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `not our address: ${ip.dst}`, packet });
@@ -185,9 +191,18 @@ export class Host implements ConnEnv, SocketHost {
     }
     c.v.InDelivers++;
     c.v.InSegs++;
-    this.segmentIn(ip, tcp, packet);
+    this.rxDepth++;
+    try {
+      this.segmentIn(ip, tcp, packet);
+    } finally {
+      this.rxDepth--;
+      tcp.setPayload(EMPTY_BYTES, 0, 0); // the packet is not kept through the segment
+    }
     this.flush();
   }
+  private rxDepth = 0;
+  private readonly rxIp: IpRepr[] = [];
+  private readonly rxSeg: RxSegment[] = [];
 
   // ---- Demultiplexing (tcp_v4_rcv) ----
 
@@ -254,8 +269,14 @@ export class Host implements ConnEnv, SocketHost {
   /** ConnEnv.transmit: a segment from a connection's 4-tuple. */
   transmit(conn: TcpConn, seg: TcpRepr, note?: string): void {
     conn.segsOut++;
-    this.output(makeIpRepr(conn.localAddr, conn.remoteAddr), seg, this.traceSinks.length ? conn.label : undefined, note);
+    // One IpRepr per family, filled for each segment: output() keeps nothing of it.
+    const ip = conn.v6 ? (this.txIp6 ??= makeIpRepr('::', '::')) : (this.txIp4 ??= makeIpRepr('0.0.0.0', '0.0.0.0'));
+    ip.src = conn.localAddr;
+    ip.dst = conn.remoteAddr;
+    this.output(ip, seg, this.traceSinks.length ? conn.label : undefined, note);
   }
+  private txIp4: IpRepr | null = null;
+  private txIp6: IpRepr | null = null;
 
   /** tcp_v4_send_reset: answer a segment that has no connection (RFC 9293 §3.10.7.1). */
   sendReset(ip: IpRepr, seg: TcpRepr): void {
@@ -264,7 +285,7 @@ export class Host implements ConnEnv, SocketHost {
       ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: RST, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }
       : {
         srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0,
-        ack: seqAdd(seg.seq, seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0)),
+        ack: seqAdd(seg.seq, payloadLength(seg) + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0)),
         flags: RST | ACK, window: 0, urgent: 0, options: [], payload: new Uint8Array(0),
       };
     this.counters.inc('OutRsts');
@@ -289,7 +310,7 @@ export class Host implements ConnEnv, SocketHost {
     const ev: TraceEvent = {
       kind: 'segment', t: this.now(), host: this.name, dir,
       src: endpoint(ip.src, seg.srcPort), dst: endpoint(ip.dst, seg.dstPort),
-      flags: formatFlags(seg.flags), seq: seg.seq, ack: seg.ack, win: seg.window, len: seg.payload.length,
+      flags: formatFlags(seg.flags), seq: seg.seq, ack: seg.ack, win: seg.window, len: payloadLength(seg),
       options: formatOptions(seg.options),
     };
     if (label) ev.socket = label;
@@ -374,25 +395,45 @@ export class Host implements ConnEnv, SocketHost {
    */
   notify(conn: TcpConn, what: ConnEvent): void {
     const s = conn.socket;
-    if (s) this.pending.push(() => s.connEvent(what));
+    if (s) this.queueWake(s, what);
   }
 
   defer(fn: () => void): void {
-    this.pending.push(fn);
+    this.queueWake(fn, null);
   }
 
   /** Runs queued application wake-ups (and those they cause) in order. */
   flush(): void {
     if (this.flushing) return;
     this.flushing = true;
+    const who = this.pendingWho;
+    const what = this.pendingWhat;
     try {
-      for (let i = 0; i < this.pending.length; i++) this.pending[i]!();
+      for (let i = 0; i < this.pendingCount; i++) {
+        const w = who[i]!;
+        if (typeof w === 'function') w();
+        else w.connEvent(what[i]!);
+      }
     } finally {
-      this.pending.length = 0;
+      for (let i = 0; i < this.pendingCount; i++) who[i] = null;
+      this.pendingCount = 0;
       this.flushing = false;
     }
   }
-  private pending: Array<() => void> = [];
+  /** The wake-up queue: a socket and its event, or a deferred function (event null). The arrays are kept, not rebuilt per packet. */
+  private queueWake(w: ConnOwner | (() => void), what: ConnEvent | null): void {
+    const i = this.pendingCount++;
+    if (i < this.pendingWho.length) {
+      this.pendingWho[i] = w;
+      this.pendingWhat[i] = what;
+    } else {
+      this.pendingWho.push(w);
+      this.pendingWhat.push(what);
+    }
+  }
+  private readonly pendingWho: Array<ConnOwner | (() => void) | null> = [];
+  private readonly pendingWhat: Array<ConnEvent | null> = [];
+  private pendingCount = 0;
   private flushing = false;
 
   orphan(conn: TcpConn): void {

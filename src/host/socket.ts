@@ -322,7 +322,7 @@ export class Socket {
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) return 0;
     const allowed = this.sendRoom(data.length);
     const queued = writeQueued(c);
-    const n = c.sndBuf.push(allowed < data.length ? data.subarray(0, allowed) : data);
+    const n = c.sndBuf.push(data, 0, Math.min(allowed, data.length));
     if (n) queueWrite(c, n, more && n === data.length);
     c.writeSeq = seqAdd(c.writeSeq, n);
     this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));

@@ -253,15 +253,18 @@ const F_REORDER = 4;
 
 class Ev {
   constructor(
-    readonly t: number,
-    readonly seq: number,
-    readonly fn: (() => void) | null,
-    readonly dir: LinkDirection | null,
-    readonly packet: Uint8Array | null,
-    readonly sentAt: number,
-    readonly flags: number,
+    public t: number,
+    public seq: number,
+    public fn: (() => void) | null,
+    public dir: LinkDirection | null,
+    public packet: Uint8Array | null,
+    public sentAt: number,
+    public flags: number,
   ) {}
 }
+
+/** Events run go back here for the next ones (no object per packet in flight). Bounded. */
+const EV_POOL_MAX = 4096;
 
 /** Binary min-heap on (t, seq). */
 class EventHeap {
@@ -397,6 +400,7 @@ export class Network {
   private readonly byAddr4 = new Map<number, NodeEntry>();
   private readonly links: Link[] = [];
   private readonly heap = new EventHeap();
+  private readonly evPool: Ev[] = [];
   private readonly partitions: Array<{ a: string; b: string; from: number; to: number }> = [];
   private readonly filters: PacketFilter[] = [];
   private readonly maxStepsPerInstant: number;
@@ -464,7 +468,7 @@ export class Network {
   /** Run fn at virtual time tUs (not in the past); ties run in scheduling order. */
   at(tUs: number, fn: () => void): void {
     if (!Number.isSafeInteger(tUs) || tUs < this.now) throw new RangeError(`network.at: ${tUs} is not a time at or after now (${this.now})`);
-    this.heap.push(new Ev(tUs, this.seq++, fn, null, null, 0, 0));
+    this.heap.push(this.ev(tUs, fn, null, null, 0, 0));
   }
 
   /** Runs fn dUs microseconds of virtual time from now. */
@@ -570,8 +574,29 @@ export class Network {
   private popAndRun(ev: Ev): number {
     this.enter(ev.t);
     this.heap.pop();
-    this.runEvent(ev);
+    try {
+      this.runEvent(ev);
+    } finally {
+      ev.fn = null;
+      ev.dir = null;
+      ev.packet = null;
+      if (this.evPool.length < EV_POOL_MAX) this.evPool.push(ev);
+    }
     return STEPPED;
+  }
+
+  /** An event (from the pool when it has one), with the next sequence number. */
+  private ev(t: number, fn: (() => void) | null, dir: LinkDirection | null, packet: Uint8Array | null, sentAt: number, flags: number): Ev {
+    const e = this.evPool.pop();
+    if (e === undefined) return new Ev(t, this.seq++, fn, dir, packet, sentAt, flags);
+    e.t = t;
+    e.seq = this.seq++;
+    e.fn = fn;
+    e.dir = dir;
+    e.packet = packet;
+    e.sentAt = sentAt;
+    e.flags = flags;
+    return e;
   }
 
   private enter(t: number): void {
@@ -672,11 +697,11 @@ export class Network {
       st.reordered++;
       total.reordered++;
     }
-    this.heap.push(new Ev(arrive, this.seq++, null, dir, packet, now, flags));
+    this.heap.push(this.ev(arrive, null, dir, packet, now, flags));
     if (rng.chance(p.duplicate)) {
       st.duplicated++;
       total.duplicated++;
-      this.heap.push(new Ev(arrive, this.seq++, null, dir, packet, now, flags | F_DUP));
+      this.heap.push(this.ev(arrive, null, dir, packet, now, flags | F_DUP));
     }
   }
 

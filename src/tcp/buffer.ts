@@ -92,7 +92,7 @@ export class ByteRing {
       const b = this.buf;
       for (let k = 0; k < n; k++) b[tail + k] = src[start + k]!;
     } else {
-      this.buf.set(src.subarray(start, start + first), tail);
+      this.buf.set(start === 0 && first === src.length ? src : src.subarray(start, start + first), tail);
       if (first < n) this.buf.set(src.subarray(start + first, start + n), 0);
     }
     this.len += n;
@@ -143,7 +143,10 @@ export class ByteRing {
 }
 
 const NO_SEGS: Uint8Array[] = [];
-const NO_COSTS: number[] = [];
+const NO_META: number[] = [];
+/** Arrays of emptied queues, for the next queue that fills (no arrays built per burst). */
+const segsPool: Uint8Array[][] = [];
+const metaPool: number[][] = [];
 
 /**
  * The truesize of a received segment of `len` bytes as the kernel's link (tun, linear skbs)
@@ -186,11 +189,12 @@ export function collapsedTruesize(len: number): number {
  * be modified afterwards (as a driver hands an skb over). Empty, it holds no array.
  */
 export class SegmentQueue {
+  /** Entry i: bytes segs[i][meta[3i], meta[3i+1]), charged meta[3i+2] (its skb truesize). */
   private segs: Uint8Array[] = NO_SEGS;
-  /** Each queued segment's charge (its skb truesize; a collapsed one's is smaller). */
-  private costs: number[] = NO_COSTS;
-  private first = 0; // index of the first live view in segs
-  private skip = 0; // bytes already consumed from segs[first]
+  private meta: number[] = NO_META;
+  private first = 0; // the first live entry
+  private count = 0; // entries in use, from 0: [first, count) are live
+  private skip = 0; // bytes already consumed from the first entry
   private len = 0;
   /** Memory charged for the queued segments (Linux sk_rmem_alloc: each skb's truesize until it is read whole). */
   charged = 0;
@@ -205,44 +209,70 @@ export class SegmentQueue {
     return this.limit - this.len;
   }
 
-  /** Queues up to `free` bytes of src[start, end) as a view (no copy); returns how many. */
+  /**
+   * Queues up to `free` bytes of src[start, end) (no copy: the range of src is kept as the
+   * segment's, no view is made); returns how many.
+   */
   push(src: Uint8Array, start = 0, end = src.length): number {
     const n = Math.min(end - start, this.limit - this.len);
     if (n <= 0) return 0;
     if (this.segs === NO_SEGS) {
-      this.segs = [];
-      this.costs = [];
+      this.segs = segsPool.pop() ?? [];
+      this.meta = metaPool.pop() ?? [];
     }
-    this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
     const cost = this.cost(n);
-    this.costs.push(cost);
+    this.put(src, start, start + n, cost);
     this.len += n;
     this.charged += cost;
     return n;
   }
 
-  /** A fresh copy of bytes [offset, offset+n). */
-  slice(offset: number, n: number): Uint8Array {
-    const out = allocBytes(n);
+  private put(src: Uint8Array, start: number, end: number, cost: number): void {
+    const i = this.count++;
+    if (i < this.segs.length) {
+      this.segs[i] = src;
+      this.meta[3 * i] = start;
+      this.meta[3 * i + 1] = end;
+      this.meta[3 * i + 2] = cost;
+    } else {
+      this.segs.push(src);
+      this.meta.push(start, end, cost);
+    }
+  }
+
+  private entryLength(i: number): number {
+    return this.meta[3 * i + 1]! - this.meta[3 * i]!;
+  }
+
+  /** Copies bytes [offset, offset+n) of the queue into out at 0. */
+  private copyOut(offset: number, n: number, out: Uint8Array): void {
     let at = 0;
     let skip = this.skip + offset;
-    for (let i = this.first; at < n && i < this.segs.length; i++) {
+    for (let i = this.first; at < n && i < this.count; i++) {
       const s = this.segs[i]!;
-      if (skip >= s.length) {
-        skip -= s.length;
+      const a = this.meta[3 * i]!;
+      const l = this.meta[3 * i + 1]! - a;
+      if (skip >= l) {
+        skip -= l;
         continue;
       }
-      const take = Math.min(s.length - skip, n - at);
-      out.set(skip === 0 && take === s.length ? s : s.subarray(skip, skip + take), at);
+      const take = Math.min(l - skip, n - at);
+      out.set(a + skip === 0 && take === s.length ? s : s.subarray(a + skip, a + skip + take), at);
       at += take;
       skip = 0;
     }
+  }
+
+  /** A fresh copy of bytes [offset, offset+n). */
+  slice(offset: number, n: number): Uint8Array {
+    const out = allocBytes(n);
+    this.copyOut(offset, n, out);
     return out;
   }
 
   /** Bytes left in the first queued segment (Linux: the skb a read copies from next). */
   headLength(): number {
-    return this.len === 0 ? 0 : this.segs[this.first]!.length - this.skip;
+    return this.len === 0 ? 0 : this.entryLength(this.first) - this.skip;
   }
 
   /** Drops n bytes from the front. */
@@ -257,16 +287,18 @@ export class SegmentQueue {
     const segs = this.segs;
     let skip = this.skip + n;
     let i = this.first;
-    while (skip >= segs[i]!.length) {
-      skip -= segs[i]!.length;
-      this.charged -= this.costs[i]!;
+    while (skip >= this.entryLength(i)) {
+      skip -= this.entryLength(i);
+      this.charged -= this.meta[3 * i + 2]!;
       segs[i++] = NONE; // let the packet go
     }
     this.first = i;
     this.skip = skip;
-    if (i > 64 && i * 2 > segs.length) {
-      segs.splice(0, i);
-      this.costs.splice(0, i);
+    if (i > 64 && i * 2 > this.count) {
+      segs.copyWithin(0, i, this.count);
+      this.meta.copyWithin(0, 3 * i, 3 * this.count);
+      for (let k = this.count - i; k < this.count; k++) segs[k] = NONE;
+      this.count -= i;
       this.first = 0;
     }
   }
@@ -279,33 +311,43 @@ export class SegmentQueue {
    */
   collapse(wasteful: (truesize: number, len: number) => boolean, chunk: number, chunkCost: (len: number) => number): number {
     let i = this.first;
-    while (i < this.segs.length && !wasteful(this.costs[i]!, this.segs[i]!.length)) i++;
-    if (i >= this.segs.length) return 0;
+    while (i < this.count && !wasteful(this.meta[3 * i + 2]!, this.entryLength(i))) i++;
+    if (i >= this.count) return 0;
     const skip = i === this.first ? this.skip : 0;
     let bytes = 0;
-    for (let k = i; k < this.segs.length; k++) bytes += this.segs[k]!.length;
+    for (let k = i; k < this.count; k++) bytes += this.entryLength(k);
     bytes -= skip;
     const offset = this.len - bytes;
     const data = this.slice(offset, bytes);
-    const freed = this.segs.length - i;
-    for (let k = i; k < this.segs.length; k++) this.charged -= this.costs[k]!;
-    this.segs.length = i;
-    this.costs.length = i;
+    const freed = this.count - i;
+    for (let k = i; k < this.count; k++) {
+      this.charged -= this.meta[3 * k + 2]!;
+      this.segs[k] = NONE;
+    }
+    this.count = i;
     if (i === this.first) this.skip = 0;
     for (let at = 0; at < bytes; at += chunk) {
       const n = Math.min(chunk, bytes - at);
       const cost = chunkCost(n);
-      this.segs.push(data.subarray(at, at + n));
-      this.costs.push(cost);
+      this.put(data, at, at + n, cost);
       this.charged += cost;
     }
     return freed;
   }
 
+  /** Empty: the arrays go back to the pool (an empty queue holds none). */
   clear(): void {
+    if (this.segs !== NO_SEGS) {
+      for (let k = this.first; k < this.count; k++) this.segs[k] = NONE;
+      if (segsPool.length < POOL_MAX && this.segs.length <= 1024) {
+        segsPool.push(this.segs);
+        metaPool.push(this.meta);
+      }
+    }
     this.segs = NO_SEGS;
-    this.costs = NO_COSTS;
+    this.meta = NO_META;
     this.first = 0;
+    this.count = 0;
     this.skip = 0;
     this.len = 0;
     this.charged = 0;

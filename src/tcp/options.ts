@@ -2,6 +2,7 @@
 // negotiates them (RFC 9293 §3.7.1 MSS, RFC 7323 window scale and timestamps, RFC 2018 SACK;
 // Linux tcp_parse_options and the option half of tcp_rcv_synsent_state_process/tcp_openreq_init).
 
+import { RxSegment } from '../wire/segment.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import type { TcpConn } from './conn.ts';
 
@@ -16,6 +17,8 @@ export interface SegOpts {
 }
 
 export function parseSegOpts(seg: TcpRepr): SegOpts {
+  // A host's received segment has its options as these fields already (wire/segment.ts).
+  if (seg instanceof RxSegment && seg.wscale <= 14) return seg;
   const o: SegOpts = { mss: 0, wscale: -1, sackOk: false, tsVal: 0, tsEcr: 0, hasTs: false, sack: null };
   for (const opt of seg.options) {
     switch (opt.kind) {

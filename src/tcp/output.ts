@@ -2,7 +2,8 @@
 // Nagle; ACKs (now or delayed); SYN and SYN-ACK with Linux's option layout; probes; resets.
 
 import { ACK, FIN, PSH, RST, SYN, type TcpOption, type TcpRepr } from '../wire/types.ts';
-import { linuxDataOptions, linuxSynOptions, timestampOptions } from '../wire/tcp.ts';
+import { linuxDataOptions, linuxSynOptions } from '../wire/tcp.ts';
+import { TxSegment } from '../wire/segment.ts';
 import { freeSpace, fullSpace } from './autotune.ts';
 import { fragmentAllowed } from './memory.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
@@ -119,14 +120,18 @@ function freeWindow(c: TcpConn): number {
 }
 
 /** Options for a non-SYN segment: timestamps, and SACK blocks while out-of-order data waits. */
-function dataOptions(c: TcpConn): TcpOption[] {
-  if (!(c.sackOk && (c.rcvSacks.length || c.dsack))) return c.tsOk ? timestampOptions(tsNow(c), c.tsRecent) : [];
+/** The options of a segment after the handshake, into seg: NOP NOP TS as fields, SACK blocks as a list. */
+function dataOptions(c: TcpConn, seg: TxSegment): void {
+  if (!(c.sackOk && (c.rcvSacks.length || c.dsack))) {
+    seg.setTimestamp(c.tsOk, c.tsOk ? tsNow(c) : 0, c.tsOk ? c.tsRecent : 0);
+    return;
+  }
   // tcp_established_options / tcp_options_write: a pending D-SACK block goes first and is sent
   // once (observed on 6.18, Q10 and test/fixtures/linux/ipv4-sack.pcap: `sack 1 {dup range}`,
   // then the SACK blocks, most recent first); 3 blocks fit beside timestamps, 4 without.
   const sack = (c.dsack ? [c.dsack, ...c.rcvSacks] : c.rcvSacks).slice(0, c.tsOk ? 3 : 4).map((b): [number, number] => [b[0], b[1]]);
   c.dsack = null;
-  return linuxDataOptions({
+  seg.options = linuxDataOptions({
     timestamp: c.tsOk ? { val: tsNow(c), ecr: c.tsRecent } : undefined,
     sack,
   });
@@ -136,15 +141,31 @@ function segment(c: TcpConn, flags: number, seq: number, ack: number, win: numbe
   return { srcPort: c.localPort, dstPort: c.remotePort, seq, ack: flags & ACK ? ack : 0, flags, window: win, urgent: 0, options, payload };
 }
 
+/**
+ * The one descriptor every data segment and ACK is built in: env.transmit encodes it at once and
+ * keeps nothing of it, so the next segment may take it again (no objects per segment sent).
+ */
+const TX = new TxSegment();
+
 /** A segment carrying ACK with the current window; clears any pending delayed ACK. */
 function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note?: string): void {
   // tcp_v4_reqsk_send_ack: a request (SYN_RECV child of a listener) ACKs with its SYN-ACK's
   // window shifted by the scale, truncated (observed: 65160 >> 10 = 63 on 6.18).
   const win = c.state === TcpState.SYN_RECV && c.listener ? Math.min(c.rcvWnd >>> c.rcvWscale, 65535) : selectWindow(c);
-  const seg = segment(c, flags | ACK, seq, c.rcvNxt, win, dataOptions(c), payload);
+  const seg = TX;
+  seg.srcPort = c.localPort;
+  seg.dstPort = c.remotePort;
+  seg.seq = seq;
+  seg.ack = c.rcvNxt;
+  seg.flags = flags | ACK;
+  seg.window = win;
+  seg.urgent = 0;
+  dataOptions(c, seg);
+  seg.setPayload(payload, 0, payload.length);
   if (payload.length) caDataSent(c); // tcp_event_data_sent
   ackSent(c);
   c.env.transmit(c, seg, note);
+  seg.setPayload(EMPTY, 0, 0); // keep no send buffer alive
 }
 
 function ackSent(c: TcpConn): void {

@@ -2,6 +2,7 @@
 // that owns the 4-tuple after tcp_time_wait(). It also carries orphaned FIN_WAIT2 sockets
 // (substate FIN_WAIT2, timeout tcp_fin_timeout), which ss shows with timer:(timewait,...).
 
+import { payloadLength } from '../wire/segment.ts';
 import { TCP_TIMEWAIT_LEN_MS } from '../base/config.ts';
 import { connLabel } from '../base/trace.ts';
 import { timestampOptions } from '../wire/tcp.ts';
@@ -177,7 +178,7 @@ export function timewaitProcess(tw: TimeWaitEntry, seg: TcpRepr, ts: SegTs | und
   const ack = (seg.flags & ACK) !== 0;
   const fin = (seg.flags & FIN) !== 0;
   const seq = seg.seq;
-  const endSeq = seqAdd(seq, seg.payload.length + (syn ? 1 : 0) + (fin ? 1 : 0));
+  const endSeq = seqAdd(seq, payloadLength(seg) + (syn ? 1 : 0) + (fin ? 1 : 0));
   const paws = pawsReject(tw, ts, rst, nowUs);
 
   if (tw.substate === 'FIN_WAIT2') {
@@ -340,7 +341,7 @@ export class TimeWaitTable {
       case 'ack':
         if (v.paws) env.counters.inc('PAWSEstab');
         if (v.reschedule) this.schedule(tw, this.timewaitLen);
-        if (seg.payload.length === 0 || seg.flags & SYN) {
+        if (payloadLength(seg) === 0 || seg.flags & SYN) {
           // tcp_timewait_check_oow_rate_limit
           if (oowRateLimited(env.cfg, env.now(), this.oowAck.get(tw) ?? -Infinity)) {
             env.counters.inc('TCPACKSkippedTimeWait');

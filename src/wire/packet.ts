@@ -1,11 +1,12 @@
 // Whole IP + TCP packets in one call, and a tcpdump-style one-line description of a segment.
-import { ipVersion, parseIp } from './addr.ts';
+import { formatIpv4, ipVersion, parseIp } from './addr.ts';
+import { payloadLength, TxSegment, type RxSegment } from './segment.ts';
 import { fold, sum16, verifyChecksum as verifyChecksumRange } from './checksum.ts';
 import { DEFAULT_TTL, decodeIpv4, encodeIpv4HeaderBytes, ipv4Repr, IPV4_HEADER_LEN } from './ipv4.ts';
 import { DEFAULT_HOP_LIMIT, decodeIpv6, encodeIpv6HeaderBytes, IPV6_HEADER_LEN } from './ipv6.ts';
 import { decodeTcp, encodeTcpInto, IPPROTO_TCP, NOP_OPTION, put32, rawOptionsLength, tcpReprAt, tcpSegmentLength, timestampOptions, u32 } from './tcp.ts';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from './types.ts';
-import type { IpRepr, Result, TcpOption, TcpRepr } from './types.ts';
+import type { IpRepr, Result, TcpOption, TcpRepr, WireError } from './types.ts';
 
 export interface DecodedPacket {
   ip: IpRepr;
@@ -86,12 +87,30 @@ export function encodePacket(ip: IpRepr, tcp: TcpRepr, partialChecksum = false):
  * SKB_FRAG_PAGE_ORDER; from the source, not measured).
  */
 export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
-  const opts = tcp.options;
   // The common segment (IPv4, no options or NOP NOP timestamp) is written here directly; the
-  // general encoder below gives the same bytes (test/wire/packet.test.ts holds them equal).
-  const common = ip.version === 4 && ip.protocol === IPPROTO_TCP &&
-    (opts.length === 0 || (opts.length === 3 && opts[0] === NOP_OPTION && opts[1] === NOP_OPTION && opts[2]!.kind === 'timestamp'));
-  const n = common ? 40 + (opts.length ? 12 : 0) + tcp.payload.length : packetLength(ip, tcp);
+  // general encoder below gives the same bytes (test/wire/packet.test.ts holds them equal). A
+  // TxSegment has its timestamp as fields: no option list is made for it.
+  let layout: boolean;
+  let hasTs: boolean;
+  let val = 0;
+  let ecr = 0;
+  if (tcp instanceof TxSegment) {
+    layout = tcp.timestampLayout;
+    hasTs = tcp.hasTs;
+    val = tcp.tsVal;
+    ecr = tcp.tsEcr;
+  } else {
+    const opts = tcp.options;
+    hasTs = opts.length === 3 && opts[0] === NOP_OPTION && opts[1] === NOP_OPTION && opts[2]!.kind === 'timestamp';
+    layout = opts.length === 0 || hasTs;
+    if (hasTs) {
+      const ts = opts[2] as { val: number; ecr: number };
+      val = ts.val;
+      ecr = ts.ecr;
+    }
+  }
+  const common = layout && ip.version === 4 && ip.protocol === IPPROTO_TCP;
+  const n = common ? 40 + (hasTs ? 12 : 0) + payloadLength(tcp) : packetLength(ip, tcp);
   let out: Uint8Array;
   if (n > SLAB_MAX_PACKET) out = new Uint8Array(n);
   else {
@@ -102,18 +121,18 @@ export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = fal
     out = new Uint8Array(slab, slabOff, n);
     slabOff += (n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
   }
-  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
+  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, hasTs, val, ecr, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
   return out;
 }
 
-/** IPv4 + TCP with no options or NOP NOP timestamp, into out (exactly the packet's length). */
-function encodeCommonIpv4(ip: IpRepr, tcp: TcpRepr, b: Uint8Array, partial: boolean): boolean {
+/** IPv4 + TCP with no options or NOP NOP timestamp (TSval, TSecr), into out (exactly the packet's length). */
+function encodeCommonIpv4(ip: IpRepr, tcp: TcpRepr, hasTs: boolean, val: number, ecr: number, b: Uint8Array, partial: boolean): boolean {
   const src = parseIpCached(ip.src);
   const dst = parseIpCached(ip.dst);
   if (!src.ok || !dst.ok || src.value.length !== 4 || dst.value.length !== 4) return false; // the general path throws
   const n = b.length;
   encodeIpv4HeaderBytes(ip, src.value, dst.value, n - 20, b, 0);
-  const hl = tcp.options.length ? 32 : 20;
+  const hl = hasTs ? 32 : 20;
   b[20] = (tcp.srcPort >> 8) & 0xff;
   b[21] = tcp.srcPort & 0xff;
   b[22] = (tcp.dstPort >> 8) & 0xff;
@@ -128,13 +147,12 @@ function encodeCommonIpv4(ip: IpRepr, tcp: TcpRepr, b: Uint8Array, partial: bool
   b[37] = 0;
   b[38] = (tcp.urgent >> 8) & 0xff;
   b[39] = tcp.urgent & 0xff;
-  if (hl === 32) {
-    const ts = tcp.options[2] as { val: number; ecr: number };
+  if (hasTs) {
     b[40] = 1; b[41] = 1; b[42] = 8; b[43] = 10;
-    put32(b, 44, ts.val);
-    put32(b, 48, ts.ecr);
+    put32(b, 44, val);
+    put32(b, 48, ecr);
   }
-  if (tcp.payload.length) b.set(tcp.payload, 20 + hl);
+  if (n > 20 + hl) b.set(tcp.payload, 20 + hl);
   const pseudo = pseudoSum4(b, n - 20);
   const c = partial ? fold(pseudo) : ~fold(sum16(b, 20, n, pseudo)) & 0xffff;
   b[36] = c >> 8;
@@ -190,21 +208,78 @@ export function decodePacketGeneral(bytes: Uint8Array, verifyChecksum = true, ve
  * goes the general way, which alone reports errors.
  */
 function decodeCommonIpv4(b: Uint8Array, verifyIp: boolean, verifyTcp: boolean): Result<DecodedPacket> | null {
+  const hl = commonIpv4(b, verifyIp, verifyTcp);
+  if (hl < 0) return null;
+  const ip = ipv4Repr(b);
+  const options = hl === 20 ? [] : timestampOptions(u32(b, 44), u32(b, 48));
+  const tcp = tcpReprAt(b, 20, options, b.subarray(20 + hl, (b[2]! << 8) | b[3]!));
+  return { ok: true, value: { ip, tcp } };
+}
+
+/** The TCP header length when b is the common packet decodeCommonIpv4 takes (checks passed), else -1. */
+function commonIpv4(b: Uint8Array, verifyIp: boolean, verifyTcp: boolean): number {
   const n = b.length;
-  if (n < 40 || b[0] !== 0x45 || b[9] !== IPPROTO_TCP) return null;
+  if (n < 40 || b[0] !== 0x45 || b[9] !== IPPROTO_TCP) return -1;
   const total = (b[2]! << 8) | b[3]!;
   const frag = (b[6]! << 8) | b[7]!;
-  if (total > n || total < 40 || (frag & 0x3fff) !== 0) return null;
-  if (verifyIp && !verifyChecksumRange(b, 0, 20)) return null;
+  if (total > n || total < 40 || (frag & 0x3fff) !== 0) return -1;
+  if (verifyIp && !verifyChecksumRange(b, 0, 20)) return -1;
   const hl = (b[32]! >> 4) * 4;
   const optLen = hl - 20;
-  if (optLen !== 0 && !(optLen === 12 && b[40] === 1 && b[41] === 1 && b[42] === 8 && b[43] === 10)) return null;
-  if (hl > total - 20) return null;
-  if (verifyTcp && fold(sum16(b, 20, total, pseudoSum4(b, total - 20))) !== 0xffff) return null;
-  const ip = ipv4Repr(b);
-  const options = optLen === 0 ? [] : timestampOptions(u32(b, 44), u32(b, 48));
-  const tcp = tcpReprAt(b, 20, options, b.subarray(20 + hl, total));
-  return { ok: true, value: { ip, tcp } };
+  if (optLen !== 0 && !(optLen === 12 && b[40] === 1 && b[41] === 1 && b[42] === 8 && b[43] === 10)) return -1;
+  if (hl > total - 20) return -1;
+  if (verifyTcp && fold(sum16(b, 20, total, pseudoSum4(b, total - 20))) !== 0xffff) return -1;
+  return hl;
+}
+
+/**
+ * decodePacket into objects the caller reuses, for a host's receive path: nothing is allocated
+ * for the common packet (decodeCommonIpv4's), the payload is a range of `bytes`, and the TCP
+ * options are fields of `tcp`. Returns null, or the error decodePacket would give. Never throws.
+ */
+export function decodePacketInto(
+  bytes: Uint8Array, ip: IpRepr, tcp: RxSegment, verifyChecksum = true, verifyTcpChecksum = verifyChecksum,
+): WireError | null {
+  const b = bytes;
+  const hl = commonIpv4(b, verifyChecksum, verifyChecksum && verifyTcpChecksum);
+  if (hl < 0) {
+    const r = decodePacketGeneral(bytes, verifyChecksum, verifyTcpChecksum);
+    if (!r.ok) return r.error;
+    const d = r.value.ip;
+    ip.version = d.version;
+    ip.src = d.src;
+    ip.dst = d.dst;
+    ip.protocol = d.protocol;
+    ip.ttl = d.ttl;
+    ip.id = d.id;
+    ip.dontFragment = d.dontFragment;
+    ip.tos = d.tos;
+    ip.flowLabel = d.flowLabel;
+    tcp.setFrom(r.value.tcp);
+    return null;
+  }
+  // As ipv4Repr and tcpReprAt.
+  ip.version = 4;
+  ip.src = formatIpv4(b, 12);
+  ip.dst = formatIpv4(b, 16);
+  ip.protocol = b[9]!;
+  ip.ttl = b[8]!;
+  ip.id = (b[4]! << 8) | b[5]!;
+  ip.dontFragment = (b[6]! & 0x40) !== 0;
+  ip.tos = b[1]!;
+  ip.flowLabel = undefined;
+  tcp.srcPort = (b[20]! << 8) | b[21]!;
+  tcp.dstPort = (b[22]! << 8) | b[23]!;
+  tcp.seq = u32(b, 24);
+  tcp.ack = u32(b, 28);
+  tcp.flags = b[33]!;
+  tcp.window = (b[34]! << 8) | b[35]!;
+  tcp.urgent = (b[38]! << 8) | b[39]!;
+  if (hl === 20) tcp.setTimestampOnly(false, 0, 0);
+  else tcp.setTimestampOnly(true, u32(b, 44), u32(b, 48));
+  const total = (b[2]! << 8) | b[3]!;
+  tcp.setPayload(b, 20 + hl, total - 20 - hl);
+  return null;
 }
 
 // tcpdump's print-tcp.c tcp_flag_values, in its order (low bit first).

@@ -62,3 +62,28 @@ test('allocBytes: copies under 4 KiB share a pool without overlapping; larger on
   assert.equal(allocBytes(5000).byteOffset, 0);
   assert.equal(allocBytes(0).length, 0);
 });
+
+test('SegmentQueue: keeps ranges of the pushed bytes; an emptied queue\'s arrays serve the next one with nothing of the old', () => {
+  const pkt = Uint8Array.from({ length: 20 }, (_, i) => i);
+  const q = new SegmentQueue(1 << 20, (n) => n * 10);
+  q.push(pkt, 4, 8);
+  q.push(pkt, 12, 15);
+  assert.deepEqual([q.length, q.charged, q.headLength()], [7, 70, 4]);
+  assert.deepEqual([...q.slice(2, 4)], [6, 7, 12, 13]);
+  q.consume(5);
+  assert.deepEqual([q.length, q.charged, q.headLength()], [2, 30, 2]);
+  assert.deepEqual([...q.slice(0, 2)], [13, 14]);
+  const held = (x: SegmentQueue) => (x as unknown as { segs: Uint8Array[] }).segs;
+  q.consume(2);
+  const r = new SegmentQueue(1 << 20);
+  r.push(pkt, 0, 1);
+  assert.ok(held(r).every((s, i) => i === 0 ? s === pkt : s.length === 0), 'no packet of the old queue kept');
+  assert.deepEqual([r.length, [...r.slice(0, 1)]], [1, [0]]);
+  // collapse: from the first wasteful entry on, one compact copy.
+  const c = new SegmentQueue(1 << 20, () => 1000);
+  for (let k = 0; k < 4; k++) c.push(pkt, 5 * k, 5 * k + 5);
+  c.consume(3);
+  assert.equal(c.collapse(() => true, 8, (n) => n), 4);
+  assert.deepEqual([c.length, c.charged, c.headLength()], [17, 17, 8]);
+  assert.deepEqual([...c.slice(0, 17)], [...pkt.subarray(3)]);
+});
