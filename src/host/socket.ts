@@ -9,6 +9,7 @@ import { Chrono, chronoStart, writeQueued } from '../tcp/chrono.ts';
 import { CONGESTION_CONTROLS, caReinit, slowStartAfterIdleCheck } from '../tcp/congestion.ts';
 import { Listener, acceptChild, listenStop, retransToSecs, secsToRetrans } from '../tcp/listen.ts';
 import { keepIdleChanged, startKeepalive } from '../tcp/keepalive.ts';
+import { memReclaim } from '../tcp/memory.ts';
 import { tcpConnect, tcpConnectInit } from '../tcp/open.ts';
 import { notsentAllowance, tcpOutput, tcpPush, windowUpdateAfterRead } from '../tcp/output.ts';
 import { queueWrite } from '../tcp/push.ts';
@@ -370,6 +371,7 @@ export class Socket {
         left -= take;
         rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) >>> 0);
       }
+      memReclaim(c); // each skb read was uncharged (sk_eat_skb)
       this.call('read', String(max), String(n));
       if (c.state !== TcpState.CLOSED) {
         windowUpdateAfterRead(c);

@@ -32,6 +32,8 @@ export class RcvSpace implements RcvSpaceState {
   rttTime = 0;
   lastTsecr = 0;
   nomem = false;
+  reserved = 0;
+  predWnd = -1;
   constructor(rcvbuf: number) {
     this.rcvbuf = rcvbuf;
   }

@@ -158,9 +158,14 @@ export function skbTruesize(len: number): number {
   return kmallocBucket(Math.ceil((64 + 72 + len) / 64) * 64 + 320) + 256;
 }
 
-/** The power-of-two kmalloc bucket a head of `size` bytes (at least 512 here) comes from. */
+/**
+ * Where a head of `size` bytes comes from (kmalloc_reserve): the skb_small_head_cache (576 bytes,
+ * SKB_HEAD_ALIGN(MAX_TCP_HEADER)) when it fits, else a power-of-two kmalloc bucket. Seen on
+ * 6.18: a 1-byte segment charges 832 = 576 + 256 (ss -tm, out-of-order flood on tun).
+ */
 function kmallocBucket(size: number): number {
-  let bucket = 512;
+  if (size <= SKB_SMALL_HEAD) return SKB_SMALL_HEAD;
+  let bucket = 1024;
   while (bucket < size) bucket *= 2;
   return bucket;
 }
@@ -176,6 +181,9 @@ export function skbTailroom(len: number): number {
 
 /** SKB_MAX_ORDER(0, 0): the most a buffer tcp_collapse allocates holds (a page less skb_shared_info). */
 export const COLLAPSE_CHUNK = 4096 - 320;
+
+/** SKB_SMALL_HEAD_CACHE_SIZE on x86-64. */
+const SKB_SMALL_HEAD = 576;
 
 /** The truesize of a buffer tcp_collapse allocates for `len` bytes (alloc_skb: kmalloc bucket + struct sk_buff). */
 export function collapsedTruesize(len: number): number {
@@ -198,9 +206,14 @@ export class SegmentQueue {
   private len = 0;
   /** Memory charged for the queued segments (Linux sk_rmem_alloc: each skb's truesize until it is read whole). */
   charged = 0;
+  /** The room left in the last queued segment's buffer (skb_tailroom of the queue's tail). */
+  private tailroom = 0;
 
-  /** `cost`: the memory one queued segment of that many bytes is charged (0 by default). */
-  constructor(public limit = 1 << 22, private readonly cost: (len: number) => number = () => 0) {}
+  /**
+   * `cost`: the memory one queued segment of that many bytes is charged (0 by default); `room`:
+   * the tailroom its buffer leaves (none by default).
+   */
+  constructor(public limit = 1 << 22, private readonly cost: (len: number) => number = () => 0, private readonly room: (len: number) => number = () => 0) {}
 
   get length(): number {
     return this.len;
@@ -220,10 +233,21 @@ export class SegmentQueue {
       this.segs = segsPool.pop() ?? [];
       this.meta = metaPool.pop() ?? [];
     }
-    const cost = this.cost(n);
-    this.put(src, start, start + n, cost);
+    if (this.len > 0 && n <= this.tailroom) {
+      // tcp_queue_rcv -> tcp_try_coalesce: the payload is copied into the tail skb's room (delta
+      // truesize 0); the tail's charge moves to the new last entry, released when it is read.
+      this.tailroom -= n;
+      const last = 3 * (this.count - 1) + 2;
+      const moved = this.meta[last]!;
+      this.meta[last] = 0;
+      this.put(src, start, start + n, moved);
+    } else {
+      const cost = this.cost(n);
+      this.put(src, start, start + n, cost);
+      this.charged += cost;
+      this.tailroom = this.room(n);
+    }
     this.len += n;
-    this.charged += cost;
     return n;
   }
 
@@ -332,6 +356,7 @@ export class SegmentQueue {
       this.put(data, at, at + n, cost);
       this.charged += cost;
     }
+    this.tailroom = 0; // a collapsed buffer is sized to its bytes
     return freed;
   }
 
@@ -351,5 +376,6 @@ export class SegmentQueue {
     this.skip = 0;
     this.len = 0;
     this.charged = 0;
+    this.tailroom = 0;
   }
 }

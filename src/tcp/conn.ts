@@ -9,7 +9,7 @@ import { connLabel, type TraceEvent } from '../base/trace.ts';
 import type { TcpRepr } from '../wire/types.ts';
 import { deadlineIn, deadlineOut, taggedFields } from './storage.ts';
 import { TcpTimer, type RtxKind } from './timer.ts';
-import { ByteRing, SegmentQueue, skbTruesize } from './buffer.ts';
+import { ByteRing, SegmentQueue, skbTailroom, skbTruesize } from './buffer.ts';
 import { CaState, LossState } from './rtxqueue.ts';
 import { connKey, keyLocalAddr, keyLocalPort, keyRemoteAddr, keyRemotePort } from './key.ts';
 import { TcpState, STATE_NAMES } from './states.ts';
@@ -179,6 +179,10 @@ export interface RcvSpace {
   lastTsecr: number;
   /** ICSK_ACK_NOMEM: in-order data was dropped for memory; the next ACK offers a zero window. */
   nomem: boolean;
+  /** sk_forward_alloc + sk_rmem_alloc: the receive memory reserved from tcp_mem, whole pages (memory.ts). */
+  reserved: number;
+  /** pred_flags: the window field header prediction expects, -1 while the fast path is off (memory.ts). */
+  predWnd: number;
 }
 
 /** Shared empty queues: replaced by a connection's own array on first insertion. */
@@ -699,7 +703,7 @@ export class TcpConn extends TcpTimer
     this.key = connKey(local.addr, local.port, remote.addr, remote.port);
     this.opts = opts;
     this.sndBuf = new ByteRing(4096, opts.sndbuf);
-    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK, skbTruesize);
+    this.rcvBuf = new SegmentQueue(opts.rcvbuf + RCV_SLACK, skbTruesize, skbTailroom);
   }
 
   /** A function, not a property test, so TypeScript does not narrow across calls that change state. */

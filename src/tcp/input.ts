@@ -4,7 +4,7 @@
 
 import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
 import { skbTailroom, skbTruesize } from './buffer.ts';
-import { tryRmemSchedule } from './memory.ts';
+import { fastPathCheck, fastPathOff, fastPathOn, forcedMemSchedule, forwardAlloc, headerPredicted, memReclaim, tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { payloadLength, SegmentFields } from '../wire/segment.ts';
 import { Chrono, chronoStop } from './chrono.ts';
@@ -84,6 +84,8 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
     c.setState(TcpState.ESTABLISHED, 'rcv SYN-ACK', 'segment');
     sndbufExpand(c); // tcp_init_buffer_space
     initBufferSpace(c);
+    // tcp_rcv_synsent_state_process: header prediction from the start only without window scaling.
+    if (!c.sndWscale) fastPathOn(c);
     startKeepalive(c);
     // Linux acknowledges the SYN-ACK at once (tcp_send_ack), before the application runs,
     // unless data queued during the handshake can carry the ACK.
@@ -282,6 +284,7 @@ type Step = boolean | undefined;
 function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boolean): boolean {
   const f = seg.flags;
   const endSeq = seqAdd(seg.seq, segLen(seg));
+  const predicted = headerPredicted(c, seg); // tcp_rcv_established decides first
   // A child a cookie made skips tcp_check_req (tcp_v4_do_rcv -> tcp_child_process).
   if (c.state === TcpState.SYN_RECV && c.listener && !fromCookie) {
     const r = requestInput(c, seg, o, endSeq);
@@ -309,7 +312,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boo
   if (fin !== undefined) return fin;
   // tcp_rcv_rtt_measure_ts, before the data is queued (ESTABLISHED only: tcp_rcv_established).
   if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr, (endSeq - seg.seq) >>> 0, tsNow(c));
-  const text = segmentText(c, seg, endSeq);
+  const text = segmentText(c, seg, endSeq, predicted);
   if (text !== undefined) return text;
   if (c.state !== TcpState.CLOSED) {
     tcpOutput(c);
@@ -412,6 +415,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   c.setState(TcpState.ESTABLISHED, 'rcv ACK of SYN', 'segment');
   sndbufExpand(c); // tcp_init_buffer_space
   initBufferSpace(c);
+  fastPathOn(c);
   if (c.listener) c.env.counters.inc('PassiveOpens'); // tcp_create_openreq_child; not for a simultaneous open
   startKeepalive(c);
   childEstablished(c);
@@ -459,7 +463,7 @@ function finAckedStep(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
 }
 
 /** Step 7, the segment text; new data after close() resets (RFC 1122 §4.2.2.13, tcp_rcv_state_process). */
-function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
+function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean): Step {
   switch (c.state) {
     case TcpState.CLOSE_WAIT:
     case TcpState.CLOSING:
@@ -480,7 +484,7 @@ function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
       }
     // falls through
     case TcpState.ESTABLISHED:
-      dataQueue(c, seg, endSeq);
+      dataQueue(c, seg, endSeq, predicted);
       return undefined;
     default:
       return undefined;
@@ -529,7 +533,12 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   // tcp_ack_update_window (tcp_may_update_window, RFC 9293 §3.10.7.4 fifth check).
   if (seqGt(ack, c.sndUna) || seqGt(seg.seq, c.sndWl1) || (seg.seq === c.sndWl1 && (nwin > c.sndWnd || !nwin))) {
     flag |= FLAG_WIN_UPDATE;
-    c.sndWnd = nwin;
+    if (c.sndWnd !== nwin) {
+      // "the only place where fast path is recovered for sending TCP"
+      fastPathOff(c);
+      c.sndWnd = nwin;
+      fastPathCheck(c);
+    }
     c.sndWl1 = seg.seq;
     c.sndWl2 = ack;
     if (nwin > c.maxWindow) {
@@ -580,7 +589,7 @@ function ackProbe(c: TcpConn, now: number): void {
 }
 
 /** tcp_data_queue: in-order data to the receive queue, out-of-order to the OFO queue. */
-function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
+function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean): void {
   const counters = c.env.counters;
   let seq = seg.seq;
   // The payload as a range of the packet's bytes: a view is made only for out-of-order data.
@@ -626,10 +635,18 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     seq = c.rcvNxt;
   }
   if (seq === c.rcvNxt) {
-    // tcp_data_queue, queue_and_out: in-order data is bounded by the receive queue's byte
-    // limit (SO_RCVBUF plus RCV_SLACK), not yet by tcp_try_rmem_schedule: seen on 6.18, sk_rcvbuf
-    // 8800 took four 1000-byte segments and 380 bytes more (9216 charged as linger counts
-    // truesize) inside the window it offered (test/drill/memory/rcvq-in-window-taken.pkt).
+    const truesize = skbTruesize(len);
+    // tcp_rcv_established's bulk data path: a predicted segment whose truesize sk_forward_alloc
+    // covers is queued with no sk_rcvbuf check. Seen on 6.18 (rcvq-in-window-taken.pkt, ss -tm):
+    // sk_rcvbuf 8800 held 9216 after four 1000-byte segments, and 380 bytes more came this way
+    // (f 3072), into the last skb's tailroom (no charge), PruneCalled 0.
+    if (len && !(predicted && truesize <= forwardAlloc(c))) {
+      // tcp_data_queue, queue_and_out: Linux asks tcp_try_rmem_schedule here and drops what it
+      // refuses while the queue holds data (TCPRcvQDrop, a zero-window ACK). linger still keeps
+      // the byte limit below (SO_RCVBUF plus RCV_SLACK) and only reserves the pages: the drop is
+      // not yet replayed on the kernel (README, known gaps; docs/linux-observations.md).
+      forcedMemSchedule(c, truesize);
+    }
     let take = len;
     if (take > c.rcvBuf.free) {
       counters.inc('TCPRcvQDrop');
@@ -650,9 +667,11 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
     let ackNow = false;
     if (c.ofo.length) {
       drainOfo(c);
+      memReclaim(c); // the out-of-order skbs coalesced into the queue's tail are freed
       if (!c.ofo.length) ackNow = true; // RFC 5681 §4.2: ACK at once when a gap fills
     }
     if (c.rcvSacks.length) sackRemove(c);
+    fastPathCheck(c);
     if (take) c.env.notify(c, 'readable');
     // ICSK_ACK_NOW only matters while an ACK is still scheduled: when tcp_fin already sent it
     // (a FIN completing the hole in FIN_WAIT1), __tcp_ack_snd_check sends no second one.
@@ -667,7 +686,8 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
   }
   // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
   // scheduled for it.
-  if (!tryRmemSchedule(c, seq, skbTruesize(len))) {
+  fastPathOff(c); // tcp_data_queue_ofo
+  if (!tryRmemSchedule(c, seq, len, skbTruesize(len))) {
     counters.inc('TCPOFODrop');
     return;
   }

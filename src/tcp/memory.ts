@@ -8,32 +8,105 @@
 // and tcp_check_oom for orphans (tcp_max_orphans) and memory.
 
 import { rcvbuf, rcvSpace, rmemAlloc, winFromSpace } from './autotune.ts';
+import { ACK, PSH, type TcpRepr } from '../wire/types.ts';
+import { RxSegment } from '../wire/segment.ts';
 import { COLLAPSE_CHUNK, collapsedTruesize } from './buffer.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { seqGt } from './seq.ts';
+import { TcpState } from './states.ts';
 
 /**
- * tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks"): what the arriving segment counts
- * (`size`) fits under sk_rcvbuf with what is charged. Seen on 6.18: out of order, sk_rcvbuf 8192
- * holds ten 1-byte segments (768 each) and 8800 eleven, as if the segment counted its truesize;
- * in order, 8800 takes a fourth 1000-byte segment over 6912 charged, as if it counted its length
- * (input.ts passes each).
+ * tcp_can_ingest (6.16+, "tcp: stronger sk_rcvbuf checks", then skb->len): the arriving
+ * segment's bytes fit under sk_rcvbuf with what is charged. Seen on 6.18 (ss -tm after each
+ * segment, docs/linux-observations.md): out of order, sk_rcvbuf 8800 took an 11th 1-byte segment
+ * over 8320 charged (832 each) and refused a 12th over 9152; in order, a 4th 1000-byte one over 6912.
  */
-export const canIngest = (c: TcpConn, size: number): boolean => rmemAlloc(c) + size <= rcvbuf(c);
+export const canIngest = (c: TcpConn, len: number): boolean => rmemAlloc(c) + len <= rcvbuf(c);
 
 /** tcp_under_memory_pressure: the host's tcp_mem pressure state. */
 export const underMemoryPressure = (c: TcpConn): boolean => c.env.memoryPressure();
 
+const PAGE = 4096;
+
 /**
- * tcp_try_rmem_schedule for a segment starting at `seq` that would be charged
+ * sk_forward_alloc: receive memory reserved from tcp_mem and not yet charged. linger keeps the
+ * receive side's only; Linux's send side draws on the same reserve.
+ */
+export const forwardAlloc = (c: TcpConn): number => (c.rcvSpace ? c.rcvSpace.reserved : 0) - rmemAlloc(c);
+
+/** sk_rmem_schedule: reserve the pages `truesize` needs beyond sk_forward_alloc, if tcp_mem allows. */
+function rmemSchedule(c: TcpConn, truesize: number): boolean {
+  const delta = truesize - forwardAlloc(c);
+  if (delta <= 0) return true;
+  if (!c.env.rmemSchedule(c, delta)) return false;
+  rcvSpace(c).reserved += Math.ceil(delta / PAGE) * PAGE;
+  return true;
+}
+
+/** sk_forced_mem_schedule: the pages reserved whatever tcp_mem says. */
+export function forcedMemSchedule(c: TcpConn, truesize: number): void {
+  const delta = truesize - forwardAlloc(c);
+  if (delta > 0) rcvSpace(c).reserved += Math.ceil(delta / PAGE) * PAGE;
+}
+
+/** sk_mem_reclaim, after memory is uncharged (6.x, every sk_mem_uncharge): whole free pages go back. */
+export function memReclaim(c: TcpConn): void {
+  const f = forwardAlloc(c);
+  if (f >= PAGE) rcvSpace(c).reserved -= Math.floor(f / PAGE) * PAGE;
+}
+
+/**
+ * tcp_fast_path_on: header prediction expects the peer's window as it is now (pred_flags); the
+ * header length and flags it expects are checked in headerPredicted.
+ */
+export function fastPathOn(c: TcpConn): void {
+  rcvSpace(c).predWnd = c.sndWnd >>> c.sndWscale;
+}
+
+/** pred_flags = 0: out-of-order data, a zero window offered, a window update to recheck. */
+export function fastPathOff(c: TcpConn): void {
+  if (c.rcvSpace) c.rcvSpace.predWnd = -1;
+}
+
+/** tcp_fast_path_check: on again when no out-of-order data waits, the window is open and the memory under sk_rcvbuf. */
+export function fastPathCheck(c: TcpConn): void {
+  if (!c.ofo.length && c.rcvWnd && rmemAlloc(c) < rcvbuf(c)) fastPathOn(c);
+}
+
+/**
+ * tcp_rcv_established's header prediction, at the segment's arrival: ESTABLISHED, pred_flags
+ * on and matched (only ACK, PSH aside; the window field it expects; the header length
+ * negotiated: no options, or exactly nop,nop,timestamp with a TSval not older than TS.Recent),
+ * SEQ = RCV.NXT and an ACK of nothing unsent. Its "bulk data transfer" path queues in-order
+ * data with no sk_rcvbuf check when sk_forward_alloc covers the truesize (see dataQueue).
+ */
+export function headerPredicted(c: TcpConn, seg: TcpRepr): boolean {
+  const r = c.rcvSpace;
+  if (!r || r.predWnd < 0 || c.state !== TcpState.ESTABLISHED) return false;
+  if ((seg.flags & ~PSH) !== ACK || seg.window !== r.predWnd || seg.seq !== c.rcvNxt || seqGt(seg.ack, c.sndMax)) return false;
+  // A segment the fast decoder read says its layout without building the option list.
+  const layout = seg instanceof RxSegment ? seg.fastLayout : null;
+  if (layout !== null) {
+    if (!c.tsOk) return layout === 'none';
+    return layout === 'ts' && (((seg as RxSegment).tsVal - c.tsRecent) | 0) >= 0;
+  }
+  const o = seg.options;
+  if (!c.tsOk) return o.length === 0;
+  if (o.length !== 3 || o[0]!.kind !== 'nop' || o[1]!.kind !== 'nop') return false;
+  const ts = o[2]!;
+  return ts.kind === 'timestamp' && ((ts.val - c.tsRecent) | 0) >= 0;
+}
+
+/**
+ * tcp_try_rmem_schedule for a segment of `len` bytes starting at `seq` that would be charged
  * `truesize`: true when it may be queued. Over sk_rcvbuf (or refused by tcp_mem, sk_rmem_schedule)
  * the queues are pruned first; false means the caller drops it (TCPRcvQDrop or TCPOFODrop).
  */
-export function tryRmemSchedule(c: TcpConn, seq: number, truesize: number): boolean {
-  if (canIngest(c, truesize) && c.env.rmemSchedule(c, truesize)) return true;
-  if (!pruneQueue(c, seq, truesize)) return false;
-  while (!c.env.rmemSchedule(c, truesize)) {
-    if (!pruneOfoQueue(c, seq, truesize)) return false;
+export function tryRmemSchedule(c: TcpConn, seq: number, len: number, truesize: number): boolean {
+  if (canIngest(c, len) && rmemSchedule(c, truesize)) return true;
+  if (!pruneQueue(c, seq, len)) return false;
+  while (!rmemSchedule(c, truesize)) {
+    if (!pruneOfoQueue(c, seq, len)) return false;
   }
   return true;
 }
@@ -43,20 +116,21 @@ export function tryRmemSchedule(c: TcpConn, seq: number, truesize: number): bool
  * both queues are collapsed, then out-of-order data pruned; false (RcvPruned) when the segment
  * still does not fit ("Massive buffer overcommit").
  */
-function pruneQueue(c: TcpConn, seq: number, truesize: number): boolean {
+function pruneQueue(c: TcpConn, seq: number, len: number): boolean {
   const counters = c.env.counters;
   counters.inc('PruneCalled');
-  if (!canIngest(c, truesize)) clampWindow(c);
+  if (!canIngest(c, len)) clampWindow(c);
   else if (underMemoryPressure(c)) c.rcvSsthresh = Math.min(c.rcvSsthresh, 4 * c.advMss); // tcp_adjust_rcv_ssthresh
-  if (canIngest(c, truesize)) return true;
+  if (canIngest(c, len)) return true;
   collapseOfoQueue(c);
   if (c.rcvBuf.length) {
     const collapsed = c.rcvBuf.collapse((truesize, n) => winFromSpace(c, truesize) > n, COLLAPSE_CHUNK, collapsedTruesize);
     if (collapsed) counters.inc('TCPRcvCollapsed', collapsed);
   }
-  if (canIngest(c, truesize)) return true;
-  pruneOfoQueue(c, seq, truesize);
-  if (canIngest(c, truesize)) return true;
+  memReclaim(c); // the collapsed skbs freed
+  if (canIngest(c, len)) return true;
+  pruneOfoQueue(c, seq, len);
+  if (canIngest(c, len)) return true;
   counters.inc('RcvPruned');
   return false;
 }
@@ -120,7 +194,7 @@ function collapseOfo(c: TcpConn, s: OfoSegment, len: number): void {
  * above which the arriving segment would land; the SACK blocks are forgotten (tcp_sack_reset).
  * OfoPruned when anything went. linger drops a whole range where Linux may keep its lower skbs.
  */
-export function pruneOfoQueue(c: TcpConn, seq: number, truesize: number): boolean {
+export function pruneOfoQueue(c: TcpConn, seq: number, len: number): boolean {
   const q = c.ofo;
   if (!q.length) return false;
   let goal = rcvbuf(c) >> 3;
@@ -132,11 +206,12 @@ export function pruneOfoQueue(c: TcpConn, seq: number, truesize: number): boolea
     q.pop();
     goal -= s.truesize;
     if (!q.length || goal <= 0) {
-      if (canIngest(c, truesize) && !underMemoryPressure(c)) break;
+      if (canIngest(c, len) && !underMemoryPressure(c)) break;
       goal = rcvbuf(c) >> 3;
     }
   }
   if (pruned) {
+    memReclaim(c);
     c.env.counters.inc('OfoPruned');
     if (c.sackOk) {
       c.rcvSacks = NO_SACKED;
@@ -172,8 +247,11 @@ export function fragmentAllowed(c: TcpConn, i: number): boolean {
   return false;
 }
 
-/** sk_mem_pages of what a connection holds (sk_rmem_alloc + sk_wmem_queued), its share of tcp_memory_allocated. */
-export const memPages = (c: TcpConn): number => Math.ceil((rmemAlloc(c) + wmemQueued(c)) / 4096);
+/**
+ * The pages a connection holds in tcp_memory_allocated: what its receive side reserved
+ * (sk_forward_alloc + sk_rmem_alloc, whole pages) and sk_wmem_queued (an estimate).
+ */
+export const memPages = (c: TcpConn): number => Math.ceil((Math.max(c.rcvSpace ? c.rcvSpace.reserved : 0, rmemAlloc(c)) + wmemQueued(c)) / PAGE);
 
 /**
  * tcp_check_oom (tcp.c): too many orphans (the count seen, shifted left by `shift`, above

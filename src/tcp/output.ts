@@ -72,6 +72,7 @@ export function selectWindow(c: TcpConn): number {
   const r = c.rcvSpace;
   if (r && r.nomem) {
     r.nomem = false;
+    r.predWnd = -1;
     c.rcvWnd = 0;
     c.rcvWup = c.rcvNxt;
     return 0;
@@ -86,6 +87,7 @@ export function selectWindow(c: TcpConn): number {
   }
   c.rcvWnd = win;
   c.rcvWup = c.rcvNxt;
+  if (win === 0 && r) r.predWnd = -1; // "If we advertise zero window, disable fast path"
   if (win === 0 && old !== 0) counters.inc('TCPToZeroWindowAdv');
   else if (win !== 0 && old === 0) counters.inc('TCPFromZeroWindowAdv');
   return win >>> c.rcvWscale;

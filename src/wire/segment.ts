@@ -75,6 +75,16 @@ export class RxSegment extends SegmentFields implements TcpRepr {
     this.setOptions(opts);
   }
 
+  /**
+   * The option layout when the fast decoder read it, without building the list: 'ts' for exactly
+   * NOP NOP TS, 'none' for no options, null when only the list can tell (tcp_rcv_established's
+   * header prediction looks at exactly this).
+   */
+  get fastLayout(): 'ts' | 'none' | null {
+    if (this.list === NO_OPTIONS) return 'none';
+    return this.list === null && this.hasTs ? 'ts' : null;
+  }
+
   /** No options, or only the timestamp (Linux's data-segment layout NOP NOP TS). */
   setTimestampOnly(has: boolean, val: number, ecr: number): void {
     this.mss = 0;

@@ -23,10 +23,14 @@ function conn(opts: { rcvbuf?: number; locked?: boolean; moderate?: 0 | 1 } = {}
   return { c: c as unknown as TcpConn, at: (t: number) => { now = t; } };
 }
 
-test('skb truesize of the kernel link: 2304 for 1000 to 1448 bytes, 1280 for 100', () => {
+test('skb truesize of the kernel link: 2304 for 1000 to 1448 bytes, 1280 for 380, 832 up to 120 (skb_small_head_cache)', () => {
   assert.equal(skbTruesize(1448), 2304);
   assert.equal(skbTruesize(1000), 2304);
-  assert.equal(skbTruesize(100), 1280);
+  assert.equal(skbTruesize(380), 1280);
+  // Seen on 6.18 (ss -tm, 1-byte out-of-order segments on tun): 832 each.
+  assert.equal(skbTruesize(1), 832);
+  assert.equal(skbTruesize(120), 832);
+  assert.equal(skbTruesize(121), 1280);
 });
 
 test('tcp_init_buffer_space: clamp 65536 - 1448, rcv_ssthresh 64088, rcvq_space 14480', () => {
