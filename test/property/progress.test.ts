@@ -1,0 +1,40 @@
+// The property harness tells "still making progress when the budget ended" from "stuck".
+// Seeds 7789 and 20462 (schedule N is seed N, as LINGER_PROPERTY_SEED numbers them) deliver for
+// 40 minutes and more under heavy loss: the SYN-ACK's timestamp echo of an earlier SYN gives a
+// huge first RTT sample (tcp_ack_update_rtt), the RTO sits at TCP_RTO_MAX (120 s), and every
+// loss then costs two minutes. They used to be reported as failures when the one-hour budget
+// cut them; now a cut run that is still delivering is 'progressing', and a stall is a failure.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultConfig } from '../../src/base/config.ts';
+import { runSchedule, stallLimitUs, stalled } from './schedule.ts';
+
+test('stall limit: first RTO at TCP_RTO_MAX + tcp_retries2 budget (924.6 s) + TCP_RTO_MAX = 1164.6 s', () => {
+  assert.equal(stallLimitUs(defaultConfig()), 1_164_600_000);
+  assert.equal(stalled(1_164_600_000, defaultConfig()), false);
+  assert.equal(stalled(1_164_600_001, defaultConfig()), true);
+});
+
+test('seed 7789: cut at 2700 s while delivering -> progressing; with the hour the orphan client gives up at its capped RTO', () => {
+  const cut = runSchedule(7789, { limitUs: 2_700_000_000 });
+  assert.equal(cut.outcome, 'progressing', cut.detail);
+  assert.match(cut.detail, /budget ended at 2700\.0 s, last progress 26\d\d\.\d s, longest timer 120\.0 s/);
+  const full = runSchedule(7789);
+  assert.equal(full.outcome, 'gave-up', full.detail);
+  assert.match(full.detail, /idle at \d+\.\d s/);
+});
+
+test('seed 20462: cut at 2000 s while delivering -> progressing; with the hour it ends before the budget', () => {
+  const cut = runSchedule(20462, { limitUs: 2_000_000_000 });
+  assert.equal(cut.outcome, 'progressing', cut.detail);
+  assert.match(cut.detail, /budget ended at 2000\.0 s, last progress 1\d\d\d\.\d s, longest timer 120\.0 s/);
+  const full = runSchedule(20462);
+  assert.equal(full.outcome, 'gave-up', full.detail);
+  assert.match(full.detail, /idle at \d+\.\d s/);
+});
+
+test('a real stall fails: the server application stops reading, the client probes a zero window for the rest of the hour', () => {
+  // Zero-window probes are answered, so nothing gives up (tcp_probe_timer): no byte moves for ~3577 s.
+  assert.throws(() => runSchedule(1, { serverStopsReadingUs: 2_000_000, clientBytes: 3_000_000 }), /stalled: no progress for 35\d\d\.\d s at the end of the budget/);
+});
