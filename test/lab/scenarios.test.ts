@@ -165,6 +165,9 @@ test('keepalive-rebooted-peer: the probe meets a RST, the client sees ECONNRESET
   assert.equal(rst.length, 1);
   assert.equal(num(rst[0], 'seq'), num(probe[0], 'ack'), 'RST seq = the probe\'s ACK (RFC 9293 §3.10.7.1)');
   assert.equal(errors(t, { host: 'client', code: 'ECONNRESET' }).length, 1);
+  // The crash took the server's ESTABLISHED socket: the CurrEstab gauge is back to 0 (found by
+  // the soak's invariant TcpCurrEstab = sockets in ESTABLISHED or CLOSE_WAIT; it stayed at 1).
+  assert.equal(t.counters['server']!['TcpCurrEstab'] ?? 0, 0);
 });
 
 test('the CLI prints the same JSON and rejects bad arguments with exit 2', async () => {
