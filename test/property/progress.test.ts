@@ -38,3 +38,11 @@ test('a real stall fails: the server application stops reading, the client probe
   // Zero-window probes are answered, so nothing gives up (tcp_probe_timer): no byte moves for ~3577 s.
   assert.throws(() => runSchedule(1, { serverStopsReadingUs: 2_000_000, clientBytes: 3_000_000 }), /stalled: no progress for 35\d\d\.\d s at the end of the budget/);
 });
+
+test('seed 3945: a timer at exactly TCP_RTO_MAX from a fractional now is within the bound (float rounding, not a bug)', () => {
+  // Under a finite bandwidth virtual time is fractional; (now + 120 s) - now came out 0.003 µs
+  // over 120 s, which the first soak reported as a timer past TCP_RTO_MAX.
+  const r = runSchedule(3945);
+  assert.equal(r.outcome, 'gave-up', r.detail);
+  assert.match(r.detail, /longest timer 120\.0 s/);
+});
