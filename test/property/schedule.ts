@@ -199,6 +199,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   // FIN acknowledged). Watched before every step of the network: the run itself is unchanged.
   let lastProgressUs = 0;
   let maxTimerUs = 0;
+  let maxTimerKind = '';
   let lastStepUs = 0;
   const una = new WeakMap<TcpConn, number>();
   const watch = (): boolean => {
@@ -210,7 +211,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
         if (!(e instanceof TcpConn)) continue;
         if (una.get(e) !== e.sndUna) { una.set(e, e.sndUna); lastProgressUs = now; }
         const d = e.rtxDeadline;
-        if (d !== Infinity && d - now > maxTimerUs) maxTimerUs = d - now;
+        if (d !== Infinity && d - now > maxTimerUs) { maxTimerUs = d - now; maxTimerKind = `${e.rtxKind} in ${e.stateName} (rto ${e.rto}, backoff ${e.backoff})`; }
       }
     }
     return true;
@@ -219,7 +220,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   const idle = net.nextEventTime() === Infinity;
   const endUs = idle ? lastStepUs : net.now;
   watch();
-  const detail = `seed ${seed}: ${idle ? 'idle at' : 'budget ended at'} ${(endUs / 1e6).toFixed(1)} s, last progress ${(lastProgressUs / 1e6).toFixed(1)} s, longest timer ${(maxTimerUs / 1e6).toFixed(1)} s; client sent ${c.sent}/${c.toSend} recv ${s.received}; server sent ${s.sent}/${s.toSend} recv ${c.received}; errors c=${c.errors.join(',')} s=${s.errors.join(',')} connect=${connectError}`;
+  const detail = `seed ${seed}: ${idle ? 'idle at' : 'budget ended at'} ${(endUs / 1e6).toFixed(1)} s, last progress ${(lastProgressUs / 1e6).toFixed(1)} s, longest timer ${(maxTimerUs / 1e6).toFixed(1)} s${maxTimerUs > rtoMax + 1 ? ` (${maxTimerKind})` : ''}; client sent ${c.sent}/${c.toSend} recv ${s.received}; server sent ${s.sent}/${s.toSend} recv ${c.received}; errors c=${c.errors.join(',')} s=${s.errors.join(',')} connect=${connectError}`;
   if (connectError) {
     // SYN retries exhausted under heavy loss: a legitimate end, with nothing delivered.
     assert.equal(connectError, 'ETIMEDOUT', detail);
