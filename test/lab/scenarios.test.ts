@@ -185,6 +185,12 @@ test('the CLI prints the same JSON and rejects bad arguments with exit 2', async
   const badSet = spawnSync(process.execPath, ['bin/linger.mjs', 'lab', 'run', 'handshake-close', '--set', 'latency_ms=-3'], { encoding: 'utf8' });
   assert.equal(badSet.status, 2);
   assert.match(badSet.stderr, /outside 0\.\.1000/);
+  // --max-lines was taken as Number(): "abc" and "-5" printed a cut timeline with exit 0.
+  for (const v of ['abc', '-5', '0']) {
+    const r = spawnSync(process.execPath, ['bin/linger.mjs', 'lab', 'run', 'handshake-close', '--max-lines', v], { encoding: 'utf8' });
+    assert.equal(r.status, 2, v);
+    assert.equal(r.stderr, `linger: --max-lines takes a positive integer, got "${v}"\n`);
+  }
 });
 
 test('every scenario\'s pcap opens in tshark with no malformed packet', async () => {
