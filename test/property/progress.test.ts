@@ -47,7 +47,7 @@ test('seed 3945: a timer at exactly TCP_RTO_MAX from a fractional now is within 
   assert.match(r.detail, /longest timer 120\.0 s/);
 });
 
-test('seeds 67214 and 77008: the loss probe never lies past TCP_RTO_MAX (inet_csk_reset_xmit_timer clamps it); 77008 is cut by the hour while delivering', () => {
+test('seeds 67214, 77008 and 55135: the loss probe never lies past TCP_RTO_MAX (inet_csk_reset_xmit_timer clamps it); 77008 is cut by the hour while delivering', () => {
   // With the RTO already due and an SRTT over 60 s, 2 x SRTT put the probe 128.6 s (67214) and
   // 126.5 s (77008) ahead before the clamp.
   const a = runSchedule(67214);
@@ -56,4 +56,7 @@ test('seeds 67214 and 77008: the loss probe never lies past TCP_RTO_MAX (inet_cs
   const b = runSchedule(77008);
   assert.equal(b.outcome, 'progressing', b.detail);
   assert.match(b.detail, /budget ended at 3600\.0 s, last progress 3\d\d\d\.\d s, longest timer 120\.0 s;/);
+  const c = runSchedule(55135); // 143.8 s before the clamp
+  assert.equal(c.outcome, 'gave-up', c.detail);
+  assert.match(c.detail, /longest timer 120\.0 s;/);
 });
