@@ -60,3 +60,9 @@ test('seeds 67214, 77008 and 55135: the loss probe never lies past TCP_RTO_MAX (
   assert.equal(c.outcome, 'gave-up', c.detail);
   assert.match(c.detail, /longest timer 120\.0 s;/);
 });
+
+test('seed 34997: the server drops its request after tcp_synack_retries, the client (ESTABLISHED) is reset by the listener: a give-up, not a failure', () => {
+  const r = runSchedule(34997);
+  assert.equal(r.outcome, 'gave-up', r.detail);
+  assert.match(r.detail, /client sent 490\/490 recv 0; server sent 0\/13474 recv 0; errors c=recv ECONNRESET s= /);
+});
