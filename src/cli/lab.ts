@@ -120,6 +120,7 @@ async function runAction(id: string, o: RunOptions): Promise<void> {
   const maxArrows = o.maxArrows !== undefined ? parsePositive('--max-arrows', o.maxArrows) : undefined;
   const fromUs = o.fromMs !== undefined ? Math.round(parseNonNegative('--from-ms', o.fromMs) * 1000) : undefined;
   const width = o.width !== undefined ? parsePositive('--width', o.width) : undefined;
+  const maxLines = o.maxLines !== undefined ? parsePositive('--max-lines', o.maxLines) : undefined;
   const run = await runScenario(id, { seed: parseSeed(o.seed), set: parseSet(o.set), env: nodeEnv() });
   if (o.pcap) writeFileSync(o.pcap, toPcap(run));
   if (o.svg) {
@@ -130,7 +131,7 @@ async function runAction(id: string, o: RunOptions): Promise<void> {
   const color = useColor();
   if (o.json) out(JSON.stringify(toJson(run)));
   else if (o.diagram) out(renderAscii(viewOfRun(run), { maxArrows: maxArrows ?? 200, fromUs, color, width: width ?? (process.stdout.isTTY ? process.stdout.columns : undefined) }));
-  else out(toTimeline(run, { maxLines: o.maxLines ? Number(o.maxLines) : undefined, color }));
+  else out(toTimeline(run, { maxLines, color }));
 }
 
 /** `lab serve`: the web UI on 127.0.0.1 (in a dev checkout built first when missing or stale) until SIGINT/SIGTERM. */

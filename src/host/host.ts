@@ -578,6 +578,9 @@ export class Host implements ConnEnv, SocketHost {
       this.emitTrace({ kind: 'state', t: now, host: this.name, socket: e.label, from, to: 'CLOSED', cause: 'host crashed (state lost)', causeKind: 'call' });
       if (e instanceof TcpConn) {
         this.wheel.cancel(e);
+        // TcpCurrEstab is a gauge of the sockets in ESTABLISHED or CLOSE_WAIT: a rebooted
+        // kernel has none (the state is set here directly, not through tcp_set_state).
+        if (e.state === TcpState.ESTABLISHED || e.state === TcpState.CLOSE_WAIT) this.counters.inc('CurrEstab', -1);
         e.state = TcpState.CLOSED;
         e.socket = null;
       } else e.deadline = -1;

@@ -188,6 +188,10 @@ export class Runtime implements NetRuntime {
       const target = this.epochMs + Math.floor(us / 1000);
       const d = target - this.clock.now;
       if (d > 0) this.clock.tick(d);
+      // A fake timer set during this millisecond with no delay (setTimeout(fn, 0): callAt = now)
+      // fires only on a tick; without one the loop would pick it again and again at the same
+      // instant (a livelock, seen as http11-keepalive-race --seed 7 stuck at 1186.024 s).
+      else if (this.fakeNext() <= us) this.clock.tick(0);
     }
   }
 }

@@ -454,6 +454,10 @@ export function scheduleLossProbe(c: TcpConn, advancingRto: boolean): boolean {
   } else timeout = TCP_TIMEOUT_INIT_US;
   const rtoDelta = advancingRto ? rtoBackoff(c) : rtoDeltaUs(c);
   if (rtoDelta > 0) timeout = Math.min(timeout, roundUpToJiffies(rtoDelta, hz));
+  // tcp_reset_xmit_timer -> inet_csk_reset_xmit_timer clamps `when` to TCP_RTO_MAX: with the
+  // RTO already due (rtoDelta <= 0) and a huge SRTT, 2 x SRTT would otherwise reach past it
+  // (the soak's seeds 67214 and 77008: a probe 128.6 s ahead).
+  timeout = Math.min(timeout, c.env.cfg.tcp_rto_max_us);
   c.rtxKind = 'loss-probe';
   c.rtxDeadline = c.env.now() + timeout;
   return true;

@@ -165,6 +165,9 @@ test('keepalive-rebooted-peer: the probe meets a RST, the client sees ECONNRESET
   assert.equal(rst.length, 1);
   assert.equal(num(rst[0], 'seq'), num(probe[0], 'ack'), 'RST seq = the probe\'s ACK (RFC 9293 §3.10.7.1)');
   assert.equal(errors(t, { host: 'client', code: 'ECONNRESET' }).length, 1);
+  // The crash took the server's ESTABLISHED socket: the CurrEstab gauge is back to 0 (found by
+  // the soak's invariant TcpCurrEstab = sockets in ESTABLISHED or CLOSE_WAIT; it stayed at 1).
+  assert.equal(t.counters['server']!['TcpCurrEstab'] ?? 0, 0);
 });
 
 test('the CLI prints the same JSON and rejects bad arguments with exit 2', async () => {
@@ -182,6 +185,12 @@ test('the CLI prints the same JSON and rejects bad arguments with exit 2', async
   const badSet = spawnSync(process.execPath, ['bin/linger.mjs', 'lab', 'run', 'handshake-close', '--set', 'latency_ms=-3'], { encoding: 'utf8' });
   assert.equal(badSet.status, 2);
   assert.match(badSet.stderr, /outside 0\.\.1000/);
+  // --max-lines was taken as Number(): "abc" and "-5" printed a cut timeline with exit 0.
+  for (const v of ['abc', '-5', '0']) {
+    const r = spawnSync(process.execPath, ['bin/linger.mjs', 'lab', 'run', 'handshake-close', '--max-lines', v], { encoding: 'utf8' });
+    assert.equal(r.status, 2, v);
+    assert.equal(r.stderr, `linger: --max-lines takes a positive integer, got "${v}"\n`);
+  }
 });
 
 test('every scenario\'s pcap opens in tshark with no malformed packet', async () => {

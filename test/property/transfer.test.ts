@@ -1,208 +1,22 @@
 // Property: under seeded random faults (loss up to 30 %, reordering, duplication, corruption,
 // partitions that heal), transfers in both directions with random close orders deliver every
 // byte exactly once and in order, and both ends finish CLOSED with no error reported.
-// LINGER_PROPERTY_RUNS sets the number of schedules (default 1000; a long run can do 100000).
+// LINGER_PROPERTY_RUNS sets the number of schedules (default 1000; `npm run soak` runs 100000),
+// LINGER_PROPERTY_SEED the first seed (schedule N is seed N). One schedule is in schedule.ts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/sim/network.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { Host } from '../../src/host/host.ts';
-import type { Socket } from '../../src/host/socket.ts';
-import { SocketError } from '../../src/base/errno.ts';
-import type { TraceEvent } from '../../src/base/trace.ts';
-import { eventLine } from '../../src/lab/render.ts';
+import { runSchedule, type Outcome } from './schedule.ts';
 
 const RUNS = Number(process.env['LINGER_PROPERTY_RUNS'] ?? 1000);
 const FIRST_SEED = Number(process.env['LINGER_PROPERTY_SEED'] ?? 1);
 const TRACE = process.env['LINGER_PROPERTY_TRACE'] === '1';
 
-/** Byte k of the stream a side sends, a function of the run and direction. */
-const byteAt = (key: number, k: number): number => {
-  let h = (key ^ Math.imul(k, 0x9e3779b1)) >>> 0;
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & 0xff;
-};
-
-interface Side {
-  name: string;
-  sock: Socket | null;
-  toSend: number;
-  sent: number;
-  received: number;
-  bad: number; // bytes that did not match
-  eof: boolean;
-  errors: string[];
-  closed: boolean;
-  key: number;
-  peerKey: number;
-}
-
-function pump(net: Network, s: Side, closeDelayUs: number): void {
-  const sock = s.sock!;
-  // close() once the peer's stream ended and all our bytes are handed to the kernel.
-  let closing = false;
-  const maybeClose = () => {
-    if (closing || !s.eof || s.sent < s.toSend) return;
-    closing = true;
-    net.after(closeDelayUs, () => {
-      if (!s.closed) {
-        s.closed = true;
-        sock.close();
-      }
-    });
-  };
-  const write = () => {
-    while (s.sent < s.toSend && !s.closed) {
-      const n = Math.min(8192, s.toSend - s.sent);
-      const buf = new Uint8Array(n);
-      for (let i = 0; i < n; i++) buf[i] = byteAt(s.key, s.sent + i);
-      let k: number;
-      try {
-        k = sock.send(buf);
-      } catch (e) {
-        if (e instanceof SocketError) { s.errors.push(`send ${e.code}`); return; }
-        throw e;
-      }
-      if (k === 0) return;
-      s.sent += k;
-    }
-    if (s.sent === s.toSend && !s.closed && sock.state !== 'FIN_WAIT1' && sock.state !== 'FIN_WAIT2' && sock.state !== 'LAST_ACK' && sock.state !== 'CLOSING' && sock.state !== 'TIME_WAIT' && sock.state !== 'CLOSED') {
-      try {
-        sock.shutdown('SHUT_WR');
-      } catch (e) {
-        if (e instanceof SocketError) s.errors.push(`shutdown ${e.code}`);
-        else throw e;
-      }
-      maybeClose();
-    }
-  };
-  const read = () => {
-    while (!s.eof && !s.closed) {
-      let d: Uint8Array | null;
-      try {
-        d = sock.recv(65536);
-      } catch (e) {
-        if (e instanceof SocketError) { s.errors.push(`recv ${e.code}`); return; }
-        throw e;
-      }
-      if (d === null) return;
-      if (d.length === 0) {
-        s.eof = true;
-        maybeClose();
-        return;
-      }
-      for (let i = 0; i < d.length; i++) if (d[i] !== byteAt(s.peerKey, s.received + i)) s.bad++;
-      s.received += d.length;
-    }
-  };
-  sock.on('writable', write);
-  sock.on('readable', read);
-  sock.on('error', read);
-  write();
-  read();
-}
-
-function runOnce(seed: number): { outcome: 'ok' | 'connect-failed' | 'gave-up'; detail: string } {
-  const rng = new Rng(seed);
-  const net = new Network({ seed });
-  const client = new Host({ name: 'client', addresses: ['10.0.0.1'], clock: net.clock, seed: rng.next() });
-  const server = new Host({ name: 'server', addresses: ['10.0.0.2'], clock: net.clock, seed: rng.next() });
-  if (TRACE) {
-    // LINGER_PROPERTY_TRACE=1 prints the timeline of each run (use with one seed).
-    const sink = (e: TraceEvent) => { const l = eventLine(e); if (l) console.log(l); };
-    client.onTrace(sink);
-    server.onTrace(sink);
-    net.onPacket = (ev) => { if (ev.fate !== 'delivered') console.log(`${ev.t} ${ev.from} packet ${ev.fate}`); };
-  }
-  net.addNode(client);
-  net.addNode(server);
-  const lossy = rng.chance(0.8);
-  net.link('client', 'server', {
-    latencyUs: rng.int(100, 50_000),
-    bandwidthBps: rng.chance(0.5) ? rng.int(1_000_000, 1_000_000_000) : 0,
-    loss: lossy ? rng.float() * 0.3 : 0,
-    duplicate: rng.chance(0.3) ? rng.float() * 0.1 : 0,
-    reorder: rng.chance(0.3) ? rng.float() * 0.2 : 0,
-    reorderDelayUs: rng.int(100, 20_000),
-    corrupt: rng.chance(0.3) ? rng.float() * 0.05 : 0,
-  });
-  const partitions = rng.int(0, 2);
-  for (let i = 0; i < partitions; i++) {
-    const from = rng.int(0, 5_000_000);
-    net.partition('client', 'server', from, from + rng.int(100_000, 10_000_000));
-  }
-  const big = rng.chance(0.1);
-  const c: Side = { name: 'client', sock: null, toSend: rng.int(0, big ? 300_000 : 20_000), sent: 0, received: 0, bad: 0, eof: false, errors: [], closed: false, key: rng.next(), peerKey: 0 };
-  const s: Side = { name: 'server', sock: null, toSend: rng.int(0, big ? 300_000 : 20_000), sent: 0, received: 0, bad: 0, eof: false, errors: [], closed: false, key: rng.next(), peerKey: 0 };
-  c.peerKey = s.key;
-  s.peerKey = c.key;
-  const cDelay = rng.int(0, 2_000_000);
-  const sDelay = rng.int(0, 2_000_000);
-  const serverStart = rng.int(0, 1_000_000);
-  const ls = server.socket();
-  ls.bind('0.0.0.0', 80);
-  ls.listen(8);
-  ls.on('connection', () => {
-    const a = ls.accept();
-    if (!a || s.sock) return;
-    s.sock = a;
-    net.after(serverStart, () => pump(net, s, sDelay));
-  });
-  const cs = client.socket();
-  c.sock = cs;
-  let connectError: string | null = null;
-  cs.on('connect', () => pump(net, c, cDelay));
-  cs.on('error', () => {
-    if (cs.state === 'CLOSED' && !c.eof && c.received === 0 && c.sent === 0) {
-      try { cs.recv(); } catch (e) { if (e instanceof SocketError) connectError = e.code; }
-    }
-  });
-  net.at(0, () => cs.connect('10.0.0.2', 80));
-  const limit = 3_600_000_000; // one virtual hour, far above every timer chain
-  net.runUntilIdle(limit);
-  const detail = `seed ${seed}: client sent ${c.sent}/${c.toSend} recv ${s.received}; server sent ${s.sent}/${s.toSend} recv ${c.received}; errors c=${c.errors.join(',')} s=${s.errors.join(',')} connect=${connectError}`;
-  if (connectError) {
-    // SYN retries exhausted under heavy loss: a legitimate end, with nothing delivered.
-    assert.equal(connectError, 'ETIMEDOUT', detail);
-    assert.equal(s.received, 0, detail);
-    return { outcome: 'connect-failed', detail };
-  }
-  // Whatever arrived is an exact prefix of what was sent: in order, intact, never twice.
-  assert.equal(s.bad + c.bad, 0, `bytes in order and intact: ${detail}`);
-  assert.ok(s.received <= c.toSend && c.received <= s.toSend, `no byte twice: ${detail}`);
-  const gaveUp = (h: Host) => h.counters.get('TCPAbortOnTimeout') > 0;
-  if (s.received < c.toSend || c.received < s.toSend || !c.eof || !s.eof) {
-    // Bytes may go missing only when a sender legitimately gave up (tcp_retries2 or, for an
-    // orphan, tcp_orphan_retries) after a long run of losses.
-    const short = s.received < c.toSend || !s.eof ? client : server;
-    assert.ok(gaveUp(short), `${short.name} stopped short without giving up: ${detail}`);
-    return { outcome: 'gave-up', detail };
-  }
-  assert.ok(net.now < limit, `went idle within an hour: ${detail}`);
-  if (gaveUp(client) || gaveUp(server)) {
-    // Every byte arrived but a closing segment kept getting lost until a side gave up
-    // (for instance the last ACK, after the peer's TIME_WAIT had already ended).
-    return { outcome: 'gave-up', detail };
-  }
-  assert.equal(c.errors.length + s.errors.length, 0, detail);
-  assert.equal(client.demux.size, 0, `client table empty: ${detail}`);
-  assert.equal(server.demux.size, 0, `server table empty (listener apart): ${detail}`);
-  for (const h of [client, server]) {
-    const k = h.counters.snapshot();
-    assert.equal(k['TcpCurrEstab'], 0, `${h.name} CurrEstab back to 0: ${detail}`);
-    assert.equal(k['TcpExtTCPAbortOnData']! + k['TcpExtTCPAbortOnClose']! + k['TcpExtTCPAbortOnTimeout']!, 0, `${h.name} no aborts: ${detail}`);
-  }
-  return { outcome: 'ok', detail };
-}
-
 test(`${RUNS} seeded fault schedules: every byte once and in order, both ends CLOSED`, () => {
-  const outcomes = { ok: 0, 'connect-failed': 0, 'gave-up': 0 };
+  const outcomes: Record<Outcome, number> = { ok: 0, 'connect-failed': 0, 'gave-up': 0, progressing: 0 };
   const notes: string[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const r = runOnce(FIRST_SEED + i);
+    const r = runSchedule(FIRST_SEED + i, { trace: TRACE });
     outcomes[r.outcome]++;
     if (r.outcome !== 'ok') notes.push(r.detail);
   }
@@ -211,6 +25,6 @@ test(`${RUNS} seeded fault schedules: every byte once and in order, both ends CL
   // retransmitted, Linux takes its first RTT sample from the SYN-ACK's timestamp echo of an
   // earlier SYN (tcp_ack_update_rtt), which can inflate the RTO to tens of seconds, and an
   // orphan then exhausts tcp_orphan_retries quickly. A regression shows as many more.
-  assert.ok(outcomes['connect-failed'] + outcomes['gave-up'] <= Math.ceil(RUNS * 0.05), JSON.stringify(outcomes));
+  assert.ok(outcomes['connect-failed'] + outcomes['gave-up'] + outcomes.progressing <= Math.ceil(RUNS * 0.05), JSON.stringify(outcomes));
   console.log(`outcomes over ${RUNS} schedules: ${JSON.stringify(outcomes)}`);
 });
