@@ -451,6 +451,29 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
       payload: '每个伪造报文段携带的字节数',
     },
   },
+  'ofo-flood': {
+    title: '乱序洪泛：微小的伪造报文段填满接收队列；修剪让内存保持有界',
+    explain: '攻击者冒充客户端地址，在客户端上传期间向服务器的 RCV.NXT 之上、窗口之内喷射 1 字节的报文段。' +
+      '每个都进入乱序队列，占用一整个缓冲区（Linux 6.18 上 1 字节数据计入 sk_rmem_alloc 832 字节）。' +
+      '一旦计入的内存将超过 sk_rcvbuf，Linux（tcp_try_rmem_schedule）调用 tcp_prune_queue（PruneCalled）：它合并队列，但不合并由单个微小报文段组成的区间（CVE-2018-5390：复制它们耗费的 CPU 比节省的更多），' +
+      '然后 tcp_prune_ofo_queue 从最高序列号往下丢弃乱序数据（OfoPruned），仍放不下的报文段被丢弃（TCPOFODrop）。' +
+      '按序数据总是优先：修剪为它腾出空间，所以上传逐字节完整地完成，接收内存从不超过 sk_rcvbuf。' +
+      '（实验中的攻击者能看到连接，伪造的正是客户端将在该位置发送的字节：这里讲的是内存；伪造字节见 blind-data-injection。）',
+    question: '大量微小的乱序报文段能让接收端耗尽内存吗？',
+    notice: [
+      '服务器每秒一次的记录：它的接收内存（sk_rmem_alloc）保持在 sk_rcvbuf 之下，而乱序队列一次次被填满又被修剪',
+      'TcpExtPruneCalled 和 TcpExtOfoPruned 统计修剪次数，TcpExtTCPOFODrop 统计找不到空间的伪造报文段，TcpExtTCPOFOQueue 统计入队的报文段',
+      '上传完成：服务器记下它读到的正是客户端写入的字节，用时 5.9 秒，而没有洪泛时（forged=0）为 3.3 秒：每次修剪都会收紧通告窗口（tcp_clamp_window）',
+      '跟踪中省略了伪造的报文段和它们引发的带 SACK 的重复 ACK（各有数千个）：只有计数器显示它们',
+    ],
+    params: {
+      latency_ms: LAT,
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '客户端上传的字节数',
+      forged: '攻击者发送的 1 字节伪造报文段数量',
+      flood_s: '洪泛持续的秒数（每毫秒一批）',
+    },
+  },
   slowloris: {
     title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
     explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
