@@ -43,3 +43,40 @@ test('ofo-flood: forged=0 is the plain upload: no prune at all, done in 3.3 s wh
   assert.deepEqual(['TcpExtTCPOFOQueue', 'TcpExtPruneCalled', 'TcpExtOfoPruned', 'TcpExtTCPOFODrop'].map((n) => cnt(t, 'server', n)), [0, 0, 0, 0]);
   assert.equal(notes(t).at(-1), '3331.259 server: the server read 2000000 bytes: exactly the bytes the client wrote');
 });
+
+const rsts = (t: LabJson) => ev(t, 'segment', { host: 'client', dir: 'out' }).filter((e) => String(e['flags']).startsWith('R'));
+const port = (e: Record<string, unknown>) => String(e['src']).split(':')[1];
+
+test('orphan-flood: 48 clients close with data queued behind a zero window; tcp_max_orphans 16: 36 reset (28 at close, 8 at their probes), 12 orphans stay', async () => {
+  const t = await run('orphan-flood');
+  const closes = ev(t, 'call', { call: 'close', host: 'client' });
+  assert.equal(closes.length, 48);
+  const r = rsts(t);
+  assert.equal(r.length, 36);
+  assert.ok(r.every((e) => e['note'] === 'too many orphaned sockets' && e['flags'] === 'R.'));
+  // The orphan cache (tcp_orphan_update, every 100 ms) first sees more than 16 at 600 ms (20 closed
+  // 400-590 ms): from then each close() resets at once (tcp_close -> tcp_check_oom).
+  const closedAt = new Map(closes.map((e) => [String(e['socket']).split('>')[0]!.split(':')[1], e['t_ms']]));
+  const atClose = r.filter((e) => closedAt.get(port(e)) === e['t_ms']);
+  assert.equal(atClose.length, 28);
+  assert.deepEqual([atClose[0]!['t_ms'], atClose.at(-1)!['t_ms']], [600, 870]);
+  // The 8 oldest orphans are reset by their zero-window probe timers (tcp_out_of_resources), still
+  // reading the 800 ms copy (20), until the 900 ms copy sees 12.
+  const atProbe = r.filter((e) => closedAt.get(port(e)) !== e['t_ms']);
+  assert.deepEqual(atProbe.map((e) => e['t_ms']), [828, 838, 848, 858, 868, 878, 888, 898]);
+  assert.deepEqual(atProbe.map((e) => closedAt.get(port(e))), [400, 410, 420, 430, 440, 450, 460, 470]);
+  assert.deepEqual([cnt(t, 'client', 'TcpExtTCPAbortOnMemory'), cnt(t, 'client', 'TcpOutRsts')], [36, 36]);
+  assert.equal(ev(t, 'error', { host: 'server', code: 'ECONNRESET' }).length, 36);
+  // net_info_ratelimited: 10 lines, the first 10 resets'.
+  const lines = ev(t, 'drop', { host: 'client' });
+  assert.equal(lines.length, 10);
+  assert.ok(lines.every((e) => e['reason'] === 'kernel: TCP: too many orphaned sockets'));
+  assert.deepEqual(notes(t).at(-1), '5000 client: orphans 12 (as tcp_max_orphans sees them: 12, limit 16); TCPAbortOnMemory 36; sockets: FIN_WAIT1 12');
+});
+
+test('orphan-flood: max_orphans at its default (131072): none reset, all 48 orphans stay in FIN_WAIT1 probing', async () => {
+  const t = await run('orphan-flood', { max_orphans: '131072' });
+  assert.equal(rsts(t).length, 0);
+  assert.equal(cnt(t, 'client', 'TcpExtTCPAbortOnMemory'), 0);
+  assert.deepEqual(notes(t).at(-1), '5000 client: orphans 48 (as tcp_max_orphans sees them: 48, limit 131072); TCPAbortOnMemory 0; sockets: FIN_WAIT1 48');
+});

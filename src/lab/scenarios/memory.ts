@@ -1,12 +1,15 @@
 // Topic F: attacks and limits. The memory bounds (tcp/memory.ts) under attack: a flood of tiny
-// out-of-order segments against a receiver (tcp_prune_queue, tcp_prune_ofo_queue).
+// out-of-order segments against a receiver (tcp_prune_queue, tcp_prune_ofo_queue); orphans
+// over tcp_max_orphans (tcp_check_oom).
 
+import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
 import type { TraceEvent } from '../../base/trace.ts';
 import { rcvbuf, rmemAlloc } from '../../tcp/autotune.ts';
 import { ACK, type TcpRepr } from '../../wire/types.ts';
 import { latencyParam, ms, sec, type LabEvent, type Scenario } from '../scenario.ts';
 import { attacker, pattern, upload, window } from './attacks.ts';
+import { serve } from './apps.ts';
 
 /**
  * The flood's own traffic left out of the trace: the forged 1-byte segments and the SACKed
@@ -89,4 +92,62 @@ export const ofoFlood: Scenario = {
     }
   },
   duration: (p) => ms(100) + Math.max(sec(p['flood_s']!), Math.ceil((p['bytes']! * 8 * 1.2) / p['bandwidth_mbps']!)) + ms(2000),
+};
+
+/** How many of a host's connections are in each state (the listener left out). */
+function states(h: Host): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of h.sockets()) if (r.state !== 'LISTEN') m.set(r.state, (m.get(r.state) ?? 0) + 1);
+  return m;
+}
+
+export const orphanFlood: Scenario = {
+  id: 'orphan-flood',
+  title: 'Orphan flood: clients close with data the server never reads; past tcp_max_orphans they are reset',
+  topic: 'F',
+  explain:
+    'Many clients connect to a server that accepts but never reads. Each writes more than the server\'s window can take and calls close(): the socket is orphaned (no process owns it any more) ' +
+    'in FIN_WAIT1, its data and FIN still queued behind a zero window, and the kernel keeps probing the window on its own. ' +
+    'Orphans cost memory nobody can free, so Linux bounds them: tcp_check_oom compares the orphan count with net.ipv4.tcp_max_orphans, at close() (tcp_close) and at each of an orphan\'s retransmission or probe timers (tcp_out_of_resources). ' +
+    'Over it, the orphan is reset (RST on the wire, TCPAbortOnMemory) and the kernel logs "too many orphaned sockets". ' +
+    'The count it compares is a copy refreshed every 100 ms (tcp_orphan_cache, since 5.15), so a burst of closes within 100 ms can overshoot the limit before the resets start.',
+  question: 'What bounds the sockets a process leaves behind when it closes with unsent data?',
+  params: [
+    latencyParam,
+    { name: 'clients', description: 'clients that connect, write and close, one every 10 ms', default: 48, min: 1, max: 1000 },
+    { name: 'bytes', description: 'bytes each client writes before close()', default: 200_000, min: 1, max: 10_000_000 },
+    { name: 'server_rcvbuf', description: 'the server listener\'s SO_RCVBUF (Linux doubles it)', default: 4096, min: 1024, max: 1_000_000 },
+    { name: 'max_orphans', description: 'net.ipv4.tcp_max_orphans on the client host (Linux default: half the established hash, 131072 here)', default: 16, min: 0, max: 1_000_000 },
+  ],
+  config: (p) => ({ client: { tcp_max_orphans: p['max_orphans']! } }),
+  notice: [
+    'each client writes, the server\'s window fills and drops to 0; 300 ms after connecting the client closes: FIN_WAIT1, orphaned, its data still queued',
+    'once the cached orphan count is over max_orphans, close() resets instead: an R. from the client, the note "too many orphaned sockets", TcpExtTCPAbortOnMemory',
+    'the orphans kept probe the zero window; each probe checks the limit again (tcp_out_of_resources): with the defaults, 20 orphans (closed 400-590 ms) before the 600 ms refresh saw them, then the 8 oldest reset by their probes (828-898 ms) until the 900 ms refresh saw 12',
+    'the kernel line is rate-limited (net_info_ratelimited: 10 per 5 s): 10 notes for 36 resets',
+    'the client\'s notes, once a second: orphans now, as the limit sees them, and the sockets by state',
+  ],
+  setup(ctx) {
+    const { net, client, server, p, serverAddr } = ctx;
+    // Accepts, never reads; a small receive buffer (inherited by the accepted sockets) fills at once.
+    serve(server, 80, () => undefined).setsockopt('SO_RCVBUF', p['server_rcvbuf']!);
+    const data = pattern(p['bytes']!);
+    for (let i = 0; i < p['clients']!; i++) {
+      net.at(ms(100 + 10 * i), () => {
+        const c = client.socket();
+        c.on('connect', () => c.send(data)); // what the send buffer takes; the rest is never written
+        c.connect(serverAddr, 80);
+        ctx.timer(ms(300), () => c.close());
+      });
+    }
+    const end = orphanFlood.duration(p);
+    for (let t = sec(1); t < end; t += sec(1)) {
+      net.at(t, () => {
+        const o = client.orphans();
+        const st = [...states(client)].map(([k, v]) => `${k} ${v}`).join(', ');
+        ctx.note(client, `orphans ${o.count} (as tcp_max_orphans sees them: ${o.cached}, limit ${p['max_orphans']}); TCPAbortOnMemory ${client.counters.get('TCPAbortOnMemory')}; sockets: ${st || 'none'}`);
+      });
+    }
+  },
+  duration: (p) => ms(100 + 10 * p['clients']!) + sec(5),
 };

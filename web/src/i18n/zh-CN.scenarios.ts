@@ -474,6 +474,29 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
       flood_s: '洪泛持续的秒数（每毫秒一批）',
     },
   },
+  'orphan-flood': {
+    title: '孤儿洪泛：客户端带着服务器从不读取的数据关闭；超过 tcp_max_orphans 的被复位',
+    explain: '许多客户端连接到一个只接受连接、从不读取的服务器。每个客户端写入的数据超过服务器窗口能容纳的量，然后调用 close()：套接字成为孤儿（不再属于任何进程），' +
+      '处于 FIN_WAIT1，数据和 FIN 仍排在零窗口之后，内核自己不断探测窗口。' +
+      '孤儿占用的内存无人能释放，所以 Linux 限制它们：tcp_check_oom 在 close() 时（tcp_close）以及孤儿的每次重传或探测定时器触发时（tcp_out_of_resources）把孤儿数与 net.ipv4.tcp_max_orphans 比较。' +
+      '超过时，孤儿被复位（线路上的 RST，TCPAbortOnMemory），内核记录 “too many orphaned sockets”。' +
+      '比较用的计数是每 100 ms 刷新一次的副本（tcp_orphan_cache，自 5.15 起），所以 100 ms 内的一批 close 可能在复位开始前越过上限。',
+    question: '进程带着未发送的数据关闭后留下的套接字，由什么来限制？',
+    notice: [
+      '每个客户端写入数据，服务器的窗口被填满并降为 0；连接 300 ms 后客户端关闭：FIN_WAIT1，成为孤儿，数据仍在排队',
+      '一旦缓存的孤儿数超过 max_orphans，close() 改为复位：客户端发出 R.，记录 “too many orphaned sockets”，TcpExtTCPAbortOnMemory',
+      '保留下来的孤儿探测零窗口；每次探测都会再次检查上限（tcp_out_of_resources）：默认参数下，600 ms 的刷新看到 20 个孤儿（400-590 ms 关闭），之后最老的 8 个被各自的探测复位（828-898 ms），直到 900 ms 的刷新看到 12 个',
+      '内核日志行有速率限制（net_info_ratelimited：每 5 秒 10 条）：36 次复位只有 10 条记录',
+      '客户端每秒一次的记录：当前的孤儿数、上限看到的孤儿数，以及各状态的套接字数',
+    ],
+    params: {
+      latency_ms: LAT,
+      clients: '连接、写入并关闭的客户端数量，每 10 ms 一个',
+      bytes: '每个客户端在 close() 之前写入的字节数',
+      server_rcvbuf: '服务器监听套接字的 SO_RCVBUF（Linux 会将其翻倍）',
+      max_orphans: '客户端主机上的 net.ipv4.tcp_max_orphans（Linux 默认：已建立连接哈希表的一半，这里是 131072）',
+    },
+  },
   slowloris: {
     title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
     explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
