@@ -80,3 +80,34 @@ test('orphan-flood: max_orphans at its default (131072): none reset, all 48 orph
   assert.equal(cnt(t, 'client', 'TcpExtTCPAbortOnMemory'), 0);
   assert.deepEqual(notes(t).at(-1), '5000 client: orphans 48 (as tcp_max_orphans sees them: 48, limit 131072); TCPAbortOnMemory 0; sockets: FIN_WAIT1 48');
 });
+
+test('sack-abuse: MSS 1 floored to 48 (tcp_min_snd_mss); crafted SACK blocks inside segments mark nothing; the queue stays within the send buffer; 200000 bytes arrive', async () => {
+  const t = await run('sack-abuse');
+  const data = ev(t, 'segment', { host: 'server', dir: 'out' }).filter((e) => (e['len'] as number) > 0 && !String(e['flags']).includes('F'));
+  assert.ok(data.length > 100);
+  assert.ok(data.every((e) => e['len'] === 48), 'every data segment 48 bytes');
+  // The client's ACKs carry the crafted blocks: [seq + 1, end - 1) of each of the last 4 segments.
+  const acks = ev(t, 'segment', { host: 'server', dir: 'in', flags: '.' }).filter((e) => String(e['options']).includes('sack'));
+  assert.ok(acks.length > 50);
+  // 200000 / 48 = 4166.67: 4167 data segments, no retransmission; the handshake's ACK, 4167 ACKs and the FIN in; SYN-ACK, data, FIN out.
+  assert.deepEqual([cnt(t, 'server', 'TcpOutSegs'), cnt(t, 'server', 'TcpInSegs'), cnt(t, 'server', 'TcpRetransSegs')], [4169, 4169, 0]);
+  assert.equal(cnt(t, 'server', 'TcpExtTCPWqueueTooBig'), 0);
+  assert.equal(cnt(t, 'server', 'TcpExtTCPSACKDiscard'), 0, 'the blocks are valid: they lie between SND.UNA and SND.NXT');
+  assert.deepEqual(notes(t), [
+    '1000 server: retransmission queue 117 segments, 5616 bytes in flight; send queue 134624 of 239616 bytes; MSS 48; client received 65952',
+    '2000 server: retransmission queue 188 segments, 9024 bytes in flight; send queue 66416 of 385024 bytes; MSS 48; client received 134160',
+    '3000 server: retransmission queue 0 segments, 0 bytes in flight; send queue 0 of 526336 bytes; MSS 48; client received 200000',
+    '4000 server: retransmission queue 0 segments, 0 bytes in flight; send queue 0 of 526336 bytes; MSS 48; client received 200000',
+    '5000 server: retransmission queue 0 segments, 0 bytes in flight; send queue 0 of 526336 bytes; MSS 48; client received 200000',
+    '6000 server: retransmission queue 0 segments, 0 bytes in flight; send queue 0 of 526336 bytes; MSS 48; client received 200000',
+    '6999.999 server: the client received 200000 bytes in order of 200000',
+  ]);
+  assert.deepEqual(ev(t, 'state', { host: 'server' }).map((e) => e['to']), ['LISTEN', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT']);
+});
+
+test('sack-abuse: mss=536 is taken as announced: 536-byte segments', async () => {
+  const t = await run('sack-abuse', { mss: '536' });
+  const data = ev(t, 'segment', { host: 'server', dir: 'out' }).filter((e) => (e['len'] as number) > 0 && !String(e['flags']).includes('F'));
+  assert.ok(data.length > 10 && data.every((e) => e['len'] === 536));
+  assert.equal(notes(t).at(-1), `${t.events.filter((e) => e.kind === 'call' && e['call'] === 'note').at(-1)!['t_ms']} server: the client received 200000 bytes in order of 200000`);
+});

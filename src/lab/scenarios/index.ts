@@ -10,7 +10,7 @@ import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { tailLossProbe } from './recovery.ts';
 import { blindDataInjection, blindRst } from './attacks.ts';
 import { synFlood } from './syn-flood.ts';
-import { ofoFlood, orphanFlood } from './memory.ts';
+import { ofoFlood, orphanFlood, sackAbuse } from './memory.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
 import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
@@ -52,4 +52,5 @@ export const SCENARIOS: Scenario[] = [
   blindDataInjection,
   ofoFlood,
   orphanFlood,
+  sackAbuse,
 ];

@@ -1,13 +1,17 @@
 // Topic F: attacks and limits. The memory bounds (tcp/memory.ts) under attack: a flood of tiny
 // out-of-order segments against a receiver (tcp_prune_queue, tcp_prune_ofo_queue); orphans
-// over tcp_max_orphans (tcp_check_oom).
+// over tcp_max_orphans (tcp_check_oom); crafted SACK blocks from a peer with a tiny MSS against a
+// bulk sender (CVE-2019-11477/11478).
 
 import type { Host } from '../../host/host.ts';
 import type { Socket } from '../../host/socket.ts';
+import type { TcpConn } from '../../tcp/conn.ts';
 import type { TraceEvent } from '../../base/trace.ts';
 import { rcvbuf, rmemAlloc } from '../../tcp/autotune.ts';
-import { ACK, type TcpRepr } from '../../wire/types.ts';
-import { latencyParam, ms, sec, type LabEvent, type Scenario } from '../scenario.ts';
+import type { SimNode } from '../../sim/network.ts';
+import { decodePacket, encodePacket, makeIpRepr } from '../../wire/packet.ts';
+import { ACK, FIN, SYN, type TcpOption, type TcpRepr } from '../../wire/types.ts';
+import { latencyParam, ms, sec, type LabEvent, type Scenario, type ScenarioContext } from '../scenario.ts';
 import { attacker, pattern, upload, window } from './attacks.ts';
 import { serve } from './apps.ts';
 
@@ -150,4 +154,148 @@ export const orphanFlood: Scenario = {
     }
   },
   duration: (p) => ms(100 + 10 * p['clients']!) + sec(5),
+};
+
+/**
+ * The abusive peer: a node with a TCP of its own making, no Host. It connects announcing MSS 1,
+ * takes the data in order and acknowledges it four segments behind, each ACK carrying SACK blocks
+ * over the middle of each of those four segments ([seq + 1, end - 1)): blocks that, on Linux, make
+ * tcp_sacktag_walk split an skb at the block's edges (tcp_fragment). 50 ms without data, or a FIN,
+ * and it acknowledges everything; it answers the FIN with its own.
+ */
+class SackAbuser implements SimNode {
+  readonly name = 'attacker';
+  readonly addresses: string[];
+  private emit: (p: Uint8Array) => void = () => undefined;
+  private iss = 0x5eed0000;
+  private rcvNxt = 0;
+  private lastSegs: Array<[number, number]> = [];
+  private idle: { cancel(): void } | null = null;
+  private finAt = -1;
+  received = 0;
+  constructor(private readonly ctx: ScenarioContext, private readonly addr: string, private readonly sport: number) {
+    this.addresses = [addr];
+  }
+  setEmit(emit: (p: Uint8Array) => void): void {
+    this.emit = emit;
+  }
+  advance(): void {}
+  nextDeadline(): number {
+    return Infinity;
+  }
+  private send(flags: number, seq: number, ack: number, options: TcpOption[]): void {
+    this.emit(encodePacket(makeIpRepr(this.addr, this.ctx.serverAddr), { srcPort: this.sport, dstPort: 80, seq, ack, flags, window: 65535, urgent: 0, options, payload: new Uint8Array(0) }));
+  }
+  connect(mss: number): void {
+    this.send(SYN, this.iss, 0, [{ kind: 'mss', value: mss }, { kind: 'sackPermitted' }]);
+  }
+  deliver(packet: Uint8Array): void {
+    const d = decodePacket(packet);
+    if (!d.ok) return;
+    const t = d.value.tcp;
+    if (t.flags & SYN) {
+      this.rcvNxt = (t.seq + 1) >>> 0;
+      this.send(ACK, this.iss + 1, this.rcvNxt, []);
+      return;
+    }
+    const len = t.payload.length;
+    if (len && t.seq === this.rcvNxt) {
+      this.rcvNxt = (t.seq + len) >>> 0;
+      this.received += len;
+      this.lastSegs.push([t.seq, this.rcvNxt]);
+      if (this.lastSegs.length > 4) this.lastSegs.shift();
+    }
+    if (t.flags & FIN && ((t.seq + len) >>> 0) === this.rcvNxt && this.finAt < 0) {
+      this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+      this.finAt = this.rcvNxt;
+      this.idle?.cancel();
+      this.send(ACK | FIN, this.iss + 1, this.rcvNxt, []);
+      return;
+    }
+    if (this.finAt >= 0 || !len) return;
+    const segs = this.lastSegs;
+    const blocks = segs.filter(([a, b]) => b - a > 2).map(([a, b]): [number, number] => [(a + 1) >>> 0, (b - 1) >>> 0]).reverse();
+    // Up to four segments behind; the blocks newest first (RFC 2018 §4).
+    this.send(ACK, this.iss + 1, segs[0]![0], blocks.length ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: blocks.slice(0, 4) }] : []);
+    this.idle?.cancel();
+    this.idle = this.ctx.timer(ms(50), () => {
+      this.idle = null;
+      if (this.finAt < 0) this.send(ACK, this.iss + 1, this.rcvNxt, []);
+    });
+  }
+}
+
+/** The segments of the first 300 ms (the handshake, slow start's first rounds) and those with SYN, FIN or RST: thousands of tiny ones otherwise. */
+function firstSegments(e: LabEvent): boolean {
+  const t = e as TraceEvent;
+  return t.kind !== 'segment' || t.t < ms(300) || /[SFR]/.test(t.flags);
+}
+
+export const sackAbuse: Scenario = {
+  id: 'sack-abuse',
+  title: 'SACK abuse: a peer with a tiny MSS and crafted SACK blocks; the retransmission queue stays bounded',
+  topic: 'F',
+  explain:
+    'A client announces MSS 1 and downloads from a server, acknowledging four segments behind and SACKing the middle of each of those segments. ' +
+    'In 2019 this was an attack on Linux: with a tiny MSS an skb of the write queue holds many segments in many fragments; a SACK block ending inside an skb makes tcp_fragment split it, ' +
+    'so crafted blocks could grow the retransmission queue far past the send buffer (CVE-2019-11478, excess resource use) or overflow an skb\'s 16-bit segment count (CVE-2019-11477, "SACK Panic"). ' +
+    'The fixes: net.ipv4.tcp_min_snd_mss (default 48) floors the MSS the peer may impose, so the server sends 48-byte segments; tcp_fragment refuses to split a queue already far over sk_sndbuf (TCPWqueueTooBig); tcp_gso_segs is capped. ' +
+    'linger sends one packet per queue entry and never splits an entry on a SACK (a partial block marks nothing), so here the queue is bounded by the send buffer alone; the notes show it once a second.',
+  question: 'Can a peer\'s SACK blocks make a sender\'s retransmission queue grow without bound?',
+  params: [
+    latencyParam,
+    { name: 'mss', description: 'the MSS the abusive client announces (the server floors it at tcp_min_snd_mss)', default: 1, min: 1, max: 1460 },
+    { name: 'bandwidth_mbps', description: 'link bandwidth (Mbit/s), so that the transfer lasts', default: 1, min: 1, max: 10000 },
+    { name: 'bytes', description: 'bytes the server sends', default: 200_000, min: 1000, max: 10_000_000 },
+    { name: 'sndbuf', description: 'the server socket\'s SO_SNDBUF (Linux doubles it); 0 = tcp_wmem autotuning', default: 0, min: 0, max: 10_000_000 },
+  ],
+  notice: [
+    'the server\'s SYN-ACK: its MSS is its own; the data segments carry 48 bytes each: tcp_min_snd_mss floored the client\'s MSS 1',
+    'every ACK from the client lags four segments and carries SACK blocks inside those segments: none marks a segment (TcpExtTCPSACKDiscard does not count them either: they are valid blocks)',
+    'the server\'s notes, once a second: the retransmission queue (segments, bytes in flight) is a part of the send queue, which never holds more than the send buffer (growing with tcp_wmem autotuning)',
+    'the transfer completes: the last note says every byte arrived in order',
+    'the trace keeps the segments of the first 300 ms and those with SYN or FIN: the counters count the rest',
+  ],
+  keepEvent: firstSegments,
+  setup(ctx) {
+    const { net, server, p, serverAddr } = ctx;
+    const addr = serverAddr.includes(':') ? 'fd00::66' : '10.0.0.66';
+    const peer = new SackAbuser(ctx, addr, 40000);
+    net.addNode(peer);
+    net.link('attacker', 'server', { latencyUs: Math.round(p['latency_ms']! * 1000), bandwidthBps: p['bandwidth_mbps']! * 1_000_000 });
+    const data = pattern(p['bytes']!);
+    let conn: TcpConn | null = null; // kept past close(): the orphan goes on sending
+    const ls = serve(server, 80, (s) => {
+      conn = s.conn;
+      let sent = 0;
+      const pump = () => {
+        while (sent < data.length) {
+          const k = s.send(data.subarray(sent));
+          if (k === 0) return;
+          sent += k;
+        }
+        s.off('writable', pump);
+        s.close();
+      };
+      s.on('writable', pump);
+      pump();
+    });
+    if (p['sndbuf']) ls.setsockopt('SO_SNDBUF', p['sndbuf']);
+    net.at(ms(1), () => peer.connect(p['mss']!));
+    let done = false;
+    const end = sackAbuse.duration(p);
+    for (let t = sec(1); t < end; t += sec(1)) {
+      net.at(t, () => {
+        const c = conn;
+        if (!c || done) return;
+        const q = c.loss ? c.loss.q.length : 0;
+        ctx.note(server, `retransmission queue ${q} segments, ${(c.sndMax - c.sndUna) >>> 0} bytes in flight; send queue ${c.sndBuf.length} of ${c.sndBuf.limit} bytes; MSS ${c.mssCache}; client received ${peer.received}`);
+      });
+    }
+    net.at(end - 1, () => {
+      done = true;
+      ctx.note(server, `the client received ${peer.received} bytes in order of ${data.length}`);
+    });
+  },
+  duration: (p) => sec(3) + Math.ceil((p['bytes']! * 2.5 * 8) / p['bandwidth_mbps']!),
 };

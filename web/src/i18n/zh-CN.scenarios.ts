@@ -497,6 +497,29 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
       max_orphans: '客户端主机上的 net.ipv4.tcp_max_orphans（Linux 默认：已建立连接哈希表的一半，这里是 131072）',
     },
   },
+  'sack-abuse': {
+    title: 'SACK 滥用：MSS 极小、带精心构造 SACK 块的对端；重传队列保持有界',
+    explain: '一个客户端宣告 MSS 1 并从服务器下载，确认时落后四个报文段，并对这些报文段各自的中间部分发送 SACK。' +
+      '2019 年这是针对 Linux 的攻击：MSS 极小时，写队列中的一个 skb 包含许多报文段、许多分片；结束于 skb 内部的 SACK 块会让 tcp_fragment 把它拆开，' +
+      '于是构造的块能让重传队列远远超过发送缓冲区（CVE-2019-11478，资源过度消耗），或让 skb 的 16 位报文段计数溢出（CVE-2019-11477，“SACK Panic”）。' +
+      '修复：net.ipv4.tcp_min_snd_mss（默认 48）为对端可强加的 MSS 设下限，所以服务器发送 48 字节的报文段；写队列已远超 sk_sndbuf 时 tcp_fragment 拒绝拆分（TCPWqueueTooBig）；tcp_gso_segs 设有上限。' +
+      'linger 每个队列条目发送一个数据包，从不因 SACK 拆分条目（部分覆盖的块不标记任何东西），所以这里队列只受发送缓冲区限制；记录每秒显示一次。',
+    question: '对端的 SACK 块能让发送端的重传队列无限增长吗？',
+    notice: [
+      '服务器的 SYN-ACK：MSS 是它自己的；数据报文段每个 48 字节：tcp_min_snd_mss 把客户端的 MSS 1 提到了下限',
+      '客户端的每个 ACK 落后四个报文段，并带有位于这些报文段内部的 SACK 块：没有一个标记报文段（TcpExtTCPSACKDiscard 也不计数：它们是有效的块）',
+      '服务器每秒一次的记录：重传队列（报文段数、在途字节）是发送队列的一部分，发送队列从不超过发送缓冲区（随 tcp_wmem 自动调整增长）',
+      '传输完成：最后一条记录说明每个字节都按序到达',
+      '跟踪只保留前 300 ms 的报文段以及带 SYN 或 FIN 的报文段：其余的由计数器统计',
+    ],
+    params: {
+      latency_ms: LAT,
+      mss: '滥用客户端宣告的 MSS（服务器以 tcp_min_snd_mss 为下限）',
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '服务器发送的字节数',
+      sndbuf: '服务器套接字的 SO_SNDBUF（Linux 会将其翻倍）；0 = tcp_wmem 自动调整',
+    },
+  },
   slowloris: {
     title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
     explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
