@@ -89,6 +89,14 @@ test('sack-abuse: MSS 1 floored to 48 (tcp_min_snd_mss); crafted SACK blocks ins
   // The client's ACKs carry the crafted blocks: [seq + 1, end - 1) of each of the last 4 segments.
   const acks = ev(t, 'segment', { host: 'server', dir: 'in', flags: '.' }).filter((e) => String(e['options']).includes('sack'));
   assert.ok(acks.length > 50);
+  // The first three: still at the first data byte, a block inside each segment received (newest first).
+  const d0 = data[0]!['seq'] as number;
+  const inside = (k: number) => `{${(d0 + 48 * k + 1) >>> 0}:${(d0 + 48 * k + 47) >>> 0}}`;
+  assert.deepEqual(acks.slice(0, 3).map((e) => [e['ack'], e['options']]), [
+    [d0, `nop,nop,sack 1 ${inside(0)}`],
+    [d0, `nop,nop,sack 2 ${inside(1)}${inside(0)}`],
+    [d0, `nop,nop,sack 3 ${inside(2)}${inside(1)}${inside(0)}`],
+  ]);
   // 200000 / 48 = 4166.67: 4167 data segments, no retransmission; the handshake's ACK, 4167 ACKs and the FIN in; SYN-ACK, data, FIN out.
   assert.deepEqual([cnt(t, 'server', 'TcpOutSegs'), cnt(t, 'server', 'TcpInSegs'), cnt(t, 'server', 'TcpRetransSegs')], [4169, 4169, 0]);
   assert.equal(cnt(t, 'server', 'TcpExtTCPWqueueTooBig'), 0);
