@@ -119,7 +119,7 @@ export const orphanFlood: Scenario = {
   params: [
     latencyParam,
     { name: 'clients', description: 'clients that connect, write and close, one every 10 ms', default: 48, min: 1, max: 1000 },
-    { name: 'bytes', description: 'bytes each client writes before close()', default: 200_000, min: 1, max: 10_000_000 },
+    { name: 'bytes', description: 'bytes each client offers to one send() before close() (the send buffer takes what it can)', default: 200_000, min: 1, max: 10_000_000 },
     { name: 'server_rcvbuf', description: 'the server listener\'s SO_RCVBUF (Linux doubles it)', default: 4096, min: 1024, max: 1_000_000 },
     { name: 'max_orphans', description: 'net.ipv4.tcp_max_orphans on the client host (Linux default: half the established hash, 131072 here)', default: 16, min: 0, max: 1_000_000 },
   ],

@@ -492,7 +492,7 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
     params: {
       latency_ms: LAT,
       clients: '连接、写入并关闭的客户端数量，每 10 ms 一个',
-      bytes: '每个客户端在 close() 之前写入的字节数',
+      bytes: '每个客户端在 close() 之前交给一次 send() 的字节数（发送缓冲区能收多少收多少）',
       server_rcvbuf: '服务器监听套接字的 SO_RCVBUF（Linux 会将其翻倍）',
       max_orphans: '客户端主机上的 net.ipv4.tcp_max_orphans（Linux 默认：已建立连接哈希表的一半，这里是 131072）',
     },
