@@ -13,7 +13,7 @@ import { reader, serve } from './apps.ts';
  * source address it writes (spoofed), and whatever comes back to it is ignored. It has no TCP
  * stack, so the trace shows its packets only where they arrive.
  */
-function attacker(ctx: ScenarioContext): { send(tcp: TcpRepr): void } {
+export function attacker(ctx: ScenarioContext): { send(tcp: TcpRepr): void } {
   const addr = ctx.serverAddr.includes(':') ? 'fd00::66' : '10.0.0.66';
   let emit: (p: Uint8Array) => void = () => undefined;
   const node: SimNode = {
@@ -30,7 +30,7 @@ function attacker(ctx: ScenarioContext): { send(tcp: TcpRepr): void } {
 }
 
 /** The bytes the client uploads: a pattern that shows any forged byte (never 'X'). */
-function pattern(n: number): Uint8Array {
+export function pattern(n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = 0x61 + (i % 26); // a..z
   return b;
@@ -41,7 +41,7 @@ function pattern(n: number): Uint8Array {
  * compares it with what the client wrote and notes the verdict. Returns the server's socket once
  * accepted (through `onAccept`).
  */
-function upload(ctx: ScenarioContext, total: number, onAccept: (s: Socket) => void): void {
+export function upload(ctx: ScenarioContext, total: number, onAccept: (s: Socket) => void): void {
   const { net, client, server, serverAddr } = ctx;
   const data = pattern(total);
   serve(server, 80, (s) => {
@@ -86,7 +86,7 @@ function upload(ctx: ScenarioContext, total: number, onAccept: (s: Socket) => vo
 }
 
 /** The server connection's receive window now (RFC 9293 RCV.NXT .. RCV.NXT + RCV.WND). */
-function window(s: Socket): { rcvNxt: number; wnd: number; sndNxt: number; sndUna: number; lport: number; rport: number } | null {
+export function window(s: Socket): { rcvNxt: number; wnd: number; sndNxt: number; sndUna: number; lport: number; rport: number } | null {
   const c = s.conn;
   if (!c || s.state !== 'ESTABLISHED') return null;
   return { rcvNxt: c.rcvNxt, wnd: Math.max(1, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0), sndNxt: c.sndMax, sndUna: c.sndUna, lport: c.localPort, rport: c.remotePort };

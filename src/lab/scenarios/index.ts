@@ -10,6 +10,7 @@ import { connectRefused, simultaneousOpen, synToDeadHost } from './open.ts';
 import { tailLossProbe } from './recovery.ts';
 import { blindDataInjection, blindRst } from './attacks.ts';
 import { synFlood } from './syn-flood.ts';
+import { ofoFlood, orphanFlood, sackAbuse } from './memory.ts';
 import { connectionStatistics, finWait2Orphan, oldDuplicateNoTimeWait, timeWaitLastAckLost, timeWaitPileup } from './timewait.ts';
 import { abnormalClose, closeBehindZeroWindow, closeVsShutdown, lingerN, listenerClosePending, peerProcessKilled, sharedSocket } from './close-calls.ts';
 
@@ -49,4 +50,7 @@ export const SCENARIOS: Scenario[] = [
   synFlood,
   blindRst,
   blindDataInjection,
+  ofoFlood,
+  orphanFlood,
+  sackAbuse,
 ];

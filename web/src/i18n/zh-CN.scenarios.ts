@@ -451,6 +451,75 @@ export const ZH_SCENARIOS: Record<string, ScenarioText> = {
       payload: '每个伪造报文段携带的字节数',
     },
   },
+  'ofo-flood': {
+    title: '乱序洪泛：微小的伪造报文段填满接收队列；修剪让内存保持有界',
+    explain: '攻击者冒充客户端地址，在客户端上传期间向服务器的 RCV.NXT 之上、窗口之内喷射 1 字节的报文段。' +
+      '每个都进入乱序队列，占用一整个缓冲区（Linux 6.18 上 1 字节数据计入 sk_rmem_alloc 832 字节）。' +
+      '一旦计入的内存将超过 sk_rcvbuf，Linux（tcp_try_rmem_schedule）调用 tcp_prune_queue（PruneCalled）：它合并队列，但不合并由单个微小报文段组成的区间（CVE-2018-5390：复制它们耗费的 CPU 比节省的更多），' +
+      '然后 tcp_prune_ofo_queue 从最高序列号往下丢弃乱序数据（OfoPruned），仍放不下的报文段被丢弃（TCPOFODrop）。' +
+      '按序数据总是优先：修剪为它腾出空间，所以上传逐字节完整地完成，接收内存从不超过 sk_rcvbuf。' +
+      '（实验中的攻击者能看到连接，伪造的正是客户端将在该位置发送的字节：这里讲的是内存；伪造字节见 blind-data-injection。）',
+    question: '大量微小的乱序报文段能让接收端耗尽内存吗？',
+    notice: [
+      '服务器每秒一次的记录：它的接收内存（sk_rmem_alloc）保持在 sk_rcvbuf 之下，而乱序队列一次次被填满又被修剪',
+      'TcpExtPruneCalled 和 TcpExtOfoPruned 统计修剪次数，TcpExtTCPOFODrop 统计找不到空间的伪造报文段，TcpExtTCPOFOQueue 统计入队的报文段',
+      '上传完成：服务器记下它读到的正是客户端写入的字节，用时 5.9 秒，而没有洪泛时（forged=0）为 3.3 秒：每次修剪都会收紧通告窗口（tcp_clamp_window）',
+      '跟踪中省略了伪造的报文段和它们引发的带 SACK 的重复 ACK（各有数千个）：只有计数器显示它们',
+    ],
+    params: {
+      latency_ms: LAT,
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '客户端上传的字节数',
+      forged: '攻击者发送的 1 字节伪造报文段数量',
+      flood_s: '洪泛持续的秒数（每毫秒一批）',
+    },
+  },
+  'orphan-flood': {
+    title: '孤儿洪泛：客户端带着服务器从不读取的数据关闭；超过 tcp_max_orphans 的被复位',
+    explain: '许多客户端连接到一个只接受连接、从不读取的服务器。每个客户端写入的数据超过服务器窗口能容纳的量，然后调用 close()：套接字成为孤儿（不再属于任何进程），' +
+      '处于 FIN_WAIT1，数据和 FIN 仍排在零窗口之后，内核自己不断探测窗口。' +
+      '孤儿占用的内存无人能释放，所以 Linux 限制它们：tcp_check_oom 在 close() 时（tcp_close）以及孤儿的每次重传或探测定时器触发时（tcp_out_of_resources）把孤儿数与 net.ipv4.tcp_max_orphans 比较。' +
+      '超过时，孤儿被复位（线路上的 RST，TCPAbortOnMemory），内核记录 “too many orphaned sockets”。' +
+      '比较用的计数是每 100 ms 刷新一次的副本（tcp_orphan_cache，自 5.15 起），所以 100 ms 内的一批 close 可能在复位开始前越过上限。',
+    question: '进程带着未发送的数据关闭后留下的套接字，由什么来限制？',
+    notice: [
+      '每个客户端写入数据，服务器的窗口被填满并降为 0；连接 300 ms 后客户端关闭：FIN_WAIT1，成为孤儿，数据仍在排队',
+      '一旦缓存的孤儿数超过 max_orphans，close() 改为复位：客户端发出 R.，记录 “too many orphaned sockets”，TcpExtTCPAbortOnMemory',
+      '保留下来的孤儿探测零窗口；每次探测都会再次检查上限（tcp_out_of_resources）：默认参数下，600 ms 的刷新看到 20 个孤儿（400-590 ms 关闭），之后最老的 8 个被各自的探测复位（828-898 ms），直到 900 ms 的刷新看到 12 个',
+      '内核日志行有速率限制（net_info_ratelimited：每 5 秒 10 条）：36 次复位只有 10 条记录',
+      '客户端每秒一次的记录：当前的孤儿数、上限看到的孤儿数，以及各状态的套接字数',
+    ],
+    params: {
+      latency_ms: LAT,
+      clients: '连接、写入并关闭的客户端数量，每 10 ms 一个',
+      bytes: '每个客户端在 close() 之前交给一次 send() 的字节数（发送缓冲区能收多少收多少）',
+      server_rcvbuf: '服务器监听套接字的 SO_RCVBUF（Linux 会将其翻倍）',
+      max_orphans: '客户端主机上的 net.ipv4.tcp_max_orphans（Linux 默认：已建立连接哈希表的一半，这里是 131072）',
+    },
+  },
+  'sack-abuse': {
+    title: 'SACK 滥用：MSS 极小、带精心构造 SACK 块的对端；重传队列保持有界',
+    explain: '一个客户端宣告 MSS 1 并从服务器下载，确认时落后四个报文段，并对这些报文段各自的中间部分发送 SACK。' +
+      '2019 年这是针对 Linux 的攻击：MSS 极小时，写队列中的一个 skb 包含许多报文段、许多分片；结束于 skb 内部的 SACK 块会让 tcp_fragment 把它拆开，' +
+      '于是构造的块能让重传队列远远超过发送缓冲区（CVE-2019-11478，资源过度消耗），或让 skb 的 16 位报文段计数溢出（CVE-2019-11477，“SACK Panic”）。' +
+      '修复：net.ipv4.tcp_min_snd_mss（默认 48）为对端可强加的 MSS 设下限，所以服务器发送 48 字节的报文段；写队列已远超 sk_sndbuf 时 tcp_fragment 拒绝拆分（TCPWqueueTooBig）；tcp_gso_segs 设有上限。' +
+      'linger 每个队列条目发送一个数据包，从不因 SACK 拆分条目（部分覆盖的块不标记任何东西），所以这里队列只受发送缓冲区限制；记录每秒显示一次。',
+    question: '对端的 SACK 块能让发送端的重传队列无限增长吗？',
+    notice: [
+      '服务器的 SYN-ACK：MSS 是它自己的；数据报文段每个 48 字节：tcp_min_snd_mss 把客户端的 MSS 1 提到了下限',
+      '客户端的每个 ACK 落后四个报文段，并带有位于这些报文段内部的 SACK 块：没有一个标记报文段（TcpExtTCPSACKDiscard 也不计数：它们是有效的块）',
+      '服务器每秒一次的记录：重传队列（报文段数、在途字节）是发送队列的一部分，发送队列从不超过发送缓冲区（随 tcp_wmem 自动调整增长）',
+      '传输完成：最后一条记录说明每个字节都按序到达',
+      '跟踪只保留前 300 ms 的报文段以及带 SYN 或 FIN 的报文段：其余的由计数器统计',
+    ],
+    params: {
+      latency_ms: LAT,
+      mss: '滥用客户端宣告的 MSS（服务器以 tcp_min_snd_mss 为下限）',
+      bandwidth_mbps: '链路带宽（Mbit/s），让传输持续一段时间',
+      bytes: '服务器发送的字节数',
+      sndbuf: '服务器套接字的 SO_SNDBUF（Linux 会将其翻倍）；0 = tcp_wmem 自动调整',
+    },
+  },
   slowloris: {
     title: 'Slowloris：每次只发一个字节请求头的客户端，以及 node:http 的 headersTimeout（408）',
     explain: 'Slowloris 攻击者向 Web 服务器打开大量连接，每个请求的头部一次只发一个字节、永不发完，以占满服务器的所有连接名额。' +
