@@ -155,6 +155,17 @@ export function skbTruesize(len: number): number {
   return kmallocBucket(Math.ceil((64 + 72 + len) / 64) * 64 + 320) + 256;
 }
 
+/**
+ * The truesize of a GSO/GRO super-packet of `len` bytes in segments of `gsoSize`: each segment's
+ * skbTruesize, summed, as skb_gro_receive adds each merged skb's truesize, so a link that hands
+ * over super-packets charges the receive queue what the same segments one by one would.
+ */
+export function groTruesize(len: number, gsoSize: number): number {
+  const full = Math.floor(len / gsoSize);
+  const rest = len - full * gsoSize;
+  return full * skbTruesize(gsoSize) + (rest ? skbTruesize(rest) : 0);
+}
+
 /** The power-of-two kmalloc bucket a head of `size` bytes (at least 512 here) comes from. */
 function kmallocBucket(size: number): number {
   let bucket = 512;
@@ -205,8 +216,8 @@ export class SegmentQueue {
     return this.limit - this.len;
   }
 
-  /** Queues up to `free` bytes of src[start, end) as a view (no copy); returns how many. */
-  push(src: Uint8Array, start = 0, end = src.length): number {
+  /** Queues up to `free` bytes of src[start, end) as a view (no copy), charged `charge` (default: the cost of its length); returns how many. */
+  push(src: Uint8Array, start = 0, end = src.length, charge = -1): number {
     const n = Math.min(end - start, this.limit - this.len);
     if (n <= 0) return 0;
     if (this.segs === NO_SEGS) {
@@ -214,7 +225,7 @@ export class SegmentQueue {
       this.costs = [];
     }
     this.segs.push(start === 0 && n === src.length ? src : src.subarray(start, start + n));
-    const cost = this.cost(n);
+    const cost = charge >= 0 ? charge : this.cost(n);
     this.costs.push(cost);
     this.len += n;
     this.charged += cost;

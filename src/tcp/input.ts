@@ -3,7 +3,7 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
-import { skbTailroom, skbTruesize } from './buffer.ts';
+import { groTruesize, skbTailroom, skbTruesize } from './buffer.ts';
 import { tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { Chrono, chronoStop } from './chrono.ts';
@@ -36,7 +36,7 @@ function sndUnaUpdate(c: TcpConn, ack: number): void {
 
 /** The entry point: one segment for this connection. */
 export function connInput(c: TcpConn, seg: TcpRepr): boolean {
-  c.segsIn++;
+  c.segsIn += seg.gsoSize === undefined ? 1 : Math.ceil(seg.payload.length / seg.gsoSize); // tcp_segs_in
   const o = parseSegOpts(seg);
   if (c.state === TcpState.SYN_SENT) return synSentInput(c, seg, o);
   if (c.state === TcpState.CLOSED) return !(seg.flags & RST);
@@ -622,12 +622,17 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
       fin = false;
     }
     if (take) {
-      c.rcvBuf.push(data, 0, take);
+      // A GRO packet is one skb of many segments: charged as they would be (groTruesize),
+      // rcv_mss measured on gso_size, and ACKed as one skb by __tcp_ack_snd_check (more than a
+      // full frame received: at once), as Linux's TCP takes what GRO or a virtio device hands it.
+      const gso = seg.gsoSize ?? 0;
+      const truesize = gso ? groTruesize(take, gso) : skbTruesize(take);
+      c.rcvBuf.push(data, 0, take, truesize);
       c.rcvNxt = seqAdd(c.rcvNxt, take);
       c.bytesReceived += take;
-      c.dataSegsIn++;
+      c.dataSegsIn += gso ? Math.ceil(take / gso) : 1; // tcp_segs_in: gso_segs
       c.ackPending = true;
-      dataRecvEvent(c, take, now);
+      dataRecvEvent(c, take, now, gso, truesize);
     }
     if (fin && take === data.length) tcpFin(c);
     let ackNow = false;
@@ -650,12 +655,14 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
   }
   // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
   // scheduled for it.
-  if (!tryRmemSchedule(c, seq, skbTruesize(data.length))) {
+  const gso = seg.gsoSize ?? 0;
+  const truesize = gso ? groTruesize(data.length, gso) : skbTruesize(data.length);
+  if (!tryRmemSchedule(c, seq, truesize)) {
     counters.inc('TCPOFODrop');
     return;
   }
   counters.inc('TCPOFOQueue');
-  dataQueueOfo(c, seq, data, fin);
+  dataQueueOfo(c, seq, data, fin, gso ? truesize : -1);
   c.ackNow = true;
 }
 
@@ -663,10 +670,13 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number): void {
  * tcp_data_queue_ofo: out-of-order data into the queue (kept in sequence order, as Linux's rbtree,
  * looked up by its predecessor), D-SACKing what it already held, then its SACK block first.
  */
-function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
+function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean, groCharge = -1): void {
   const counters = c.env.counters;
   const len = data.length;
-  const seg: OfoSegment = { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
+  // A GRO packet's payload sits in page fragments: no tailroom to coalesce into.
+  const seg: OfoSegment = groCharge >= 0
+    ? { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: groCharge, skbs: 1, tailroom: 0 }
+    : { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
   const end = ofoEnd(seg);
   if (!c.ofo.length) {
     c.ofo = [seg];
@@ -787,8 +797,8 @@ function incrQuickack(c: TcpConn): void {
 }
 
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
-function dataRecvEvent(c: TcpConn, len: number, now: number): void {
-  measureRcvMss(c, len);
+function dataRecvEvent(c: TcpConn, len: number, now: number, gsoSize = 0, truesize = skbTruesize(len)): void {
+  measureRcvMss(c, gsoSize || len, len, truesize);
   rcvRttMeasure(c);
   if (c.ato === 0) {
     // The first data segment initialises the delayed-ACK engine.
@@ -804,7 +814,7 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   }
   c.lrcvtime = now;
   c.lastDataRecv = now;
-  if (len >= 128) growWindow(c, len); // autotune.ts
+  if (len >= 128) growWindow(c, len, truesize); // autotune.ts
 }
 
 /** tcp_fin: the peer will send no more. */
