@@ -272,8 +272,8 @@ export class TunDevice {
    * an ACK let it send, is queued on the device when write() returns), so reading at once saves
    * the poll thread's round trip (measured: most of a bulk run's time under load).
    */
-  private queueDrain(): void {
-    if (this.drainQueued || this.draining || this.closing || !this.onPacket) return;
+  private queueDrain(fromDrain = false): void {
+    if (this.drainQueued || (this.draining && !fromDrain) || this.closing || !this.onPacket) return;
     this.drainQueued = true;
     setImmediate(() => {
       this.drainQueued = false;
@@ -295,16 +295,19 @@ export class TunDevice {
       if (n < 0) {
         const e = koffi.errno();
         if (e === EINTR) continue;
+        this.afterBatch?.();
         if (e === EAGAIN) {
-          // What this batch made goes out now; the kernel's answer to it (handled in write())
-          // is read in the same batch rather than after a poll.
+          // What this batch made goes out now. The kernel's answer to it (handled in write())
+          // is read on the next turn, after the application has run on this batch (its
+          // callbacks, as a woken process runs before the next softirq round here), without
+          // the poll thread's round trip.
           this.flushNow();
           if (this.wrote) {
             this.wrote = 0;
-            continue;
+            this.queueDrain(true);
+            return;
           }
         }
-        this.afterBatch?.();
         if (e === EAGAIN) {
           this.poll();
           return;
