@@ -36,11 +36,14 @@ const EINTR = 4;
 /** The most one read() returns: a packet of at most 64 KiB (the MTU, or a GSO packet's gso_max_size) and its vnet header. */
 export const TUN_READ_BUFFER = 65536 + VNET_HDR_LEN;
 /**
- * Packets are read straight into an arena and handed over as views of it (no copy): the engine
- * keeps payload views, as an skb keeps its page; a full arena is left to those views and a new
- * one taken. 1 MiB holds 16 reads of 64 KiB.
+ * Packets are read into an arena. A large one (GSO packets, MTU-65535 segments) is handed over
+ * as a view of it (no copy): the engine keeps payload views, as an skb keeps its page, and a
+ * full arena is left to those views and a new one taken. A small one is copied out and its room
+ * reused, so an unread small segment never keeps an arena alive: a view pins at most
+ * ARENA / COPY_BELOW = 16 times its own size (the engine charges its truesize).
  */
-const ARENA = 1 << 20;
+const ARENA = 256 * 1024;
+const COPY_BELOW = 16 * 1024;
 /** Packets handled per turn of the event loop before yielding to it (bounded work per turn). */
 const BATCH = 256;
 
@@ -317,10 +320,14 @@ export class TunDevice {
         return;
       }
       if (n <= hl) continue;
-      this.arenaOff = (at + n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
       this.stats.rxPackets++;
       this.stats.rxBytes += n - hl;
-      const p = this.arena.subarray(at + hl, at + n);
+      let p: Uint8Array;
+      if (n - hl < COPY_BELOW) p = this.arena.slice(at + hl, at + n); // its own buffer; the room is reused
+      else {
+        p = this.arena.subarray(at + hl, at + n);
+        this.arenaOff = (at + n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
+      }
       if (!hl) {
         onPacket(p, false, 0);
         continue;

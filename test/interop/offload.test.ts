@@ -62,6 +62,22 @@ for (const mtu of [1500, 65535]) {
   });
 }
 
+test(`offload over IPv6 (TCPV6 GSO): ${BYTES / 1e6} MB each way at MTU 1500, sha256 match`, { skip, timeout: 120_000 }, async () => {
+  for (const dir of ['k2l', 'l2k'] as const) {
+    const { linger } = await runBoth(`offload6-${dir}`, dir === 'k2l'
+      ? { v6: true, listener: 'peer', port: 7515, kernel: { do: `send:${BYTES},close` }, peer: { do: 'recvall,close' }, timeoutMs: 90_000 }
+      : { v6: true, listener: 'kernel', port: 7516, kernel: { do: 'recvall,close' }, peer: { do: `send:${BYTES},close` }, timeoutMs: 90_000 },
+    { offload: true, reference: false });
+    const eof = ev(dir === 'k2l' ? linger.peer : linger.kernel, 'eof')!;
+    assert.equal(eof['bytes'], BYTES, dir);
+    assert.equal(eof['sha256'], patternSha(BYTES), dir);
+    const s = linger.env.st.tun.stats;
+    const [gso, segs] = dir === 'k2l' ? [s.rxGsoPackets, s.rxGsoSegments] : [s.txGsoPackets, s.txGsoSegments];
+    // MSS 1428 over IPv6 (1500 - 40 - 20 - 12): most of the data in GSO packets
+    assert.ok(gso > 0 && segs >= 0.9 * (BYTES / 1428), `${dir}: ${JSON.stringify(s)}`);
+  }
+});
+
 test(`plain device (no vnet header): ${BYTES / 1e6} MB each way at MTU 1500, sha256 match`, { skip, timeout: 120_000 }, async () => {
   for (const dir of ['k2l', 'l2k'] as const) {
     const { linger } = await runBoth(`plain-${dir}`, dir === 'k2l'
