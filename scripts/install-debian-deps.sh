@@ -8,8 +8,10 @@
 #   programs (test/interop: curl and nginx against linger, nc for tun echo, veth offloads off).
 # nftables: test/inspect drops a connection's keepalive answers with it.
 # hping3, python3-scapy: test/interop/attack.test.ts's SYN flood and blind RSTs from the kernel side.
+# wrk: the bench's keep-alive HTTP row (bench-tun --http): a kernel-side client against
+#   `linger tun http` and against the same Node app on the kernel's TCP, bounded in time.
 set -euo pipefail
-PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool nftables hping3 python3-scapy)
+PKGS=(tshark tcpdump iproute2 chromium fonts-noto-cjk curl python3 nginx-light netcat-openbsd ethtool nftables hping3 python3-scapy wrk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

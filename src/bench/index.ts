@@ -169,14 +169,20 @@ function scaleInChild(n: number): { perSocket: number; perTimeWait: number; esta
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { perSocket: number; perTimeWait: number; establishMs: number };
 }
 
-/** The interop issue's TUN figures, from scripts/bench-tun.ts, when root and /dev/net/tun exist. */
+/**
+ * The TUN figures, from scripts/bench-tun.ts, when root and /dev/net/tun exist: bulk both ways
+ * at MTU 1500 and 65535 against kernel-to-kernel over veth, and keep-alive HTTP against the
+ * same app on the kernel's TCP (tun-http-keepalive, when wrk is installed).
+ */
 function tunRows(quick: boolean, log: (l: string) => void): BenchRow[] {
   const script = new URL('../../scripts/bench-tun.ts', import.meta.url).pathname;
   if (process.getuid?.() !== 0 || !existsSync('/dev/net/tun') || !existsSync(script)) {
     log('tun: skipped (needs root, /dev/net/tun and scripts/bench-tun.ts, which only a dev checkout has)');
     return [];
   }
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--mb', quick ? '20' : '200', '--json'], { encoding: 'utf8', timeout: 600_000 });
+  // --quick: 100 MB, not less: at 20 MB linger -> kernel was mostly slow start (0.1-0.3 s of
+  // round trips through the device, each a thread wake-up on a loaded machine), not throughput.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--mb', quick ? '100' : '200', '--http-secs', quick ? '2' : '5', '--json'], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     log(`tun: bench-tun failed (${r.status}): ${r.stderr.slice(-300)}`);
     return [];

@@ -32,6 +32,8 @@ interface Common {
   segments?: boolean;
   quiet?: boolean;
   every: string;
+  /** commander's --no-offload: false. */
+  offload?: boolean;
 }
 
 /** Sockets counted per state, in the kernel's TCP_* order: `ESTAB 3, TIME-WAIT 15000, LISTEN 2`. */
@@ -86,7 +88,8 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
   };
   let stack: TunStack;
   try {
-    stack = TunStack.up({ ns: o.ns, mtu, replace: true, trace });
+    // No trace sink unless something prints it: the host skips building segment events then.
+    stack = TunStack.up({ ns: o.ns, mtu, replace: true, trace: tracing ? trace : undefined, offload: o.offload === false ? false : undefined, log: print });
   } catch (e) {
     if (e instanceof NetnsError || e instanceof TunError) throw new TunUsageError(e.message);
     throw e;
@@ -103,7 +106,8 @@ async function serve(mode: 'up' | 'http' | 'echo', o: Common & { port?: string; 
   const d = TUN_DEFAULTS;
   let web: HttpServers | null = null;
   let prefaces = 0;
-  print(`linger tun ${mode}: namespace ${o.ns}, device ${d.dev} (MTU ${mtu}): kernel ${d.kernel4}/${d.prefix4} ${d.kernel6}/${d.prefix6}, linger ${d.linger4} ${d.linger6}`);
+  const link = stack.offload ? 'offloads: TSO/GSO and checksums both ways' : 'plain packets';
+  print(`linger tun ${mode}: namespace ${o.ns}, device ${d.dev} (MTU ${mtu}, ${link}): kernel ${d.kernel4}/${d.prefix4} ${d.kernel6}/${d.prefix6}, linger ${d.linger4} ${d.linger6}`);
   if (mode === 'echo') {
     echoServer(stack.net, port ?? 7);
     print(`linger tun echo: TCP echo on port ${port ?? 7}; try: sudo ip netns exec ${o.ns} nc ${d.linger4} ${port ?? 7}`);
@@ -264,7 +268,8 @@ export function registerTun(program: Command): void {
       .option('--trace', 'print each event as it happens (states, calls, errors, drops) and the whole socket table at the stop')
       .option('--segments', 'as --trace, and every segment and timer too')
       .option('--every <s>', 'without --trace: a one-line summary (accepted, requests, sockets per state) every s seconds in which something changed; 0: none', '5')
-      .option('--quiet', 'no summary and no events while serving (the start and stop lines only)');
+      .option('--quiet', 'no summary and no events while serving (the start and stop lines only)')
+      .option('--no-offload', 'a plain TUN device: no vnet header, no TSO/GSO, every checksum computed (default: the kernel\'s offloads; LINGER_TUN_OFFLOAD=0 too)');
   common(tun.command('up').description('create the namespace and the TUN device; linger listens on nothing; run until stopped'))
     .action(guarded((o: Common) => serve('up', o)));
   common(tun.command('http').description('as up, and serve node:http (keep-alive) on port 80 and HTTP/2 (h2c) on 8080'))

@@ -55,9 +55,11 @@ export interface HostOptions {
    * TCP checksum offload as on Linux's lo (NETIF_F_HW_CSUM, NETIF_F_RXCSUM): segments leave with
    * only the pseudo-header sum in the field (CHECKSUM_PARTIAL) and arriving TCP checksums are not
    * verified (CHECKSUM_UNNECESSARY). Only for links that cannot corrupt: the benchmarks' world.
-   * Default false: every checksum computed and verified.
+   * Default false: every checksum computed and verified. `'tx'`: only the sending half, for a
+   * link that completes partial checksums and says per packet whether one arriving needs a check
+   * (a TUN device with vnet headers, TUN_F_CSUM: see deliver()).
    */
-  checksumOffload?: boolean;
+  checksumOffload?: boolean | 'tx';
 }
 
 /** A simulated host with Linux's TCP: its sockets, listeners, TIME_WAIT table, sysctls and nstat counters. Add it to a Network (or a Runtime), then make sockets with socket() or, for Node code, bindNet(). */
@@ -100,7 +102,10 @@ export class Host implements ConnEnv, SocketHost {
   private readonly challengeAcks: ChallengeAckBudget;
   private ipId = 0;
   private readonly isnOverride: HostOptions['isn'];
-  private readonly checksumOffload: boolean;
+  /** Arriving TCP checksums are not verified (NETIF_F_RXCSUM on a link that cannot corrupt). */
+  private readonly rxChecksumOffload: boolean;
+  /** Segments leave CHECKSUM_PARTIAL. */
+  private readonly txChecksumOffload: boolean;
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
@@ -112,7 +117,8 @@ export class Host implements ConnEnv, SocketHost {
     if (opts.trace) this.traceSinks.push(opts.trace);
     this.tracePackets = opts.tracePackets ?? true;
     this.isnOverride = opts.isn;
-    this.checksumOffload = opts.checksumOffload ?? false;
+    this.rxChecksumOffload = opts.checksumOffload === true;
+    this.txChecksumOffload = (opts.checksumOffload ?? false) !== false;
     this.wheel = new TimerWheel<TcpTimer>(opts.clock.now());
     this.ports = new PortTable(this.cfg, this.seed, this.clock, this.demux);
   }
@@ -165,8 +171,11 @@ export class Host implements ConnEnv, SocketHost {
    * One IP packet from the link. Malformed packets are counted and dropped, never thrown. The
    * host keeps views of the payload in its receive queues (as Linux keeps the skb), so the
    * caller must not modify the packet's bytes afterwards: hand each packet over, as a driver does.
+   * A link with offloads says what it knows: `csumValid`, the TCP checksum needs no check (the
+   * kernel's CHECKSUM_PARTIAL or CHECKSUM_UNNECESSARY); `gsoSize`, the packet is a GSO/GRO
+   * super-packet of segments of that size, taken by TCP as one skb (tcp/input.ts).
    */
-  deliver(packet: Uint8Array): void {
+  deliver(packet: Uint8Array, csumValid = false, gsoSize = 0): void {
     const c = this.counters;
     c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
     // The parsed segment is reused packet after packet (one per nesting level, should a
@@ -174,7 +183,7 @@ export class Host implements ConnEnv, SocketHost {
     const depth = this.rxDepth;
     const ip = this.rxIp[depth] ??= scratchIpRepr();
     const tcp = this.rxSeg[depth] ??= new RxSegment();
-    const e = decodePacketInto(packet, ip, tcp, true, !this.checksumOffload);
+    const e = decodePacketInto(packet, ip, tcp, true, !this.rxChecksumOffload && !csumValid);
     if (e !== null) {
       if (e.layer === 'tcp') {
         c.inc('InErrs');
@@ -190,7 +199,10 @@ export class Host implements ConnEnv, SocketHost {
       return;
     }
     c.v.InDelivers++;
+    // InSegs counts a GRO packet once, as tcp_v4_rcv does (one skb).
     c.v.InSegs++;
+    // A GSO/GRO packet from the link (TUN with offloads): the reused segment says so for this packet only.
+    tcp.gsoSize = gsoSize && tcp.payloadLength > gsoSize ? gsoSize : undefined;
     this.rxDepth++;
     try {
       this.segmentIn(ip, tcp, packet);
@@ -259,7 +271,7 @@ export class Host implements ConnEnv, SocketHost {
 
   private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string): void {
     if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
-    const packet = encodePacketSlab(ip, seg, this.checksumOffload);
+    const packet = encodePacketSlab(ip, seg, this.txChecksumOffload);
     this.counters.v.OutSegs++;
     this.counters.v.OutRequests++;
     this.traceSegment('out', ip, seg, label, note, packet);

@@ -60,10 +60,10 @@ export class RealtimeDriver {
     });
   }
 
-  /** A packet from the link. */
-  input(packet: Uint8Array): void {
+  /** A packet from the link, with what the link knows of it (Host.deliver). */
+  input(packet: Uint8Array, csumValid = false, gsoSize = 0): void {
     if (this.stopped) return;
-    this.host.deliver(packet);
+    this.host.deliver(packet, csumValid, gsoSize);
   }
 
   /** Arms the Node timer at the host's next deadline (call after a batch of input). */

@@ -10,6 +10,15 @@ import { bindNet, type LingerNet } from '../net/index.ts';
 import { configureTunInNs, nsAdd, nsDel, nsExists, NetnsError } from './netns.ts';
 import { RealClock, RealtimeDriver, RealtimeRuntime } from './realtime.ts';
 import { TunDevice } from './tun.ts';
+import { gsoSegments } from './vnet.ts';
+
+/**
+ * What linger does with a GSO super-packet from the kernel: 'gro' hands TCP the whole packet as
+ * one skb with its gso_size, as Linux's TCP gets it from GRO or a virtio device with guest TSO
+ * (one ACK for it: more than a full frame received); 'split' cuts it into its segments first
+ * (tcp_gso_segment's cut), as a link without GRO would deliver them (an ACK every other one).
+ */
+export type GsoReceive = 'gro' | 'split';
 
 export const TUN_DEFAULTS = {
   ns: 'linger0',
@@ -36,7 +45,19 @@ export interface TunStackOptions {
   seed?: number;
   /** Delete a namespace of that name left over from an earlier run instead of failing. */
   replace?: boolean;
+  /**
+   * The kernel's offloads on the device (IFF_VNET_HDR, TUNSETOFFLOAD: checksums, TSO4/6 both
+   * ways). Default true, unless LINGER_TUN_OFFLOAD=0; false: plain packets, every checksum whole.
+   */
+  offload?: boolean;
+  /** GSO super-packets from the kernel (default 'gro'). */
+  gsoReceive?: GsoReceive;
+  /** Where the line saying offloads were asked for and refused goes (default stderr). */
+  log?: (line: string) => void;
 }
+
+/** Offloads by default; LINGER_TUN_OFFLOAD=0 turns them off (the plain path). */
+export const offloadDefault = (): boolean => process.env['LINGER_TUN_OFFLOAD'] !== '0';
 
 let devCounter = 0;
 
@@ -49,6 +70,8 @@ export class TunStack {
   readonly runtime: RealtimeRuntime;
   readonly driver: RealtimeDriver;
   readonly net: LingerNet;
+  /** The device carries the kernel's offloads (vnet headers, TSO and checksums both ways). */
+  readonly offload: boolean;
   private downed = false;
 
   private constructor(ns: string, mtu: number, tun: TunDevice, opts: TunStackOptions) {
@@ -56,6 +79,7 @@ export class TunStack {
     this.mtu = mtu;
     this.tun = tun;
     this.clock = new RealClock();
+    this.offload = tun.vnetHdr && tun.offloadRefused === null;
     this.host = new Host({
       name: 'linger',
       addresses: [TUN_DEFAULTS.linger4, TUN_DEFAULTS.linger6],
@@ -64,13 +88,23 @@ export class TunStack {
       config: { ...opts.config, mtu },
       trace: opts.trace,
       tracePackets: opts.tracePackets ?? false,
+      // TUN_F_CSUM: linger's segments leave with partial checksums, the kernel's arrive saying
+      // whether they need a check (Host.deliver's csumValid).
+      checksumOffload: this.offload ? 'tx' : false,
     });
     this.driver = new RealtimeDriver(this.host, this.clock, (p) => tun.write(p));
     this.runtime = new RealtimeRuntime(this.clock);
     this.runtime.names.set('linger', [TUN_DEFAULTS.linger4, TUN_DEFAULTS.linger6]);
     this.runtime.names.set('kernel', [TUN_DEFAULTS.kernel4, TUN_DEFAULTS.kernel6]);
     this.net = bindNet(this.host, this.runtime);
-    tun.start((p) => this.driver.input(p), () => this.driver.arm());
+    const driver = this.driver;
+    if ((opts.gsoReceive ?? 'gro') === 'split') {
+      tun.start((p, csumValid, gso) => {
+        const segs = gso ? gsoSegments(p, gso) : null;
+        if (!segs) return driver.input(p, csumValid, 0);
+        for (const s of segs) driver.input(s, true, 0);
+      }, () => driver.arm());
+    } else tun.start((p, csumValid, gso) => driver.input(p, csumValid, gso), () => driver.arm());
   }
 
   /** Creates the namespace and the device, configures both, and starts the host. Needs root. */
@@ -83,7 +117,10 @@ export class TunStack {
       if (!opts.replace) throw new NetnsError(`network namespace ${ns} already exists (linger tun down --ns ${ns} removes it)`);
       nsDel(ns);
     }
-    const tun = new TunDevice({ name: `lgt${process.pid % 100000}x${devCounter++}` });
+    const offload = opts.offload ?? offloadDefault();
+    const tun = new TunDevice({ name: `lgt${process.pid % 100000}x${devCounter++}`, vnetHdr: offload });
+    // Never silent: offloads asked for and not had are said, with the kernel's reason.
+    if (tun.offloadRefused !== null) (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`linger tun: offloads off, plain packets: ${tun.offloadRefused}`);
     try {
       nsAdd(ns);
       configureTunInNs(ns, tun.name, TUN_DEFAULTS.dev, mtu, {

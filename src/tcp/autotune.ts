@@ -106,15 +106,16 @@ function setWindowClamp(c: TcpConn, val: number): void {
 }
 
 /**
- * tcp_measure_rcv_mss for a segment of at least rcv_mss bytes: when its size differs from
- * rcv_mss, scaling_ratio becomes len / truesize, and the window clamp follows the buffer.
+ * tcp_measure_rcv_mss for a segment of at least rcv_mss bytes (`len`: gso_size for a GRO
+ * packet, else its length): when that differs from rcv_mss, scaling_ratio becomes the skb's
+ * length / truesize, and the window clamp follows the buffer.
  */
-export function measureRcvMss(c: TcpConn, len: number): void {
+export function measureRcvMss(c: TcpConn, len: number, skbLen = len, truesize = skbTruesize(skbLen)): void {
   if (len < c.rcvMss) return;
   if (len !== c.rcvMss) {
     const r = rcvSpace(c);
     const old = r.ratio;
-    r.ratio = Math.floor((len << RMEM_TO_WIN_SCALE) / skbTruesize(len)) || 1;
+    r.ratio = Math.floor((skbLen * (1 << RMEM_TO_WIN_SCALE)) / truesize) || 1;
     if (r.ratio !== old && c.windowClamp) {
       setWindowClamp(c, winFromSpace(c, r.rcvbuf));
       if (c.windowClamp < r.space) r.space = c.windowClamp;
@@ -128,11 +129,10 @@ export function measureRcvMss(c: TcpConn, len: number): void {
  * two segments when the segment's memory is worth no more window than it carries, else by
  * __tcp_grow_window's rule, up to the clamp and the free space.
  */
-export function growWindow(c: TcpConn, len: number): void {
+export function growWindow(c: TcpConn, len: number, truesize = skbTruesize(len)): void {
   const clamp = c.windowClamp || fullSpace(c);
   const room = Math.min(clamp, freeSpace(c)) - c.rcvSsthresh;
   if (room <= 0) return;
-  const truesize = skbTruesize(len);
   let incr: number;
   if (winFromSpace(c, truesize) <= len) incr = 2 * advmssEst(c);
   else {

@@ -159,6 +159,17 @@ export function skbTruesize(len: number): number {
 }
 
 /**
+ * The truesize of a GSO/GRO super-packet of `len` bytes in segments of `gsoSize`: each segment's
+ * skbTruesize, summed, as skb_gro_receive adds each merged skb's truesize, so a link that hands
+ * over super-packets charges the receive queue what the same segments one by one would.
+ */
+export function groTruesize(len: number, gsoSize: number): number {
+  const full = Math.floor(len / gsoSize);
+  const rest = len - full * gsoSize;
+  return full * skbTruesize(gsoSize) + (rest ? skbTruesize(rest) : 0);
+}
+
+/**
  * Where a head of `size` bytes comes from (kmalloc_reserve): the skb_small_head_cache (576 bytes,
  * SKB_HEAD_ALIGN(MAX_TCP_HEADER)) when it fits, else a power-of-two kmalloc bucket. Seen on
  * 6.18: a 1-byte segment charges 832 = 576 + 256 (ss -tm, out-of-order flood on tun).
@@ -224,16 +235,17 @@ export class SegmentQueue {
 
   /**
    * Queues up to `free` bytes of src[start, end) (no copy: the range of src is kept as the
-   * segment's, no view is made); returns how many.
+   * segment's, no view is made), charged `charge` (default: the cost of its length); returns
+   * how many.
    */
-  push(src: Uint8Array, start = 0, end = src.length): number {
+  push(src: Uint8Array, start = 0, end = src.length, charge = -1): number {
     const n = Math.min(end - start, this.limit - this.len);
     if (n <= 0) return 0;
     if (this.segs === NO_SEGS) {
       this.segs = segsPool.pop() ?? [];
       this.meta = metaPool.pop() ?? [];
     }
-    if (this.len > 0 && n <= this.tailroom) {
+    if (this.len > 0 && charge < 0 && n <= this.tailroom) {
       // tcp_queue_rcv -> tcp_try_coalesce: the payload is copied into the tail skb's room (delta
       // truesize 0); the tail's charge moves to the new last entry, released when it is read.
       this.tailroom -= n;
@@ -242,10 +254,11 @@ export class SegmentQueue {
       this.meta[last] = 0;
       this.put(src, start, start + n, moved);
     } else {
-      const cost = this.cost(n);
+      const cost = charge >= 0 ? charge : this.cost(n);
       this.put(src, start, start + n, cost);
       this.charged += cost;
-      this.tailroom = this.room(n);
+      // A GRO packet's payload sits in page fragments: no tailroom to coalesce into.
+      this.tailroom = charge >= 0 ? 0 : this.room(n);
     }
     this.len += n;
     return n;

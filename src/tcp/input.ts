@@ -3,7 +3,7 @@
 // Returns true when the caller must answer the segment with a reset (Linux "return 1").
 
 import { growWindow, initBufferSpace, measureRcvMss, rcvRttMeasure, rcvRttMeasureTs } from './autotune.ts';
-import { skbTailroom, skbTruesize } from './buffer.ts';
+import { groTruesize, skbTailroom, skbTruesize } from './buffer.ts';
 import { fastPathCheck, fastPathOff, fastPathOn, forcedMemSchedule, forwardAlloc, headerPredicted, memReclaim, tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { payloadLength, SegmentFields } from '../wire/segment.ts';
@@ -37,7 +37,7 @@ function sndUnaUpdate(c: TcpConn, ack: number): void {
 
 /** The entry point: one segment for this connection. */
 export function connInput(c: TcpConn, seg: TcpRepr, fromCookie = false): boolean {
-  c.segsIn++;
+  c.segsIn += seg.gsoSize === undefined ? 1 : Math.ceil(payloadLength(seg) / seg.gsoSize); // tcp_segs_in
   const o = parseSegOpts(seg);
   if (c.state === TcpState.SYN_SENT) return synSentInput(c, seg, o);
   if (c.state === TcpState.CLOSED) return !(seg.flags & RST);
@@ -604,6 +604,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     bytes = seg.payload;
     len = bytes.length;
   }
+  const gso = seg.gsoSize ?? 0; // a GSO/GRO packet from an offloading link
   let fin = (seg.flags & FIN) !== 0;
   if (endSeq === seg.seq) return; // nothing in sequence space (a SYN counts: simultaneous open)
   const now = c.env.now();
@@ -635,7 +636,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     seq = c.rcvNxt;
   }
   if (seq === c.rcvNxt) {
-    const truesize = skbTruesize(len);
+    const truesize = gso ? groTruesize(len, gso) : skbTruesize(len);
     // tcp_rcv_established's bulk data path: a predicted segment whose truesize sk_forward_alloc
     // covers is queued with no sk_rcvbuf check. Seen on 6.18 (rcvq-in-window-taken.pkt, ss -tm):
     // sk_rcvbuf 8800 held 9216 after four 1000-byte segments, and 380 bytes more came this way
@@ -656,12 +657,16 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     if (take) {
       // A view of the payload is queued, not the packet with a range: measured, a queue holding
       // whole 64 KiB packets ran bulk at MTU 65535 a third slower in CPU time (why: not found).
-      c.rcvBuf.push(start === 0 && take === bytes.length ? bytes : bytes.subarray(start, start + take));
+      // A GRO packet is one skb of many segments: charged as they would be (groTruesize),
+      // rcv_mss measured on gso_size, and ACKed as one skb by __tcp_ack_snd_check (more than a
+      // full frame received: at once), as Linux's TCP takes what GRO or a virtio device hands it.
+      const view = start === 0 && take === bytes.length ? bytes : bytes.subarray(start, start + take);
+      c.rcvBuf.push(view, 0, take, gso ? groTruesize(take, gso) : -1);
       c.rcvNxt = seqAdd(c.rcvNxt, take);
       c.bytesReceived += take;
-      c.dataSegsIn++;
+      c.dataSegsIn += gso ? Math.ceil(take / gso) : 1; // tcp_segs_in: gso_segs
       c.ackPending = true;
-      dataRecvEvent(c, take, now);
+      dataRecvEvent(c, take, now, gso, truesize);
     }
     if (fin && take === len) tcpFin(c);
     let ackNow = false;
@@ -687,12 +692,13 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
   // tcp_data_queue_ofo: out-of-order data the memory bounds refuse is dropped, and no ACK is
   // scheduled for it.
   fastPathOff(c); // tcp_data_queue_ofo
-  if (!tryRmemSchedule(c, seq, len, skbTruesize(len))) {
+  const truesizeOfo = gso ? groTruesize(len, gso) : skbTruesize(len);
+  if (!tryRmemSchedule(c, seq, len, truesizeOfo)) {
     counters.inc('TCPOFODrop');
     return;
   }
   counters.inc('TCPOFOQueue');
-  dataQueueOfo(c, seq, bytes.subarray(start, start + len), fin);
+  dataQueueOfo(c, seq, bytes.subarray(start, start + len), fin, gso ? truesizeOfo : -1);
   c.ackNow = true;
 }
 
@@ -700,10 +706,13 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
  * tcp_data_queue_ofo: out-of-order data into the queue (kept in sequence order, as Linux's rbtree,
  * looked up by its predecessor), D-SACKing what it already held, then its SACK block first.
  */
-function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean): void {
+function dataQueueOfo(c: TcpConn, seq: number, data: Uint8Array, fin: boolean, groCharge = -1): void {
   const counters = c.env.counters;
   const len = data.length;
-  const seg: OfoSegment = { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
+  // A GRO packet's payload sits in page fragments: no tailroom to coalesce into.
+  const seg: OfoSegment = groCharge >= 0
+    ? { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: groCharge, skbs: 1, tailroom: 0 }
+    : { seq, end: seqAdd(seq, len), data: data.slice(), fin, truesize: skbTruesize(len), skbs: 1, tailroom: skbTailroom(len) }; // the packet buffer is not ours to keep
   const end = ofoEnd(seg);
   if (!c.ofo.length) {
     c.ofo = [seg];
@@ -824,8 +833,8 @@ function incrQuickack(c: TcpConn): void {
 }
 
 /** tcp_event_data_recv: delayed-ACK estimator (ato), quickack start, receive window growth. */
-function dataRecvEvent(c: TcpConn, len: number, now: number): void {
-  measureRcvMss(c, len);
+function dataRecvEvent(c: TcpConn, len: number, now: number, gsoSize = 0, truesize = skbTruesize(len)): void {
+  measureRcvMss(c, gsoSize || len, len, truesize);
   rcvRttMeasure(c);
   if (c.ato === 0) {
     // The first data segment initialises the delayed-ACK engine.
@@ -841,7 +850,7 @@ function dataRecvEvent(c: TcpConn, len: number, now: number): void {
   }
   c.lrcvtime = now;
   c.lastDataRecv = now;
-  if (len >= 128) growWindow(c, len); // autotune.ts
+  if (len >= 128) growWindow(c, len, truesize); // autotune.ts
 }
 
 /** tcp_fin: the peer will send no more. */

@@ -59,6 +59,8 @@ export abstract class SegmentFields {
  * only for segments with other layouts than the common ones.
  */
 export class RxSegment extends SegmentFields implements TcpRepr {
+  /** Set by the host for a GSO/GRO packet from an offloading link (its segment size), per packet. */
+  gsoSize: number | undefined = undefined;
   mss = 0;
   /** The window scale shift as sent (not yet capped), -1 absent. */
   wscale = -1;

@@ -33,6 +33,11 @@ export interface TcpRepr {
   urgent: number;
   options: TcpOption[];
   payload: Uint8Array; // a view into the packet when decoded; no copy
+  /**
+   * skb_shinfo(skb)->gso_size: set by a link that hands over several segments as one (GRO, a
+   * TUN device's GSO packet), the size of each; absent for a segment that came as it was sent.
+   */
+  gsoSize?: number;
 }
 
 export interface IpRepr {

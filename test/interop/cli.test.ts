@@ -64,12 +64,20 @@ test('linger tun up: the kernel in the namespace reaches linger over IPv4 and IP
   }
 }, ['--mtu', '9000']));
 
-test('linger tun echo: nc in the namespace gets its bytes back on port 7', { skip, timeout: 60_000 }, () => withTun('echo', 'e', (ns) => {
+test('linger tun echo: nc in the namespace gets its bytes back on port 7', { skip, timeout: 60_000 }, () => withTun('echo', 'e', (ns, out) => {
+  assert.match(out(), /device linger \(MTU 1500, offloads: TSO\/GSO and checksums both ways\)/);
   // -N: shutdown(SHUT_WR) at EOF on stdin; linger echoes, then closes when it reads EOF
   const r = nsRun(ns, 'nc', ['-N', '-w', '5', '10.77.0.2', '7'], 'hello over TUN\n'.repeat(1000));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'hello over TUN\n'.repeat(1000));
 }));
+
+test('linger tun echo --no-offload: the plain device says so and echoes the same bytes', { skip, timeout: 60_000 }, () => withTun('echo', 'p', (ns, out) => {
+  assert.match(out(), /device linger \(MTU 1500, plain packets\)/);
+  const r = nsRun(ns, 'nc', ['-N', '-w', '5', '10.77.0.2', '7'], 'hello over TUN\n'.repeat(1000));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'hello over TUN\n'.repeat(1000));
+}, ['--no-offload']));
 
 test('linger tun http: curl gets HTTP/1.1 keep-alive on port 80 and h2c on 8080', { skip, timeout: 60_000 }, () => withTun('http', 'h', (ns) => {
   const r = nsRun(ns, 'curl', ['-sS', '-v', '--max-time', '5', 'http://10.77.0.2/a', 'http://10.77.0.2/b']);

@@ -579,7 +579,12 @@ export class LingerEnv implements Env {
     liveNs.add(st.ns);
   }
 
-  static async up(name: string, opts: { mtu?: number; config?: Partial<HostConfig> } = {}): Promise<LingerEnv> {
+  /**
+   * `offload`: the device with the kernel's offloads (vnet headers, GSO both ways). Off by
+   * default here: the impairments and the pcap comparison work packet by packet on real
+   * segments, and a GSO packet is 45 of them; the offload cases run without impairments.
+   */
+  static async up(name: string, opts: { mtu?: number; config?: Partial<HostConfig>; offload?: boolean } = {}): Promise<LingerEnv> {
     let env: LingerEnv | null = null;
     const sink = (e: TraceEvent): void => {
       if (!env) return;
@@ -598,9 +603,10 @@ export class LingerEnv implements Env {
       env.events.push(e);
     };
     mkdirSync(OUT_DIR, { recursive: true });
-    const st = TunStack.up({ ns: nsName('t'), mtu: opts.mtu, config: opts.config, trace: sink, tracePackets: true, replace: true });
+    const st = TunStack.up({ ns: nsName('t'), mtu: opts.mtu, config: opts.config, trace: sink, tracePackets: true, replace: true, offload: opts.offload ?? false });
+    if ((opts.offload ?? false) !== st.offload) throw new Error(`${name}: offload ${String(opts.offload ?? false)} asked, the device has ${String(st.offload)}`);
     env = new LingerEnv(st);
-    env.impair();
+    if (!st.offload) env.impair();
     env.name = name;
     env.pcapFd = openSync(`${OUT_DIR}/${name}.linger.pcap`, 'w');
     env.capture = new Capture(st.ns, 'linger', `${OUT_DIR}/${name}.kernel.pcap`, [env.kernelAddr, env.kernelAddr6]);
@@ -620,21 +626,21 @@ export class LingerEnv implements Env {
   }
   /** Holds each packet linger sends for ms before it reaches the device (0: none). */
   delayOutput(ms: number): void {
-    this.out.delay(ms);
+    this.impaired().out.delay(ms);
   }
   /** Holds each packet from the device for ms before linger gets it (0: none). */
   delayInput(ms: number): void {
-    this.in.delay(ms);
+    this.impaired().in.delay(ms);
   }
   /** Swaps a packet from the device with the next one with probability prob (seeded). */
   reorderInput(prob: number, seed = 1): void {
-    this.in.reorder(prob, seed);
+    this.impaired().in.reorder(prob, seed);
   }
   get reordered(): number {
     return this.in.swapped;
   }
   lossBoth(prob: number, seed = 1): void {
-    this.in.loss(prob, seed);
+    this.impaired().in.loss(prob, seed);
     this.out.loss(prob, seed + 1);
   }
   get lost(): [number, number] {
@@ -647,6 +653,11 @@ export class LingerEnv implements Env {
     RealtimeDriver.prototype.input.call(this.st.driver, p);
     if (late) this.st.driver.arm();
   });
+  /** The impairments sit between linger and a plain device only (LingerEnv.up's offload). */
+  private impaired(): this {
+    if (this.st.offload) throw new Error(`${this.name}: impairments need the plain device (offload: false)`);
+    return this;
+  }
   private impair(): void {
     this.st.host.setEmit(this.out.input);
     this.st.driver.input = this.in.input;
@@ -886,8 +897,8 @@ export async function runCase(env: Env, spec: CaseSpec): Promise<CaseResult> {
 }
 
 /** Runs the case against linger and against a kernel peer (the reference), each in fresh namespaces. */
-export async function runBoth(name: string, spec: CaseSpec, opts: { mtu?: number; config?: Partial<HostConfig>; sysctls?: string[]; reference?: boolean; link?: 'veth' | 'relay' } = {}): Promise<{ linger: CaseResult & { env: LingerEnv }; ref?: CaseResult }> {
-  const lenv = await LingerEnv.up(name, { mtu: opts.mtu, config: opts.config });
+export async function runBoth(name: string, spec: CaseSpec, opts: { mtu?: number; config?: Partial<HostConfig>; sysctls?: string[]; reference?: boolean; link?: 'veth' | 'relay'; offload?: boolean } = {}): Promise<{ linger: CaseResult & { env: LingerEnv }; ref?: CaseResult }> {
+  const lenv = await LingerEnv.up(name, { mtu: opts.mtu, config: opts.config, offload: opts.offload });
   let linger: CaseResult;
   try {
     linger = await runCase(lenv, spec);
