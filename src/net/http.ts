@@ -118,8 +118,7 @@ function listenOnHost(server: AnyServer, net: LingerNet, onListening?: () => voi
  * plain Error with an enumerable `code` and a toString of `Error [CODE]: message`.
  */
 function nodeCodeError(code: string, message: string): Error & { code: string } {
-  const e = new Error(message) as Error & { code: string };
-  e.code = code;
+  const e = nodeError(code, message);
   Object.defineProperty(e, 'toString', { value() { return `${e.name} [${code}]: ${e.message}`; }, enumerable: false, writable: true, configurable: true });
   return e;
 }

@@ -39,14 +39,19 @@ function rmemSchedule(c: TcpConn, truesize: number): boolean {
   const delta = truesize - forwardAlloc(c);
   if (delta <= 0) return true;
   if (!c.env.rmemSchedule(c, delta)) return false;
-  rcvSpace(c).reserved += Math.ceil(delta / PAGE) * PAGE;
+  reservePages(c, delta);
   return true;
 }
+
+/** sk_forward_alloc grows in whole pages (sk_mem_pages). */
+const reservePages = (c: TcpConn, delta: number): void => {
+  rcvSpace(c).reserved += Math.ceil(delta / PAGE) * PAGE;
+};
 
 /** sk_forced_mem_schedule: the pages reserved whatever tcp_mem says. */
 export function forcedMemSchedule(c: TcpConn, truesize: number): void {
   const delta = truesize - forwardAlloc(c);
-  if (delta > 0) rcvSpace(c).reserved += Math.ceil(delta / PAGE) * PAGE;
+  if (delta > 0) reservePages(c, delta);
 }
 
 /** sk_mem_reclaim, after memory is uncharged (6.x, every sk_mem_uncharge): whole free pages go back. */
