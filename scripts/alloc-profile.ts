@@ -6,7 +6,7 @@
 
 import { Session } from 'node:inspector/promises';
 import { benchWorld } from '../src/bench/world.ts';
-import { oneWayTransfer } from '../src/bench/cases.ts';
+import { BULK_LINK, oneWayTransfer } from '../src/bench/cases.ts';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +26,7 @@ interface Node {
 const mss = 1448;
 const warm = 2000 * mss;
 const total = warm + segments * mss;
-const w = benchWorld({ config: { mtu: 1500 } });
+const w = benchWorld({ config: { mtu: 1500 }, link: BULK_LINK, gso: !process.argv.includes('--no-gso') });
 const x = oneWayTransfer(w, total);
 w.net.runWhile(() => x.got() < warm, 3600e6);
 const s = new Session();

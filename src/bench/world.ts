@@ -12,10 +12,10 @@ export interface BenchWorld {
   server: Host;
 }
 
-export function benchWorld(opts: { link?: LinkParams; clientAddrs?: string[]; config?: Partial<HostConfig>; seed?: number } = {}): BenchWorld {
+export function benchWorld(opts: { link?: LinkParams; clientAddrs?: string[]; config?: Partial<HostConfig>; seed?: number; gso?: boolean } = {}): BenchWorld {
   const net = new Network({ seed: opts.seed ?? 1, maxStepsPerInstant: Number.MAX_SAFE_INTEGER });
-  const client = new Host({ name: 'client', addresses: opts.clientAddrs ?? ['10.0.0.1'], clock: net.clock, seed: 1, config: opts.config, tracePackets: false, checksumOffload: true });
-  const server = new Host({ name: 'server', addresses: ['10.0.0.2'], clock: net.clock, seed: 2, config: opts.config, tracePackets: false, checksumOffload: true });
+  const client = new Host({ name: 'client', addresses: opts.clientAddrs ?? ['10.0.0.1'], clock: net.clock, seed: 1, config: opts.config, tracePackets: false, checksumOffload: true, gso: opts.gso ?? true });
+  const server = new Host({ name: 'server', addresses: ['10.0.0.2'], clock: net.clock, seed: 2, config: opts.config, tracePackets: false, checksumOffload: true, gso: opts.gso ?? true });
   net.addNode(client);
   net.addNode(server);
   net.link('client', 'server', opts.link ?? { latencyUs: 0 });

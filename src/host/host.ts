@@ -60,6 +60,14 @@ export interface HostOptions {
    * (a TUN device with vnet headers, TUN_F_CSUM: see deliver()).
    */
   checksumOffload?: boolean | 'tx';
+  /**
+   * The device's segmentation offloads, as on veth or lo (TSO/GSO and GRO on): TCP hands it up
+   * to 64 KB of consecutive full segments as one packet (gso_size the MSS, emitted with that
+   * size) and takes such packets whole on receive, as one GRO skb. The simulator carries them
+   * whole between two such hosts over a link with no per-packet effect and cuts them into their
+   * segments everywhere else. Default false: one segment per packet (as gso_max_segs 1).
+   */
+  gso?: boolean;
 }
 
 /** A simulated host with Linux's TCP: its sockets, listeners, TIME_WAIT table, sysctls and nstat counters. Add it to a Network (or a Runtime), then make sockets with socket() or, for Node code, bindNet(). */
@@ -70,7 +78,7 @@ export class Host implements ConnEnv, SocketHost {
   readonly counters = new Counters();
   readonly clock: Clock;
   readonly seed: number;
-  private emitFn: ((packet: Uint8Array) => void) | null = null;
+  private emitFn: ((packet: Uint8Array, gsoSize?: number) => void) | null = null;
   private traceSinks: TraceSink[] = [];
   private tracePackets: boolean;
   private readonly wheel: TimerWheel<TcpTimer>;
@@ -106,6 +114,8 @@ export class Host implements ConnEnv, SocketHost {
   private readonly rxChecksumOffload: boolean;
   /** Segments leave CHECKSUM_PARTIAL. */
   private readonly txChecksumOffload: boolean;
+  /** HostOptions.gso: the largest TSO packet the device takes (ConnEnv), 0 with no offload. */
+  readonly gsoMaxSize: number;
 
   constructor(opts: HostOptions) {
     this.name = opts.name;
@@ -119,14 +129,15 @@ export class Host implements ConnEnv, SocketHost {
     this.isnOverride = opts.isn;
     this.rxChecksumOffload = opts.checksumOffload === true;
     this.txChecksumOffload = (opts.checksumOffload ?? false) !== false;
+    this.gsoMaxSize = opts.gso ? 65536 : 0; // GSO_LEGACY_MAX_SIZE
     this.wheel = new TimerWheel<TcpTimer>(opts.clock.now());
     this.ports = new PortTable(this.cfg, this.seed, this.clock, this.demux);
   }
 
   // ---- The driver's side (SimNode) ----
 
-  /** Installed by the network (SimNode): how the host sends a packet. */
-  setEmit(emit: (packet: Uint8Array) => void): void {
+  /** Installed by the network (SimNode): how the host sends a packet (`gsoSize` > 0: a TSO packet of segments of that size). */
+  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void): void {
     this.emitFn = emit;
   }
   /** `sysctl -w name=value` on this host (a ConfigError for an unknown name or a bad value). */
@@ -269,23 +280,27 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Output ----
 
-  private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string): void {
+  private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string, gsoSize = 0): void {
     if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
     const packet = encodePacketSlab(ip, seg, this.txChecksumOffload);
-    this.counters.v.OutSegs++;
+    // tcp_skb_pcount: a TSO packet counts its segments (OutSegs, segs_out), and inet_gso_segment
+    // gives them consecutive IPv4 identifications from the packet's.
+    const pcount = gsoSize ? Math.ceil(payloadLength(seg) / gsoSize) : 1;
+    if (pcount > 1 && ip.version === 4) this.ipId = (this.ipId + pcount - 1) & 0xffff;
+    this.counters.v.OutSegs += pcount;
     this.counters.v.OutRequests++;
     this.traceSegment('out', ip, seg, label, note, packet);
-    this.emitFn?.(packet);
+    this.emitFn?.(packet, pcount > 1 ? gsoSize : 0);
   }
 
-  /** ConnEnv.transmit: a segment from a connection's 4-tuple. */
-  transmit(conn: TcpConn, seg: TcpRepr, note?: string): void {
-    conn.segsOut++;
+  /** ConnEnv.transmit: a segment (or a TSO packet of segments of `gsoSize`) from a connection's 4-tuple. */
+  transmit(conn: TcpConn, seg: TcpRepr, note?: string, gsoSize = 0): void {
     // One IpRepr per family, filled for each segment: output() keeps nothing of it.
     const ip = conn.v6 ? (this.txIp6 ??= makeIpRepr('::', '::')) : (this.txIp4 ??= makeIpRepr('0.0.0.0', '0.0.0.0'));
     ip.src = conn.localAddr;
     ip.dst = conn.remoteAddr;
-    this.output(ip, seg, this.traceSinks.length ? conn.label : undefined, note);
+    conn.segsOut += gsoSize ? Math.ceil(payloadLength(seg) / gsoSize) : 1;
+    this.output(ip, seg, this.traceSinks.length ? conn.label : undefined, note, gsoSize);
   }
   private txIp4: IpRepr | null = null;
   private txIp6: IpRepr | null = null;

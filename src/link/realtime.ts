@@ -45,7 +45,7 @@ export class RealtimeDriver {
   private rearmQueued = false;
   private stopped = false;
 
-  constructor(readonly host: Host, readonly clock: Clock, output: (p: Uint8Array) => void) {
+  constructor(readonly host: Host, readonly clock: Clock, output: (p: Uint8Array, gsoSize?: number) => void) {
     host.setEmit(output);
     // An engine timer armed earlier than the Node timer re-arms it (after the current
     // synchronous work, so a burst of arms costs one re-arm).

@@ -91,8 +91,11 @@ export class TunStack {
       // TUN_F_CSUM: linger's segments leave with partial checksums, the kernel's arrive saying
       // whether they need a check (Host.deliver's csumValid).
       checksumOffload: this.offload ? 'tx' : false,
+      // TSO4/6: TCP hands the device up to 64 KB of segments at once, and the kernel's GSO
+      // packets are taken whole (gsoReceive 'gro', the default).
+      gso: this.offload,
     });
-    this.driver = new RealtimeDriver(this.host, this.clock, (p) => tun.write(p));
+    this.driver = new RealtimeDriver(this.host, this.clock, (p, gso) => tun.write(p, gso));
     this.runtime = new RealtimeRuntime(this.clock);
     this.runtime.names.set('linger', [TUN_DEFAULTS.linger4, TUN_DEFAULTS.linger6]);
     this.runtime.names.set('kernel', [TUN_DEFAULTS.kernel4, TUN_DEFAULTS.kernel6]);

@@ -11,7 +11,7 @@
 // device is idle one pool thread sleeps in poll() and the event loop is free.
 
 import koffi from 'koffi';
-import { GsoCoalescer, VNET_F_DATA_VALID, VNET_F_NEEDS_CSUM, VNET_GSO_ECN, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from './vnet.ts';
+import { GsoCoalescer, gsoSegments, VNET_F_DATA_VALID, VNET_F_NEEDS_CSUM, VNET_GSO_ECN, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from './vnet.ts';
 
 const O_RDWR = 0o2;
 const O_NONBLOCK = 0o4000;
@@ -223,11 +223,19 @@ export class TunDevice {
    * stats.txErrors). With vnet headers the packet joins the GSO coalescer, which writes at the
    * end of the current job (a microtask) or when a run cannot grow: true, errors are counted.
    */
-  write(packet: Uint8Array): boolean {
+  write(packet: Uint8Array, gsoSize = 0): boolean {
     if (this.closed) return false;
     const co = this.coalescer;
-    if (!co) return this.writeRaw(packet, packet.length);
-    co.push(packet);
+    if (!co) {
+      // A plain device takes single segments: a TSO packet goes as the segments it stands for.
+      const segs = gsoSize ? gsoSegments(packet, gsoSize) : null;
+      if (segs === null) return this.writeRaw(packet, packet.length);
+      let ok = true;
+      for (const s of segs) ok = this.writeRaw(s, s.length) && ok;
+      return ok;
+    }
+    if (gsoSize) co.pushGso(packet, gsoSize);
+    else co.push(packet);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushNow);

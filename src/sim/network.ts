@@ -6,6 +6,13 @@
 
 import { VirtualClock } from '../time/clock.ts';
 import { Rng } from './rng.ts';
+import { gsoSegments, ipHeaderLen } from '../wire/gso.ts';
+
+/** IP and TCP header lengths of a TCP packet, or -1. */
+function gsoHeadersLen(p: Uint8Array): number {
+  const ipHl = ipHeaderLen(p);
+  return ipHl < 0 ? -1 : ipHl + (p[ipHl + 12]! >> 4) * 4;
+}
 
 /** What the network needs of a node (a Host is one): its name and addresses, packet delivery and timers. */
 export interface SimNode {
@@ -13,13 +20,19 @@ export interface SimNode {
   /** Canonical IP strings, e.g. "10.0.0.1", "fd00::1" (any valid text form is accepted). */
   readonly addresses: readonly string[];
   /** Installed by the network; the node calls it synchronously to send an IP packet at the network's current time. */
-  setEmit(emit: (packet: Uint8Array) => void): void;
+  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void): void;
   /**
    * One packet, arriving now. A node reads the time from the network's clock (`net.clock`,
    * which a Host is built with): the network never passes a second copy of it. Packets are
-   * passed without copying (duplicates share one buffer): treat them as read-only.
+   * passed without copying (duplicates share one buffer): treat them as read-only. A GSO
+   * packet (see gsoMaxSize) comes with `gsoSize` and its checksum partial (`csumValid`).
    */
-  deliver(packet: Uint8Array): void;
+  deliver(packet: Uint8Array, csumValid?: boolean, gsoSize?: number): void;
+  /**
+   * The node's device takes TSO/GSO super-packets of up to this many bytes (veth with its
+   * offloads), and may emit them, each with its gso_size. Absent or 0: single segments only.
+   */
+  readonly gsoMaxSize?: number;
   /** Run every timer due at or before the clock's now. */
   advance(): void;
   /** Earliest pending timer (µs) or Infinity. */
@@ -260,6 +273,8 @@ class Ev {
     public packet: Uint8Array | null,
     public sentAt: number,
     public flags: number,
+    /** A GSO packet's segment size (0: a single segment). */
+    public gso = 0,
   ) {}
 }
 
@@ -444,7 +459,7 @@ export class Network {
       const b = k.includes('.') ? v4Bytes(k) : null;
       if (b) this.byAddr4.set(v4Number(b, 0), e);
     }
-    node.setEmit((packet) => this.send(e, packet));
+    node.setEmit((packet, gsoSize) => (gsoSize ? this.sendGso(e, packet, gsoSize) : this.send(e, packet)));
   }
 
   /** Links two nodes by name: `params` apply both ways, `reverse` overrides b -> a. */
@@ -596,6 +611,7 @@ export class Network {
     e.packet = packet;
     e.sentAt = sentAt;
     e.flags = flags;
+    e.gso = 0;
     return e;
   }
 
@@ -634,7 +650,8 @@ export class Network {
         reordered: (ev.flags & F_REORDER) !== 0,
       });
     }
-    dir._dst.node.deliver(packet);
+    if (ev.gso) dir._dst.node.deliver(packet, true, ev.gso);
+    else dir._dst.node.deliver(packet);
   }
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
@@ -646,6 +663,37 @@ export class Network {
     }
     if (!dst) return null;
     return src.out.get(dst) ?? dst.name;
+  }
+
+  /**
+   * A TSO/GSO packet from a node with offloads. It crosses whole, as a GSO skb crosses a veth
+   * pair, when the node at the other end takes such packets and the link does nothing per
+   * packet (no bandwidth, loss, duplication, reordering or corruption, no filter, each segment
+   * within the MTU); a partition drops it whole. Anywhere else it is cut into the segments it
+   * stands for (tcp_gso_segment, as software GSO does before a device without TSO), and each
+   * goes on as any packet. Counted as one packet when it crosses whole (a veth's tx_packets).
+   */
+  private sendGso(src: NodeEntry, packet: Uint8Array, gsoSize: number): void {
+    const dir = this.filters.length ? null : this.route(src, packet);
+    if (dir instanceof LinkDirection && (dir._dst.node.gsoMaxSize ?? 0) >= packet.length && dir.link.isUp) {
+      const p = dir._params;
+      const hl = gsoHeadersLen(packet);
+      if (!p.bandwidthBps && !p.loss && !p.duplicate && !p.reorder && !p.corrupt && hl > 0 && hl + gsoSize <= p.mtu) {
+        const now = this.clock.now();
+        this.stats.sent++;
+        this.stats.bytesSent += packet.length;
+        dir.stats.sent++;
+        dir.stats.bytesSent += packet.length;
+        if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned');
+        const ev = this.ev(now + p.latencyUs, null, dir, packet, now, 0);
+        ev.gso = gsoSize;
+        this.heap.push(ev);
+        return;
+      }
+    }
+    const segs = gsoSegments(packet, gsoSize);
+    if (segs === null) return this.send(src, packet);
+    for (let i = 0; i < segs.length; i++) this.send(src, segs[i]!);
   }
 
   private send(src: NodeEntry, packet: Uint8Array): void {

@@ -24,8 +24,16 @@ export interface ConnEnv {
   readonly counters: Counters;
   readonly name: string;
   now(): number;
-  /** Sends a segment from this connection's 4-tuple (builds IP, checksums, traces, counts). */
-  transmit(conn: TcpConn, seg: TcpRepr, note?: string): void;
+  /**
+   * Sends a segment from this connection's 4-tuple (builds IP, checksums, traces, counts).
+   * `gsoSize` > 0: a TSO packet whose payload is segments of that size (see gsoMaxSize).
+   */
+  transmit(conn: TcpConn, seg: TcpRepr, note?: string, gsoSize?: number): void;
+  /**
+   * The largest TSO/GSO packet the device takes (its gso_max_size), or 0: the device takes
+   * single segments only (as gso_max_segs 1), and TCP sends every segment on its own.
+   */
+  readonly gsoMaxSize: number;
   trace(ev: TraceEvent): void;
   /** Someone listens to trace(): events (and their labels) are worth building. */
   readonly tracing: boolean;

@@ -151,6 +151,16 @@ const TX = new TxSegment();
 
 /** A segment carrying ACK with the current window; clears any pending delayed ACK. */
 function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note?: string): void {
+  if (payload.length) caDataSent(c); // tcp_event_data_sent
+  ackSent(c);
+  transmitWithAck(c, flags, seq, payload, note, 0);
+}
+
+/**
+ * tcp_transmit_skb for a segment carrying ACK: the current window and options, then env.transmit.
+ * `gsoSize` > 0: the payload is several segments of that size sent as one TSO/GSO packet.
+ */
+function transmitWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note: string | undefined, gsoSize: number): void {
   // tcp_v4_reqsk_send_ack: a request (SYN_RECV child of a listener) ACKs with its SYN-ACK's
   // window shifted by the scale, truncated (observed: 65160 >> 10 = 63 on 6.18).
   const win = c.state === TcpState.SYN_RECV && c.listener ? Math.min(c.rcvWnd >>> c.rcvWscale, 65535) : selectWindow(c);
@@ -164,9 +174,7 @@ function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array
   seg.urgent = 0;
   dataOptions(c, seg);
   seg.setPayload(payload, 0, payload.length);
-  if (payload.length) caDataSent(c); // tcp_event_data_sent
-  ackSent(c);
-  c.env.transmit(c, seg, note);
+  c.env.transmit(c, seg, note, gsoSize);
   seg.setPayload(EMPTY, 0, 0); // keep no send buffer alive
 }
 
@@ -316,6 +324,37 @@ export function packetsInFlight(c: TcpConn): number {
 }
 
 /**
+ * The payload one TSO packet may carry: whole segments of `mss` within an IP packet of 65535
+ * bytes (GSO_LEGACY_MAX_SIZE; tcp_xmit_size_goal), so 45 segments of 1448 at MTU 1500.
+ */
+function gsoPayloadMax(c: TcpConn, mss: number): number {
+  const headers = (c.v6 ? 40 : 20) + 20 + (c.tsOk ? 12 : 0);
+  const most = Math.min(c.env.gsoMaxSize, 65535) - headers;
+  return most >= 2 * mss ? Math.floor(most / mss) * mss : 0;
+}
+
+/**
+ * A data segment may share a TSO packet when its options are what every segment of the packet
+ * would carry: timestamps or nothing. A pending SACK or D-SACK block goes on one segment alone
+ * (tcp_established_options sends a D-SACK once), so such a segment is sent by itself.
+ */
+const gsoSegmentOk = (c: TcpConn): boolean => !(c.sackOk && (c.rcvSacks.length || c.dsack));
+
+/**
+ * The TSO packet tcp_write_xmit is building: bytes [off, off + len) of the send queue from SND.UNA,
+ * starting at seq. One for all connections (nothing is sent while it fills), emptied before
+ * tcpOutput returns.
+ */
+const TSO = { seq: 0, off: 0, len: 0, flags: 0, note: undefined as string | undefined };
+
+function flushTso(c: TcpConn, mss: number): void {
+  const b = TSO;
+  const n = b.len;
+  b.len = 0;
+  transmitWithAck(c, b.flags, b.seq, c.sndBuf.view(b.off, n), b.note, n > mss ? mss : 0);
+}
+
+/**
  * tcp_write_xmit: sends as much queued data (and the FIN after it) as the peer's window,
  * cwnd (in packets, tcp_cwnd_test) and Nagle allow, each segment entering the retransmission
  * queue; then schedules a tail loss probe. With nothing in flight and the window closed, arms
@@ -330,6 +369,14 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
   // Linux calls tcp_write_xmit only with never-sent data (a send head); it keeps the rwnd chrono.
   const newData = writeQueued(c);
   let rwndLimited = false;
+  // TSO/GSO (a device that takes super-packets, env.gsoMaxSize): consecutive segments of this
+  // pass go out as one packet of gso_size mss, as tcp_write_xmit hands a TSO skb to the device.
+  // Each MSS is still its own entry in the retransmission queue with its own counters, as with
+  // gso_max_segs 1: only the packet on the wire differs, and tcp_gso_segment cuts it back into
+  // exactly the segments sent one by one (PSH on the last, the same options and window).
+  const gsoMax = c.env.gsoMaxSize > 0 ? gsoPayloadMax(c, mss) : 0;
+  const batch = TSO;
+  batch.len = 0;
   while (true) {
     const dataEnd = c.writeSeq;
     const unsent = seqLt(c.sndNxt, dataEnd) ? (dataEnd - c.sndNxt) >>> 0 : 0;
@@ -363,13 +410,30 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
       if (len < mss && !fin && (corked || c.opts.cork)) break;
     }
     if (len > unsent) len = unsent;
-    const payload = len ? c.sndBuf.view(inFlight, len) : EMPTY;
     let flags = fin ? FIN : 0;
     if (len && pshIn(c, c.sndNxt, seqAdd(c.sndNxt, len))) flags |= PSH;
     const seq = c.sndNxt;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
     // Labels for the timeline: new data that PRR (RFC 6937) clocks out during a reduction.
-    sendWithAck(c, flags, seq, payload, inCwndReduction(c) ? 'new data (PRR)' : undefined);
+    const note = inCwndReduction(c) ? 'new data (PRR)' : undefined;
+    if (gsoMax && len && !fin && !pushOne && gsoSegmentOk(c)) {
+      // TSO: the segment joins the packet being built, which goes out when the next segment
+      // cannot join it, it is full, or the loop ends. Everything else below stays per segment.
+      if (batch.len && batch.len + len > gsoMax) flushTso(c, mss);
+      if (!batch.len) {
+        batch.seq = seq;
+        batch.off = inFlight;
+      }
+      batch.len += len;
+      batch.flags = flags;
+      batch.note = note;
+      caDataSent(c); // tcp_event_data_sent
+      ackSent(c);
+      if (flags & PSH || len < mss) flushTso(c, mss);
+    } else {
+      if (batch.len) flushTso(c, mss);
+      sendWithAck(c, flags, seq, len ? c.sndBuf.view(inFlight, len) : EMPTY, note);
+    }
     const now = c.env.now();
     if (len) {
       c.lsndtime = now;
@@ -390,6 +454,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     sent++;
     if (fin || pushOne) break;
   }
+  if (batch.len) flushTso(c, mss);
   if (newData) {
     if (rwndLimited) chronoStart(c, Chrono.RwndLimited);
     else chronoStop(c, Chrono.RwndLimited);
