@@ -111,7 +111,8 @@ export class Host implements ConnEnv, SocketHost {
   private ipId = 0;
   private readonly isnOverride: HostOptions['isn'];
   /** Arriving TCP checksums are not verified (NETIF_F_RXCSUM on a link that cannot corrupt). */
-  private readonly rxChecksumOffload: boolean;
+  /** TCP checksums arriving are not verified (checksumOffload true). */
+  readonly rxChecksumOffload: boolean;
   /** Segments leave CHECKSUM_PARTIAL. */
   private readonly txChecksumOffload: boolean;
   /** HostOptions.gso: the largest TSO packet the device takes (ConnEnv), 0 with no offload. */
@@ -221,8 +222,21 @@ export class Host implements ConnEnv, SocketHost {
       this.rxDepth--;
       tcp.setPayload(EMPTY_BYTES, 0, 0); // the packet is not kept through the segment
     }
-    this.flush();
+    if (this.napiDepth === 0) this.flush();
   }
+
+  /**
+   * NAPI: the packets delivered until napiEnd() are one poll's; the applications they wake run
+   * once, at napiEnd(), as a woken process runs after the softirq (a driver or the simulator
+   * calls these around a batch; see Network's napiPoll).
+   */
+  napiBegin(): void {
+    this.napiDepth++;
+  }
+  napiEnd(): void {
+    if (--this.napiDepth === 0) this.flush();
+  }
+  private napiDepth = 0;
   private rxDepth = 0;
   private readonly rxIp: IpRepr[] = [];
   private readonly rxSeg: RxSegment[] = [];

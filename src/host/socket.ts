@@ -125,6 +125,9 @@ export class Socket {
 
   /** ConnOwner: the connection woke us. */
   connEvent(what: ConnEvent): void {
+    // close() took the descriptor out of every epoll set: a wake-up queued before it (two in
+    // one NAPI poll, the first handler closing) reaches nobody. 'closed' still tells the owner.
+    if (this.closed && what !== 'closed') return;
     switch (what) {
       case 'connected': this.emit('connect'); break;
       case 'readable': this.emit('readable'); break;

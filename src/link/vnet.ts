@@ -5,8 +5,7 @@
 // include/uapi/linux/virtio_net.h (struct virtio_net_hdr, 10 bytes; little-endian on this
 // machine: tun's legacy header is in native order unless TUNSETVNETBE). Pure functions on bytes.
 
-import { fold } from '../wire/checksum.ts';
-import { get32, gsoSegments, ipHeaderLen, ipv4HeaderChecksum, pseudoSum, TCP_CSUM_OFFSET } from '../wire/gso.ts';
+import { gsoSegments, ipHeaderLen, SegmentRun, TCP_CSUM_OFFSET } from '../wire/gso.ts';
 
 export { gsoSegments };
 
@@ -21,8 +20,6 @@ export const VNET_GSO_TCPV4 = 1;
 export const VNET_GSO_TCPV6 = 4;
 export const VNET_GSO_ECN = 0x80;
 
-const PSH = 0x08;
-const ACK = 0x10;
 
 export interface VnetHdr {
   flags: number;
@@ -77,16 +74,11 @@ export interface CoalescerStats {
  */
 export class GsoCoalescer {
   readonly stats: CoalescerStats = { gsoPackets: 0, gsoSegments: 0 };
-  /** vnet header + the packet being built (IP total length at most 65535). */
-  private readonly buf = new Uint8Array(VNET_HDR_LEN + 65535);
-  private len = 0; // bytes of packet in buf after the header (0: nothing pending)
-  private segs = 0;
-  private ipHl = 0;
-  private hl = 0;
-  private gsoSize = 0;
-  private nextSeq = 0;
-  private nextId = 0;
-  private closed = false; // the last segment was short or had PSH: the run ends
+  /** The run being built, after room for the vnet header. */
+  private readonly run = new SegmentRun(VNET_HDR_LEN);
+  private get buf(): Uint8Array {
+    return this.run.buf;
+  }
 
   /**
    * `write(buf, n)`: one write() of buf[0, n) to the device; the buffer is reused afterwards.
@@ -96,111 +88,35 @@ export class GsoCoalescer {
   constructor(private readonly write: (b: Uint8Array, n: number) => void, readonly offload: boolean) {}
 
   push(p: Uint8Array): void {
-    if (this.len && this.extends(p)) return;
-    this.flush();
-    if (!this.offload) {
-      this.writeOne(p, -1);
+    const run = this.run;
+    if (run.len && run.extend(p)) {
+      if (run.full) this.flush();
       return;
     }
+    this.flush();
+    if (!this.offload) return this.writeOne(p, -1);
+    if (run.start(p)) return;
+    // Not a data segment: alone, its checksum partial when it is TCP with a whole header.
     const ipHl = ipHeaderLen(p);
     const thl = ipHl < 0 ? 0 : (p[ipHl + 12]! >> 4) * 4;
-    if (ipHl < 0 || thl < 20 || ipHl + thl > p.length) {
-      this.writeOne(p, -1);
-      return;
-    }
-    const hl = ipHl + thl;
-    const payload = p.length - hl;
-    const f = p[ipHl + 13]!;
-    if (payload === 0 || (f & ~PSH) !== ACK || p.length > 65535) {
-      this.writeOne(p, ipHl);
-      return;
-    }
-    // A data segment: it may start a run.
-    this.buf.set(p, VNET_HDR_LEN);
-    this.len = p.length;
-    this.segs = 1;
-    this.ipHl = ipHl;
-    this.hl = hl;
-    this.gsoSize = payload;
-    this.nextSeq = (get32(p, ipHl + 4) + payload) >>> 0;
-    this.nextId = p[0]! >> 4 === 4 ? (((p[4]! << 8) | p[5]!) + 1) & 0xffff : 0;
-    this.closed = (f & PSH) !== 0;
-  }
-
-  private extends(p: Uint8Array): boolean {
-    if (this.closed) return false;
-    const b = this.buf;
-    const o = VNET_HDR_LEN;
-    const hl = this.hl;
-    const ipHl = this.ipHl;
-    const payload = p.length - hl;
-    if (payload <= 0 || payload > this.gsoSize || this.len + payload > 65535 || p.length < hl) return false;
-    const v4 = b[o]! >> 4 === 4;
-    if (p[0] !== b[o]) return false;
-    if (v4) {
-      // tos, flags/fragment, ttl, protocol, addresses the same; the identification the next
-      if (p[1] !== b[o + 1] || (((p[4]! << 8) | p[5]!) !== this.nextId)) return false;
-      for (let i = 6; i < 10; i++) if (p[i] !== b[o + i]) return false;
-      for (let i = 12; i < ipHl; i++) if (p[i] !== b[o + i]) return false;
-    } else {
-      for (let i = 1; i < 4; i++) if (p[i] !== b[o + i]) return false;
-      for (let i = 6; i < 40; i++) if (p[i] !== b[o + i]) return false;
-    }
-    const t = ipHl;
-    if (get32(p, t + 4) !== this.nextSeq) return false;
-    const f = p[t + 13]!;
-    if ((f & ~PSH) !== ACK) return false;
-    // ports, ack, data offset, window, urgent pointer and options the same
-    for (let i = 0; i < 4; i++) if (p[t + i] !== b[o + t + i]) return false;
-    for (let i = 8; i < 13; i++) if (p[t + i] !== b[o + t + i]) return false;
-    if (p[t + 14] !== b[o + t + 14] || p[t + 15] !== b[o + t + 15] || p[t + 18] !== b[o + t + 18] || p[t + 19] !== b[o + t + 19]) return false;
-    for (let i = t + 20; i < hl; i++) if (p[i] !== b[o + i]) return false;
-    b.set(p.subarray(hl), o + this.len);
-    this.len += payload;
-    this.segs++;
-    this.nextSeq = (this.nextSeq + payload) >>> 0;
-    this.nextId = (this.nextId + 1) & 0xffff;
-    b[o + t + 13] = f; // tcp_gso_segment leaves PSH on the last segment only
-    if (payload < this.gsoSize || f & PSH) this.closed = true;
-    if (this.len + this.gsoSize > 65535) this.flush();
-    return true;
+    this.writeOne(p, ipHl < 0 || thl < 20 || ipHl + thl > p.length ? -1 : ipHl);
   }
 
   /** Writes the pending run, if any: one segment as it is, two or more as a GSO packet. */
   flush(): void {
-    if (!this.len) return;
-    const b = this.buf;
-    const o = VNET_HDR_LEN;
-    const n = this.len;
-    const ipHl = this.ipHl;
-    const segs = this.segs;
-    this.len = 0;
+    const run = this.run;
+    const segs = run.segs;
+    const n = run.end();
+    if (!n) return;
     if (segs > 1) {
-      const v4 = b[o]! >> 4 === 4;
-      if (v4) {
-        b[o + 2] = n >> 8;
-        b[o + 3] = n & 0xff;
-        ipv4HeaderChecksum(b, o, ipHl);
-      } else {
-        b[o + 4] = (n - 40) >> 8;
-        b[o + 5] = (n - 40) & 0xff;
-      }
-      // The TCP checksum over the new length: partial (the pseudo-header sum, as tcp_gso_segment
-      // expects it under CHECKSUM_PARTIAL) even when the segments came with whole checksums.
-      const c = fold(pseudoSum(b, o, ipHl, n - ipHl));
-      b[o + ipHl + TCP_CSUM_OFFSET] = c >> 8;
-      b[o + ipHl + TCP_CSUM_OFFSET + 1] = c & 0xff;
       this.stats.gsoPackets++;
       this.stats.gsoSegments += segs;
-      writeVnetHdr(b, 0, {
-        flags: VNET_F_NEEDS_CSUM, gsoType: v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6, hdrLen: this.hl, gsoSize: this.gsoSize,
-        csumStart: ipHl, csumOffset: TCP_CSUM_OFFSET,
+      writeVnetHdr(run.buf, 0, {
+        flags: VNET_F_NEEDS_CSUM, gsoType: run.buf[VNET_HDR_LEN]! >> 4 === 4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6, hdrLen: run.hl, gsoSize: run.gsoSize,
+        csumStart: run.ipHl, csumOffset: TCP_CSUM_OFFSET,
       });
-      this.write(b, o + n);
-      return;
-    }
-    this.header(ipHl);
-    this.write(b, o + n);
+    } else this.header(run.ipHl);
+    this.write(run.buf, VNET_HDR_LEN + n);
   }
 
   /**

@@ -6,7 +6,7 @@
 
 import { VirtualClock } from '../time/clock.ts';
 import { Rng } from './rng.ts';
-import { gsoSegments, ipHeaderLen } from '../wire/gso.ts';
+import { gsoSegments, ipHeaderLen, SegmentRun, tcpChecksumOk } from '../wire/gso.ts';
 
 /** IP and TCP header lengths of a TCP packet, or -1. */
 function gsoHeadersLen(p: Uint8Array): number {
@@ -33,6 +33,11 @@ export interface SimNode {
    * offloads), and may emit them, each with its gso_size. Absent or 0: single segments only.
    */
   readonly gsoMaxSize?: number;
+  /** The node trusts TCP checksums without a check (Host with checksumOffload true): GRO need not verify them. */
+  readonly rxChecksumOffload?: boolean;
+  /** NAPI (nodes with gsoMaxSize): the packets of one poll come between these; applications wake at napiEnd. */
+  napiBegin?(): void;
+  napiEnd?(): void;
   /** Run every timer due at or before the clock's now. */
   advance(): void;
   /** Earliest pending timer (µs) or Infinity. */
@@ -590,14 +595,19 @@ export class Network {
     this.enter(ev.t);
     this.heap.pop();
     try {
-      this.runEvent(ev);
+      if (ev.fn === null && ev.dir!._dst.node.gsoMaxSize) this.napiPoll(ev);
+      else this.runEvent(ev);
     } finally {
-      ev.fn = null;
-      ev.dir = null;
-      ev.packet = null;
-      if (this.evPool.length < EV_POOL_MAX) this.evPool.push(ev);
+      this.recycle(ev);
     }
     return STEPPED;
+  }
+
+  private recycle(ev: Ev): void {
+    ev.fn = null;
+    ev.dir = null;
+    ev.packet = null;
+    if (this.evPool.length < EV_POOL_MAX) this.evPool.push(ev);
   }
 
   /** An event (from the pool when it has one), with the next sequence number. */
@@ -631,6 +641,81 @@ export class Network {
       ev.fn();
       return;
     }
+    this.arrived(ev);
+    const dir = ev.dir!;
+    if (ev.gso) dir._dst.node.deliver(ev.packet!, true, ev.gso);
+    else dir._dst.node.deliver(ev.packet!);
+  }
+
+  /**
+   * NAPI and GRO at a node with offloads (gsoMaxSize): the packets that arrive over one link at
+   * one instant, next in the heap, are taken as one poll (at most NAPI_POLL_WEIGHT 64); runs of
+   * consecutive segments of a connection are merged into one packet as tcp_gro_receive merges
+   * them (wire/gso.ts SegmentRun: same headers, the sequence continuing, PSH or a short segment
+   * ending the run, checksums verified first) and delivered with their gso_size; the node wakes
+   * its applications once, after the poll (napiEnd), as a woken process runs after the softirq.
+   * The heap's order is kept: only the events that would have run next are taken. One run at a
+   * time: a packet of another connection ends it (Linux keeps up to 8 flows in its gro_list).
+   */
+  private napiPoll(first: Ev): void {
+    const batch = this.napiBatch;
+    batch.length = 0;
+    batch.push(first);
+    const dir = first.dir!;
+    for (let nx = this.heap.peek(); nx !== undefined && nx.t === first.t && nx.fn === null && nx.dir === dir && batch.length < 64; nx = this.heap.peek()) {
+      this.enter(nx.t);
+      this.heap.pop();
+      batch.push(nx);
+    }
+    const node = dir._dst.node;
+    const run = (this.groRun ??= new SegmentRun(0));
+    const verify = node.rxChecksumOffload !== true;
+    node.napiBegin?.();
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const ev = batch[i]!;
+        this.arrived(ev);
+        const p = ev.packet!;
+        const mergeable = ev.gso === 0 && (!verify || tcpChecksumOk(p));
+        if (mergeable && run.len && run.extend(p)) {
+          if (run.full) this.groFlush(node);
+          continue;
+        }
+        this.groFlush(node);
+        if (mergeable && run.start(p)) {
+          this.groStarted = p;
+          continue;
+        }
+        if (ev.gso) node.deliver(p, true, ev.gso);
+        else node.deliver(p);
+      }
+      this.groFlush(node);
+    } finally {
+      run.len = 0;
+      this.groStarted = null;
+      node.napiEnd?.();
+      for (let i = 1; i < batch.length; i++) this.recycle(batch[i]!);
+      batch.length = 0;
+    }
+  }
+  private readonly napiBatch: Ev[] = [];
+  private groRun: SegmentRun | null = null;
+  private groStarted: Uint8Array | null = null; // the packet that started the run
+
+  /** napi_gro_complete: the run goes up, one segment as it came, two or more as a GRO packet. */
+  private groFlush(node: SimNode): void {
+    const run = this.groRun!;
+    const segs = run.segs;
+    const n = run.end();
+    if (!n) return;
+    const first = this.groStarted!;
+    this.groStarted = null;
+    if (segs === 1) node.deliver(first);
+    else node.deliver(run.buf.slice(0, n), true, run.gsoSize);
+  }
+
+  /** A packet's arrival: the link's and the network's counters, and the observer. */
+  private arrived(ev: Ev): void {
     const dir = ev.dir!;
     const packet = ev.packet!;
     dir.stats.delivered++;
@@ -650,8 +735,6 @@ export class Network {
         reordered: (ev.flags & F_REORDER) !== 0,
       });
     }
-    if (ev.gso) dir._dst.node.deliver(packet, true, ev.gso);
-    else dir._dst.node.deliver(packet);
   }
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
