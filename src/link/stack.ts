@@ -96,6 +96,8 @@ export class TunStack {
       gso: this.offload,
     });
     this.driver = new RealtimeDriver(this.host, this.clock, (p, gso) => tun.write(p, gso));
+    // Each read batch of the device (up to 256 packets, until EAGAIN) is one NAPI poll.
+    this.driver.napi = true;
     this.runtime = new RealtimeRuntime(this.clock);
     this.runtime.names.set('linger', [TUN_DEFAULTS.linger4, TUN_DEFAULTS.linger6]);
     this.runtime.names.set('kernel', [TUN_DEFAULTS.kernel4, TUN_DEFAULTS.kernel6]);

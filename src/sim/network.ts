@@ -676,7 +676,8 @@ export class Network {
         const ev = batch[i]!;
         this.arrived(ev);
         const p = ev.packet!;
-        const mergeable = ev.gso === 0 && (!verify || tcpChecksumOk(p));
+        // A poll of one packet has nothing to merge: it goes up as it came.
+        const mergeable = batch.length > 1 && ev.gso === 0 && (!verify || tcpChecksumOk(p));
         if (mergeable && run.len && run.extend(p)) {
           if (run.full) this.groFlush(node);
           continue;
