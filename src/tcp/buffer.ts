@@ -281,8 +281,8 @@ export class SegmentQueue {
     return this.meta[3 * i + 1]! - this.meta[3 * i]!;
   }
 
-  /** Copies bytes [offset, offset+n) of the queue into out at 0. */
-  private copyOut(offset: number, n: number, out: Uint8Array): void {
+  /** Copies bytes [offset, offset+n) of the queue into out at outOff (a whole entry without a view). */
+  copyOut(offset: number, n: number, out: Uint8Array, outOff = 0): void {
     let at = 0;
     let skip = this.skip + offset;
     for (let i = this.first; at < n && i < this.count; i++) {
@@ -294,7 +294,7 @@ export class SegmentQueue {
         continue;
       }
       const take = Math.min(l - skip, n - at);
-      out.set(a + skip === 0 && take === s.length ? s : s.subarray(a + skip, a + skip + take), at);
+      out.set(a + skip === 0 && take === s.length ? s : s.subarray(a + skip, a + skip + take), outOff + at);
       at += take;
       skip = 0;
     }
