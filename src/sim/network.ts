@@ -5,6 +5,7 @@
 // All randomness comes from an Rng forked per link direction: the same seed gives the same run.
 
 import { VirtualClock } from '../time/clock.ts';
+import { recyclePacket } from '../wire/packet.ts';
 import { Rng } from './rng.ts';
 
 /** What the network needs of a node (a Host is one): its name and addresses, packet delivery and timers. */
@@ -12,14 +13,20 @@ export interface SimNode {
   readonly name: string;
   /** Canonical IP strings, e.g. "10.0.0.1", "fd00::1" (any valid text form is accepted). */
   readonly addresses: readonly string[];
-  /** Installed by the network; the node calls it synchronously to send an IP packet at the network's current time. */
-  setEmit(emit: (packet: Uint8Array) => void): void;
+  /**
+   * Installed by the network; the node calls it synchronously to send an IP packet at the
+   * network's current time. `recycles` (true from a Network): packets of wire/packet.ts's pool
+   * come back to it once delivered or dropped, when nothing else holds them (see deliver).
+   */
+  setEmit(emit: (packet: Uint8Array) => void, recycles?: boolean): void;
   /**
    * One packet, arriving now. A node reads the time from the network's clock (`net.clock`,
    * which a Host is built with): the network never passes a second copy of it. Packets are
-   * passed without copying (duplicates share one buffer): treat them as read-only.
+   * passed without copying (duplicates share one buffer): treat them as read-only. Return true
+   * only when the node kept nothing of the packet (no reference to it or to a view of its
+   * bytes): the network may then give its memory to the next packet.
    */
-  deliver(packet: Uint8Array): void;
+  deliver(packet: Uint8Array): boolean | void;
   /** Run every timer due at or before the clock's now. */
   advance(): void;
   /** Earliest pending timer (µs) or Infinity. */
@@ -250,6 +257,8 @@ const BEYOND = 2;
 const F_DUP = 1;
 const F_CORRUPT = 2;
 const F_REORDER = 4;
+/** The packet may be held by someone else too (a filter saw it, or it was duplicated): never recycled. */
+const F_SHARED = 8;
 
 class Ev {
   constructor(
@@ -444,7 +453,7 @@ export class Network {
       const b = k.includes('.') ? v4Bytes(k) : null;
       if (b) this.byAddr4.set(v4Number(b, 0), e);
     }
-    node.setEmit((packet) => this.send(e, packet));
+    node.setEmit((packet) => this.send(e, packet), true);
   }
 
   /** Links two nodes by name: `params` apply both ways, `reverse` overrides b -> a. */
@@ -634,7 +643,9 @@ export class Network {
         reordered: (ev.flags & F_REORDER) !== 0,
       });
     }
-    dir._dst.node.deliver(packet);
+    // A packet is in flight in its event until delivered: then it is the receiver's, and comes
+    // back to the pool when the receiver kept nothing of it and no observer saw it.
+    if (dir._dst.node.deliver(packet) === true && !(ev.flags & F_SHARED) && !this.onPacket) recyclePacket(packet);
   }
 
   private route(src: NodeEntry, packet: Uint8Array): LinkDirection | string | null {
@@ -655,6 +666,7 @@ export class Network {
     total.bytesSent += packet.length;
     let dir = this.route(src, packet);
     if (!(dir instanceof LinkDirection)) return this.drop(null, src.name, dir, packet, 'unroutable');
+    let flags = this.filters.length ? F_SHARED : 0; // a filter may keep what it saw
     for (let i = 0; i < this.filters.length; i++) {
       const r = this.filters[i]!({ from: src.name, to: dir.to, packet, now });
       if (r === 'pass') continue;
@@ -669,20 +681,19 @@ export class Network {
     const p = dir._params;
     st.sent++;
     st.bytesSent += packet.length;
-    if (!dir.link.isUp) return this.drop(dir, src.name, dir.to, packet, 'down');
-    if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned');
-    if (packet.length > p.mtu) return this.drop(dir, src.name, dir.to, packet, 'mtu');
+    if (!dir.link.isUp) return this.drop(dir, src.name, dir.to, packet, 'down', flags);
+    if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned', flags);
+    if (packet.length > p.mtu) return this.drop(dir, src.name, dir.to, packet, 'mtu', flags);
     let depart = now;
     if (p.bandwidthBps > 0) {
-      if (dir.queued(now) >= p.queuePackets) return this.drop(dir, src.name, dir.to, packet, 'queue');
+      if (dir.queued(now) >= p.queuePackets) return this.drop(dir, src.name, dir.to, packet, 'queue', flags);
       const start = dir._busyUntil > now ? dir._busyUntil : now;
       depart = start + Math.ceil((packet.length * 8_000_000) / p.bandwidthBps);
       dir._busyUntil = depart;
       dir._finishes.push(depart);
     }
     const rng = dir._rng;
-    if (rng.chance(p.loss)) return this.drop(dir, src.name, dir.to, packet, 'lost');
-    let flags = 0;
+    if (rng.chance(p.loss)) return this.drop(dir, src.name, dir.to, packet, 'lost', flags);
     if (rng.chance(p.corrupt)) {
       packet = packet.slice();
       packet[rng.int(0, packet.length - 1)]! ^= rng.int(1, 255);
@@ -697,27 +708,32 @@ export class Network {
       st.reordered++;
       total.reordered++;
     }
-    this.heap.push(this.ev(arrive, null, dir, packet, now, flags));
+    const ev = this.ev(arrive, null, dir, packet, now, flags);
+    this.heap.push(ev);
     if (rng.chance(p.duplicate)) {
       st.duplicated++;
       total.duplicated++;
-      this.heap.push(this.ev(arrive, null, dir, packet, now, flags | F_DUP));
+      ev.flags |= F_SHARED; // both arrivals share the buffer
+      this.heap.push(this.ev(arrive, null, dir, packet, now, flags | F_DUP | F_SHARED));
     }
   }
 
   private partitioned(a: string, b: string, now: number): boolean {
-    for (const p of this.partitions) {
+    const ps = this.partitions;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
       if (now >= p.from && now < p.to && ((p.a === a && p.b === b) || (p.a === b && p.b === a))) return true;
     }
     return false;
   }
 
-  private drop(dir: LinkDirection | null, from: string, to: string | null, packet: Uint8Array, fate: DropFate): void {
+  /** A packet dropped at send time: to the pool unless an observer or a filter saw it. */
+  private drop(dir: LinkDirection | null, from: string, to: string | null, packet: Uint8Array, fate: DropFate, flags = F_SHARED): void {
     if (dir !== null) dir.stats[fate as LinkDropFate]++;
     this.stats[fate]++;
     if (this.onPacket) {
       const now = this.clock.now();
       this.onPacket({ t: now, sentAt: now, from, to, packet, fate, duplicate: false, corrupted: false, reordered: false });
-    }
+    } else if (!(flags & F_SHARED)) recyclePacket(packet);
   }
 }

@@ -307,6 +307,18 @@ export class SegmentQueue {
     return out;
   }
 
+  /**
+   * Whether a queued entry is `a` or `b` (a packet, or the payload view made of it), looking at
+   * the last `limit` entries only: with more queued and neither found, it cannot tell and says yes.
+   */
+  holds(a: Uint8Array, b: Uint8Array | null, limit = 16): boolean {
+    if (this.len === 0) return false;
+    const segs = this.segs;
+    const stop = Math.max(this.first, this.count - limit);
+    for (let i = this.count - 1; i >= stop; i--) if (segs[i] === a || segs[i] === b) return true;
+    return stop > this.first;
+  }
+
   /** Bytes left in the first queued segment (Linux: the skb a read copies from next). */
   headLength(): number {
     return this.len === 0 ? 0 : this.entryLength(this.first) - this.skip;

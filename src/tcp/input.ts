@@ -7,6 +7,7 @@ import { groTruesize, skbTailroom, skbTruesize } from './buffer.ts';
 import { fastPathCheck, fastPathOff, fastPathOn, forcedMemSchedule, forwardAlloc, headerPredicted, memReclaim, tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { payloadLength, SegmentFields } from '../wire/segment.ts';
+import { rangeView } from '../wire/packet.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { startKeepalive } from './keepalive.ts';
@@ -657,10 +658,11 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     if (take) {
       // A view of the payload is queued, not the packet with a range: measured, a queue holding
       // whole 64 KiB packets ran bulk at MTU 65535 a third slower in CPU time (why: not found).
+      // A pooled packet keeps its view (rangeView): made once per packet, not per segment.
       // A GRO packet is one skb of many segments: charged as they would be (groTruesize),
       // rcv_mss measured on gso_size, and ACKed as one skb by __tcp_ack_snd_check (more than a
       // full frame received: at once), as Linux's TCP takes what GRO or a virtio device hands it.
-      const view = start === 0 && take === bytes.length ? bytes : bytes.subarray(start, start + take);
+      const view = rangeView(bytes, start, take);
       c.rcvBuf.push(view, 0, take, gso ? groTruesize(take, gso) : -1);
       c.rcvNxt = seqAdd(c.rcvNxt, take);
       c.bytesReceived += take;
