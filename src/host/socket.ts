@@ -326,7 +326,7 @@ export class Socket {
     const n = c.sndBuf.push(data, 0, Math.min(allowed, data.length));
     if (n) queueWrite(c, n, more && n === data.length);
     c.writeSeq = seqAdd(c.writeSeq, n);
-    this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
+    if (this.host.tracing) this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n)); // no strings built otherwise
     if (n) {
       if (!queued) {
         chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
@@ -415,7 +415,8 @@ export class Socket {
       const take = Math.min(left, c.rcvBuf.headLength());
       c.rcvBuf.consume(take);
       left -= take;
-      rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) >>> 0);
+      // copied_seq as int32 (the same sequence number): a uint32 above 2^31 would be boxed for the call.
+      rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) | 0);
     }
     memReclaim(c); // each skb read was uncharged (sk_eat_skb)
     if (this.host.tracing) this.call('read', String(max), String(n));

@@ -8,7 +8,23 @@
 
 const BASE = 4096;
 const POOL_MAX = 256;
-const pool: Uint8Array[] = [];
+
+/** A stack whose array keeps its room: Array pop() shrinks a nearly empty array and the next push() allocates again. */
+class Stack<T> {
+  private readonly a: Array<T | null> = [];
+  length = 0;
+  push(x: T): void {
+    this.a[this.length++] = x;
+  }
+  pop(): T | undefined {
+    if (this.length === 0) return undefined;
+    const x = this.a[--this.length]!;
+    this.a[this.length] = null;
+    return x;
+  }
+}
+
+const pool = new Stack<Uint8Array>();
 const NONE = new Uint8Array(0);
 
 /**
@@ -145,8 +161,8 @@ export class ByteRing {
 const NO_SEGS: Uint8Array[] = [];
 const NO_META: number[] = [];
 /** Arrays of emptied queues, for the next queue that fills (no arrays built per burst). */
-const segsPool: Uint8Array[][] = [];
-const metaPool: number[][] = [];
+const segsPool = new Stack<Uint8Array[]>();
+const metaPool = new Stack<number[]>();
 
 /**
  * The truesize of a received segment of `len` bytes as the kernel's link (tun, linear skbs)

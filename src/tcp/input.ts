@@ -16,7 +16,7 @@ import { TCP_TIMEOUT_INIT } from './open.ts';
 import { oowRateLimited } from './oow.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { sndbufExpand } from './congestion.ts';
-import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow } from './output.ts';
+import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow32 } from './output.ts';
 import { ackNoQueue, ackQueue, FLAG_DATA, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE } from './recovery.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
@@ -110,7 +110,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
 function synRtt(c: TcpConn, o: SegOpts): void {
   const now = c.env.now();
   if (c.tsOk && o.tsEcr) {
-    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    const ms = (tsNow32(c) - o.tsEcr) >>> 0;
     if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
   } else if (!c.synRetransmitted && c.rttTime >= 0) {
     rttSample(c, now - c.rttTime);
@@ -312,7 +312,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boo
   const fin = finAckedStep(c, seg, endSeq);
   if (fin !== undefined) return fin;
   // tcp_rcv_rtt_measure_ts, before the data is queued (ESTABLISHED only: tcp_rcv_established).
-  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr, (endSeq - seg.seq) >>> 0, tsNow(c));
+  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr | 0, (endSeq - seg.seq) >>> 0, tsNow32(c)); // int32 stamps: not boxed for the call
   const text = segmentText(c, seg, endSeq, predicted);
   if (text !== undefined) return text;
   if (c.state !== TcpState.CLOSED) {
@@ -406,7 +406,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   c.retransmits = 0;
   c.retransStamp = 0;
   if (c.tsOk && o.tsEcr) {
-    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    const ms = (tsNow32(c) - o.tsEcr) >>> 0;
     if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
   } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
   c.rttTime = -1;
@@ -556,17 +556,19 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   if (acked > 0) {
     const dataAcked = Math.min(acked, c.sndBuf.length);
     c.sndBuf.consume(dataAcked);
-    sndUnaUpdate(c, ack);
+    sndUnaUpdate(c, ack | 0);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
   }
+  // The sequence numbers and TSecr go on as int32 (the same 32 bits; recovery.ts only compares
+  // them mod 2^32): a uint32 above 2^31 would be a boxed number for each call.
   if (flightBefore > 0) {
     // SACK, the retransmission queue, RTT, the CA state machine, cwnd, retransmissions.
-    ackQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    ackQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     if (acked > 0 && c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
     // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
     if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
   } else {
-    ackNoQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    ackNoQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     ackProbe(c, now);
   }
   return 'ok';

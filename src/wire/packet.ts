@@ -127,7 +127,8 @@ function encodePacketWith(ip: IpRepr, tcp: TcpRepr, partialChecksum: boolean, po
   const n = common ? 40 + (hasTs ? 12 : 0) + payloadLength(tcp) : packetLength(ip, tcp);
   const out = pooled ? takePacket(n) : slabPacket(n);
   // Every byte of the packet is written (a pooled one holds the last packet's bytes).
-  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, hasTs, val, ecr, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
+  // TSval and TSecr go as int32 (the same 32 bits): a uint32 above 2^31 would be boxed for the call.
+  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, hasTs, val | 0, ecr | 0, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
   return out;
 }
 
@@ -337,13 +338,18 @@ export function decodePacketInto(
   ip.flowLabel = undefined;
   tcp.srcPort = (b[20]! << 8) | b[21]!;
   tcp.dstPort = (b[22]! << 8) | b[23]!;
-  tcp.seq = u32(b, 24);
-  tcp.ack = u32(b, 28);
+  // The 32-bit fields are read in place (as u32): a uint32 above 2^31 returned from a call
+  // would be a boxed number, four per segment.
+  tcp.seq = ((b[24]! << 24) | (b[25]! << 16) | (b[26]! << 8) | b[27]!) >>> 0;
+  tcp.ack = ((b[28]! << 24) | (b[29]! << 16) | (b[30]! << 8) | b[31]!) >>> 0;
   tcp.flags = b[33]!;
   tcp.window = (b[34]! << 8) | b[35]!;
   tcp.urgent = (b[38]! << 8) | b[39]!;
-  if (hl === 20) tcp.setTimestampOnly(false, 0, 0);
-  else tcp.setTimestampOnly(true, u32(b, 44), u32(b, 48));
+  tcp.setTimestampOnly(hl !== 20, 0, 0);
+  if (hl !== 20) {
+    tcp.tsVal = ((b[44]! << 24) | (b[45]! << 16) | (b[46]! << 8) | b[47]!) >>> 0;
+    tcp.tsEcr = ((b[48]! << 24) | (b[49]! << 16) | (b[50]! << 8) | b[51]!) >>> 0;
+  }
   const total = (b[2]! << 8) | b[3]!;
   tcp.setPayload(b, 20 + hl, total - 20 - hl);
   return null;
