@@ -358,9 +358,9 @@ export class Host implements ConnEnv, SocketHost {
   // ---- ConnEnv ----
 
   reschedule(conn: TcpConn): void {
-    const d = conn.nextDeadline();
-    if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
-    else this.arm(conn, Math.ceil(d));
+    const d = conn.nextWheelDeadline();
+    if (d === -1 || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
+    else this.arm(conn, d);
   }
 
   release(conn: TcpConn): void {

@@ -50,22 +50,51 @@ const SMALL_POOL = 32768;
 let smallPool = new ArrayBuffer(0); // the first call takes a fresh pool
 let poolOff = SMALL_POOL;
 
+/**
+ * A ring of STAGE_FROM bytes or more (a sender moving data) has a staging room of STAGE bytes
+ * after its bytes, in the same ArrayBuffer: view() copies a segment of up to STAGE bytes there
+ * with copyWithin and returns the room's view, made once per length. JavaScript copies a range
+ * of one array into another only through a view of it (an object per segment sent) or a loop
+ * (measured: 4x slower than a view and set for 1448 bytes); copyWithin and set of the kept view
+ * cost what subarray and set did (43 vs 41 ns), with nothing allocated.
+ */
+const STAGE = 16384;
+const STAGE_FROM = 65536;
+
 export class ByteRing {
   private buf: Uint8Array = NONE;
   private head = 0; // index of the first byte
   private len = 0;
   private readonly initial: number;
+  /** buf and its staging room after it (one ArrayBuffer), or null when the ring has none. */
+  private whole: Uint8Array | null = null;
+  /** The staging room's view view() last returned. */
+  private staged: Uint8Array | null = null;
 
   constructor(initial = BASE, public limit = 1 << 22) {
     this.initial = Math.max(16, Math.min(initial, limit));
   }
 
+  /** New storage of cap bytes (and a staging room for a large ring). */
+  private storage(cap: number): Uint8Array {
+    this.staged = null;
+    if (cap < STAGE_FROM) {
+      this.whole = null;
+      return new Uint8Array(cap);
+    }
+    const ab = new ArrayBuffer(cap + STAGE);
+    this.whole = new Uint8Array(ab);
+    return new Uint8Array(ab, 0, cap);
+  }
+
   private take(need: number): void {
-    if (this.initial === BASE && need <= BASE && pool.length) this.buf = pool.pop()!;
-    else {
+    if (this.initial === BASE && need <= BASE && pool.length) {
+      this.buf = pool.pop()!;
+      this.whole = this.staged = null;
+    } else {
       let cap = this.initial;
       while (cap < need) cap *= 2;
-      this.buf = new Uint8Array(cap);
+      this.buf = this.storage(cap);
     }
     this.head = 0;
   }
@@ -74,6 +103,7 @@ export class ByteRing {
     if (this.buf.length === BASE && pool.length < POOL_MAX) {
       pool.push(this.buf);
       this.buf = NONE;
+      this.whole = this.staged = null;
     }
     this.head = 0;
   }
@@ -88,8 +118,12 @@ export class ByteRing {
   private grow(need: number): void {
     let cap = this.buf.length;
     while (cap < need) cap *= 2;
-    const nb = new Uint8Array(cap);
+    const old = this.whole;
+    const nb = this.storage(cap);
+    const w = this.whole;
+    this.whole = old; // copyOut may stage through the old storage
     this.copyOut(0, this.len, nb, 0);
+    this.whole = w;
     this.buf = nb;
     this.head = 0;
   }
@@ -133,12 +167,23 @@ export class ByteRing {
   }
 
   /**
-   * Bytes [offset, offset+n) without a copy when they are contiguous in the ring (a copy when they
-   * wrap). Valid only until the ring next changes: for a segment encoded at once.
+   * Bytes [offset, offset+n): in a ring with a staging room and up to STAGE bytes, copied there
+   * (the same view for the same length, nothing allocated); else without a copy when they are
+   * contiguous in the ring (a copy when they wrap). Valid only until the ring next changes or
+   * view() is called again: for a segment encoded at once.
    */
   view(offset: number, n: number): Uint8Array {
     const cap = this.buf.length;
     const s = (this.head + offset) % cap;
+    const w = this.whole;
+    if (w !== null && n <= STAGE) {
+      const first = Math.min(n, cap - s);
+      w.copyWithin(cap, s, s + first);
+      if (first < n) w.copyWithin(cap + first, 0, n - first);
+      let v = this.staged;
+      if (v === null || v.length !== n) this.staged = v = new Uint8Array(w.buffer, cap, n);
+      return v;
+    }
     if (s + n <= cap) return this.buf.subarray(s, s + n);
     return this.slice(offset, n);
   }

@@ -130,7 +130,7 @@ function freeWindow(c: TcpConn): number {
 /** The options of a segment after the handshake, into seg: NOP NOP TS as fields, SACK blocks as a list. */
 function dataOptions(c: TcpConn, seg: TxSegment): void {
   if (!(c.sackOk && (c.rcvSacks.length || c.dsack))) {
-    seg.setTimestamp(c.tsOk, c.tsOk ? tsNow32(c) >>> 0 : 0, c.tsOk ? c.tsRecent : 0);
+    seg.setTimestamp(c.tsOk, c.tsOk ? tsNow32(c) : 0, c.tsOk ? c.tsRecent | 0 : 0); // as int32: not boxed for the call
     return;
   }
   // tcp_established_options / tcp_options_write: a pending D-SACK block goes first and is sent
