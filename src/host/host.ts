@@ -7,7 +7,7 @@
 
 import type { Clock } from '../time/clock.ts';
 import { TimerWheel } from '../time/wheel.ts';
-import { decodePacketInto, encodePacketSlab, formatFlags, formatOptions, makeIpRepr } from '../wire/packet.ts';
+import { decodePacketInto, encodePacketPooled, encodePacketSlab, formatFlags, formatOptions, madeView, makeIpRepr } from '../wire/packet.ts';
 import { ACK, FIN, RST, SYN, type IpRepr, type TcpRepr } from '../wire/types.ts';
 import { ipVersion, isLoopback } from '../wire/addr.ts';
 import { payloadLength, RxSegment, scratchIpRepr } from '../wire/segment.ts';
@@ -137,10 +137,16 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- The driver's side (SimNode) ----
 
-  /** Installed by the network (SimNode): how the host sends a packet (`gsoSize` > 0: a TSO packet of segments of that size). */
-  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void): void {
+  /**
+   * Installed by the network (SimNode): how the host sends a packet (`gsoSize` > 0: a TSO packet
+   * of segments of that size). `recycles`: the driver gives the packets it is done with back to
+   * the packet pool (wire/packet.ts recyclePacket), so the host takes its packets from there.
+   */
+  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void, recycles = false): void {
     this.emitFn = emit;
+    this.pooledOutput = recycles;
   }
+  private pooledOutput = false;
   /** `sysctl -w name=value` on this host (a ConfigError for an unknown name or a bad value). */
   setSysctl(name: string, value: string | number): void {
     applySysctl(this.cfg, name, value);
@@ -187,7 +193,7 @@ export class Host implements ConnEnv, SocketHost {
    * kernel's CHECKSUM_PARTIAL or CHECKSUM_UNNECESSARY); `gsoSize`, the packet is a GSO/GRO
    * super-packet of segments of that size, taken by TCP as one skb (tcp/input.ts).
    */
-  deliver(packet: Uint8Array, csumValid = false, gsoSize = 0): void {
+  deliver(packet: Uint8Array, csumValid = false, gsoSize = 0): boolean {
     const c = this.counters;
     c.v.InReceives++; // direct fields on the per-packet path: no keyed lookup
     // The parsed segment is reused packet after packet (one per nesting level, should a
@@ -203,39 +209,68 @@ export class Host implements ConnEnv, SocketHost {
       } else if (e.kind === 'unsupported-protocol') c.inc('InUnknownProtos');
       else c.inc('InHdrErrors');
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `${e.layer} ${e.kind}: ${e.detail}`, packet });
-      return;
+      return !this.tracing;
     }
     if (!this.addresses.includes(ip.dst)) {
       c.inc('InAddrErrors');
       this.emitTrace({ kind: 'drop', t: this.now(), host: this.name, reason: `not our address: ${ip.dst}`, packet });
-      return;
+      return !this.tracing;
     }
     c.v.InDelivers++;
     // InSegs counts a GRO packet once, as tcp_v4_rcv does (one skb).
     c.v.InSegs++;
     // A GSO/GRO packet from the link (TUN with offloads): the reused segment says so for this packet only.
     tcp.gsoSize = gsoSize && tcp.payloadLength > gsoSize ? gsoSize : undefined;
+    // Kept by the fast decoder's segment only as a payload range; the general one's option list
+    // may hold views of the packet, so such a packet counts as kept.
+    const plain = tcp.fastLayout !== null;
+    const hasPayload = tcp.payloadLength !== 0;
+    let to: TcpConn | null = null;
     this.rxDepth++;
     try {
-      this.segmentIn(ip, tcp, packet);
+      to = this.segmentIn(ip, tcp, packet);
     } finally {
       this.rxDepth--;
       tcp.setPayload(EMPTY_BYTES, 0, 0); // the packet is not kept through the segment
     }
     if (this.napiDepth === 0) this.flush();
+    // Whether the packet may be reused: nothing holds it but, maybe, the receive queue of the
+    // connection it went to, as the payload view queued (tcp/input.ts dataQueue), until read.
+    if (this.tracing || !plain) return false;
+    if (!hasPayload) return true;
+    if (to === null) return false;
+    if (this.napiDepth !== 0) {
+      // The application reads at napiEnd: asked again then.
+      this.napiHeld.push(packet);
+      this.napiHeldBy.push(to);
+      return false;
+    }
+    return !to.rcvBuf.holds(packet, madeView(packet));
   }
 
   /**
    * NAPI: the packets delivered until napiEnd() are one poll's; the applications they wake run
    * once, at napiEnd(), as a woken process runs after the softirq (a driver or the simulator
-   * calls these around a batch; see Network's napiPoll).
+   * calls these around a batch; see Network's napiPoll). `released` gets each packet of the poll
+   * that deliver() could not yet say was free and that nothing holds once the applications ran.
    */
   napiBegin(): void {
     this.napiDepth++;
   }
-  napiEnd(): void {
-    if (--this.napiDepth === 0) this.flush();
+  napiEnd(released?: (packet: Uint8Array) => void): void {
+    if (--this.napiDepth !== 0) return;
+    this.flush();
+    const ps = this.napiHeld;
+    const by = this.napiHeldBy;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      if (released && !by[i]!.rcvBuf.holds(p, madeView(p))) released(p);
+    }
+    ps.length = 0;
+    by.length = 0;
   }
+  private readonly napiHeld: Uint8Array[] = [];
+  private readonly napiHeldBy: TcpConn[] = [];
   private napiDepth = 0;
   private rxDepth = 0;
   private readonly rxIp: IpRepr[] = [];
@@ -243,24 +278,26 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Demultiplexing (tcp_v4_rcv) ----
 
-  private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): void {
+  /** tcp_v4_rcv; returns the connection the segment went to, null for any other end. */
+  private segmentIn(ip: IpRepr, seg: TcpRepr, packet: Uint8Array): TcpConn | null {
     const found = this.demux.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     if (this.traceSinks.length) this.traceSegment('in', ip, seg, found?.label, undefined, packet);
     if (found instanceof TcpConn) {
       if (connInput(found, seg)) this.sendReset(ip, seg);
       this.reschedule(found);
-      return;
+      return found;
     }
     if (found instanceof TimeWaitEntry) {
       this.timeWait.input(found, ip, seg);
-      return;
+      return null;
     }
     const l = this.lookupListener(ip.dst, seg.dstPort);
     if (l) {
       listenInput(this, l, ip, seg);
-      return;
+      return null;
     }
     this.sendReset(ip, seg);
+    return null;
   }
 
   /** The connection or TIME_WAIT entry holding a 4-tuple. */
@@ -296,7 +333,13 @@ export class Host implements ConnEnv, SocketHost {
 
   private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string, gsoSize = 0): void {
     if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
-    const packet = encodePacketSlab(ip, seg, this.txChecksumOffload);
+    // Who may keep a packet made here: the trace sinks, given its bytes (tracePackets: pcap, the
+    // lab), so then it is never a pooled one; otherwise it is the driver's from emit on: a link
+    // may hold it while in flight, delay or duplicate it, and a receiver queue its payload
+    // (deliver); a driver that recycles gives it back to the pool only once none of them holds it.
+    const packet = this.pooledOutput && !(this.tracePackets && this.traceSinks.length)
+      ? encodePacketPooled(ip, seg, this.txChecksumOffload)
+      : encodePacketSlab(ip, seg, this.txChecksumOffload);
     // tcp_skb_pcount: a TSO packet counts its segments (OutSegs, segs_out), and inet_gso_segment
     // gives them consecutive IPv4 identifications from the packet's.
     const pcount = gsoSize ? Math.ceil(payloadLength(seg) / gsoSize) : 1;
@@ -363,9 +406,9 @@ export class Host implements ConnEnv, SocketHost {
   // ---- ConnEnv ----
 
   reschedule(conn: TcpConn): void {
-    const d = conn.nextDeadline();
-    if (d === Infinity || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
-    else this.arm(conn, Math.ceil(d));
+    const d = conn.nextWheelDeadline();
+    if (d === -1 || conn.state === TcpState.CLOSED) this.wheel.cancel(conn);
+    else this.arm(conn, d);
   }
 
   release(conn: TcpConn): void {

@@ -329,7 +329,7 @@ export class Socket {
     const n = c.sndBuf.push(data, 0, Math.min(allowed, data.length));
     if (n) queueWrite(c, n, more && n === data.length);
     c.writeSeq = seqAdd(c.writeSeq, n);
-    this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n));
+    if (this.host.tracing) this.call('write', `${data.length} bytes`, n === 0 ? 'EAGAIN' : String(n)); // no strings built otherwise
     if (n) {
       if (!queued) {
         chronoStart(c, Chrono.Busy); // tcp_add_write_queue_tail: the first unsent skb
@@ -350,51 +350,83 @@ export class Socket {
   /** recv(): data, an empty array at end of stream, or null (EAGAIN); throws ECONNRESET, ... */
   recv(max = 65536): Uint8Array | null {
     try {
-      return this.recvImpl(max);
+      const c = this.conn;
+      const n = this.readWait(max);
+      if (n < 0) return null;
+      if (n === 0) return new Uint8Array(0);
+      const out = c!.rcvBuf.slice(0, n);
+      this.readDone(c!, max, n);
+      return out;
     } finally {
       this.host.flush();
     }
   }
 
-  private recvImpl(max = 65536): Uint8Array | null {
+  /**
+   * read(2) into the caller's memory: copies up to buf.length - offset waiting bytes to
+   * buf[offset...] and returns how many; 0 at end of stream, -1 when nothing is waiting
+   * (EAGAIN). Errors as recv. Nothing is allocated.
+   */
+  recvInto(buf: Uint8Array, offset = 0): number {
+    if (!(offset >= 0 && offset <= buf.length)) throw new RangeError(`recvInto: offset ${offset} outside a buffer of ${buf.length} bytes`);
+    try {
+      const c = this.conn;
+      const max = buf.length - offset;
+      const n = this.readWait(max);
+      if (n <= 0) return n;
+      c!.rcvBuf.copyOut(0, n, buf, offset);
+      this.readDone(c!, max, n);
+      return n;
+    } finally {
+      this.host.flush();
+    }
+  }
+
+  /**
+   * tcp_recvmsg up to the copy: the bytes a read of `max` takes now (> 0), 0 at end of stream
+   * (traced), -1 for EAGAIN; throws the socket's error.
+   */
+  private readWait(max: number): number {
     this.checkOpen('recv');
     const c = this.conn;
     if (!c) this.fail('ENOTCONN', 'recv');
     if (c.state === TcpState.SYN_SENT || c.state === TcpState.SYN_RECV) {
       if (c.softError) return this.takeError(c, 'recv');
-      return null;
+      return -1;
     }
     const n = Math.min(max, c.rcvBuf.length);
-    if (n > 0) {
-      const out = c.rcvBuf.slice(0, n);
-      // tcp_recvmsg_locked: tcp_rcv_space_adjust after each skb copied.
-      for (let left = n; left > 0;) {
-        const take = Math.min(left, c.rcvBuf.headLength());
-        c.rcvBuf.consume(take);
-        left -= take;
-        rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) >>> 0);
-      }
-      memReclaim(c); // each skb read was uncharged (sk_eat_skb)
-      this.call('read', String(max), String(n));
-      if (c.state !== TcpState.CLOSED) {
-        windowUpdateAfterRead(c);
-        this.host.reschedule(c);
-      }
-      return out;
-    }
+    if (n > 0) return n;
     // tcp_recvmsg: SOCK_DONE (the peer's FIN) is checked before sk_err, so after a FIN
     // reads return 0 even when a RST set an error later (EPIPE in CLOSE_WAIT, observed).
     if (c.finReceived) {
       this.call('read', String(max), '0 (EOF)');
-      return new Uint8Array(0);
+      return 0;
     }
     if (c.softError) return this.takeError(c, 'recv');
     if (c.state === TcpState.CLOSED && !c.done) this.fail('ENOTCONN', 'recv'); // after tcp_disconnect
     if (c.done || c.rcvShutdown) {
       this.call('read', String(max), '0 (EOF)');
-      return new Uint8Array(0);
+      return 0;
     }
-    return null;
+    return -1;
+  }
+
+  /** tcp_recvmsg after copying n bytes: the skbs read are freed, the window may open. */
+  private readDone(c: TcpConn, max: number, n: number): void {
+    // tcp_recvmsg_locked: tcp_rcv_space_adjust after each skb copied.
+    for (let left = n; left > 0;) {
+      const take = Math.min(left, c.rcvBuf.headLength());
+      c.rcvBuf.consume(take);
+      left -= take;
+      // copied_seq as int32 (the same sequence number): a uint32 above 2^31 would be boxed for the call.
+      rcvSpaceAdjust(c, (c.rcvNxt - c.rcvBuf.length - (c.finReceived ? 1 : 0)) | 0);
+    }
+    memReclaim(c); // each skb read was uncharged (sk_eat_skb)
+    if (this.host.tracing) this.call('read', String(max), String(n));
+    if (c.state !== TcpState.CLOSED) {
+      windowUpdateAfterRead(c);
+      this.host.reschedule(c);
+    }
   }
 
   private takeError(c: TcpConn, syscall: string): never {

@@ -5,6 +5,7 @@
 // All randomness comes from an Rng forked per link direction: the same seed gives the same run.
 
 import { VirtualClock } from '../time/clock.ts';
+import { recyclePacket } from '../wire/packet.ts';
 import { Rng } from './rng.ts';
 import { gsoSegments, ipHeaderLen, SegmentRun, tcpChecksumOk } from '../wire/gso.ts';
 
@@ -19,15 +20,22 @@ export interface SimNode {
   readonly name: string;
   /** Canonical IP strings, e.g. "10.0.0.1", "fd00::1" (any valid text form is accepted). */
   readonly addresses: readonly string[];
-  /** Installed by the network; the node calls it synchronously to send an IP packet at the network's current time. */
-  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void): void;
+  /**
+   * Installed by the network; the node calls it synchronously to send an IP packet at the
+   * network's current time (`gsoSize` > 0: a TSO packet, see gsoMaxSize). `recycles` (true from
+   * a Network): packets of wire/packet.ts's pool come back to it once delivered or dropped, when
+   * nothing else holds them (see deliver).
+   */
+  setEmit(emit: (packet: Uint8Array, gsoSize?: number) => void, recycles?: boolean): void;
   /**
    * One packet, arriving now. A node reads the time from the network's clock (`net.clock`,
    * which a Host is built with): the network never passes a second copy of it. Packets are
    * passed without copying (duplicates share one buffer): treat them as read-only. A GSO
-   * packet (see gsoMaxSize) comes with `gsoSize` and its checksum partial (`csumValid`).
+   * packet (see gsoMaxSize) comes with `gsoSize` and its checksum partial (`csumValid`). Return
+   * true only when the node kept nothing of the packet (no reference to it or to a view of its
+   * bytes): the network may then give its memory to the next packet.
    */
-  deliver(packet: Uint8Array, csumValid?: boolean, gsoSize?: number): void;
+  deliver(packet: Uint8Array, csumValid?: boolean, gsoSize?: number): boolean | void;
   /**
    * The node's device takes TSO/GSO super-packets of up to this many bytes (veth with its
    * offloads), and may emit them, each with its gso_size. Absent or 0: single segments only.
@@ -35,9 +43,12 @@ export interface SimNode {
   readonly gsoMaxSize?: number;
   /** The node trusts TCP checksums without a check (Host with checksumOffload true): GRO need not verify them. */
   readonly rxChecksumOffload?: boolean;
-  /** NAPI (nodes with gsoMaxSize): the packets of one poll come between these; applications wake at napiEnd. */
+  /**
+   * NAPI (nodes with gsoMaxSize): the packets of one poll come between these; applications wake
+   * at napiEnd, which gives `released` each packet deliver() kept until then and holds no more.
+   */
   napiBegin?(): void;
-  napiEnd?(): void;
+  napiEnd?(released?: (packet: Uint8Array) => void): void;
   /** Run every timer due at or before the clock's now. */
   advance(): void;
   /** Earliest pending timer (µs) or Infinity. */
@@ -268,6 +279,8 @@ const BEYOND = 2;
 const F_DUP = 1;
 const F_CORRUPT = 2;
 const F_REORDER = 4;
+/** The packet may be held by someone else too (a filter saw it, or it was duplicated): never recycled. */
+const F_SHARED = 8;
 
 class Ev {
   constructor(
@@ -464,7 +477,7 @@ export class Network {
       const b = k.includes('.') ? v4Bytes(k) : null;
       if (b) this.byAddr4.set(v4Number(b, 0), e);
     }
-    node.setEmit((packet, gsoSize) => (gsoSize ? this.sendGso(e, packet, gsoSize) : this.send(e, packet)));
+    node.setEmit((packet, gsoSize) => (gsoSize ? this.sendGso(e, packet, gsoSize) : this.send(e, packet)), true);
   }
 
   /** Links two nodes by name: `params` apply both ways, `reverse` overrides b -> a. */
@@ -642,9 +655,19 @@ export class Network {
       return;
     }
     this.arrived(ev);
-    const dir = ev.dir!;
-    if (ev.gso) dir._dst.node.deliver(ev.packet!, true, ev.gso);
-    else dir._dst.node.deliver(ev.packet!);
+    this.deliverOne(ev);
+  }
+
+  /**
+   * A packet to its node. It is in flight in its event until delivered: then it is the
+   * receiver's, and comes back to the pool when the receiver kept nothing of it and no observer
+   * or other arrival shares it.
+   */
+  private deliverOne(ev: Ev): void {
+    const node = ev.dir!._dst.node;
+    const packet = ev.packet!;
+    const free = ev.gso ? node.deliver(packet, true, ev.gso) : node.deliver(packet);
+    if (free === true && !(ev.flags & F_SHARED) && !this.onPacket) recyclePacket(packet);
   }
 
   /**
@@ -679,29 +702,36 @@ export class Network {
         // A poll of one packet has nothing to merge: it goes up as it came.
         const mergeable = batch.length > 1 && ev.gso === 0 && (!verify || tcpChecksumOk(p));
         if (mergeable && run.len && run.extend(p)) {
+          // Its bytes are in the run now: the packet is free.
+          if (!(ev.flags & F_SHARED) && !this.onPacket) recyclePacket(p);
           if (run.full) this.groFlush(node);
           continue;
         }
         this.groFlush(node);
         if (mergeable && run.start(p)) {
-          this.groStarted = p;
+          this.groStarted = ev;
           continue;
         }
-        if (ev.gso) node.deliver(p, true, ev.gso);
-        else node.deliver(p);
+        this.deliverOne(ev);
       }
       this.groFlush(node);
     } finally {
       run.len = 0;
       this.groStarted = null;
-      node.napiEnd?.();
+      node.napiEnd?.(this.onPacket ? undefined : this.releasedFn);
       for (let i = 1; i < batch.length; i++) this.recycle(batch[i]!);
       batch.length = 0;
     }
   }
   private readonly napiBatch: Ev[] = [];
   private groRun: SegmentRun | null = null;
-  private groStarted: Uint8Array | null = null; // the packet that started the run
+  private groStarted: Ev | null = null; // the arrival that started the run
+  /** Packets of a poll the node held until its applications ran, and holds no more. */
+  private readonly releasedFn = (p: Uint8Array): void => {
+    const b = this.napiBatch;
+    for (let i = 0; i < b.length; i++) if (b[i]!.packet === p && b[i]!.flags & F_SHARED) return;
+    recyclePacket(p);
+  };
 
   /** napi_gro_complete: the run goes up, one segment as it came, two or more as a GRO packet. */
   private groFlush(node: SimNode): void {
@@ -711,8 +741,11 @@ export class Network {
     if (!n) return;
     const first = this.groStarted!;
     this.groStarted = null;
-    if (segs === 1) node.deliver(first);
-    else node.deliver(run.buf.slice(0, n), true, run.gsoSize);
+    if (segs === 1) this.deliverOne(first);
+    else {
+      if (!(first.flags & F_SHARED) && !this.onPacket) recyclePacket(first.packet!);
+      node.deliver(run.buf.slice(0, n), true, run.gsoSize);
+    }
   }
 
   /** A packet's arrival: the link's and the network's counters, and the observer. */
@@ -787,6 +820,7 @@ export class Network {
     total.bytesSent += packet.length;
     let dir = this.route(src, packet);
     if (!(dir instanceof LinkDirection)) return this.drop(null, src.name, dir, packet, 'unroutable');
+    let flags = this.filters.length ? F_SHARED : 0; // a filter may keep what it saw
     for (let i = 0; i < this.filters.length; i++) {
       const r = this.filters[i]!({ from: src.name, to: dir.to, packet, now });
       if (r === 'pass') continue;
@@ -801,20 +835,19 @@ export class Network {
     const p = dir._params;
     st.sent++;
     st.bytesSent += packet.length;
-    if (!dir.link.isUp) return this.drop(dir, src.name, dir.to, packet, 'down');
-    if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned');
-    if (packet.length > p.mtu) return this.drop(dir, src.name, dir.to, packet, 'mtu');
+    if (!dir.link.isUp) return this.drop(dir, src.name, dir.to, packet, 'down', flags);
+    if (this.partitioned(src.name, dir.to, now)) return this.drop(dir, src.name, dir.to, packet, 'partitioned', flags);
+    if (packet.length > p.mtu) return this.drop(dir, src.name, dir.to, packet, 'mtu', flags);
     let depart = now;
     if (p.bandwidthBps > 0) {
-      if (dir.queued(now) >= p.queuePackets) return this.drop(dir, src.name, dir.to, packet, 'queue');
+      if (dir.queued(now) >= p.queuePackets) return this.drop(dir, src.name, dir.to, packet, 'queue', flags);
       const start = dir._busyUntil > now ? dir._busyUntil : now;
       depart = start + Math.ceil((packet.length * 8_000_000) / p.bandwidthBps);
       dir._busyUntil = depart;
       dir._finishes.push(depart);
     }
     const rng = dir._rng;
-    if (rng.chance(p.loss)) return this.drop(dir, src.name, dir.to, packet, 'lost');
-    let flags = 0;
+    if (rng.chance(p.loss)) return this.drop(dir, src.name, dir.to, packet, 'lost', flags);
     if (rng.chance(p.corrupt)) {
       packet = packet.slice();
       packet[rng.int(0, packet.length - 1)]! ^= rng.int(1, 255);
@@ -829,27 +862,32 @@ export class Network {
       st.reordered++;
       total.reordered++;
     }
-    this.heap.push(this.ev(arrive, null, dir, packet, now, flags));
+    const ev = this.ev(arrive, null, dir, packet, now, flags);
+    this.heap.push(ev);
     if (rng.chance(p.duplicate)) {
       st.duplicated++;
       total.duplicated++;
-      this.heap.push(this.ev(arrive, null, dir, packet, now, flags | F_DUP));
+      ev.flags |= F_SHARED; // both arrivals share the buffer
+      this.heap.push(this.ev(arrive, null, dir, packet, now, flags | F_DUP | F_SHARED));
     }
   }
 
   private partitioned(a: string, b: string, now: number): boolean {
-    for (const p of this.partitions) {
+    const ps = this.partitions;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
       if (now >= p.from && now < p.to && ((p.a === a && p.b === b) || (p.a === b && p.b === a))) return true;
     }
     return false;
   }
 
-  private drop(dir: LinkDirection | null, from: string, to: string | null, packet: Uint8Array, fate: DropFate): void {
+  /** A packet dropped at send time: to the pool unless an observer or a filter saw it. */
+  private drop(dir: LinkDirection | null, from: string, to: string | null, packet: Uint8Array, fate: DropFate, flags = F_SHARED): void {
     if (dir !== null) dir.stats[fate as LinkDropFate]++;
     this.stats[fate]++;
     if (this.onPacket) {
       const now = this.clock.now();
       this.onPacket({ t: now, sentAt: now, from, to, packet, fate, duplicate: false, corrupted: false, reordered: false });
-    }
+    } else if (!(flags & F_SHARED)) recyclePacket(packet);
   }
 }

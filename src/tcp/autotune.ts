@@ -179,6 +179,7 @@ export function rcvRttMeasure(c: TcpConn): void {
 /**
  * tcp_rcv_rtt_measure_ts: a segment of at least rcv_mss bytes echoing a TS val not seen before
  * gives a sample, our clock now less the echoed value, in whole milliseconds (0 gives none).
+ * Both stamps come as int32 (the same 32 bits as the u32s): only compared and subtracted.
  */
 export function rcvRttMeasureTs(c: TcpConn, tsEcr: number, len: number, tsNowMs: number): void {
   const r = rcvSpace(c);

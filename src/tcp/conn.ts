@@ -737,6 +737,15 @@ export class TcpConn extends TcpTimer
     return Math.min(this.rtxDeadline, this.delackDeadline, this.keepaliveDeadline, this.finWait2Deadline, this.lingerDeadline);
   }
 
+  /**
+   * nextDeadline() as the wheel takes it: rounded up to a whole µs, -1 when no timer runs (what
+   * the host asks after every segment: Infinity or a fraction returned would be a boxed number).
+   */
+  nextWheelDeadline(): number {
+    const d = Math.min(this.rtxDeadline, this.delackDeadline, this.keepaliveDeadline, this.finWait2Deadline, this.lingerDeadline);
+    return d === Infinity ? -1 : Math.ceil(d);
+  }
+
   setState(to: TcpState, cause: string, causeKind: 'segment' | 'timer' | 'call'): void {
     const from = this.state;
     if (from === to) return;

@@ -35,10 +35,14 @@ export interface CongestionOps {
   /** The ops want a per-ACK RTT sample (pkts_acked does something). */
 }
 
-/** tcp_jiffies32 at `us` of the connection's clock: jiffies start at INITIAL_JIFFIES (-300 s) as Linux's do. */
+/**
+ * tcp_jiffies32 at `us` of the connection's clock: jiffies start at INITIAL_JIFFIES (-300 s) as
+ * Linux's do. The u32 is returned as an int32 (the same 32 bits; a uint32 that high would be a
+ * boxed number): its users only compare stamps with each other or take differences (| 0).
+ */
 export function jiffiesAt(c: TcpConn, us: number): number {
   const hz = c.env.cfg.hz;
-  return (Math.floor(us / jiffyUs(hz)) - 300 * hz) >>> 0;
+  return (Math.floor(us / jiffyUs(hz)) - 300 * hz) | 0;
 }
 
 export const tcpJiffies32 = (c: TcpConn): number => jiffiesAt(c, c.env.now());

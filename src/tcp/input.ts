@@ -7,6 +7,7 @@ import { groTruesize, skbTailroom, skbTruesize } from './buffer.ts';
 import { fastPathCheck, fastPathOff, fastPathOn, forcedMemSchedule, forwardAlloc, headerPredicted, memReclaim, tryRmemSchedule } from './memory.ts';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/types.ts';
 import { payloadLength, SegmentFields } from '../wire/segment.ts';
+import { rangeView } from '../wire/packet.ts';
 import { Chrono, chronoStop } from './chrono.ts';
 import { NO_SACKED, type OfoSegment, type TcpConn } from './conn.ts';
 import { startKeepalive } from './keepalive.ts';
@@ -15,7 +16,7 @@ import { TCP_TIMEOUT_INIT } from './open.ts';
 import { oowRateLimited } from './oow.ts';
 import { finTime, reportError, tcpDone, tcpReset, tcpTimeWait } from './lifecycle.ts';
 import { sndbufExpand } from './congestion.ts';
-import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow } from './output.ts';
+import { armRto, retransmitSyn, scheduleAck, sendAck, sendHeadFits, sendQueued, tcpOutput, tsNow32 } from './output.ts';
 import { ackNoQueue, ackQueue, FLAG_DATA, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE } from './recovery.ts';
 import { probe0When, rtoBackoff, rttSample, setRto } from './rtt.ts';
 import { negotiateSynOptions, parseSegOpts, syncMss, type SegOpts } from './options.ts';
@@ -109,7 +110,7 @@ function synSentInput(c: TcpConn, seg: TcpRepr, o: SegOpts): boolean {
 function synRtt(c: TcpConn, o: SegOpts): void {
   const now = c.env.now();
   if (c.tsOk && o.tsEcr) {
-    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    const ms = (tsNow32(c) - o.tsEcr) >>> 0;
     if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
   } else if (!c.synRetransmitted && c.rttTime >= 0) {
     rttSample(c, now - c.rttTime);
@@ -311,7 +312,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boo
   const fin = finAckedStep(c, seg, endSeq);
   if (fin !== undefined) return fin;
   // tcp_rcv_rtt_measure_ts, before the data is queued (ESTABLISHED only: tcp_rcv_established).
-  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr, (endSeq - seg.seq) >>> 0, tsNow(c));
+  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr | 0, (endSeq - seg.seq) >>> 0, tsNow32(c)); // int32 stamps: not boxed for the call
   const text = segmentText(c, seg, endSeq, predicted);
   if (text !== undefined) return text;
   if (c.state !== TcpState.CLOSED) {
@@ -405,7 +406,7 @@ function synRecvAck(c: TcpConn, seg: TcpRepr, o: SegOpts): Step {
   c.retransmits = 0;
   c.retransStamp = 0;
   if (c.tsOk && o.tsEcr) {
-    const ms = (tsNow(c) - o.tsEcr) >>> 0;
+    const ms = (tsNow32(c) - o.tsEcr) >>> 0;
     if (ms < 60000) rttSample(c, Math.max(ms * 1000, 1));
   } else if (!c.synRetransmitted && c.rttTime >= 0) rttSample(c, c.env.now() - c.rttTime);
   c.rttTime = -1;
@@ -555,17 +556,19 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
   if (acked > 0) {
     const dataAcked = Math.min(acked, c.sndBuf.length);
     c.sndBuf.consume(dataAcked);
-    sndUnaUpdate(c, ack);
+    sndUnaUpdate(c, ack | 0);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
   }
+  // The sequence numbers and TSecr go on as int32 (the same 32 bits; recovery.ts only compares
+  // them mod 2^32): a uint32 above 2^31 would be a boxed number for each call.
   if (flightBefore > 0) {
     // SACK, the retransmission queue, RTT, the CA state machine, cwnd, retransmissions.
-    ackQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    ackQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     if (acked > 0 && c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
     // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
     if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
   } else {
-    ackNoQueue(c, ack, prevUna, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr : undefined);
+    ackNoQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     ackProbe(c, now);
   }
   return 'ok';
@@ -657,10 +660,11 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     if (take) {
       // A view of the payload is queued, not the packet with a range: measured, a queue holding
       // whole 64 KiB packets ran bulk at MTU 65535 a third slower in CPU time (why: not found).
+      // A pooled packet keeps its view (rangeView): made once per packet, not per segment.
       // A GRO packet is one skb of many segments: charged as they would be (groTruesize),
       // rcv_mss measured on gso_size, and ACKed as one skb by __tcp_ack_snd_check (more than a
       // full frame received: at once), as Linux's TCP takes what GRO or a virtio device hands it.
-      const view = start === 0 && take === bytes.length ? bytes : bytes.subarray(start, start + take);
+      const view = rangeView(bytes, start, take);
       c.rcvBuf.push(view, 0, take, gso ? groTruesize(take, gso) : -1);
       c.rcvNxt = seqAdd(c.rcvNxt, take);
       c.bytesReceived += take;

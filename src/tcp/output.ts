@@ -20,7 +20,12 @@ import { TcpState } from './states.ts';
 const EMPTY = new Uint8Array(0);
 
 /** Our timestamp clock: milliseconds plus a per-connection offset (Linux 4.10+ tcp_time_stamp). */
-export const tsNow = (c: TcpConn): number => (Math.floor(c.env.now() / 1000) + c.tsOffset) >>> 0;
+export const tsNow = (c: TcpConn): number => tsNow32(c) >>> 0;
+/**
+ * tsNow as an int32 (the same 32 bits), for differences and comparisons: a uint32 above 2^31
+ * returned from a call is a boxed number, one per segment.
+ */
+export const tsNow32 = (c: TcpConn): number => (Math.floor(c.env.now() / 1000) + c.tsOffset) | 0;
 
 /** Linux tcp_select_initial_window: the SYN's window, a multiple of the MSS below 64 KiB. */
 export function initialWindow(c: TcpConn): number {
@@ -125,7 +130,7 @@ function freeWindow(c: TcpConn): number {
 /** The options of a segment after the handshake, into seg: NOP NOP TS as fields, SACK blocks as a list. */
 function dataOptions(c: TcpConn, seg: TxSegment): void {
   if (!(c.sackOk && (c.rcvSacks.length || c.dsack))) {
-    seg.setTimestamp(c.tsOk, c.tsOk ? tsNow(c) : 0, c.tsOk ? c.tsRecent : 0);
+    seg.setTimestamp(c.tsOk, c.tsOk ? tsNow32(c) : 0, c.tsOk ? c.tsRecent | 0 : 0); // as int32: not boxed for the call
     return;
   }
   // tcp_established_options / tcp_options_write: a pending D-SACK block goes first and is sent
@@ -149,7 +154,7 @@ function segment(c: TcpConn, flags: number, seq: number, ack: number, win: numbe
  */
 const TX = new TxSegment();
 
-/** A segment carrying ACK with the current window; clears any pending delayed ACK. */
+/** A segment carrying ACK with the current window; clears any pending delayed ACK. `seq` may be an int32. */
 function sendWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8Array, note?: string): void {
   if (payload.length) caDataSent(c); // tcp_event_data_sent
   ackSent(c);
@@ -167,7 +172,7 @@ function transmitWithAck(c: TcpConn, flags: number, seq: number, payload: Uint8A
   const seg = TX;
   seg.srcPort = c.localPort;
   seg.dstPort = c.remotePort;
-  seg.seq = seq;
+  seg.seq = seq >>> 0;
   seg.ack = c.rcvNxt;
   seg.flags = flags | ACK;
   seg.window = win;
@@ -189,7 +194,7 @@ function ackSent(c: TcpConn): void {
 export function sendAck(c: TcpConn, note?: string): void {
   // SND.MAX (Linux's snd_nxt, which never moves back): after a retransmission timeout pulls
   // SND.NXT back, an ACK carrying it would fall below the peer's RCV.WUP and be discarded.
-  sendWithAck(c, 0, c.sndMax, EMPTY, note);
+  sendWithAck(c, 0, c.sndMax | 0, EMPTY, note); // int32: not boxed for the call
 }
 
 /** Window or keepalive probe: ACK with SEQ = SND.UNA - 1 and no data (tcp_xmit_probe_skb). */
@@ -410,9 +415,10 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
       if (len < mss && !fin && (corked || c.opts.cork)) break;
     }
     if (len > unsent) len = unsent;
+    // SND.NXT as int32 (the same 32 bits) for the calls below: a uint32 above 2^31 is boxed.
+    const seq = c.sndNxt | 0;
     let flags = fin ? FIN : 0;
-    if (len && pshIn(c, c.sndNxt, seqAdd(c.sndNxt, len))) flags |= PSH;
-    const seq = c.sndNxt;
+    if (len && pshIn(c, seq, (seq + len) | 0)) flags |= PSH;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
     // Labels for the timeline: new data that PRR (RFC 6937) clocks out during a reduction.
     const note = inCwndReduction(c) ? 'new data (PRR)' : undefined;
@@ -449,7 +455,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
     // tcp_event_new_data_sent: the segment joins the retransmission queue; the RTO is armed
     // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).
-    c.loss.q.push(seq, c.sndNxt, c.loss.q.stamp(now), fin);
+    c.loss.q.pushSent(seq, c.sndNxt | 0, now, fin);
     if (priorPackets === 0 || (c.rtxKind === 'loss-probe' && c.rtxDeadline !== Infinity)) rearmRto(c);
     sent++;
     if (fin || pushOne) break;
@@ -645,7 +651,7 @@ export function sendWindowFill(c: TcpConn): number {
   c.lsndtime = c.lastDataSent = c.env.now();
   c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
-  c.loss.q.push(seq, c.sndNxt, c.loss.q.stamp(c.env.now()), fin);
+  c.loss.q.pushSent(seq, c.sndNxt, c.env.now(), fin);
   c.rtxDeadline = Infinity;
   rearmRto(c); // tcp_event_new_data_sent
   return len;

@@ -19,7 +19,11 @@ function markPush(c: TcpConn, end: number): void {
   const e = p.ends;
   let drop = 0;
   while (drop < e.length && seqLe(e[drop]!, c.sndUna)) drop++;
-  if (drop) e.splice(0, drop);
+  if (drop) {
+    // Shifted down in place: splice would build an array of the dropped marks.
+    e.copyWithin(0, drop);
+    e.length -= drop;
+  }
   if (e.length === 0 || seqGt(end, e[e.length - 1]!)) e.push(end >>> 0);
   p.pushedSeq = end >>> 0;
 }
@@ -52,11 +56,13 @@ export function queueWrite(c: TcpConn, n: number, more: boolean): void {
   if (!more || forcedPush(c, end, c.push)) markPush(c, end);
 }
 
-/** Whether a segment [seq, end) carries PSH: a marked skb end falls in (seq, end]. */
+/** Whether a segment [seq, end) carries PSH: a marked skb end falls in (seq, end] (either may be an int32). */
 export function pshIn(c: TcpConn, seq: number, end: number): boolean {
   const p = c.push;
   if (p === null) return false;
-  for (const m of p.ends) {
+  const e = p.ends;
+  for (let i = 0; i < e.length; i++) { // no iterator per segment sent
+    const m = e[i]!;
     if (seqGt(m, end)) return false;
     if (seqGt(m, seq)) return true;
   }

@@ -9,7 +9,7 @@
 import type { TcpConn } from './conn.ts';
 import { caPktsAcked, caSetState, congAvoid, currentSsthresh, inCwndReduction, lossSsthresh, undoCwnd } from './congestion.ts';
 import {
-  packetsInFlight, rearmRto, sendHeadFits, retransmitSkb, scheduleLossProbe, sendQueued, tcpOutput, tsNow, xmitRetransmitQueue,
+  packetsInFlight, rearmRto, sendHeadFits, retransmitSkb, scheduleLossProbe, sendQueued, tcpOutput, tsNow32, xmitRetransmitQueue,
 } from './output.ts';
 import { markLost, minRtt, rackAdvance, rackDetectLoss, rackMarkLost, rackUpdateReoWnd, TCP_RACK_RECOVERY_THRESH } from './rack.ts';
 import { CaState, SK_EVER_RETRANS, SK_LOST, SK_RETRANS, SK_SACKED, type LossState } from './rtxqueue.ts';
@@ -219,7 +219,7 @@ const spuriousRetrans = (c: TcpConn, f: number, t: number, tsEcr: number | undef
 function ackUpdateRtt(c: TcpConn, L: LossState, flag: number, seqRtt: number, sackRtt: number, caRtt: number, tsEcr: number | undefined): boolean {
   if (seqRtt < 0) seqRtt = sackRtt;
   if (seqRtt < 0 && c.tsOk && tsEcr && flag & FLAG_ACKED) {
-    const ms = (tsNow(c) - tsEcr) >>> 0; // tcp_rtt_tsopt_us(tp, 1)
+    const ms = (tsNow32(c) - tsEcr) >>> 0; // tcp_rtt_tsopt_us(tp, 1)
     if (ms < 0x7fffffff / 1000) seqRtt = caRtt = Math.max(ms, 1) * 1000;
   }
   if (seqRtt < 0) return false;
@@ -622,7 +622,8 @@ function mayRaiseCwnd(c: TcpConn, L: LossState, flag: number): boolean {
 /**
  * tcp_ack for an ACK that finds data in flight, from the SACK blocks to the retransmissions it
  * allows: SND.UNA has already moved (and the send queue been consumed) to `ack`, from priorUna.
- * `flag` holds FLAG_DATA, FLAG_WIN_UPDATE and FLAG_SND_UNA_ADVANCED.
+ * `flag` holds FLAG_DATA, FLAG_WIN_UPDATE and FLAG_SND_UNA_ADVANCED. ack, priorUna and tsEcr
+ * may come as int32 (the same 32 bits): they are only compared and subtracted mod 2^32.
  */
 export function ackQueue(
   c: TcpConn, ack: number, priorUna: number, flag: number,

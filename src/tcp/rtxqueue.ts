@@ -51,6 +51,13 @@ export class RtxQueue {
     return this.lastStamp;
   }
 
+  /** push() of a segment sent at `now`, stamped (stamp()) here: no fractional time is returned boxed. */
+  pushSent(seq: number, end: number, now: number, fin: boolean): void {
+    const t = now > this.lastStamp ? now : this.lastStamp + 1 / 1024;
+    this.lastStamp = t;
+    this.push(seq, end, t, fin);
+  }
+
   private at(i: number): number {
     return (this.head + i) & this.mask;
   }

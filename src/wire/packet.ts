@@ -87,6 +87,20 @@ export function encodePacket(ip: IpRepr, tcp: TcpRepr, partialChecksum = false):
  * SKB_FRAG_PAGE_ORDER; from the source, not measured).
  */
 export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
+  return encodePacketWith(ip, tcp, partialChecksum, false);
+}
+
+/**
+ * encodePacketSlab into a packet of the pool: one a network gave back (recyclePacket) when it
+ * has one of that length, else a new one that may come back. The packet is the caller's until
+ * it hands it on; whoever ends up with it either keeps it (then it never returns) or, keeping
+ * nothing of it, gives it back.
+ */
+export function encodePacketPooled(ip: IpRepr, tcp: TcpRepr, partialChecksum = false): Uint8Array {
+  return encodePacketWith(ip, tcp, partialChecksum, true);
+}
+
+function encodePacketWith(ip: IpRepr, tcp: TcpRepr, partialChecksum: boolean, pooled: boolean): Uint8Array {
   // The common segment (IPv4, no options or NOP NOP timestamp) is written here directly; the
   // general encoder below gives the same bytes (test/wire/packet.test.ts holds them equal). A
   // TxSegment has its timestamp as fields: no option list is made for it.
@@ -111,18 +125,72 @@ export function encodePacketSlab(ip: IpRepr, tcp: TcpRepr, partialChecksum = fal
   }
   const common = layout && ip.version === 4 && ip.protocol === IPPROTO_TCP;
   const n = common ? 40 + (hasTs ? 12 : 0) + payloadLength(tcp) : packetLength(ip, tcp);
-  let out: Uint8Array;
-  if (n > SLAB_MAX_PACKET) out = new Uint8Array(n);
-  else {
-    if (slabOff + n > SLAB_SIZE) {
-      slab = new ArrayBuffer(SLAB_SIZE);
-      slabOff = 0;
-    }
-    out = new Uint8Array(slab, slabOff, n);
-    slabOff += (n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
-  }
-  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, hasTs, val, ecr, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
+  const out = pooled ? takePacket(n) : slabPacket(n);
+  // Every byte of the packet is written (a pooled one holds the last packet's bytes).
+  // TSval and TSecr go as int32 (the same 32 bits): a uint32 above 2^31 would be boxed for the call.
+  if (!common || n > 0xffff || !encodeCommonIpv4(ip, tcp, hasTs, val | 0, ecr | 0, out, partialChecksum)) encodePacketInto(ip, tcp, out, 0, partialChecksum);
   return out;
+}
+
+/** n bytes of the current slab (a fresh one when it is used up), or an ArrayBuffer of their own above 16 KiB. */
+function slabPacket(n: number): Uint8Array {
+  if (n > SLAB_MAX_PACKET) return new Uint8Array(n);
+  if (slabOff + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabOff = 0;
+  }
+  const out = new Uint8Array(slab, slabOff, n);
+  slabOff += (n + 7) & ~7; // 8-byte aligned: the checksum reads 32-bit words
+  return out;
+}
+
+// The packet pool: packets of each length given back, for the next packet of that length (in a
+// bulk transfer two lengths, the full segment and the ACK, go round and round). Only packets it
+// made come back (POOLED knows them, with the payload view last asked of each); bounded.
+const POOL = new Map<number, Uint8Array[]>();
+const POOLED = new WeakMap<Uint8Array, Uint8Array | null>();
+const POOL_LENGTHS = 64;
+const POOL_PER_LENGTH = 1024;
+
+function takePacket(n: number): Uint8Array {
+  const free = POOL.get(n);
+  if (free !== undefined && free.length !== 0) return free.pop()!;
+  const out = slabPacket(n);
+  POOLED.set(out, null);
+  return out;
+}
+
+/**
+ * Gives a packet of encodePacketPooled back once nobody holds it or a view of it any more: its
+ * memory becomes the next packet of that length. Other packets are ignored.
+ */
+export function recyclePacket(p: Uint8Array): void {
+  if (!POOLED.has(p)) return;
+  let free = POOL.get(p.length);
+  if (free === undefined) {
+    if (POOL.size >= POOL_LENGTHS) return;
+    POOL.set(p.length, (free = []));
+  }
+  if (free.length < POOL_PER_LENGTH) free.push(p);
+}
+
+/** The view rangeView last made of a pooled packet (null if none, or not a pooled packet). */
+export function madeView(p: Uint8Array): Uint8Array | null {
+  return POOLED.get(p) ?? null;
+}
+
+/**
+ * bytes[start, start + n) as a view: bytes itself when that is all of it, for a pooled packet
+ * the view it was last asked for when the range is the same (made once per packet, not per
+ * segment it carries), else a new one.
+ */
+export function rangeView(bytes: Uint8Array, start: number, n: number): Uint8Array {
+  if (start === 0 && n === bytes.length) return bytes;
+  const v = POOLED.get(bytes);
+  if (v !== undefined && v !== null && v.length === n && v.byteOffset === bytes.byteOffset + start) return v;
+  const view = bytes.subarray(start, start + n);
+  if (v !== undefined) POOLED.set(bytes, view);
+  return view;
 }
 
 /** IPv4 + TCP with no options or NOP NOP timestamp (TSval, TSecr), into out (exactly the packet's length). */
@@ -270,13 +338,18 @@ export function decodePacketInto(
   ip.flowLabel = undefined;
   tcp.srcPort = (b[20]! << 8) | b[21]!;
   tcp.dstPort = (b[22]! << 8) | b[23]!;
-  tcp.seq = u32(b, 24);
-  tcp.ack = u32(b, 28);
+  // The 32-bit fields are read in place (as u32): a uint32 above 2^31 returned from a call
+  // would be a boxed number, four per segment.
+  tcp.seq = ((b[24]! << 24) | (b[25]! << 16) | (b[26]! << 8) | b[27]!) >>> 0;
+  tcp.ack = ((b[28]! << 24) | (b[29]! << 16) | (b[30]! << 8) | b[31]!) >>> 0;
   tcp.flags = b[33]!;
   tcp.window = (b[34]! << 8) | b[35]!;
   tcp.urgent = (b[38]! << 8) | b[39]!;
-  if (hl === 20) tcp.setTimestampOnly(false, 0, 0);
-  else tcp.setTimestampOnly(true, u32(b, 44), u32(b, 48));
+  tcp.setTimestampOnly(hl !== 20, 0, 0);
+  if (hl !== 20) {
+    tcp.tsVal = ((b[44]! << 24) | (b[45]! << 16) | (b[46]! << 8) | b[47]!) >>> 0;
+    tcp.tsEcr = ((b[48]! << 24) | (b[49]! << 16) | (b[50]! << 8) | b[51]!) >>> 0;
+  }
   const total = (b[2]! << 8) | b[3]!;
   tcp.setPayload(b, 20 + hl, total - 20 - hl);
   return null;

@@ -153,13 +153,16 @@ export class TxSegment extends SegmentFields implements TcpRepr {
     return !this.custom;
   }
 
-  /** The options: NOP NOP TS (has) or none. */
+  /**
+   * The options: NOP NOP TS (has) or none. val and ecr may come as int32 (the same 32 bits: a
+   * uint32 above 2^31 would be boxed for the call); they are kept as the u32s.
+   */
   setTimestamp(has: boolean, val: number, ecr: number): void {
     this.list = has ? null : NO_OPTIONS;
     this.custom = false;
     this.hasTs = has;
-    this.tsVal = val;
-    this.tsEcr = ecr;
+    this.tsVal = val >>> 0;
+    this.tsEcr = ecr >>> 0;
   }
 }
 

@@ -87,3 +87,38 @@ test('SegmentQueue: keeps ranges of the pushed bytes; an emptied queue\'s arrays
   assert.deepEqual([c.length, c.charged, c.headLength()], [17, 17, 8]);
   assert.deepEqual([...c.slice(0, 17)], [...pkt.subarray(3)]);
 });
+
+test('ByteRing.view: the bytes asked for, through the staging room of a large ring (wrapping too) or as a view', () => {
+  // A reference stream: byte i of the stream is (i * 13 + (i >> 11)) & 0xff.
+  const at = (i: number): number => (i * 13 + (i >> 11)) & 0xff;
+  const r = new ByteRing(4096, 1 << 20);
+  let base = 0; // stream offset of the ring's first byte
+  let end = 0; // stream offset after its last byte
+  const write = (n: number): void => {
+    const b = Uint8Array.from({ length: n }, (_, k) => at(end + k));
+    end += r.push(b);
+  };
+  let x = 99;
+  const rnd = (n: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+  let same = 0;
+  let last: Uint8Array | null = null;
+  for (let round = 0; round < 600; round++) {
+    write(rnd(70_000));
+    for (let k = 0; k < 4; k++) {
+      const len = end - base;
+      if (!len) break;
+      const n = k === 3 ? 1 + rnd(Math.min(len, 40_000)) : Math.min(len, k === 2 ? 1 + rnd(1448) : 1448);
+      const off = rnd(len - n + 1);
+      const v = r.view(off, n);
+      assert.equal(v.length, n);
+      for (let i = 0; i < n; i += 97) assert.equal(v[i], at(base + off + i), `round ${round}: byte ${i} of [${off}, +${n})`);
+      assert.equal(v[n - 1], at(base + off + n - 1));
+      if (v === last) same++;
+      last = v;
+    }
+    const drop = rnd(end - base + 1);
+    r.consume(drop);
+    base += drop;
+  }
+  assert.ok(same > 100, `the staging view served again (${same} times)`);
+});

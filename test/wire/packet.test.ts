@@ -5,13 +5,17 @@ import {
   decodePacket,
   encodePacket,
   encodePacketInto,
+  encodePacketPooled,
   encodePacketSlab,
   formatFlags,
   formatOptions,
   formatPacketLine,
   formatSegment,
+  madeView,
   makeIpRepr,
   packetLength,
+  rangeView,
+  recyclePacket,
 } from '../../src/wire/packet.ts';
 import { linuxDataOptions, linuxSynOptions } from '../../src/wire/tcp.ts';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type IpRepr, type TcpRepr } from '../../src/wire/types.ts';
@@ -194,4 +198,51 @@ test('encodePacketSlab (a host\'s output path) gives the bytes encodePacket give
   assert.ok(n > 250, `${n} packets compared`);
   // errors are the general encoder's
   assert.throws(() => encodePacketSlab(makeIpRepr('10.0.0.1', '10.0.0.2'), tcp({ options: [{ kind: 'sack', blocks: [] }] })), RangeError);
+});
+
+test('encodePacketPooled: a packet given back is written whole again, whatever it held', () => {
+  let x = 777;
+  const rnd = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+  const optionSets = [
+    [],
+    linuxDataOptions({ timestamp: { val: 5, ecr: 6 } }),
+    linuxDataOptions({ timestamp: { val: 1, ecr: 2 }, sack: [[5, 9]] }),
+    linuxSynOptions({ mss: 1460, sackPermitted: true, timestamp: { val: 3, ecr: 0 }, wscale: 7 }),
+  ];
+  let reused = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const [src, dst] of [['10.0.0.1', '10.0.0.2'], ['fd00::1', 'fd00::2']] as const) {
+      for (const options of optionSets) {
+        for (const size of [0, 1, 13, 1448, 20000]) {
+          const ip = { ...makeIpRepr(src, dst), id: rnd(65536) };
+          const seg = tcp({ seq: rnd(2 ** 31) * 2, ack: rnd(2 ** 31), flags: rnd(256), options, payload: new Uint8Array(size).map(() => rnd(256)) });
+          for (const partial of [false, true]) {
+            const p = encodePacketPooled(ip, seg, partial);
+            assert.equal(hex(p), hex(encodePacket(ip, seg, partial)), `${src} ${JSON.stringify(options)} ${size} ${partial}`);
+            if (round > 0 && madeView(p) !== null) reused++;
+            rangeView(p, 1, p.length - 1); // remembered with the packet
+            p.fill(0xa5); // what a previous user left in it
+            recyclePacket(p);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(reused > 0, 'packets came back from the pool');
+  // A packet not of the pool is never taken into it.
+  const own = new Uint8Array(52);
+  recyclePacket(own);
+  assert.notEqual(encodePacketPooled(makeIpRepr('10.0.0.1', '10.0.0.2'), tcp({ options: linuxDataOptions({ timestamp: { val: 5, ecr: 6 } }) })), own);
+});
+
+test('rangeView: the same view of a pooled packet for the same range, a new one otherwise', () => {
+  const p = encodePacketPooled(makeIpRepr('10.0.0.1', '10.0.0.2'), tcp({ payload: new Uint8Array(100).fill(7) }));
+  const v = rangeView(p, 40, 100);
+  assert.equal(rangeView(p, 40, 100), v);
+  assert.deepEqual(v, new Uint8Array(100).fill(7));
+  assert.notEqual(rangeView(p, 41, 99), v);
+  assert.equal(rangeView(p, 0, p.length), p);
+  const plain = new Uint8Array(10);
+  assert.notEqual(rangeView(plain, 2, 3), rangeView(plain, 2, 3), 'no memory kept for other arrays');
+  assert.equal(madeView(plain), null);
 });
