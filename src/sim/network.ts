@@ -296,6 +296,9 @@ class Ev {
   ) {}
 }
 
+/** NAPI_POLL_WEIGHT: the most packets one poll takes. */
+const NAPI_POLL_WEIGHT = 64;
+
 /** Events run go back here for the next ones (no object per packet in flight). Bounded. */
 const EV_POOL_MAX = 4096;
 
@@ -681,26 +684,28 @@ export class Network {
    * time: a packet of another connection ends it (Linux keeps up to 8 flows in its gro_list).
    */
   private napiPoll(first: Ev): void {
+    // A fixed array and a count: emptying an array by its length gives its storage up.
     const batch = this.napiBatch;
-    batch.length = 0;
-    batch.push(first);
+    batch[0] = first;
+    let n = 1;
     const dir = first.dir!;
-    for (let nx = this.heap.peek(); nx !== undefined && nx.t === first.t && nx.fn === null && nx.dir === dir && batch.length < 64; nx = this.heap.peek()) {
+    for (let nx = this.heap.peek(); nx !== undefined && nx.t === first.t && nx.fn === null && nx.dir === dir && n < NAPI_POLL_WEIGHT; nx = this.heap.peek()) {
       this.enter(nx.t);
       this.heap.pop();
-      batch.push(nx);
+      batch[n++] = nx;
     }
+    this.napiCount = n;
     const node = dir._dst.node;
     const run = (this.groRun ??= new SegmentRun(0));
     const verify = node.rxChecksumOffload !== true;
     node.napiBegin?.();
     try {
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = 0; i < n; i++) {
         const ev = batch[i]!;
         this.arrived(ev);
         const p = ev.packet!;
         // A poll of one packet has nothing to merge: it goes up as it came.
-        const mergeable = batch.length > 1 && ev.gso === 0 && (!verify || tcpChecksumOk(p));
+        const mergeable = n > 1 && ev.gso === 0 && (!verify || tcpChecksumOk(p));
         if (mergeable && run.len && run.extend(p)) {
           // Its bytes are in the run now: the packet is free.
           if (!(ev.flags & F_SHARED) && !this.onPacket) recyclePacket(p);
@@ -719,17 +724,22 @@ export class Network {
       run.len = 0;
       this.groStarted = null;
       node.napiEnd?.(this.onPacket ? undefined : this.releasedFn);
-      for (let i = 1; i < batch.length; i++) this.recycle(batch[i]!);
-      batch.length = 0;
+      this.napiCount = 0;
+      for (let i = 1; i < n; i++) {
+        this.recycle(batch[i]!);
+        batch[i] = null;
+      }
+      batch[0] = null;
     }
   }
-  private readonly napiBatch: Ev[] = [];
+  private readonly napiBatch: Array<Ev | null> = new Array<Ev | null>(NAPI_POLL_WEIGHT).fill(null);
+  private napiCount = 0;
   private groRun: SegmentRun | null = null;
   private groStarted: Ev | null = null; // the arrival that started the run
   /** Packets of a poll the node held until its applications ran, and holds no more. */
   private readonly releasedFn = (p: Uint8Array): void => {
     const b = this.napiBatch;
-    for (let i = 0; i < b.length; i++) if (b[i]!.packet === p && b[i]!.flags & F_SHARED) return;
+    for (let i = 0; i < this.napiCount; i++) if (b[i]!.packet === p && b[i]!.flags & F_SHARED) return;
     recyclePacket(p);
   };
 

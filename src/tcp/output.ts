@@ -9,7 +9,7 @@ import { fragmentAllowed } from './memory.ts';
 import { Chrono, chronoStart, chronoStop, writeQueued } from './chrono.ts';
 import type { TcpConn } from './conn.ts';
 import { caDataSent, cwndValidate, inCwndReduction } from './congestion.ts';
-import { markWindowProbe, pshIn } from './push.ts';
+import { firstPushMark, markWindowProbe, pshIn } from './push.ts';
 import { jiffyUs, roundUpToJiffies } from '../time/jiffies.ts';
 import { rtoBackoff, probe0When } from './rtt.ts';
 import { TCP_TIMEOUT_MIN_JIFFIES } from './rack.ts';
@@ -339,6 +339,21 @@ function gsoPayloadMax(c: TcpConn, mss: number): number {
 }
 
 /**
+ * How many full segments from seq go in one pass with TSO (at least the one already tested):
+ * those the unsent data holds without reaching a queued FIN, the offered window (ending at
+ * wndEnd) and cwnd's quota take, and `room` bytes of the packet hold, ending at the first
+ * segment a PSH mark falls in (the flag goes on a packet's last segment only).
+ */
+function tsoSegs(c: TcpConn, seq: number, mss: number, unsent: number, wndEnd: number, room: number): number {
+  let n = Math.floor(unsent / mss);
+  if (c.finQueued && n * mss === unsent) n--; // that one carries the FIN: sent alone
+  n = Math.min(n, Math.floor(((wndEnd - seq) | 0) / mss), c.cwnd - packetsInFlight(c), Math.floor(room / mss));
+  if (n <= 1) return 1;
+  const m = firstPushMark(c, seq, (seq + n * mss) | 0);
+  return m === null ? n : Math.max(1, Math.ceil(((m - seq) | 0) / mss));
+}
+
+/**
  * A data segment may share a TSO packet when its options are what every segment of the packet
  * would carry: timestamps or nothing. A pending SACK or D-SACK block goes on one segment alone
  * (tcp_established_options sends a D-SACK once), so such a segment is sent by itself.
@@ -417,24 +432,30 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (len > unsent) len = unsent;
     // SND.NXT as int32 (the same 32 bits) for the calls below: a uint32 above 2^31 is boxed.
     const seq = c.sndNxt | 0;
-    let flags = fin ? FIN : 0;
-    if (len && pshIn(c, seq, (seq + len) | 0)) flags |= PSH;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
     // Labels for the timeline: new data that PRR (RFC 6937) clocks out during a reduction.
     const note = inCwndReduction(c) ? 'new data (PRR)' : undefined;
-    if (gsoMax && len && !fin && !pushOne && gsoSegmentOk(c)) {
-      // TSO: the segment joins the packet being built, which goes out when the next segment
+    const tso = gsoMax !== 0 && len !== 0 && !fin && !pushOne && gsoSegmentOk(c);
+    if (tso && batch.len && batch.len + len > gsoMax) flushTso(c, mss);
+    // With TSO, every further full segment the same tests let through goes in this pass too
+    // (tcp_write_xmit takes a TSO skb as far as tcp_cwnd_test's quota and tcp_mss_split_point's
+    // window allow): `segs` segments of len, the last one taking any PSH.
+    const segs = tso && len === mss ? tsoSegs(c, seq, mss, unsent, wndEnd, gsoMax - batch.len) : 1;
+    const chunk = segs * len;
+    let flags = fin ? FIN : 0;
+    if (len && pshIn(c, seq, (seq + chunk) | 0)) flags |= PSH;
+    if (tso) {
+      // TSO: the segments join the packet being built, which goes out when the next segment
       // cannot join it, it is full, or the loop ends. Everything else below stays per segment.
-      if (batch.len && batch.len + len > gsoMax) flushTso(c, mss);
       if (!batch.len) {
         batch.seq = seq;
         batch.off = inFlight;
       }
-      batch.len += len;
+      batch.len += chunk;
       batch.flags = flags;
       batch.note = note;
       caDataSent(c); // tcp_event_data_sent
-      ackSent(c);
+      for (let i = 0; i < segs; i++) ackSent(c);
       if (flags & PSH || len < mss) flushTso(c, mss);
     } else {
       if (batch.len) flushTso(c, mss);
@@ -444,20 +465,22 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (len) {
       c.lsndtime = now;
       c.lastDataSent = now;
-      c.dataSegsOut++;
+      c.dataSegsOut += segs;
       if (len < mss) c.sndSml = seqAdd(seq, len);
       // Linux enters pingpong (interactive) mode when it replies within ato of receiving data.
       if (now - c.lrcvtime < c.ato) c.pingpong = true;
-      c.env.counters.v.TCPOrigDataSent++;
-      c.bytesSent += len;
+      c.env.counters.v.TCPOrigDataSent += segs;
+      c.bytesSent += chunk;
     }
-    c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
-    if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
-    // tcp_event_new_data_sent: the segment joins the retransmission queue; the RTO is armed
+    // tcp_event_new_data_sent: each segment joins the retransmission queue; the RTO is armed
     // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).
-    c.loss.q.pushSent(seq, c.sndNxt | 0, now, fin);
+    const q = c.loss.q;
+    for (let i = 1; i < segs; i++) q.pushSent((seq + (i - 1) * len) | 0, (seq + i * len) | 0, now, false);
+    c.sndNxt = seqAdd(seq, chunk + (fin ? 1 : 0));
+    if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
+    q.pushSent((seq + chunk - len) | 0, c.sndNxt | 0, now, fin);
     if (priorPackets === 0 || (c.rtxKind === 'loss-probe' && c.rtxDeadline !== Infinity)) rearmRto(c);
-    sent++;
+    sent += segs;
     if (fin || pushOne) break;
   }
   if (batch.len) flushTso(c, mss);

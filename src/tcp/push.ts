@@ -69,6 +69,19 @@ export function pshIn(c: TcpConn, seq: number, end: number): boolean {
   return false;
 }
 
+/** The first marked skb end in (seq, end] (either may be an int32), or null. */
+export function firstPushMark(c: TcpConn, seq: number, end: number): number | null {
+  const p = c.push;
+  if (p === null) return null;
+  const e = p.ends;
+  for (let i = 0; i < e.length; i++) {
+    const m = e[i]!;
+    if (seqGt(m, end)) return null;
+    if (seqGt(m, seq)) return m;
+  }
+  return null;
+}
+
 /**
  * tcp_write_wakeup sets PSH on the skb it sends part of; split by tcp_fragment, both parts keep
  * it. `sent`: the bytes that go from SND.NXT.

@@ -23,7 +23,11 @@ export class RtxQueue {
   private bits: Uint8Array;
   private head = 0;
   private mask: number;
-  private lastStamp = -1;
+  /**
+   * The last send time stamped, in a typed array: stamps within an instant are fractional, and a
+   * fractional number stored in an object's field is a new heap number each time (16 bytes).
+   */
+  private readonly lastStamp = new Float64Array([-1]);
   /** Entries: tp->packets_out. */
   length = 0;
   /** tp->sacked_out, tp->lost_out, tp->retrans_out. */
@@ -47,15 +51,26 @@ export class RtxQueue {
    * instant must still count as sent after it. Each send in an instant adds 1/1024 µs.
    */
   stamp(now: number): number {
-    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1 / 1024;
-    return this.lastStamp;
+    const last = this.lastStamp[0]!;
+    const t = now > last ? now : last + 1 / 1024;
+    this.lastStamp[0] = t;
+    return t;
   }
 
   /** push() of a segment sent at `now`, stamped (stamp()) here: no fractional time is returned boxed. */
   pushSent(seq: number, end: number, now: number, fin: boolean): void {
-    const t = now > this.lastStamp ? now : this.lastStamp + 1 / 1024;
-    this.lastStamp = t;
-    this.push(seq, end, t, fin);
+    // Math.max, not a conditional: a merge of the argument and a computed double would be boxed.
+    // The same value as `now > last ? now : last + 1 / 1024` but when now falls less than
+    // 1/1024 µs after the last stamp: never in virtual time (whole µs), under 1 ns in real time.
+    const t = Math.max(now, this.lastStamp[0]! + 1 / 1024);
+    this.lastStamp[0] = t;
+    // push()'s body, written out: a fractional time passed to a call is boxed (16 bytes).
+    if (this.length > this.mask) this.grow();
+    const j = (this.head + this.length++) & this.mask;
+    this.seqs[j] = seq | 0;
+    this.ends[j] = end | 0;
+    this.times[j] = t;
+    this.bits[j] = fin ? SK_FIN : 0;
   }
 
   private at(i: number): number {
