@@ -365,13 +365,17 @@ export class Socket {
   /**
    * read(2) into the caller's memory: copies up to buf.length - offset waiting bytes to
    * buf[offset...] and returns how many; 0 at end of stream, -1 when nothing is waiting
-   * (EAGAIN). Errors as recv. Nothing is allocated.
+   * (EAGAIN). Errors as recv. Nothing is allocated. `count`, read(2)'s count, may be more than
+   * the room when the caller sized the room to the bytes waiting (`readable`), as node:net does
+   * for libuv's read of 64 KiB: a read that would overflow the room is a RangeError.
    */
-  recvInto(buf: Uint8Array, offset = 0): number {
+  recvInto(buf: Uint8Array, offset = 0, count = buf.length - offset): number {
     if (!(offset >= 0 && offset <= buf.length)) throw new RangeError(`recvInto: offset ${offset} outside a buffer of ${buf.length} bytes`);
+    const room = buf.length - offset;
+    if (count > room && Math.min(count, this.readable) > room) throw new RangeError(`recvInto: ${Math.min(count, this.readable)} bytes to read into a room of ${room}`);
     try {
       const c = this.conn;
-      const max = buf.length - offset;
+      const max = count;
       const n = this.readWait(max);
       if (n <= 0) return n;
       c!.rcvBuf.copyOut(0, n, buf, offset);

@@ -139,7 +139,15 @@ export class NetSocket extends Duplex {
     for (;;) {
       let d: Uint8Array | null;
       try {
-        d = h.recv(65536);
+        // libuv's read: up to 64 KiB into memory of the stream's own, not zeroed
+        // (Buffer.allocUnsafe), exactly as many bytes as were waiting; at EOF, on an error or
+        // with nothing waiting, recv() says which.
+        const waiting = h.readable;
+        if (waiting > 0) {
+          const buf = Buffer.allocUnsafe(Math.min(waiting, 65536));
+          const n = h.recvInto(buf, 0, 65536);
+          d = n > 0 ? (n === buf.length ? buf : buf.subarray(0, n)) : h.recv(65536);
+        } else d = h.recv(65536);
       } catch (e) {
         if (e instanceof SocketError) {
           this.destroy(netError(e.code, 'read'));
@@ -160,7 +168,7 @@ export class NetSocket extends Duplex {
       }
       this.bytesRead += d.length;
       this.touch();
-      if (!this.push(Buffer.from(d.buffer, d.byteOffset, d.length))) {
+      if (!this.push(Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.length))) {
         this.wantRead = false;
         return;
       }

@@ -121,3 +121,27 @@ test('recvInto: -1 while nothing waits, errors as recv, a bad offset is a RangeE
   assert.equal(code(() => s.recvInto(buf, 17)), 'RangeError');
   assert.equal(code(() => s.recvInto(buf, -1)), 'RangeError');
 });
+
+test('recvInto with a count above the room: read(2) of count into a room sized to the bytes waiting (node:net), traced with the count; an overflow is a RangeError', () => {
+  const w = world(false);
+  const l = w.server.socket();
+  l.bind('0.0.0.0', 80);
+  l.listen(4);
+  let s: Socket | null = null;
+  l.on('connection', () => (s = l.accept()));
+  const c = w.client.socket();
+  c.on('connect', () => c.send(pattern(3000)));
+  c.connect('10.0.0.2', 80);
+  w.net.run(10_000_000);
+  const srv = s as Socket | null;
+  assert.ok(srv);
+  assert.equal(srv.readable, 3000);
+  assert.throws(() => srv.recvInto(new Uint8Array(2999), 0, 65536), RangeError);
+  assert.equal(srv.readable, 3000, 'nothing was read');
+  const buf = new Uint8Array(srv.readable);
+  assert.equal(srv.recvInto(buf, 0, 65536), 3000);
+  assert.deepEqual(buf, pattern(3000));
+  const reads = w.events.filter((e) => e.kind === 'call' && e.call === 'read');
+  assert.deepEqual(reads.map((e) => (e.kind === 'call' ? [e.args, e.result] : null)), [['65536', '3000']]);
+  assert.equal(srv.recvInto(new Uint8Array(10), 0, 65536), -1, 'EAGAIN');
+});
