@@ -1,6 +1,8 @@
 // In-process worlds for the benchmarks: linger hosts on a simulated network with no delay (or
 // the delay asked for), nothing traced, packet bytes not kept. The link cannot corrupt, so the
-// hosts use TCP checksum offload as Linux's lo does (and so does the reference, Node over lo).
+// hosts use TCP checksum offload as Linux's lo does (and so does the reference, Node over lo),
+// and, unless `gso: false`, the segmentation offloads lo and veth have (HostOptions.gso: TSO on
+// send, NAPI and GRO on receive).
 
 import { Network, type LinkParams } from '../sim/network.ts';
 import { Host } from '../host/host.ts';
