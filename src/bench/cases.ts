@@ -392,12 +392,15 @@ export function lingerScale(n: number): { perSocket: number; perTimeWait: number
     l.on('connection', () => {
       for (let s = l.accept(); s; s = l.accept()) {
         const conn = s;
-        const read = (): void => {
+        conn.on('readable', () => {
           const d = conn.recv();
           if (d && d.length === 0) conn.close();
-        };
-        conn.on('readable', read);
-        read();
+        });
+        // Nothing comes before the close here, but a program reads after accept(): data may
+        // come in the same NAPI poll as the handshake's ACK. (Inline, not a named closure
+        // called twice: that kept 128 more bytes per socket alive, measured at 200,000.)
+        const d0 = conn.recv();
+        if (d0 && d0.length === 0) conn.close();
         accepted.push(conn);
       }
     });
