@@ -488,7 +488,8 @@ export function keepaliveIdle(n: number, hours: number): { wallSecs: number; pro
 
 /** total bytes over 1 % loss and rtt; wall seconds and goodput next to the Mathis estimate. */
 export function lingerLossy(total: number, rttMs: number, loss: number): { wallSecs: number; goodputMbit: number; mathisMbit: number } {
-  const w = benchWorld({ link: { latencyUs: (rttMs * 1000) / 2, loss }, seed: 7 });
+  // No offloads: the kernel reference (lossy-kernel.ts) relays frame by frame, no TSO/GSO/GRO.
+  const w = benchWorld({ link: { latencyUs: (rttMs * 1000) / 2, loss }, seed: 7, gso: false });
   const x = oneWayTransfer(w, total);
   const t0 = performance.now();
   w.net.runWhile(() => x.got() < total, 24 * 3600e6);
