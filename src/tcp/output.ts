@@ -387,7 +387,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
       c.env.counters.v.TCPOrigDataSent++;
       c.bytesSent += len;
     }
-    c.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+    c.sndNxt = (seq + len + (fin ? 1 : 0)) | 0; // int32, as stored
     if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
     // tcp_event_new_data_sent: the segment joins the retransmission queue; the RTO is armed
     // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).

@@ -51,12 +51,13 @@ const forcedPush = (c: TcpConn, writeSeq: number, p: PushMarks | null): boolean 
 export function queueWrite(c: TcpConn, n: number, more: boolean): void {
   const mss = c.mssCache;
   const start = c.writeSeq;
-  const end = seqAdd(start, n);
+  const end = (start + n) | 0; // as int32, as the skb ends below
   const unsent = seqLt(c.sndNxt, start) ? (start - c.sndNxt) >>> 0 : 0;
   const tail = unsent % mss; // bytes in a non-full unsent tail skb
   const p = c.push;
   if (tail && p !== null && p.ends.length && p.ends[p.ends.length - 1] === start) p.ends.pop();
-  // Each skb end as an int32 (the same 32 bits; markPush stores the u32): no boxed number per skb.
+  // Each skb end as an int32 (the same 32 bits; markPush stores the u32, the helpers compare mod
+  // 2^32): no boxed number per skb.
   for (let e = (start + (tail ? mss - tail : mss)) | 0; seqLt(e, end); e = (e + mss) | 0) {
     if (forcedPush(c, e, c.push)) markPush(c, e);
   }
