@@ -191,7 +191,9 @@ export class Host implements ConnEnv, SocketHost {
    * caller must not modify the packet's bytes afterwards: hand each packet over, as a driver does.
    * A link with offloads says what it knows: `csumValid`, the TCP checksum needs no check (the
    * kernel's CHECKSUM_PARTIAL or CHECKSUM_UNNECESSARY); `gsoSize`, the packet is a GSO/GRO
-   * super-packet of segments of that size, taken by TCP as one skb (tcp/input.ts).
+   * super-packet of segments of that size, taken by TCP as one skb (tcp/input.ts). Returns true
+   * when the host kept nothing of the packet (its payload was read at once, or it had none, and
+   * no trace sink saw it): the caller may then reuse its memory (SimNode.deliver).
    */
   deliver(packet: Uint8Array, csumValid = false, gsoSize = 0): boolean {
     const c = this.counters;

@@ -70,6 +70,13 @@ export class ByteRing {
   private whole: Uint8Array | null = null;
   /** The staging room's view view() last returned. */
   private staged: Uint8Array | null = null;
+  /**
+   * The view push() last made of a source it took part of, and that source: a writer handing
+   * the same buffer again and again, cut to the free space, has it made once. Kept while the
+   * ring holds data.
+   */
+  private partView: Uint8Array | null = null;
+  private partSrc: Uint8Array | null = null;
 
   constructor(initial = BASE, public limit = 1 << 22) {
     this.initial = Math.max(16, Math.min(initial, limit));
@@ -100,6 +107,7 @@ export class ByteRing {
   }
 
   private release(): void {
+    this.partView = this.partSrc = null;
     if (this.buf.length === BASE && pool.length < POOL_MAX) {
       pool.push(this.buf);
       this.buf = NONE;
@@ -142,11 +150,21 @@ export class ByteRing {
       const b = this.buf;
       for (let k = 0; k < n; k++) b[tail + k] = src[start + k]!;
     } else {
-      this.buf.set(start === 0 && first === src.length ? src : src.subarray(start, start + first), tail);
+      this.buf.set(start === 0 && first === src.length ? src : this.part(src, start, first), tail);
       if (first < n) this.buf.set(src.subarray(start + first, start + n), 0);
     }
     this.len += n;
     return n;
+  }
+
+  /** src[start, start + n) as a view: the one push() last made when it is the same. */
+  private part(src: Uint8Array, start: number, n: number): Uint8Array {
+    const v = this.partView;
+    if (v !== null && this.partSrc === src && v.length === n && v.byteOffset === src.byteOffset + start) return v;
+    const view = src.subarray(start, start + n);
+    this.partView = view;
+    this.partSrc = src;
+    return view;
   }
 
   /** Copies bytes [offset, offset+n) of the queue into dst at dstOff. */

@@ -464,10 +464,14 @@ export class TcpConn extends TcpTimer
   private _rcvNxt = 0;
   get rcvNxt(): number { return this._rcvNxt >>> 0; }
   set rcvNxt(v: number) { this._rcvNxt = v | 0; }
+  /** RCV.NXT as stored, an int32 (the same 32 bits): for comparisons mod 2^32 that must not box a number. */
+  get rcvNxt32(): number { return this._rcvNxt; }
   rcvWnd = 0; // window last advertised (bytes)
   private _rcvWup = 0; // rcvNxt when rcvWnd was last advertised
   get rcvWup(): number { return this._rcvWup >>> 0; }
   set rcvWup(v: number) { this._rcvWup = v | 0; }
+  /** RCV.WUP as stored, an int32 (see rcvNxt32). */
+  get rcvWup32(): number { return this._rcvWup; }
   rcvSsthresh = 0; // Linux rcv_ssthresh: the window grows towards the buffer as data arrives
   readonly rcvBuf: SegmentQueue;
   /** Peer's FIN consumed into sequence space (EOF after the buffer). */

@@ -284,11 +284,13 @@ type Step = boolean | undefined;
 /** RFC 9293 §3.10.7.4 for SYN_RECV and every synchronized state (tcp_rcv_state_process). */
 function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boolean): boolean {
   const f = seg.flags;
-  const endSeq = seqAdd(seg.seq, segLen(seg));
+  // END.SEQ as an int32 (the same 32 bits): passed to the steps below without a boxed number;
+  // those compare it mod 2^32, or with `| 0` on the other side.
+  const endSeq = (seg.seq + segLen(seg)) | 0;
   const predicted = headerPredicted(c, seg); // tcp_rcv_established decides first
   // A child a cookie made skips tcp_check_req (tcp_v4_do_rcv -> tcp_child_process).
   if (c.state === TcpState.SYN_RECV && c.listener && !fromCookie) {
-    const r = requestInput(c, seg, o, endSeq);
+    const r = requestInput(c, seg, o, endSeq >>> 0);
     if (r !== 'child') return r;
   }
   if (!(f & (ACK | RST | SYN))) return false;
@@ -312,7 +314,7 @@ function synchronizedInput(c: TcpConn, seg: TcpRepr, o: SegOpts, fromCookie: boo
   const fin = finAckedStep(c, seg, endSeq);
   if (fin !== undefined) return fin;
   // tcp_rcv_rtt_measure_ts, before the data is queued (ESTABLISHED only: tcp_rcv_established).
-  if (c.tsOk && o.hasTs && endSeq !== seg.seq && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr | 0, (endSeq - seg.seq) >>> 0, tsNow32(c)); // int32 stamps: not boxed for the call
+  if (c.tsOk && o.hasTs && endSeq !== (seg.seq | 0) && c.state === TcpState.ESTABLISHED) rcvRttMeasureTs(c, o.tsEcr | 0, (endSeq - seg.seq) >>> 0, tsNow32(c)); // int32 stamps: not boxed for the call
   const text = segmentText(c, seg, endSeq, predicted);
   if (text !== undefined) return text;
   if (c.state !== TcpState.CLOSED) {
@@ -465,6 +467,7 @@ function finAckedStep(c: TcpConn, seg: TcpRepr, endSeq: number): Step {
 
 /** Step 7, the segment text; new data after close() resets (RFC 1122 §4.2.2.13, tcp_rcv_state_process). */
 function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean): Step {
+  endSeq |= 0; // compared as int32
   switch (c.state) {
     case TcpState.CLOSE_WAIT:
     case TcpState.CLOSING:
@@ -476,7 +479,7 @@ function segmentText(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolea
       // RFC 1122 §4.2.2.13 and Linux: new data for a socket whose reading side is shut
       // (close() was called) is answered with RST.
       if (c.rcvShutdown && c.state !== TcpState.CLOSE_WAIT && c.state !== TcpState.CLOSING && c.state !== TcpState.LAST_ACK) {
-        if (endSeq !== seg.seq && seqGt(seqAdd(endSeq, seg.flags & FIN ? -1 : 0), c.rcvNxt)) {
+        if (endSeq !== (seg.seq | 0) && seqGt(seqAdd(endSeq, seg.flags & FIN ? -1 : 0), c.rcvNxt)) {
           c.env.counters.inc('TCPAbortOnData');
           reportError(c, 'ECONNRESET');
           tcpDone(c, 'data after close()', 'segment');
@@ -609,27 +612,30 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
   }
   const gso = seg.gsoSize ?? 0; // a GSO/GRO packet from an offloading link
   let fin = (seg.flags & FIN) !== 0;
-  if (endSeq === seg.seq) return; // nothing in sequence space (a SYN counts: simultaneous open)
+  endSeq |= 0; // compared as int32
+  if (endSeq === (seg.seq | 0)) return; // nothing in sequence space (a SYN counts: simultaneous open)
   const now = c.env.now();
 
-  if (!seqGt(endSeq, c.rcvNxt)) {
+  // RCV.NXT and RCV.WUP as the int32s they are stored as (rcvNxt32, rcvWup32): compared mod
+  // 2^32 here, they are never boxed numbers, whatever the compiler inlines.
+  if (!seqGt(endSeq, c.rcvNxt32)) {
     // Entirely old: a retransmission we already have. tcp_data_queue D-SACKs it (RFC 2883),
     // enters quickack mode and ACKs at once (observed on 6.18, Q10: `sack 1 {dup range}`,
     // DelayedACKLost, TCPDSACKOldSent).
     counters.inc('DelayedACKLost');
-    dsackSet(c, seg.seq, endSeq);
+    dsackSet(c, seg.seq, endSeq >>> 0);
     c.quick = 16;
     sendAck(c, 'duplicate data');
     return;
   }
-  const rcvWndNow = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
-  if (seq === c.rcvNxt && rcvWndNow === 0 && len) {
+  const rcvWndNow = Math.max(0, (c.rcvWup32 + c.rcvWnd - c.rcvNxt32) | 0);
+  if ((seq | 0) === c.rcvNxt32 && rcvWndNow === 0 && len) {
     counters.inc('TCPZeroWindowDrop');
     c.quick = 16;
     sendAck(c, 'zero window');
     return;
   }
-  if (seqLt(seq, c.rcvNxt)) {
+  if (seqLt(seq, c.rcvNxt32)) {
     // Partial overlap: trim what we have, D-SACK the duplicate head (tcp_data_queue).
     dsackSet(c, seq, c.rcvNxt);
     const skip = (c.rcvNxt - seq) >>> 0;
@@ -638,7 +644,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
     len -= cut;
     seq = c.rcvNxt;
   }
-  if (seq === c.rcvNxt) {
+  if ((seq | 0) === c.rcvNxt32) {
     const truesize = gso ? groTruesize(len, gso) : skbTruesize(len);
     // tcp_rcv_established's bulk data path: a predicted segment whose truesize sk_forward_alloc
     // covers is queued with no sk_rcvbuf check. Seen on 6.18 (rcvq-in-window-taken.pkt, ss -tm):
@@ -666,7 +672,7 @@ function dataQueue(c: TcpConn, seg: TcpRepr, endSeq: number, predicted: boolean)
       // full frame received: at once), as Linux's TCP takes what GRO or a virtio device hands it.
       const view = rangeView(bytes, start, take);
       c.rcvBuf.push(view, 0, take, gso ? groTruesize(take, gso) : -1);
-      c.rcvNxt = seqAdd(c.rcvNxt, take);
+      c.rcvNxt = c.rcvNxt32 + take; // stored | 0
       c.bytesReceived += take;
       c.dataSegsIn += gso ? Math.ceil(take / gso) : 1; // tcp_segs_in: gso_segs
       c.ackPending = true;

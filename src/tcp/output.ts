@@ -476,9 +476,10 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     // when it is the only one in flight, or in place of a pending loss probe (tcp_rearm_rto).
     const q = c.loss.q;
     for (let i = 1; i < segs; i++) q.pushSent((seq + (i - 1) * len) | 0, (seq + i * len) | 0, now, false);
-    c.sndNxt = seqAdd(seq, chunk + (fin ? 1 : 0));
-    if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
-    q.pushSent((seq + chunk - len) | 0, c.sndNxt | 0, now, fin);
+    const end = (seq + chunk + (fin ? 1 : 0)) | 0; // int32, as stored
+    c.sndNxt = end;
+    if (seqGt(end, c.sndMax)) c.sndMax = end;
+    q.pushSent((seq + chunk - len) | 0, end, now, fin);
     if (priorPackets === 0 || (c.rtxKind === 'loss-probe' && c.rtxDeadline !== Infinity)) rearmRto(c);
     sent += segs;
     if (fin || pushOne) break;

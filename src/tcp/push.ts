@@ -19,12 +19,18 @@ function markPush(c: TcpConn, end: number): void {
   const e = p.ends;
   let drop = 0;
   while (drop < e.length && seqLe(e[drop]!, c.sndUna)) drop++;
-  if (drop) {
-    // Shifted down in place: splice would build an array of the dropped marks.
-    e.copyWithin(0, drop);
-    e.length -= drop;
+  // In place, the array keeping its room: splice would build an array of the dropped marks, and
+  // an array emptied shrinks, the next push allocating again.
+  if (drop && drop === e.length) {
+    e[0] = end >>> 0;
+    e.length = 1;
+  } else {
+    if (drop) {
+      e.copyWithin(0, drop);
+      e.length -= drop;
+    }
+    if (e.length === 0 || seqGt(end, e[e.length - 1]!)) e.push(end >>> 0);
   }
-  if (e.length === 0 || seqGt(end, e[e.length - 1]!)) e.push(end >>> 0);
   p.pushedSeq = end >>> 0;
 }
 
@@ -45,12 +51,14 @@ const forcedPush = (c: TcpConn, writeSeq: number, p: PushMarks | null): boolean 
 export function queueWrite(c: TcpConn, n: number, more: boolean): void {
   const mss = c.mssCache;
   const start = c.writeSeq;
-  const end = seqAdd(start, n);
+  const end = (start + n) | 0; // as int32, as the skb ends below
   const unsent = seqLt(c.sndNxt, start) ? (start - c.sndNxt) >>> 0 : 0;
   const tail = unsent % mss; // bytes in a non-full unsent tail skb
   const p = c.push;
   if (tail && p !== null && p.ends.length && p.ends[p.ends.length - 1] === start) p.ends.pop();
-  for (let e = seqAdd(start, tail ? mss - tail : mss); seqLt(e, end); e = seqAdd(e, mss)) {
+  // Each skb end as an int32 (the same 32 bits; markPush stores the u32, the helpers compare mod
+  // 2^32): no boxed number per skb.
+  for (let e = (start + (tail ? mss - tail : mss)) | 0; seqLt(e, end); e = (e + mss) | 0) {
     if (forcedPush(c, e, c.push)) markPush(c, e);
   }
   if (!more || forcedPush(c, end, c.push)) markPush(c, end);

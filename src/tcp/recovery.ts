@@ -261,7 +261,7 @@ function cleanRtxQueue(c: TcpConn, L: LossState, ack: number, priorFack: number,
     }
     if (!(f & SK_SACKED) && c.sackOk) {
       L.delivered++;
-      if (!spuriousRetrans(c, f, t, tsEcr)) rackAdvance(L, f, end, t, now);
+      if (!spuriousRetrans(c, f, t, tsEcr)) rackAdvance(L, f, end | 0, t, now); // end as int32: only compared mod 2^32
     }
     pktsAcked++;
     flag |= FLAG_DATA_ACKED;

@@ -146,15 +146,21 @@ function slabPacket(n: number): Uint8Array {
 
 // The packet pool: packets of each length given back, for the next packet of that length (in a
 // bulk transfer two lengths, the full segment and the ACK, go round and round). Only packets it
-// made come back (POOLED knows them, with the payload view last asked of each); bounded.
+// made come back (POOLED knows them, with the payload view last asked of each). Bounded: at most
+// POOL_TOTAL packets wait (a pooled packet of 16 KiB or less keeps its 32 KiB slab alive).
 const POOL = new Map<number, Uint8Array[]>();
 const POOLED = new WeakMap<Uint8Array, Uint8Array | null>();
 const POOL_LENGTHS = 64;
 const POOL_PER_LENGTH = 1024;
+const POOL_TOTAL = 2048;
+let pooledCount = 0;
 
 function takePacket(n: number): Uint8Array {
   const free = POOL.get(n);
-  if (free !== undefined && free.length !== 0) return free.pop()!;
+  if (free !== undefined && free.length !== 0) {
+    pooledCount--;
+    return free.pop()!;
+  }
   const out = slabPacket(n);
   POOLED.set(out, null);
   return out;
@@ -171,7 +177,10 @@ export function recyclePacket(p: Uint8Array): void {
     if (POOL.size >= POOL_LENGTHS) return;
     POOL.set(p.length, (free = []));
   }
-  if (free.length < POOL_PER_LENGTH) free.push(p);
+  if (free.length < POOL_PER_LENGTH && pooledCount < POOL_TOTAL) {
+    free.push(p);
+    pooledCount++;
+  }
 }
 
 /** The view rangeView last made of a pooled packet (null if none, or not a pooled packet). */
