@@ -431,16 +431,24 @@ export class TcpConn extends TcpTimer
   private _sndUna = 0;
   get sndUna(): number { return this._sndUna >>> 0; }
   set sndUna(v: number) { this._sndUna = v | 0; }
+  /** sndUna as stored, an int32 (the same 32 bits): compare it mod 2^32 only. Never boxed. */
+  get sndUna32(): number { return this._sndUna; }
   private _sndNxt = 0;
   get sndNxt(): number { return this._sndNxt >>> 0; }
   set sndNxt(v: number) { this._sndNxt = v | 0; }
+  /** sndNxt as stored, an int32 (the same 32 bits): compare it mod 2^32 only. Never boxed. */
+  get sndNxt32(): number { return this._sndNxt; }
   private _sndMax = 0;
   get sndMax(): number { return this._sndMax >>> 0; }
   set sndMax(v: number) { this._sndMax = v | 0; }
+  /** sndMax as stored, an int32 (the same 32 bits): compare it mod 2^32 only. Never boxed. */
+  get sndMax32(): number { return this._sndMax; }
   sndWnd = 0; // peer's window, already scaled
   private _sndWl1 = 0;
   get sndWl1(): number { return this._sndWl1 >>> 0; }
   set sndWl1(v: number) { this._sndWl1 = v | 0; }
+  /** sndWl1 as stored, an int32 (the same 32 bits): compare it mod 2^32 only. Never boxed. */
+  get sndWl132(): number { return this._sndWl1; }
   private _sndWl2 = 0;
   get sndWl2(): number { return this._sndWl2 >>> 0; }
   set sndWl2(v: number) { this._sndWl2 = v | 0; }
@@ -449,6 +457,8 @@ export class TcpConn extends TcpTimer
   private _writeSeq = 0;
   get writeSeq(): number { return this._writeSeq >>> 0; }
   set writeSeq(v: number) { this._writeSeq = v | 0; }
+  /** writeSeq as stored, an int32 (the same 32 bits): compare it mod 2^32 only. Never boxed. */
+  get writeSeq32(): number { return this._writeSeq; }
   readonly sndBuf: ByteRing;
   /** The application closed its write side. */
   get finQueued(): boolean { return this.getF(F_FIN_QUEUED); }

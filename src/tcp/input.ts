@@ -511,7 +511,9 @@ function resetCheck(c: TcpConn, seg: TcpRepr): boolean {
 /** tcp_ack: SND.UNA, the window, RTT, congestion control, fast retransmit. */
 function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop' {
   const ack = seg.ack;
-  if (seqLt(ack, c.sndUna)) {
+  // SND.UNA, SND.NXT and SND.MAX read as stored (int32) where only compared mod 2^32: a
+  // uint32 above 2^31 returned from a getter V8 does not inline is a boxed number.
+  if (seqLt(ack, c.sndUna32)) {
     // RFC 5961 §5.2: an ACK older than the max window is challenged; a slightly old one is
     // ignored (its data is still processed). tcp_ack bounds the window by the bytes ever
     // acknowledged (min(max_window, bytes_acked)): "do not accept ACK for bytes we never sent".
@@ -521,21 +523,21 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     }
     return 'old';
   }
-  if (seqGt(ack, c.sndMax)) {
+  if (seqGt(ack, c.sndMax32)) {
     // ACK for data never sent: a challenge ACK (RFC 5961 §5.2; observed in ESTABLISHED on 6.18).
     challengeAck(c, seg);
     return 'drop';
   }
   const now = c.env.now();
   const nwin = seg.window << c.sndWscale;
-  const prevUna = c.sndUna;
+  const prevUna = c.sndUna32;
   const flightBefore = c.flight;
   const acked = (ack - prevUna) >>> 0;
   let flag = acked > 0 ? FLAG_SND_UNA_ADVANCED : 0;
   if (segLen(seg) > 0) flag |= FLAG_DATA;
 
   // tcp_ack_update_window (tcp_may_update_window, RFC 9293 §3.10.7.4 fifth check).
-  if (seqGt(ack, c.sndUna) || seqGt(seg.seq, c.sndWl1) || (seg.seq === c.sndWl1 && (nwin > c.sndWnd || !nwin))) {
+  if (seqGt(ack, c.sndUna32) || seqGt(seg.seq, c.sndWl132) || (seg.seq === c.sndWl1 && (nwin > c.sndWnd || !nwin))) {
     flag |= FLAG_WIN_UPDATE;
     if (c.sndWnd !== nwin) {
       // "the only place where fast path is recovered for sending TCP"
@@ -560,7 +562,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     const dataAcked = Math.min(acked, c.sndBuf.length);
     c.sndBuf.consume(dataAcked);
     sndUnaUpdate(c, ack | 0);
-    if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    if (seqLt(c.sndNxt32, ack)) c.sndNxt = ack;
   }
   // The sequence numbers and TSecr go on as int32 (the same 32 bits; recovery.ts only compares
   // them mod 2^32): a uint32 above 2^31 would be a boxed number for each call.
@@ -569,7 +571,7 @@ function processAck(c: TcpConn, seg: TcpRepr, o: SegOpts): 'ok' | 'old' | 'drop'
     ackQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     if (acked > 0 && c.sndBuf.free > 0 && !c.sndShutdown) c.env.notify(c, 'writable');
     // tcp_clean_rtx_queue found everything acknowledged (tcp_ack went there: something was in flight).
-    if (c.sndUna === c.sndMax) chronoStop(c, Chrono.Busy);
+    if (c.sndUna32 === c.sndMax32) chronoStop(c, Chrono.Busy);
   } else {
     ackNoQueue(c, ack | 0, prevUna | 0, flag, c.sackOk ? (o.sack ?? undefined) : undefined, c.tsOk ? o.tsEcr | 0 : undefined);
     ackProbe(c, now);

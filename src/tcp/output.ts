@@ -398,17 +398,19 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
   const batch = TSO;
   batch.len = 0;
   while (true) {
-    const dataEnd = c.writeSeq;
-    const unsent = seqLt(c.sndNxt, dataEnd) ? (dataEnd - c.sndNxt) >>> 0 : 0;
-    const finToSend = c.finQueued && c.sndNxt === dataEnd;
+    // Sequence numbers as stored (int32), compared mod 2^32: no boxed number per pass.
+    const dataEnd = c.writeSeq32;
+    const nxt = c.sndNxt32;
+    const unsent = seqLt(nxt, dataEnd) ? (dataEnd - nxt) >>> 0 : 0;
+    const finToSend = c.finQueued && nxt === dataEnd;
     if (unsent === 0 && !finToSend) break;
-    const wndEnd = seqAdd(c.sndUna, c.sndWnd);
+    const wndEnd = (c.sndUna32 + c.sndWnd) | 0;
     let len = Math.min(unsent, mss);
-    const fin = c.finQueued && seqAdd(c.sndNxt, len) === dataEnd;
+    const fin = c.finQueued && ((nxt + len) | 0) === dataEnd;
     // tcp_cwnd_test (in packets, before the window: a segment held by both is cwnd limited),
     // then tcp_snd_wnd_test: the first MSS (FIN included) must fit in the offered window.
     const cwndFull = packetsInFlight(c) >= c.cwnd;
-    if (seqGt(seqAdd(c.sndNxt, len + (fin && unsent <= mss ? 1 : 0)), wndEnd)) {
+    if (seqGt((nxt + len + (fin && unsent <= mss ? 1 : 0)) | 0, wndEnd)) {
       rwndLimited = !cwndFull;
       break;
     }
@@ -416,13 +418,13 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     // quota of one even when cwnd is full (6.18: 10 segments out, cwnd 10, the probe was the
     // unsent 11th at 2·SRTT + 2 jiffies).
     if (cwndFull && !pushOne) break;
-    const inFlight = (c.sndNxt - c.sndUna) >>> 0;
+    const inFlight = (nxt - c.sndUna32) >>> 0;
     if (!pushOne) {
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while an
       // earlier small one is unacknowledged; a FIN-bearing segment is never held.
       // tcp_minshall_check: after(snd_sml, snd_una) && !after(snd_sml, snd_nxt), so a snd_sml
       // that no small segment has set yet (0) never holds anything, whatever the ISN.
-      if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna) && !seqGt(c.sndSml, c.sndNxt)) break;
+      if (len < mss && !fin && !c.opts.nodelay && inFlight > 0 && seqGt(c.sndSml, c.sndUna32) && !seqGt(c.sndSml, nxt)) break;
       // tcp_nagle_check with TCP_NAGLE_CORK (TCP_CORK, or MSG_MORE for this write's push): the
       // sub-MSS tail waits whatever is in flight. With nothing in flight the persist timer is
       // armed (tcp_check_probe_timer) and tcp_write_wakeup sends it with PSH when it fires
@@ -430,8 +432,7 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
       if (len < mss && !fin && (corked || c.opts.cork)) break;
     }
     if (len > unsent) len = unsent;
-    // SND.NXT as int32 (the same 32 bits) for the calls below: a uint32 above 2^31 is boxed.
-    const seq = c.sndNxt | 0;
+    const seq = nxt;
     const priorPackets = c.lossIfAny?.q.length ?? 0;
     // Labels for the timeline: new data that PRR (RFC 6937) clocks out during a reduction.
     const note = inCwndReduction(c) ? 'new data (PRR)' : undefined;
@@ -699,7 +700,7 @@ export function sendHeadFits(c: TcpConn): boolean {
 
 /** tcp_check_probe_timer: nothing in flight, data or FIN waiting on the window. */
 export function checkProbeTimer(c: TcpConn): void {
-  if (c.sndNxt === c.sndUna && c.sndMax === c.sndUna && sendQueued(c) && c.rtxDeadline === Infinity) {
+  if (c.sndNxt32 === c.sndUna32 && c.sndMax32 === c.sndUna32 && sendQueued(c) && c.rtxDeadline === Infinity) {
     c.rtxKind = 'persist';
     c.rtxDeadline = c.env.now() + probe0When(c);
   }

@@ -25,7 +25,7 @@ export function rttSample(c: TcpConn, m: number): void {
       c.mdevMaxUs = c.mdevUs;
       if (c.mdevMaxUs > c.rttvar) c.rttvar = c.mdevMaxUs;
     }
-    if (seqGt(c.sndUna, c.rttVarSeq)) {
+    if (seqGt(c.sndUna32, c.rttVarSeq)) { // SND.UNA as stored: not boxed
       // Once per RTT: rttvar decays towards the largest mdev seen in that RTT.
       if (c.mdevMaxUs < c.rttvar) c.rttvar -= (c.rttvar - c.mdevMaxUs) / 4;
       c.rttVarSeq = c.sndMax;
