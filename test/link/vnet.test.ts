@@ -171,3 +171,29 @@ test('coalescing IPv6, and no offloads: every packet alone with an empty header'
   assert.deepEqual(plain.out.map((w) => w.p), [v6(0), v6(1), v6(2)]);
   for (const w of plain.out) assert.deepEqual(w.hdr, { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 });
 });
+
+test('a TSO packet from linger (Host with gso) goes out with its own GSO header, or as its segments on a device without TSO', () => {
+  // Ten full segments and a short one in one packet, the TCP checksum partial (the host's 'tx').
+  const data = pattern(10 * MSS + 300);
+  const tso = segment({ seq: 0x7fff0000, payload: data, id: 41, flags: ACK | PSH, partial: true });
+  const cut = gsoSegments(tso, MSS)!;
+  assert.equal(cut.length, 11);
+  const writes: Uint8Array[] = [];
+  const co = new GsoCoalescer((b, n) => writes.push(b.slice(0, n)), true);
+  co.push(segment({ seq: 0x7ffe0000, payload: pattern(100), id: 40, partial: true })); // pending, flushed first
+  co.pushGso(tso, MSS);
+  assert.equal(writes.length, 2);
+  const h = readVnetHdr(writes[1]!);
+  assert.deepEqual(h, { flags: VNET_F_NEEDS_CSUM, gsoType: VNET_GSO_TCPV4, hdrLen: 52, gsoSize: MSS, csumStart: 20, csumOffset: 16 });
+  assert.deepEqual(writes[1]!.subarray(VNET_HDR_LEN), tso);
+  assert.deepEqual(co.stats, { gsoPackets: 1, gsoSegments: 11 });
+  // Without TUNSETOFFLOAD: the eleven segments, each after an empty header, checksums whole.
+  const plain: Uint8Array[] = [];
+  new GsoCoalescer((b, n) => plain.push(b.slice(0, n)), false).pushGso(tso, MSS);
+  assert.equal(plain.length, 11);
+  plain.forEach((w, i) => {
+    assert.equal(readVnetHdr(w).gsoType, VNET_GSO_NONE);
+    assert.deepEqual(w.subarray(VNET_HDR_LEN), cut[i]);
+    assert.ok(decodePacket(w.subarray(VNET_HDR_LEN)).ok, 'whole checksums');
+  });
+});
