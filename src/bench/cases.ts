@@ -320,16 +320,38 @@ export function nodePingpong(n: number): Promise<number> {
  * Bytes allocated per data segment in a bulk transfer at MTU 1500 (both ends in-process, so
  * each data segment's send, receive and its share of the ACKs): V8's sampling heap profiler
  * with the objects the young and old generation collectors freed included, so what the GC
- * took back counts too. The first `warm` bytes are not measured (JIT, buffers growing).
+ * took back counts too. As every other row, after warm-up: `warmRuns` whole transfers of the
+ * same size first, unmeasured, since V8's tiers allocate while they run code not yet optimized
+ * (one cold transfer measured 76-79 B/segment where the fourth measured 5-12), and in each
+ * transfer the first 20000 segments (buffers and windows growing). The median of `reps`
+ * measured transfers; `cold` is the first transfer's figure, measured the same way.
  */
-export async function allocPerSegment(segments: number, gso = true): Promise<{ bytesPerSegment: number; segments: number }> {
+export async function allocPerSegment(segments: number, gso = true, warmRuns = 3, reps = 5): Promise<{ bytesPerSegment: number; segments: number; cold: number; runs: number[] }> {
+  const runs: number[] = [];
+  let cold = 0;
+  for (let i = 0; i < warmRuns + reps; i++) {
+    const b = await allocOneTransfer(segments, gso, i === 0 || i >= warmRuns);
+    if (i === 0) cold = b;
+    if (i >= warmRuns) runs.push(b);
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { bytesPerSegment: sorted[sorted.length >> 1]!, segments, cold, runs };
+}
+
+/** One transfer of 20000 + `segments` MSS; bytes allocated per segment after the first 20000 (0 unless `measure`). */
+async function allocOneTransfer(segments: number, gso: boolean, measure: boolean): Promise<number> {
   const { Session } = await import('node:inspector/promises');
   const mss = 1448;
-  const warm = 2000 * mss;
+  const warm = 20000 * mss;
   const total = warm + segments * mss;
   const w = benchWorld({ config: { mtu: 1500 }, link: BULK_LINK, gso });
   const x = oneWayTransfer(w, total);
   w.net.runWhile(() => x.got() < warm, 3600e6);
+  if (!measure) {
+    w.net.runWhile(() => x.got() < total, 3600e6);
+    if (x.got() !== total) throw new Error(`alloc-per-segment: ${x.got()} of ${total} bytes`);
+    return 0;
+  }
   const s = new Session();
   s.connect();
   try {
@@ -344,8 +366,7 @@ export async function allocPerSegment(segments: number, gso = true): Promise<{ b
       for (const c of n.children) walk(c as typeof n);
     };
     walk(profile.head);
-    const dataSegments = Math.round((total - warm) / mss);
-    return { bytesPerSegment: bytes / dataSegments, segments: dataSegments };
+    return bytes / Math.round((total - warm) / mss);
   } finally {
     s.disconnect();
   }

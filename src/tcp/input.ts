@@ -341,8 +341,10 @@ function validateIncoming(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number):
   }
 
   // Step 1: sequence acceptability, Linux tcp_sequence(): end >= RCV.WUP and seq <= RCV.NXT + window.
-  const rcvWndNow = Math.max(0, (c.rcvWup + c.rcvWnd - c.rcvNxt) | 0);
-  const acceptable = !seqLt(endSeq, c.rcvWup) && !seqGt(seg.seq, seqAdd(c.rcvNxt, rcvWndNow));
+  // RCV.WUP and RCV.NXT as stored (int32), compared mod 2^32: no boxed number per segment.
+  const wup = c.rcvWup32;
+  const rightEdge = (c.rcvNxt32 + Math.max(0, (wup + c.rcvWnd - c.rcvNxt32) | 0)) | 0;
+  const acceptable = !seqLt(endSeq, wup) && !seqGt(seg.seq, rightEdge);
   if (!acceptable) {
     if (f & RST) {
       if (resetCheck(c, seg)) tcpReset(c);
@@ -355,7 +357,7 @@ function validateIncoming(c: TcpConn, seg: TcpRepr, o: SegOpts, endSeq: number):
       return false;
     }
     // tcp_sequence: beyond the right edge counts BeyondWindow (observed on 6.18, Q10).
-    if (seqGt(seg.seq, seqAdd(c.rcvNxt, rcvWndNow))) counters.inc('BeyondWindow');
+    if (seqGt(seg.seq, rightEdge)) counters.inc('BeyondWindow');
     dupAck(c, seg, 'out-of-window ACK');
     return false;
   }

@@ -79,19 +79,19 @@ export function selectWindow(c: TcpConn): number {
     r.nomem = false;
     r.predWnd = -1;
     c.rcvWnd = 0;
-    c.rcvWup = c.rcvNxt;
+    c.rcvWup = c.rcvNxt32; // as stored: not boxed
     return 0;
   }
   let win = freeWindow(c);
   const unit = 1 << c.rcvWscale;
-  const cur = Math.max(0, ((c.rcvWup + c.rcvWnd - c.rcvNxt) | 0));
+  const cur = Math.max(0, ((c.rcvWup32 + c.rcvWnd - c.rcvNxt32) | 0));
   const old = c.rcvWnd;
   if (win < cur) {
     if (win === 0) counters.inc('TCPWantZeroWindowAdv');
     win = Math.ceil(cur / unit) * unit;
   }
   c.rcvWnd = win;
-  c.rcvWup = c.rcvNxt;
+  c.rcvWup = c.rcvNxt32; // as stored: not boxed
   if (win === 0 && r) r.predWnd = -1; // "If we advertise zero window, disable fast path"
   if (win === 0 && old !== 0) counters.inc('TCPToZeroWindowAdv');
   else if (win !== 0 && old === 0) counters.inc('TCPFromZeroWindowAdv');
