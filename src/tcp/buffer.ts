@@ -61,43 +61,50 @@ let poolOff = SMALL_POOL;
 const STAGE = 16384;
 const STAGE_FROM = 65536;
 
+/** What only a ring that moves data needs, apart (an idle connection's ring holds one null for it). */
+class RingScratch {
+  /** The ring's bytes and its staging room after them (one ArrayBuffer), or null when it has none. */
+  whole: Uint8Array | null = null;
+  /** The staging room's view view() last returned. */
+  staged: Uint8Array | null = null;
+  /**
+   * The view push() last made of a source it took part of, and that source: a writer handing the
+   * same buffer again and again, cut to the free space, has it made once. Kept while the ring
+   * holds data.
+   */
+  partView: Uint8Array | null = null;
+  partSrc: Uint8Array | null = null;
+}
+
 export class ByteRing {
   private buf: Uint8Array = NONE;
   private head = 0; // index of the first byte
   private len = 0;
   private readonly initial: number;
-  /** buf and its staging room after it (one ArrayBuffer), or null when the ring has none. */
-  private whole: Uint8Array | null = null;
-  /** The staging room's view view() last returned. */
-  private staged: Uint8Array | null = null;
-  /**
-   * The view push() last made of a source it took part of, and that source: a writer handing
-   * the same buffer again and again, cut to the free space, has it made once. Kept while the
-   * ring holds data.
-   */
-  private partView: Uint8Array | null = null;
-  private partSrc: Uint8Array | null = null;
+  private x: RingScratch | null = null;
 
   constructor(initial = BASE, public limit = 1 << 22) {
     this.initial = Math.max(16, Math.min(initial, limit));
   }
 
-  /** New storage of cap bytes (and a staging room for a large ring). */
+  /** New storage of cap bytes (with a staging room for a large ring). */
   private storage(cap: number): Uint8Array {
-    this.staged = null;
+    const x = this.x;
     if (cap < STAGE_FROM) {
-      this.whole = null;
+      if (x !== null) x.whole = x.staged = null;
       return new Uint8Array(cap);
     }
     const ab = new ArrayBuffer(cap + STAGE);
-    this.whole = new Uint8Array(ab);
+    const y = x ?? (this.x = new RingScratch());
+    y.whole = new Uint8Array(ab);
+    y.staged = null;
     return new Uint8Array(ab, 0, cap);
   }
 
   private take(need: number): void {
     if (this.initial === BASE && need <= BASE && pool.length) {
       this.buf = pool.pop()!;
-      this.whole = this.staged = null;
+      if (this.x !== null) this.x.whole = this.x.staged = null;
     } else {
       let cap = this.initial;
       while (cap < need) cap *= 2;
@@ -107,12 +114,11 @@ export class ByteRing {
   }
 
   private release(): void {
-    this.partView = this.partSrc = null;
     if (this.buf.length === BASE && pool.length < POOL_MAX) {
       pool.push(this.buf);
       this.buf = NONE;
-      this.whole = this.staged = null;
-    }
+      this.x = null;
+    } else if (this.x !== null) this.x.partView = this.x.partSrc = null;
     this.head = 0;
   }
 
@@ -126,12 +132,8 @@ export class ByteRing {
   private grow(need: number): void {
     let cap = this.buf.length;
     while (cap < need) cap *= 2;
-    const old = this.whole;
     const nb = this.storage(cap);
-    const w = this.whole;
-    this.whole = old; // copyOut may stage through the old storage
     this.copyOut(0, this.len, nb, 0);
-    this.whole = w;
     this.buf = nb;
     this.head = 0;
   }
@@ -159,11 +161,12 @@ export class ByteRing {
 
   /** src[start, start + n) as a view: the one push() last made when it is the same. */
   private part(src: Uint8Array, start: number, n: number): Uint8Array {
-    const v = this.partView;
-    if (v !== null && this.partSrc === src && v.length === n && v.byteOffset === src.byteOffset + start) return v;
+    const x = this.x ?? (this.x = new RingScratch());
+    const v = x.partView;
+    if (v !== null && x.partSrc === src && v.length === n && v.byteOffset === src.byteOffset + start) return v;
     const view = src.subarray(start, start + n);
-    this.partView = view;
-    this.partSrc = src;
+    x.partView = view;
+    x.partSrc = src;
     return view;
   }
 
@@ -193,13 +196,14 @@ export class ByteRing {
   view(offset: number, n: number): Uint8Array {
     const cap = this.buf.length;
     const s = (this.head + offset) % cap;
-    const w = this.whole;
+    const x = this.x;
+    const w = x === null ? null : x.whole;
     if (w !== null && n <= STAGE) {
       const first = Math.min(n, cap - s);
       w.copyWithin(cap, s, s + first);
       if (first < n) w.copyWithin(cap + first, 0, n - first);
-      let v = this.staged;
-      if (v === null || v.length !== n) this.staged = v = new Uint8Array(w.buffer, cap, n);
+      let v = x!.staged;
+      if (v === null || v.length !== n) x!.staged = v = new Uint8Array(w.buffer, cap, n);
       return v;
     }
     if (s + n <= cap) return this.buf.subarray(s, s + n);

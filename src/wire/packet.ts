@@ -145,15 +145,19 @@ function slabPacket(n: number): Uint8Array {
 }
 
 // The packet pool: packets of each length given back, for the next packet of that length (in a
-// bulk transfer two lengths, the full segment and the ACK, go round and round). Only packets it
-// made come back (POOLED knows them, with the payload view last asked of each). Bounded: at most
-// POOL_TOTAL packets wait (a pooled packet of 16 KiB or less keeps its 32 KiB slab alive).
+// bulk transfer two lengths, the full segment and the ACK, go round and round). Its packets are
+// cut from slabs of its own (POOL_SLABS knows them; a larger packet has its ArrayBuffer there),
+// so only they come back, and a packet waiting in the pool keeps alive a slab of pool packets
+// only. Bounded: at most POOL_TOTAL packets wait. VIEWS: the payload view last asked of each.
 const POOL = new Map<number, Uint8Array[]>();
-const POOLED = new WeakMap<Uint8Array, Uint8Array | null>();
+const POOL_SLABS = new WeakSet<ArrayBufferLike>();
+const VIEWS = new WeakMap<Uint8Array, Uint8Array>();
 const POOL_LENGTHS = 64;
 const POOL_PER_LENGTH = 1024;
 const POOL_TOTAL = 2048;
 let pooledCount = 0;
+let poolSlab = new ArrayBuffer(0);
+let poolSlabOff = Number.MAX_SAFE_INTEGER; // the first call takes a fresh slab
 
 function takePacket(n: number): Uint8Array {
   const free = POOL.get(n);
@@ -161,8 +165,18 @@ function takePacket(n: number): Uint8Array {
     pooledCount--;
     return free.pop()!;
   }
-  const out = slabPacket(n);
-  POOLED.set(out, null);
+  if (n > SLAB_MAX_PACKET) {
+    const own = new ArrayBuffer(n);
+    POOL_SLABS.add(own);
+    return new Uint8Array(own);
+  }
+  if (poolSlabOff + n > SLAB_SIZE) {
+    poolSlab = new ArrayBuffer(SLAB_SIZE);
+    POOL_SLABS.add(poolSlab);
+    poolSlabOff = 0;
+  }
+  const out = new Uint8Array(poolSlab, poolSlabOff, n);
+  poolSlabOff += (n + 7) & ~7; // 8-byte aligned, as slabPacket's
   return out;
 }
 
@@ -171,7 +185,7 @@ function takePacket(n: number): Uint8Array {
  * memory becomes the next packet of that length. Other packets are ignored.
  */
 export function recyclePacket(p: Uint8Array): void {
-  if (!POOLED.has(p)) return;
+  if (!POOL_SLABS.has(p.buffer)) return;
   let free = POOL.get(p.length);
   if (free === undefined) {
     if (POOL.size >= POOL_LENGTHS) return;
@@ -185,7 +199,7 @@ export function recyclePacket(p: Uint8Array): void {
 
 /** The view rangeView last made of a pooled packet (null if none, or not a pooled packet). */
 export function madeView(p: Uint8Array): Uint8Array | null {
-  return POOLED.get(p) ?? null;
+  return VIEWS.get(p) ?? null;
 }
 
 /**
@@ -195,10 +209,10 @@ export function madeView(p: Uint8Array): Uint8Array | null {
  */
 export function rangeView(bytes: Uint8Array, start: number, n: number): Uint8Array {
   if (start === 0 && n === bytes.length) return bytes;
-  const v = POOLED.get(bytes);
-  if (v !== undefined && v !== null && v.length === n && v.byteOffset === bytes.byteOffset + start) return v;
+  const v = VIEWS.get(bytes);
+  if (v !== undefined && v.length === n && v.byteOffset === bytes.byteOffset + start) return v;
   const view = bytes.subarray(start, start + n);
-  if (v !== undefined) POOLED.set(bytes, view);
+  if (v !== undefined || POOL_SLABS.has(bytes.buffer)) VIEWS.set(bytes, view);
   return view;
 }
 
