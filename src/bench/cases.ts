@@ -321,12 +321,14 @@ export function nodePingpong(n: number): Promise<number> {
  * each data segment's send, receive and its share of the ACKs): V8's sampling heap profiler
  * with the objects the young and old generation collectors freed included, so what the GC
  * took back counts too. As every other row, after warm-up: `warmRuns` whole transfers of the
- * same size first, unmeasured, since V8's tiers allocate while they run code not yet optimized
- * (one cold transfer measured 76-79 B/segment where the fourth measured 5-12), and in each
- * transfer the first 20000 segments (buffers and windows growing). The median of `reps`
- * measured transfers; `cold` is the first transfer's figure, measured the same way.
+ * same size first, unmeasured, since V8's tiers allocate while they run code not yet optimized,
+ * and in each transfer the first 20000 segments (buffers and windows growing). Measured transfer
+ * by transfer in one process (2026-12-06): 50, 21, 10, 7, 7, then 16 and 18 (a wave of "wrong
+ * map" deoptimizations as the connection objects' field representations settle, then code
+ * optimized again), 10, 10, then 5-7 from the tenth on. The median of `reps` measured
+ * transfers; `cold` is the first transfer's figure, measured the same way.
  */
-export async function allocPerSegment(segments: number, gso = true, warmRuns = 3, reps = 5): Promise<{ bytesPerSegment: number; segments: number; cold: number; runs: number[] }> {
+export async function allocPerSegment(segments: number, gso = true, warmRuns = 8, reps = 5): Promise<{ bytesPerSegment: number; segments: number; cold: number; runs: number[] }> {
   const runs: number[] = [];
   let cold = 0;
   for (let i = 0; i < warmRuns + reps; i++) {

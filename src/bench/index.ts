@@ -97,7 +97,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRow[]> {
     const r = await allocPerSegment(n);
     const runs = (x: { runs: number[]; cold: number }): string => `runs ${x.runs.map((v) => v.toFixed(1)).join(', ')} B; the first, cold transfer ${x.cold.toFixed(1)} B`;
     add({ name: 'alloc-per-segment', value: r.bytesPerSegment, unit: 'B/segment', reference: null, ratio: null, spread: spread(r.runs), reps: r.runs.length,
-      note: `${r.segments} MSS data segments at MTU 1500 between two in-process hosts with offloads, as bulk-mtu1500 (send, receive and ACKs), after 3 warm-up transfers; V8's sampling heap profiler, objects freed by GC included; median of ${r.runs.length} (${runs(r)})`,
+      note: `${r.segments} MSS data segments at MTU 1500 between two in-process hosts with offloads, as bulk-mtu1500 (send, receive and ACKs), after 8 warm-up transfers (V8's tiers settle); V8's sampling heap profiler, objects freed by GC included; median of ${r.runs.length} (${runs(r)})`,
       target: '<= 8 B', met: r.bytesPerSegment <= 8 });
     const u = await allocPerSegment(n, false);
     add({ name: 'alloc-per-segment-no-offload', value: u.bytesPerSegment, unit: 'B/segment', reference: null, ratio: null, spread: spread(u.runs), reps: u.runs.length,
