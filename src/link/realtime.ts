@@ -60,29 +60,14 @@ export class RealtimeDriver {
     });
   }
 
-  /**
-   * A packet from the link, with what the link knows of it (Host.deliver). With `napi`, the
-   * packets until the next arm() are one poll: the applications they wake run once, at arm()
-   * (Host.napiBegin/napiEnd), as a process woken by a NAPI poll runs after it.
-   */
+  /** A packet from the link, with what the link knows of it (Host.deliver). */
   input(packet: Uint8Array, csumValid = false, gsoSize = 0): void {
     if (this.stopped) return;
-    if (this.napi && !this.inPoll) {
-      this.inPoll = true;
-      this.host.napiBegin();
-    }
     this.host.deliver(packet, csumValid, gsoSize);
   }
-  /** Batches input as NAPI does (set by a link that reads packets in batches: TunStack). */
-  napi = false;
-  private inPoll = false;
 
-  /** Arms the Node timer at the host's next deadline (call after a batch of input: it ends the poll). */
+  /** Arms the Node timer at the host's next deadline (call after a batch of input). */
   arm(): void {
-    if (this.inPoll) {
-      this.inPoll = false;
-      this.host.napiEnd();
-    }
     if (this.stopped) return;
     const d = this.host.nextDeadline();
     if (d >= this.armedAt && this.timeout) return; // the armed timer fires first and re-arms
