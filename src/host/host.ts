@@ -111,7 +111,6 @@ export class Host implements ConnEnv, SocketHost {
   private ipId = 0;
   private readonly isnOverride: HostOptions['isn'];
   /** Arriving TCP checksums are not verified (NETIF_F_RXCSUM on a link that cannot corrupt). */
-  /** TCP checksums arriving are not verified (checksumOffload true). */
   readonly rxChecksumOffload: boolean;
   /** Segments leave CHECKSUM_PARTIAL. */
   private readonly txChecksumOffload: boolean;
