@@ -146,9 +146,21 @@ test('the same blind RSTs against a kernel server (the reference): challenge ACK
       const t = setTimeout(() => reject(new Error('reference node server did not start')), 20_000);
       srv.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(t); resolve(); } });
     });
-    const before = nstat(env.peerNs);
-    const { curl, inj } = await blindRsts(env.ns, 'va', env.peerAddr);
-    const d = delta(before, nstat(env.peerNs));
+    // Up to three downloads while the 200 RSTs leave no trace at all on the kernel (no challenge
+    // ACK, none skipped, no reset): seen on 2026-12-07, one run in three, on both this tree and
+    // the one before issue 17 (the kernel reference involves no linger code), the injector's RSTs
+    // fell outside the window unseen. That is the injection missing, not the kernel answering
+    // differently: every run where they reach the socket is held to the same exact counts.
+    let curl = { out: '', code: -1 }, inj = { out: '', code: -1 };
+    let d: Record<string, number> = {};
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const before = nstat(env.peerNs);
+      ({ curl, inj } = await blindRsts(env.ns, 'va', env.peerAddr));
+      d = delta(before, nstat(env.peerNs));
+      const seen = (d['TcpExtTCPChallengeACK'] ?? 0) + (d['TcpExtTCPACKSkippedChallenge'] ?? 0) + (d['TcpEstabResets'] ?? 0);
+      if (seen > 0 || inj.code !== 0 || curl.code !== 0) break;
+      console.log(`# interop blind-rst (kernel): attempt ${attempt}: the RSTs left no trace (injector ${inj.out.trim()}), again`);
+    }
     console.log(`# interop blind-rst (kernel): curl ${curl.out}; injector ${inj.out.trim()}; TCPChallengeACK ${d['TcpExtTCPChallengeACK'] ?? 0}, TCPACKSkippedChallenge ${d['TcpExtTCPACKSkippedChallenge'] ?? 0}, EstabResets ${d['TcpEstabResets'] ?? 0}`);
     assert.equal(inj.code, 0, inj.out);
     assert.equal(curl.code, 0, curl.out);
