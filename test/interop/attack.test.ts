@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { bindHttp } from '../../src/net/http.ts';
 import { httpServer } from '../../src/link/apps.ts';
 import { interopUnavailable, KernelEnv, LingerEnv, nstat, sleep, delta } from './lib.ts';
@@ -138,6 +139,34 @@ test('blind in-window RSTs (scapy) into a live download from linger: challenge A
   }
 });
 
+/**
+ * From `tcpdump -nS` lines on the server's side of a download: the RSTs that arrived, and how
+ * many of them fell inside the window the server offered last before the first one (RCV.NXT is
+ * its last ACK number, the window its last "win" shifted by the scale of its SYN-ACK).
+ */
+function rstsAgainstWindow(text: string): { left: number; inWindow: number } {
+  let wscale = 0, ack = -1, win = -1, left = 0, inWindow = 0;
+  for (const line of text.split('\n')) {
+    const fromServer = / 10\.78\.0\.2\.80 > /.test(line);
+    if (fromServer && line.includes('Flags [S.]')) wscale = Number(/wscale (\d+)/.exec(line)?.[1] ?? 0);
+    if (line.includes('Flags [R]')) {
+      left++;
+      const seq = Number(/seq (\d+)/.exec(line)?.[1] ?? -1);
+      if (ack >= 0 && seq >= 0 && ((seq - ack) >>> 0) <= (win << wscale)) inWindow++;
+      continue;
+    }
+    if (fromServer && left === 0) {
+      const a = /ack (\d+)/.exec(line);
+      const w = /win (\d+)/.exec(line);
+      if (a && w) {
+        ack = Number(a[1]);
+        win = Number(w[1]);
+      }
+    }
+  }
+  return { left, inWindow };
+}
+
 test('the same blind RSTs against a kernel server (the reference): challenge ACKs, the download completes', { skip }, async () => {
   const env = await KernelEnv.up('attack-blindrst-kernel');
   const srv = spawn('ip', ['netns', 'exec', env.peerNs, process.execPath, '--import', 'tsx', NODE_SERVER]);
@@ -146,27 +175,45 @@ test('the same blind RSTs against a kernel server (the reference): challenge ACK
       const t = setTimeout(() => reject(new Error('reference node server did not start')), 20_000);
       srv.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(t); resolve(); } });
     });
-    // Up to three downloads while the 200 RSTs leave no trace at all on the kernel (no challenge
-    // ACK, none skipped, no reset): seen on 2026-12-07, one run in three, on both this tree and
-    // the one before issue 17 (the kernel reference involves no linger code), the injector's RSTs
-    // fell outside the window unseen. That is the injection missing, not the kernel answering
-    // differently: every run where they reach the socket is held to the same exact counts.
+    // Seen on 2026-12-07, on this tree and on the one before issue 17 alike (no linger code runs
+    // here), in one run of three and in three of three inside the full suite: the kernel counted
+    // none of the 200 RSTs (no challenge ACK, none skipped, no reset). In some of those runs no
+    // RST had left the injector's interface (tcpdump -U on va saw none); in one all 200 arrived,
+    // inside the window the server had offered, and still nothing was counted: not understood
+    // yet. Such a download is tried again (up to five); the one the kernel counted is held to
+    // the exact figures: every RST arrived, and those inside the offered window are each
+    // answered or skipped.
     let curl = { out: '', code: -1 }, inj = { out: '', code: -1 };
     let d: Record<string, number> = {};
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    let left = 0;
+    let inWindow = 0;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const pcap = `/tmp/linger-blindrst-${process.pid}.pcap`;
+      // On the server's side: the RSTs that arrive and the window the server offers them.
+      const cap = spawn('ip', ['netns', 'exec', env.peerNs, 'tcpdump', '-U', '-ni', 'vb', '-w', pcap, 'tcp port 80'], { stdio: 'ignore' });
+      await sleep(300);
       const before = nstat(env.peerNs);
       ({ curl, inj } = await blindRsts(env.ns, 'va', env.peerAddr));
       d = delta(before, nstat(env.peerNs));
-      const seen = (d['TcpExtTCPChallengeACK'] ?? 0) + (d['TcpExtTCPACKSkippedChallenge'] ?? 0) + (d['TcpEstabResets'] ?? 0);
-      if (seen > 0 || inj.code !== 0 || curl.code !== 0) break;
-      console.log(`# interop blind-rst (kernel): attempt ${attempt}: the RSTs left no trace (injector ${inj.out.trim()}), again`);
+      await sleep(300);
+      cap.kill('SIGTERM');
+      await new Promise((r) => cap.once('exit', r));
+      ({ left, inWindow } = rstsAgainstWindow(spawnSync('tcpdump', ['-nSr', pcap], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout));
+      rmSync(pcap, { force: true });
+      const counted = (d['TcpExtTCPChallengeACK'] ?? 0) + (d['TcpExtTCPACKSkippedChallenge'] ?? 0) + (d['TcpEstabResets'] ?? 0);
+      if (counted > 0 || inj.code !== 0 || curl.code !== 0) break;
+      console.log(`# interop blind-rst (kernel): attempt ${attempt}: ${left} RSTs reached the server, ${inWindow} in its window, and it counted none of them (injector ${inj.out.trim()}), again`);
     }
-    console.log(`# interop blind-rst (kernel): curl ${curl.out}; injector ${inj.out.trim()}; TCPChallengeACK ${d['TcpExtTCPChallengeACK'] ?? 0}, TCPACKSkippedChallenge ${d['TcpExtTCPACKSkippedChallenge'] ?? 0}, EstabResets ${d['TcpEstabResets'] ?? 0}`);
+    console.log(`# interop blind-rst (kernel): curl ${curl.out}; injector ${inj.out.trim()}; ${left} RSTs arrived, ${inWindow} in the offered window; TCPChallengeACK ${d['TcpExtTCPChallengeACK'] ?? 0}, TCPACKSkippedChallenge ${d['TcpExtTCPACKSkippedChallenge'] ?? 0}, EstabResets ${d['TcpEstabResets'] ?? 0}`);
     assert.equal(inj.code, 0, inj.out);
     assert.equal(curl.code, 0, curl.out);
     assert.equal(curl.out.trim(), '200 20000000');
+    assert.equal(left, 200, 'every RST reached the server');
     assert.ok((d['TcpExtTCPChallengeACK'] ?? 0) > 0);
-    assert.equal((d['TcpExtTCPChallengeACK'] ?? 0) + (d['TcpExtTCPACKSkippedChallenge'] ?? 0), 200);
+    // tcp_sequence: an RST beyond RCV.NXT + the window the server last offered is dropped
+    // unseen; each one inside gets a challenge ACK or is skipped by the per-socket limit. The
+    // window varies run to run (seen 6,2 KB and over 19,4 KB), so it is read off the wire.
+    assert.equal((d['TcpExtTCPChallengeACK'] ?? 0) + (d['TcpExtTCPACKSkippedChallenge'] ?? 0), inWindow);
     assert.equal(d['TcpEstabResets'] ?? 0, 0);
   } finally {
     srv.kill('SIGTERM');
