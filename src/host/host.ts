@@ -332,7 +332,8 @@ export class Host implements ConnEnv, SocketHost {
 
   // ---- Output ----
 
-  private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string, gsoSize = 0): void {
+  /** Encodes, counts, traces and emits one packet; returns the segments it stands for (tcp_skb_pcount). */
+  private output(ip: IpRepr, seg: TcpRepr, label: string | undefined, note?: string, gsoSize = 0): number {
     if (ip.version === 4) ip.id = this.ipId = (this.ipId + 1) & 0xffff;
     // Who may keep a packet made here: the trace sinks, given its bytes (tracePackets: pcap, the
     // lab), so then it is never a pooled one; otherwise it is the driver's from emit on: a link
@@ -349,6 +350,7 @@ export class Host implements ConnEnv, SocketHost {
     this.counters.v.OutRequests++;
     this.traceSegment('out', ip, seg, label, note, packet);
     this.emitFn?.(packet, pcount > 1 ? gsoSize : 0);
+    return pcount;
   }
 
   /** ConnEnv.transmit: a segment (or a TSO packet of segments of `gsoSize`) from a connection's 4-tuple. */
@@ -357,8 +359,7 @@ export class Host implements ConnEnv, SocketHost {
     const ip = conn.v6 ? (this.txIp6 ??= makeIpRepr('::', '::')) : (this.txIp4 ??= makeIpRepr('0.0.0.0', '0.0.0.0'));
     ip.src = conn.localAddr;
     ip.dst = conn.remoteAddr;
-    conn.segsOut += gsoSize ? Math.ceil(payloadLength(seg) / gsoSize) : 1;
-    this.output(ip, seg, this.traceSinks.length ? conn.label : undefined, note, gsoSize);
+    conn.segsOut += this.output(ip, seg, this.traceSinks.length ? conn.label : undefined, note, gsoSize);
   }
   private txIp4: IpRepr | null = null;
   private txIp6: IpRepr | null = null;

@@ -11,6 +11,7 @@
 // device is idle one pool thread sleeps in poll() and the event loop is free.
 
 import koffi from 'koffi';
+import { tcpHeadersLen } from '../wire/gso.ts';
 import { GsoCoalescer, gsoSegments, VNET_F_DATA_VALID, VNET_F_NEEDS_CSUM, VNET_GSO_ECN, VNET_GSO_TCPV4, VNET_GSO_TCPV6, VNET_HDR_LEN } from './vnet.ts';
 
 const O_RDWR = 0o2;
@@ -77,12 +78,6 @@ function lib(): Libc {
     strerror: l.func('const char *strerror(int errnum)') as Fn,
   };
   return libc;
-}
-
-/** IP and TCP header lengths of a packet (for the segment count of a GSO packet). */
-function tcpHeadersLen(p: Uint8Array): number {
-  const ipHl = p[0]! >> 4 === 4 ? (p[0]! & 15) * 4 : 40;
-  return ipHl + (p.length > ipHl + 12 ? (p[ipHl + 12]! >> 4) * 4 : 0);
 }
 
 export class TunError extends Error {
@@ -346,7 +341,7 @@ export class TunDevice {
       const gsoSize = gsoType === VNET_GSO_TCPV4 || gsoType === VNET_GSO_TCPV6 ? a[at + 4]! | (a[at + 5]! << 8) : 0;
       if (gsoSize) {
         this.stats.rxGsoPackets++;
-        this.stats.rxGsoSegments += Math.ceil((p.length - tcpHeadersLen(p)) / gsoSize);
+        this.stats.rxGsoSegments += Math.ceil((p.length - Math.max(0, tcpHeadersLen(p))) / gsoSize);
       }
       onPacket(p, (flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0, gsoSize);
     }

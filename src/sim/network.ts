@@ -7,13 +7,7 @@
 import { VirtualClock } from '../time/clock.ts';
 import { recyclePacket } from '../wire/packet.ts';
 import { Rng } from './rng.ts';
-import { gsoSegments, ipHeaderLen, SegmentRun, tcpChecksumOk } from '../wire/gso.ts';
-
-/** IP and TCP header lengths of a TCP packet, or -1. */
-function gsoHeadersLen(p: Uint8Array): number {
-  const ipHl = ipHeaderLen(p);
-  return ipHl < 0 ? -1 : ipHl + (p[ipHl + 12]! >> 4) * 4;
-}
+import { gsoSegments, SegmentRun, tcpChecksumOk, tcpHeadersLen } from '../wire/gso.ts';
 
 /** What the network needs of a node (a Host is one): its name and addresses, packet delivery and timers. */
 export interface SimNode {
@@ -804,7 +798,7 @@ export class Network {
     const dir = this.filters.length ? null : this.route(src, packet);
     if (dir instanceof LinkDirection && (dir._dst.node.gsoMaxSize ?? 0) >= packet.length && dir.link.isUp) {
       const p = dir._params;
-      const hl = gsoHeadersLen(packet);
+      const hl = tcpHeadersLen(packet);
       if (!p.bandwidthBps && !p.loss && !p.duplicate && !p.reorder && !p.corrupt && hl > 0 && hl + gsoSize <= p.mtu) {
         const now = this.clock.now();
         this.stats.sent++;

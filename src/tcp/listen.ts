@@ -101,13 +101,7 @@ export function listenInput(env: ListenEnv, l: Listener, ip: IpRepr, seg: TcpRep
       return;
     }
   }
-  // The children share the listener's options until one of them (or the listener) sets one.
-  const owner = l.owner;
-  let lo = owner.opts;
-  if (!Object.isFrozen(lo)) lo = owner.opts = Object.freeze({ ...lo });
-  const conn = env.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
-  conn.listener = l;
-  conn.accepted = false;
+  const conn = newChild(env, l, ip, seg);
   const o = parseSegOpts(seg);
   // tcp_conn_request: a cookie without timestamps has nowhere to keep the options.
   if (wantCookie && !o.hasTs) {
@@ -154,6 +148,20 @@ const reqskQueueIsFull = (l: Listener): boolean => l.synQueue.size > l.backlog;
  * drop (TCPReqQFullDrop); the first time, the kernel log's "Possible SYN flooding" line
  * (not with tcp_syncookies = 2, where cookies are the rule).
  */
+/**
+ * A request (or a cookie's child) of listener l for the segment's 4-tuple, not yet accepted.
+ * The children share the listener's options until one of them (or the listener) sets one.
+ */
+function newChild(env: ListenEnv, l: Listener, ip: IpRepr, seg: TcpRepr): TcpConn {
+  const owner = l.owner;
+  let lo = owner.opts;
+  if (!Object.isFrozen(lo)) lo = owner.opts = Object.freeze({ ...lo });
+  const conn = env.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
+  conn.listener = l;
+  conn.accepted = false;
+  return conn;
+}
+
 function synFloodAction(env: ListenEnv, l: Listener): boolean {
   const syncookies = env.cfg.tcp_syncookies;
   env.counters.inc(syncookies ? 'TCPReqQFullDoCookies' : 'TCPReqQFullDrop');
@@ -204,12 +212,7 @@ function cookieAck(env: ListenEnv, l: Listener, ip: IpRepr, seg: TcpRepr): boole
     env.trace({ kind: 'drop', t: now, host: env.name, reason: `accept queue of ${endpoint(l.addr, l.port)} full: cookie ACK dropped` });
     return true;
   }
-  const owner = l.owner;
-  let lo = owner.opts;
-  if (!Object.isFrozen(lo)) lo = owner.opts = Object.freeze({ ...lo });
-  const conn = env.newConn({ addr: ip.dst, port: seg.dstPort }, { addr: ip.src, port: seg.srcPort }, lo);
-  conn.listener = l;
-  conn.accepted = false;
+  const conn = newChild(env, l, ip, seg);
   initSendSequence(conn, seqAdd(seg.ack, -1));
   conn.sndNxt = seg.ack;
   conn.sndMax = seg.ack;

@@ -440,7 +440,9 @@ export function tcpOutput(c: TcpConn, corked = false, pushOne = false): number {
     if (tso && batch.len && batch.len + len > gsoMax) flushTso(c, mss);
     // With TSO, every further full segment the same tests let through goes in this pass too
     // (tcp_write_xmit takes a TSO skb as far as tcp_cwnd_test's quota and tcp_mss_split_point's
-    // window allow): `segs` segments of len, the last one taking any PSH.
+    // window allow): `segs` segments of len, the last one taking any PSH. Not modelled, and not
+    // compared with a kernel: tcp_tso_should_defer, by which Linux may hold a part of a TSO
+    // frame for more ACKs; here what is allowed goes at once (every lab host has no offloads).
     const segs = tso && len === mss ? tsoSegs(c, seq, mss, unsent, wndEnd, gsoMax - batch.len) : 1;
     const chunk = segs * len;
     let flags = fin ? FIN : 0;

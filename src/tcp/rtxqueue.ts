@@ -51,17 +51,18 @@ export class RtxQueue {
    * instant must still count as sent after it. Each send in an instant adds 1/1024 µs.
    */
   stamp(now: number): number {
-    const last = this.lastStamp[0]!;
-    const t = now > last ? now : last + 1 / 1024;
+    // The rule pushSent writes out too (there, inline: a double returned from a call is boxed).
+    const t = Math.max(now, this.lastStamp[0]! + 1 / 1024);
     this.lastStamp[0] = t;
     return t;
   }
 
   /** push() of a segment sent at `now`, stamped (stamp()) here: no fractional time is returned boxed. */
   pushSent(seq: number, end: number, now: number, fin: boolean): void {
-    // Math.max, not a conditional: a merge of the argument and a computed double would be boxed.
-    // The same value as `now > last ? now : last + 1 / 1024` but when now falls less than
-    // 1/1024 µs after the last stamp: never in virtual time (whole µs), under 1 ns in real time.
+    // stamp()'s rule, inline. Math.max, not a conditional: a merge of the argument and a computed
+    // double would be boxed. The same value as `now > last ? now : last + 1 / 1024` but when now
+    // falls less than 1/1024 µs after the last stamp: never in virtual time (whole µs), under
+    // 1 ns in real time.
     const t = Math.max(now, this.lastStamp[0]! + 1 / 1024);
     this.lastStamp[0] = t;
     // push()'s body, written out: a fractional time passed to a call is boxed (16 bytes).

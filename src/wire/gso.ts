@@ -20,6 +20,12 @@ export function ipHeaderLen(p: Uint8Array): number {
   return -1;
 }
 
+/** IP and TCP header lengths of a TCP/IPv4 or TCP/IPv6 packet, or -1. */
+export function tcpHeadersLen(p: Uint8Array): number {
+  const ipHl = ipHeaderLen(p);
+  return ipHl < 0 ? -1 : ipHl + (p[ipHl + 12]! >> 4) * 4;
+}
+
 export const get32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 const put32 = (b: Uint8Array, o: number, v: number): void => {
   b[o] = v >>> 24;
